@@ -1,0 +1,13 @@
+"""Renfort RH — entry point: page frame, who is signed in, the pages of their role."""
+
+from __future__ import annotations
+
+from ui import auth, layout, navigation
+
+layout.setup_page()
+user = auth.current_user()
+layout.remember_user(user)
+page = navigation.build_navigation(user)
+layout.sidebar(user)
+layout.show_flash()
+page.run()

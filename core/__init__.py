@@ -1,0 +1,1 @@
+"""Renfort RH domain layer: services, rules and commands. Never imports streamlit."""

@@ -1,0 +1,49 @@
+"""The acting user as services and pages see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from db.models import Membership, User
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """What the interface needs of the signed-in user, re-read from the database on every run."""
+
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    ars_code: str | None
+    professional_id: int | None
+    establishment_ids: tuple[int, ...]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+
+def to_session_user(session: so.Session, user: User) -> SessionUser:
+    establishment_ids = tuple(
+        session.scalars(
+            sa.select(Membership.establishment_id)
+            .where(Membership.user_id == user.id)
+            .order_by(Membership.establishment_id)
+        )
+    )
+    return SessionUser(
+        id=user.id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        role=user.role,
+        ars_code=user.ars_code,
+        professional_id=user.professional_id,
+        establishment_ids=establishment_ids,
+    )

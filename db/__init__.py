@@ -1,0 +1,1 @@
+"""Persistence: typed models, engine and unit of work, Alembic migrations."""

@@ -1,0 +1,485 @@
+"""Typed SQLAlchemy 2 models of DESIGN §2. Constraints live here and in the migrations, never only in code."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC and always hands back aware UTC datetimes, on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store UTC-aware datetimes only")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class IdKind(StrEnum):
+    FINESS = "finess"
+    GID = "gid"
+
+
+class AccountStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    REJECTED = "rejected"
+
+
+class EstablishmentStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+
+class Role(StrEnum):
+    ETABLISSEMENT = "etablissement"
+    PROFESSIONNEL = "professionnel"
+    ARS = "ars"
+    CCS = "ccs"
+    MINISTERE = "ministere"
+    ADMIN = "admin"
+    POOL = "pool"
+
+
+class TokenPurpose(StrEnum):
+    ACTIVATION = "activation"
+    RESET = "reset"
+    AVAILABILITY = "availability"
+
+
+class MissionStatus(StrEnum):
+    PENDING = "pending"
+    OPEN = "open"
+    FILLED = "filled"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class ProfessionalStatus(StrEnum):
+    DISPONIBLE = "disponible"
+    INDISPONIBLE = "indisponible"
+    EN_COURS = "en_cours"
+    CONTACTE = "contacte"
+    AFFECTE = "affecte"
+    SUPPRIME = "supprime"  # data deleted at the volunteer's request: anonymous row kept for the audit trail
+
+
+class Mobility(StrEnum):
+    LOCALE = "locale"
+    DEPARTEMENTALE = "departementale"
+    REGIONALE = "regionale"
+    NATIONALE = "nationale"
+
+
+class IdType(StrEnum):
+    RPPS = "rpps"
+    ADELI = "adeli"
+    NONE = "none"
+
+
+class ActivityType(StrEnum):
+    SALARIE = "salarie"
+    LIBERAL = "liberal"
+    MIXTE = "mixte"
+    RETRAITE = "retraite"
+    ETUDIANT = "etudiant"
+    SANS_ACTIVITE = "sans_activite"
+
+
+class DocumentKind(StrEnum):
+    IDENTITE = "identite"
+    DIPLOME = "diplome"
+    AUTRE = "autre"
+
+
+class ProposalOrigin(StrEnum):
+    DIRECT = "direct"
+    PUSH = "push"
+
+
+class ProposalState(StrEnum):
+    EN_COURS = "en_cours"
+    CONTACTE = "contacte"
+    AFFECTE = "affecte"
+    REFUSE = "refuse"
+    LIBERE = "libere"
+    ANNULE = "annule"
+    TERMINE = "termine"  # the assignment went to the end of the mission
+
+
+LIVE_PROPOSAL_STATES = (ProposalState.EN_COURS, ProposalState.CONTACTE, ProposalState.AFFECTE)
+
+
+def check_in(name: str, column: str, values: type[StrEnum]) -> sa.CheckConstraint:
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+def _live_states_sql() -> sa.TextClause:
+    allowed = ", ".join(f"'{state.value}'" for state in LIVE_PROPOSAL_STATES)
+    return sa.text(f"state IN ({allowed})")
+
+
+# ---------------------------------------------------------------- reference data
+
+
+class Ars(Base):
+    __tablename__ = "ars"
+    code: so.Mapped[str] = so.mapped_column(sa.String(3), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+
+
+class Departement(Base):
+    __tablename__ = "departement"
+    code: so.Mapped[str] = so.mapped_column(sa.String(3), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    ars_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    lat: so.Mapped[float]
+    lon: so.Mapped[float]
+
+
+class PostalCode(Base):
+    """Mirror of assets/postal_codes.csv for SQL joins and exports; core.geo reads the asset itself."""
+
+    __tablename__ = "postal_code"
+    postal_code: so.Mapped[str] = so.mapped_column(sa.String(5), primary_key=True)
+    insee_code: so.Mapped[str] = so.mapped_column(sa.String(5), primary_key=True)
+    commune: so.Mapped[str] = so.mapped_column(sa.String(80))
+    # No foreign key: Saint-Pierre-et-Miquelon (975) has postal codes but no ARS, hence no Departement row.
+    department_code: so.Mapped[str] = so.mapped_column(sa.String(3), index=True)
+    lat: so.Mapped[float]
+    lon: so.Mapped[float]
+
+
+class Profession(Base):
+    __tablename__ = "profession"
+    code: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(120))
+    family: so.Mapped[str] = so.mapped_column(sa.String(40))
+    eligible_vaccination: so.Mapped[bool] = so.mapped_column(default=False)
+
+
+class EstablishmentCategory(Base):
+    __tablename__ = "establishment_category"
+    code: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(160))
+
+
+# ---------------------------------------------------------------- actors
+
+
+class Establishment(Base):
+    __tablename__ = "establishment"
+    __table_args__ = (
+        check_in("id_kind", "id_kind", IdKind),
+        check_in("status", "status", EstablishmentStatus),
+        # A rejected request frees its FINESS/GID for a new request.
+        sa.Index(
+            "uq_establishment_identifier_live",
+            "id_kind",
+            "finess",
+            unique=True,
+            sqlite_where=sa.text("status <> 'rejected'"),
+            postgresql_where=sa.text("status <> 'rejected'"),
+        ),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    finess: so.Mapped[str] = so.mapped_column(sa.String(10), index=True)
+    id_kind: so.Mapped[str] = so.mapped_column(sa.String(10), default=IdKind.FINESS.value)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    category_code: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("establishment_category.code"), index=True
+    )
+    address: so.Mapped[str] = so.mapped_column(sa.String(300))
+    postal_code: so.Mapped[str] = so.mapped_column(sa.String(5))
+    city: so.Mapped[str] = so.mapped_column(sa.String(80))
+    department_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("departement.code"), index=True)
+    ars_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    lat: so.Mapped[float]
+    lon: so.Mapped[float]
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=EstablishmentStatus.PENDING.value)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Professional(Base):
+    __tablename__ = "professional"
+    __table_args__ = (
+        check_in("status", "status", ProfessionalStatus),
+        check_in("mobility", "mobility", Mobility),
+        check_in("id_type", "id_type", IdType),
+        check_in("activity_type", "activity_type", ActivityType),
+        sa.CheckConstraint(
+            "available_to IS NULL OR available_from IS NULL OR available_to >= available_from",
+            name="availability_range",
+        ),
+        sa.Index("uq_professional_email_lower", sa.func.lower(sa.text("email")), unique=True),
+        # Matching: the profession, then the region or the local bounding box (core.matching._prefilter).
+        sa.Index("ix_professional_matching_region", "profession_code", "ars_code", "status"),
+        sa.Index("ix_professional_matching_box", "profession_code", "lat", "lon"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    first_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    last_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    phone: so.Mapped[str] = so.mapped_column(sa.String(20), index=True)
+    postal_code: so.Mapped[str] = so.mapped_column(sa.String(5))
+    city: so.Mapped[str] = so.mapped_column(sa.String(80))
+    department_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("departement.code"), index=True)
+    ars_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    lat: so.Mapped[float]
+    lon: so.Mapped[float]
+    profession_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("profession.code"), index=True)
+    specialty: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    activity_type: so.Mapped[str] = so.mapped_column(sa.String(20), default=ActivityType.SALARIE.value)
+    id_type: so.Mapped[str] = so.mapped_column(sa.String(10), default=IdType.NONE.value)
+    id_number: so.Mapped[str | None] = so.mapped_column(sa.String(12), index=True)
+    has_vehicle: so.Mapped[bool] = so.mapped_column(default=False)
+    available_week: so.Mapped[bool] = so.mapped_column(default=True)
+    available_weekend: so.Mapped[bool] = so.mapped_column(default=False)
+    available_from: so.Mapped[date | None]
+    available_to: so.Mapped[date | None]
+    mobility: so.Mapped[str] = so.mapped_column(sa.String(20), default=Mobility.DEPARTEMENTALE.value)
+    exp_ehpad: so.Mapped[bool] = so.mapped_column(default=False)
+    exp_reanimation: so.Mapped[bool] = so.mapped_column(default=False)
+    exp_vaccination: so.Mapped[bool] = so.mapped_column(default=False)
+    volunteer_vaccination: so.Mapped[bool] = so.mapped_column(default=False)
+    message: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    verified: so.Mapped[bool] = so.mapped_column(default=False)
+    # Same phone or RPPS as an earlier volunteer: flagged for the ARS, never shown to the registrant.
+    possible_duplicate_of: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("professional.id"))
+    status: so.Mapped[str] = so.mapped_column(
+        sa.String(15), default=ProfessionalStatus.DISPONIBLE.value, index=True
+    )
+    status_since: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    consent_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    availability_confirmed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        check_in("role", "role", Role),
+        check_in("status", "status", AccountStatus),
+        sa.CheckConstraint("role <> 'ars' OR ars_code IS NOT NULL", name="ars_has_region"),
+        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_positive"),
+        # Case-insensitive and freed by a rejection (DESIGN §5).
+        sa.Index(
+            "uq_users_email_lower_live",
+            sa.func.lower(sa.text("email")),
+            unique=True,
+            sqlite_where=sa.text("status <> 'rejected'"),
+            postgresql_where=sa.text("status <> 'rejected'"),
+        ),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    first_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    last_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    ars_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    pool_id: so.Mapped[int | None]
+    professional_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("professional.id"), index=True
+    )
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=AccountStatus.PENDING.value)
+    failed_logins: so.Mapped[int] = so.mapped_column(default=0)
+    status_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)  # e.g. why a request was refused
+    locked_until: so.Mapped[datetime | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    establishment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("establishment.id"), primary_key=True, index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Token(Base):
+    __tablename__ = "token"
+    __table_args__ = (check_in("purpose", "purpose", TokenPurpose),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(20))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[datetime]
+    used_at: so.Mapped[datetime | None]
+    cancelled_at: so.Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- needs and proposals
+
+
+class Mission(Base):
+    __tablename__ = "mission"
+    __table_args__ = (
+        sa.Index("ix_mission_establishment_status", "establishment_id", "status"),
+        sa.Index("ix_mission_status_end", "status", "end_date"),  # missions to close after their end
+        check_in("status", "status", MissionStatus),
+        sa.CheckConstraint("count >= 0", name="count_positive"),
+        sa.CheckConstraint("end_date >= start_date", name="dates_ordered"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    establishment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("establishment.id"), index=True)
+    created_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    profession_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("profession.code"), index=True)
+    specialty: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    count: so.Mapped[int]
+    start_date: so.Mapped[date]
+    end_date: so.Mapped[date]
+    needs_vehicle: so.Mapped[bool] = so.mapped_column(default=False)
+    needs_weekend: so.Mapped[bool] = so.mapped_column(default=False)
+    exp_ehpad: so.Mapped[bool] = so.mapped_column(default=False)
+    exp_reanimation: so.Mapped[bool] = so.mapped_column(default=False)
+    vaccination: so.Mapped[bool] = so.mapped_column(default=False)
+    contact_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    contact_phone: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    status: so.Mapped[str] = so.mapped_column(
+        sa.String(10), default=MissionStatus.PENDING.value, index=True
+    )
+    manual_priority: so.Mapped[int | None]
+    ccs_alert_at: so.Mapped[datetime | None]
+    ccs_alert_message: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    pools_opened_at: so.Mapped[datetime | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    filled_at: so.Mapped[datetime | None]
+    closed_at: so.Mapped[datetime | None]
+
+
+class Document(Base):
+    __tablename__ = "document"
+    __table_args__ = (
+        check_in("kind", "kind", DocumentKind),
+        sa.CheckConstraint("size >= 0", name="size_positive"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    professional_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("professional.id"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10))
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    mime: so.Mapped[str] = so.mapped_column(sa.String(60))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # Deferred: lists of documents never pull megabytes of content.
+    content: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Proposal(Base):
+    """One row per solicitation: the full history of who asked whom for which mission."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        check_in("origin", "origin", ProposalOrigin),
+        check_in("state", "state", ProposalState),
+        # At most one live proposal per volunteer: double booking is impossible at the database level.
+        sa.Index("ix_proposal_professional_recent", "professional_id", "created_at"),  # solicitations in 30 days
+        sa.Index("ix_proposal_mission_state", "mission_id", "state"),
+        sa.Index("ix_proposal_state_created", "state", "created_at"),  # reminders and expiries
+        sa.Index(
+            "uq_proposal_one_live_per_professional",
+            "professional_id",
+            unique=True,
+            sqlite_where=_live_states_sql(),
+            postgresql_where=_live_states_sql(),
+        ),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    mission_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("mission.id"), index=True)
+    professional_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("professional.id"), index=True)
+    origin: so.Mapped[str] = so.mapped_column(sa.String(10), default=ProposalOrigin.DIRECT.value)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10))
+    by_user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    decided_at: so.Mapped[datetime | None]
+    reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+
+class CrisisMode(Base):
+    __tablename__ = "crisis_mode"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ars_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    profession_code: so.Mapped[str | None] = so.mapped_column(
+        sa.ForeignKey("profession.code"), index=True
+    )
+    enabled_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    enabled_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    disabled_at: so.Mapped[datetime | None]
+    disabled_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+
+
+# ---------------------------------------------------------------- audit and e-mail
+
+
+class Event(Base):
+    """Audit trail: ids, statuses and field names only, never personal values; never updated."""
+
+    __tablename__ = "event"
+    __table_args__ = (sa.Index("ix_event_entity", "entity", "entity_id"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    actor_user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    entity: so.Mapped[str] = so.mapped_column(sa.String(30))
+    entity_id: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    before: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    after: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    details: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+
+
+class Outbox(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.CheckConstraint("attempts >= 0", name="attempts_positive"),
+        sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    dedup_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    to: so.Mapped[str] = so.mapped_column("to_address", sa.String(254))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body_text: so.Mapped[str] = so.mapped_column(sa.Text)
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    sent_at: so.Mapped[datetime | None]
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)

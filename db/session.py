@@ -1,0 +1,104 @@
+"""Engine from RENFORT_DATABASE_URL and the unit of work (`session_scope`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from core.config import get_settings
+from core.geo import distance_dm, distance_km
+
+READ_ONLY = "renfort_read_only"
+
+
+def _null_safe(function):  # noqa: ANN001, ANN202
+    # Volunteers share their commune's point: the same pairs of coordinates come back again and again in
+    # one query (and the next one, for the same establishment), so a cache saves most of the trigonometry.
+    cached = lru_cache(maxsize=131_072)(function)
+
+    def wrapper(*args):  # noqa: ANN002, ANN202
+        return None if None in args else cached(*args)
+
+    return wrapper
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        # Driver autocommit off: we emit BEGIN ourselves (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "busy_timeout=10000",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+        # SQLite has no trigonometry: the same functions PostgreSQL defines in SQL (migration 0003).
+        dbapi_connection.create_function("haversine_km", 4, _null_safe(distance_km), deterministic=True)
+        dbapi_connection.create_function("distance_dm", 4, _null_safe(distance_dm), deterministic=True)
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A deferred transaction that reads then writes can fail with "database is locked" under
+        # contention; taking the write lock up front makes writers queue instead. Read-only scopes
+        # keep a plain BEGIN so dashboards do not wait behind each other.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine_for(url: str) -> sa.Engine:
+    """A configured engine for this URL (SQLite pragmas and haversine, or PostgreSQL pool)."""
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine(url: str | None = None) -> sa.Engine:
+    """The process-wide engine of this URL (default: the configured database)."""
+    return _engine(url or get_settings().database_url)
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> sa.Engine:
+    return create_engine_for(url)
+
+
+@lru_cache(maxsize=8)
+def _session_factory(url: str) -> so.sessionmaker[so.Session]:
+    return so.sessionmaker(bind=_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None, *, read_only: bool = False) -> Iterator[so.Session]:
+    """One unit of work: commits when the block ends normally, rolls back on any exception."""
+    session = _session_factory(url or get_settings().database_url)()
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield session
+        if read_only:
+            # Detach first: the caller keeps what it loaded (a rollback would expire it), nothing is written.
+            session.expunge_all()
+            session.rollback()
+        else:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

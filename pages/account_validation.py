@@ -1,0 +1,90 @@
+"""ARS (its region) and CCS (all): the queue "Validation des comptes"."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import reference
+from core.accounts import PendingRequest, pending_requests, reject_account, validate_account
+from core.clock import paris_datetime
+from core.errors import DomainError
+from core.validation import format_phone
+from db.session import session_scope
+from ui.format import check_line, fr_date
+from ui.layout import flash, signed_in_user
+
+
+def _reject(user_id: int) -> None:
+    # Read at click time: arguments bound when the page was drawn could predate the typed reason.
+    _act(reject_account, user_id, st.session_state.get(f"reason_{user_id}", ""))
+
+
+def _act(action, *args) -> None:  # noqa: ANN001
+    try:
+        with session_scope() as session:
+            email = action(session, signed_in_user(), *args)
+    except DomainError as error:
+        flash("error", error.message)
+        return
+    verb = "validé : un lien d'activation a été envoyé à" if action is validate_account else "refusé ; le motif a été envoyé à"
+    flash("success", f"Compte {verb} {email}.")
+
+
+def _missions_table(request: PendingRequest) -> None:
+    if not request.missions:
+        st.caption("Aucune mission en attente.")
+        return
+    yes_no = lambda flag: "✓" if flag else "✗"  # noqa: E731
+    frame = pd.DataFrame([
+        {"Profession": m["profession"], "Spécialité": m["specialty"] or "", "Nombre": m["count"],
+         "Début": fr_date(m["start_date"]), "Fin": fr_date(m["end_date"]), "Véhicule": yes_no(m["needs_vehicle"]),
+         "Week-end": yes_no(m["needs_weekend"]), "EHPAD": yes_no(m["exp_ehpad"]),
+         "Réanimation": yes_no(m["exp_reanimation"]), "Vaccination": yes_no(m["vaccination"])}
+        for m in request.missions
+    ])
+    st.table(frame.set_index("Profession"))
+
+
+def _request_card(request: PendingRequest) -> None:
+    identifier = "GID" if request.id_kind == "gid" else "FINESS"
+    with st.container(border=True):
+        st.markdown(f"#### {request.establishment_name}")
+        st.caption(f"Demande du {paris_datetime(request.requested_at)} — {request.category}"
+                   + (" — établissement déjà connu, second compte" if request.establishment_status == "active" else ""))
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**Demandeur** : {request.first_name} {request.last_name}  \n"
+                        f"{request.email} — {format_phone(request.phone)}")
+            st.markdown(f"**Adresse** : {request.address}, {request.postal_code} {request.city}")
+        with right:
+            st.markdown(check_line(f"{identifier} {request.identifier}", request.identifier_check))
+            st.markdown(check_line(f"Code postal {request.postal_code}", request.postal_code_check))
+            st.markdown(check_line(f"ARS {reference.ars_names()[request.ars_code]}", request.ars_check))
+        _missions_table(request)
+        validate_col, reject_col = st.columns([1, 3])
+        validate_col.button("Valider", key=f"validate_{request.user_id}", type="primary", icon=":material/check:",
+                            on_click=_act, args=(validate_account, request.user_id), width="stretch")
+        with reject_col, st.popover("Refuser…", icon=":material/close:"):
+            st.text_area("Motif du refus (envoyé au demandeur) *", key=f"reason_{request.user_id}")
+            st.button("Confirmer le refus", key=f"reject_{request.user_id}", on_click=_reject,
+                      args=(request.user_id,))
+
+
+def render() -> None:
+    st.title("Validation des comptes")
+    user = signed_in_user()
+    try:
+        with session_scope(read_only=True) as session:
+            requests = pending_requests(session, user)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    scope = "de votre région" if user.role == "ars" else "de toutes les régions"
+    if not requests:
+        st.info(f"Aucune demande de compte en attente {scope}.", icon=":material/inbox:")
+        return
+    st.write(f"{len(requests)} demande{'s' if len(requests) > 1 else ''} en attente {scope}, la plus ancienne "
+             "d'abord. Les contrôles automatiques sont indiqués à droite de chaque demande.")
+    for request in requests:
+        _request_card(request)

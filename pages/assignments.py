@@ -1,0 +1,89 @@
+"""Establishment: "Voir affectation professionnels" — assigned staff, cancellation, Excel export."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from core.clock import paris_today
+from core.errors import DomainError
+from core.exports import export_assigned_staff, export_filename
+from core.missions import assigned_staff, establishment_for
+from core.validation import format_phone
+from core.workflow import cancel_assignment
+from db.session import session_scope
+from ui.format import fr_date
+from ui.layout import establishment_or_notice, flash, signed_in_user
+from ui.selection import rows_key, selection_rows
+from ui.sheet import show_sheet
+
+
+def _export(establishment_id: int) -> bytes:
+    with session_scope() as session:  # the export is recorded as an Event
+        return export_assigned_staff(session, signed_in_user(), establishment_id)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"Nom": r["last_name"], "Prénom": r["first_name"], "Profession": r["profession"],
+         "Téléphone": format_phone(r["phone"]), "Courriel": r["email"], "Mission": r["mission"],
+         "Début": fr_date(r["start_date"]), "Fin": fr_date(r["end_date"])}
+        for r in rows
+    ])
+
+
+def _cancel(row: dict) -> None:
+    reason = st.session_state.get(f"cancel_reason_{row['proposal_id']}", "")
+    try:
+        with session_scope() as session:
+            cancel_assignment(session, signed_in_user(), row["mission_id"], row["professional_id"], reason)
+    except DomainError as error:
+        flash("error", error.message)
+    else:
+        flash("success", f"Affectation de {row['first_name']} {row['last_name']} annulée ; la mission est rouverte "
+                         "et le professionnel prévenu par courriel.")
+
+
+def _actions(row: dict) -> None:
+    st.markdown(f"**{row['first_name']} {row['last_name']}** — {row['mission']} du {fr_date(row['start_date'])} "
+                f"au {fr_date(row['end_date'])}")
+    left, right, _ = st.columns([1, 1, 2])
+    if left.button("Voir la fiche", icon=":material/badge:", width="stretch"):
+        show_sheet(row["professional_id"])
+    with right.popover("Annuler l'affectation…", icon=":material/event_busy:", width="stretch"):
+        st.caption("Absence, changement de programme : la mission est rouverte et le professionnel prévenu.")
+        st.text_area("Motif de l'annulation *", key=f"cancel_reason_{row['proposal_id']}")
+        st.button("Confirmer l'annulation", type="primary", on_click=_cancel, args=(row,),
+                  key=f"cancel_{row['proposal_id']}")
+
+
+def render() -> None:
+    user = signed_in_user()
+    st.title("Professionnels affectés")
+    establishment_id = establishment_or_notice(user)
+    if establishment_id is None:
+        return
+    try:
+        with session_scope(read_only=True) as session:
+            establishment = establishment_for(session, user, establishment_id)
+            rows = assigned_staff(session, user, establishment_id)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    st.caption(f"{establishment.name} — tous les renforts affectés à vos missions.")
+    if not rows:
+        st.info("Aucun professionnel affecté pour l'instant.")
+        return
+    st.download_button("Exporter la liste (.xlsx)", partial(_export, establishment_id),
+                       file_name=export_filename("affectations", establishment.name, paris_today()),
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/download:")
+    event = st.dataframe(_frame(rows), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row",
+                         key=rows_key("assignments_table", (r["proposal_id"] for r in rows)))
+    st.caption("Cochez la case à gauche d'un professionnel pour voir sa fiche ou annuler son affectation.")
+    selected = selection_rows(event)
+    if selected and selected[0] < len(rows):
+        _actions(rows[selected[0]])

@@ -1,0 +1,111 @@
+"""ARS (and CCS): "Gestion de crise" — the region's crisis-management mode, per profession or for all."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import reference
+from core.clock import paris_datetime
+from core.errors import DomainError
+from core.regulation import crisis_history, crisis_state, set_crisis_mode
+from db.session import session_scope
+from ui.layout import flash, signed_in_user
+from ui.regions import region_choice, region_name
+
+ALL = "all"
+
+
+def _switch(ars_code: str, enabled: bool, professions: list[str] | None) -> None:
+    try:
+        with session_scope() as session:
+            set_crisis_mode(session, signed_in_user(), ars_code, enabled=enabled, professions=professions)
+    except DomainError as error:
+        flash("error", error.message)
+        return
+    scope = "toutes les professions" if professions is None else ", ".join(
+        reference.profession_labels()[p] for p in professions)
+    flash("success", f"Mode gestion de crise {'activé' if enabled else 'désactivé'} pour {scope}.")
+
+
+@st.dialog("Activer le mode gestion de crise")
+def _confirm(ars_code: str, professions: list[str] | None) -> None:
+    scope = "toutes les professions" if professions is None else ", ".join(
+        reference.profession_labels()[p] for p in professions)
+    st.write(f"Région : **{region_name(ars_code)}** — {scope}.")
+    st.caption("Les établissements de la région ne verront plus de candidats pour ces professions : seuls les "
+               "professionnels que l'ARS leur propose apparaîtront dans « Choisir ». Les réservations en cours "
+               "restent valables.")
+    yes, no = st.columns(2)
+    if no.button("Annuler", width="stretch"):
+        st.rerun()
+    if yes.button("Oui, activer", type="primary", width="stretch"):
+        _switch(ars_code, True, professions)
+        st.rerun()
+
+
+def _state(ars_code: str) -> None:
+    with session_scope(read_only=True) as session:
+        state = crisis_state(session, signed_in_user(), ars_code)
+    labels = reference.profession_labels()
+    if not state.active:
+        st.success("Mode normal : les établissements choisissent eux-mêmes leurs renforts.", icon=":material/check:")
+        return
+    scope = "toutes les professions" if state.all_professions else ", ".join(labels[p] for p in state.professions)
+    st.error(f"Mode gestion de crise actif pour : {scope}. L'ARS propose les candidats.", icon=":material/emergency:")
+    if signed_in_user().role in ("ars", "ccs"):
+        with st.popover("Revenir au mode normal…", icon=":material/undo:"):
+            st.write("Les établissements de la région choisiront de nouveau eux-mêmes leurs renforts, pour toutes "
+                     "les professions.")
+            st.button("Confirmer le retour au mode normal", type="primary", key="crisis_off_all",
+                      on_click=_switch, args=(ars_code, False, None))
+        if state.professions and not state.all_professions:
+            ended = st.multiselect("Désactiver seulement pour", state.professions, format_func=labels.get,
+                                   key="crisis_disable", placeholder="Choisir…")
+            st.button("Désactiver pour ces professions", disabled=not ended, on_click=_switch,
+                      args=(ars_code, False, ended))
+
+
+def _enable_form(ars_code: str) -> None:
+    st.subheader("Activer")
+    labels = reference.profession_labels()
+    scope = st.radio("Portée", [ALL, "some"], horizontal=True, key="crisis_scope",
+                     format_func={ALL: "Toutes les professions", "some": "Professions choisies"}.get)
+    chosen = None
+    if scope != ALL:
+        chosen = st.multiselect("Professions", list(labels), format_func=labels.get, key="crisis_professions",
+                                placeholder="Choisir…")
+    if st.button("Activer le mode gestion de crise…", type="primary", icon=":material/emergency:",
+                 disabled=scope != ALL and not chosen):
+        _confirm(ars_code, None if scope == ALL else list(chosen))
+
+
+def _history(ars_code: str) -> None:
+    with session_scope(read_only=True) as session:
+        rows = crisis_history(session, signed_in_user(), ars_code)
+    st.subheader("Historique")
+    if not rows:
+        st.caption("Le mode gestion de crise n'a jamais été activé dans cette région.")
+        return
+    labels = reference.profession_labels()
+    st.table(pd.DataFrame([
+        {"Profession": labels.get(r["profession_code"], "Toutes les professions"),
+         "Activé le": paris_datetime(r["enabled_at"]), "par": r["enabled_by"],
+         "Désactivé le": paris_datetime(r["disabled_at"]) if r["disabled_at"] else "— (actif)",
+         "par ": r["disabled_by"] or ""}
+        for r in rows
+    ]).set_index("Profession"))
+
+
+def render() -> None:
+    user = signed_in_user()
+    st.title("Gestion de crise")
+    ars_code = region_choice(user)
+    try:
+        _state(ars_code)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    if user.role in ("ars", "ccs"):
+        _enable_form(ars_code)
+    _history(ars_code)

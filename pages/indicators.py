@@ -1,0 +1,124 @@
+"""ARS (its region), CCS and ministry: "Indicateurs" — the region and each of its departments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import reference
+from core.clock import paris_today
+from core.errors import DomainError
+from core.indicators import IndicatorFilters, Period, RegionIndicators, region_indicators
+from db.session import session_scope
+from ui.charts import BLUE, GREY, RED, french, line, posts_bars
+from ui.format import fr_int
+from ui.layout import signed_in_user
+from ui.regions import region_choice, region_name
+
+
+def _filters(ars_code: str) -> IndicatorFilters:
+    departments = {d.code: d.name for d in reference.departements().values() if d.ars_code == ars_code}
+    labels = reference.profession_labels()
+    today = paris_today()
+    columns = st.columns(3)
+    department = columns[0].selectbox("Département", [None, *departments], key="indicators_department",
+                                      format_func=lambda c: "Toute la région" if c is None else f"{c} — {departments[c]}", placeholder="Toute la région")
+    profession = columns[1].selectbox("Profession", [None, *labels], key="indicators_profession",
+                                      format_func=lambda c: "Toutes" if c is None else labels[c], placeholder="Toutes")
+    period = columns[2].date_input("Période", value=(today - timedelta(days=29), today), key="indicators_period",
+                                   format="DD/MM/YYYY")
+    chosen = Period(period[0], period[-1]) if len(period) == 2 else None
+    return IndicatorFilters(period=chosen, profession_code=profession, department_code=department)
+
+
+def _delay(hours: float | None) -> str:
+    if hours is None:
+        return "–"
+    days, rest = divmod(round(hours), 24)
+    return f"{days} j {rest} h" if days else f"{rest} h"
+
+
+def _headline(data: RegionIndicators) -> None:
+    requested = sum(d.requested for d in data.posts_by_department)
+    filled = sum(d.filled for d in data.posts_by_department)
+    available = sum(a.volunteers for a in data.available_by_profession_and_department)
+    columns = st.columns(4)
+    columns[0].metric("Postes demandés", fr_int(requested), border=True)
+    columns[1].metric("Postes pourvus", fr_int(filled), border=True)
+    columns[2].metric("Volontaires disponibles", fr_int(available), border=True)
+    columns[3].metric("Délai médian de pourvoi", _delay(data.median_time_to_fill_hours), border=True,
+                      help="De la création d'une mission à sa première affectation (médiane).")
+
+
+def _funnel(data: RegionIndicators) -> None:
+    if not data.funnel:
+        return
+    totals = [sum(getattr(f, name) for f in data.funnel) for name in ("registered", "verified", "solicited", "assigned")]
+    stages = ["Inscrits", "Vérifiés", "Sollicités (proposés ou contactés)", "Affectés"]
+    figure = go.Figure(go.Funnel(y=stages, x=totals, textinfo="value+percent initial", marker={"color": BLUE}))
+    figure.update_layout(title="Entonnoir : des inscrits aux affectés")
+    st.subheader("Où les volontaires se perdent")
+    left, right = st.columns([2, 3])
+    left.plotly_chart(french(figure), width="stretch", key="indicators_funnel")
+    right.dataframe(pd.DataFrame([
+        {"Profession": f.label, "Inscrits": f.registered, "Vérifiés": f.verified, "Sollicités": f.solicited,
+         "Affectés": f.assigned, "Taux d'affectation": f"{(f.assigned / f.registered * 100):.0f} %".replace(".", ",")
+         if f.registered else "–"}
+        for f in data.funnel if f.registered
+    ]), hide_index=True, width="stretch")
+
+
+def _charts(data: RegionIndicators) -> None:
+    posts = pd.DataFrame([{"Département": f"{d.department_name} ({d.department_code})", "Postes demandés": d.requested,
+                           "Postes pourvus": d.filled} for d in data.posts_by_department])
+    series = pd.DataFrame([{"Jour": d.day, "Besoins ouverts": d.open_missions} for d in data.open_needs_over_time])
+    left, right = st.columns(2)
+    if not posts.empty:
+        left.plotly_chart(posts_bars(posts, "Département", "Postes demandés et pourvus par département",
+                                     horizontal=True),
+                          width="stretch", key="indicators_posts")
+    if not series.empty:
+        right.plotly_chart(line(series, "Jour", ["Besoins ouverts"], "Besoins ouverts au fil des jours"),
+                           width="stretch", key="indicators_series")
+    needs = pd.DataFrame([{"Profession": n.label, "Postes": n.posts, "Missions": n.missions}
+                          for n in data.needs_by_profession if n.posts])
+    labels = reference.profession_labels()
+    names = {d.code: d.name for d in reference.departements().values()}
+    available = pd.DataFrame([{"Profession": labels.get(a.profession_code, a.profession_code),
+                               "Département": names.get(a.department_code, a.department_code),
+                               "Volontaires": a.volunteers} for a in data.available_by_profession_and_department])
+    left, right = st.columns(2)
+    if not needs.empty:
+        figure = px.bar(needs.sort_values("Postes"), x="Postes", y="Profession", orientation="h",
+                        title="Besoins par profession (postes)", color_discrete_sequence=[RED])
+        figure.update_layout(xaxis_title=None, yaxis_title=None)
+        left.plotly_chart(french(figure, height=max(360, 26 * len(needs))), width="stretch", key="indicators_needs")
+    if not available.empty:
+        figure = px.bar(available, x="Volontaires", y="Profession", color="Département", orientation="h",
+                        title="Volontaires disponibles par profession et département",
+                        color_discrete_sequence=[BLUE, GREY, RED, "#6A6AF4", "#FFB7A5", "#3A3A3A"])
+        figure.update_layout(xaxis_title=None, yaxis_title=None, barmode="stack")
+        right.plotly_chart(french(figure, height=max(420, 34 * available["Profession"].nunique())),
+                           width="stretch", key="indicators_available")
+
+
+def render() -> None:
+    user = signed_in_user()
+    st.title("Indicateurs")
+    ars_code = region_choice(user)
+    filters = _filters(ars_code)
+    try:
+        with session_scope(read_only=True) as session:
+            data = region_indicators(session, user, ars_code=ars_code, filters=filters)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    scope = region_name(ars_code) if not filters.department_code else reference.departements()[filters.department_code].name
+    st.caption(f"ARS {region_name(ars_code)} — {scope}" + (" — consultation seule" if user.role == "ministere" else ""))
+    _headline(data)
+    _charts(data)
+    _funnel(data)

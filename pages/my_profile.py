@@ -1,0 +1,153 @@
+"""Volunteer: "Mon profil" — availability, pause, documents, deletion of personal data."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from core import reference
+from core.errors import DomainError
+from core.professionals import (
+    AvailabilityInput,
+    ProfileView,
+    delete_professional,
+    document_for_download,
+    my_profile,
+    set_available,
+    update_professional,
+)
+from core.validation import format_phone
+from db.session import session_scope
+from ui.actions import run_action
+from ui.auth import sign_out_callback
+from ui.forms import FormState, label
+from ui.labels import MOBILITY, PROFESSIONAL_STATUS
+from ui.layout import flash, signed_in_user
+from ui.place import postal_code_and_city
+
+FORM = "my_profile"
+EDITABLE = ("postal_code", "city", "specialty", "has_vehicle", "available_week", "available_weekend",
+            "available_from", "available_to", "mobility", "exp_ehpad", "exp_reanimation", "exp_vaccination",
+            "volunteer_vaccination", "message")
+
+
+def _status(profile: ProfileView) -> None:
+    p = profile.professional
+    badge = " · :blue-badge[VÉRIFIÉ]" if p["verified"] else ""
+    st.markdown(f"**Statut : {PROFESSIONAL_STATUS[p['status']]}**{badge}")
+    if profile.stale:
+        st.warning("Vous n'avez pas confirmé vos disponibilités depuis plus de 30 jours : vérifiez-les et "
+                   "enregistrez, vous serez mieux placé(e) dans les recherches.", icon=":material/schedule:")
+    if p["status"] not in ("disponible", "indisponible"):
+        return
+    available = p["status"] == "indisponible"
+    text = "Me rendre de nouveau disponible" if available else "Me rendre indisponible"
+    if st.button(text, type="primary" if available else "secondary",
+                 icon=":material/play_circle:" if available else ":material/pause_circle:"):
+        if run_action(set_available, available):
+            flash("success", "Vous êtes de nouveau disponible." if available else
+                                        "Vous êtes indisponible : aucun établissement ne vous verra.")
+        st.rerun()
+
+
+def _prime(form: FormState, profile: ProfileView) -> None:
+    """First display: the form starts from the saved profile."""
+    if form.value("_loaded"):
+        return
+    for field in EDITABLE + ("phone",):
+        value = profile.professional[field]
+        form.set_value(field, format_phone(value) if field == "phone" else (value if value is not None else ""))
+    if not profile.professional["available_to"]:
+        form.set_value("available_to", None)
+    form.set_value("_loaded", True)
+
+
+def _edit(form: FormState) -> None:
+    st.subheader("Mes coordonnées et disponibilités")
+    st.text_input(label("Téléphone", True), key=form.key("phone"))
+    form.error("phone")
+    postal_code_and_city(form)
+    left, right = st.columns(2)
+    with left:
+        st.checkbox("Disponible en semaine", key=form.key("available_week"))
+        st.checkbox("Disponible le week-end", key=form.key("available_weekend"))
+        form.error("available_week")
+        st.checkbox("Je dispose d'un véhicule personnel", key=form.key("has_vehicle"))
+    with right:
+        st.date_input(label("Disponible à partir du", True), key=form.key("available_from"), format="DD/MM/YYYY")
+        st.date_input("Jusqu'au (facultatif)", key=form.key("available_to"), format="DD/MM/YYYY")
+        form.error("available_from", "available_to")
+    st.radio(label("Mobilité", True), list(MOBILITY), format_func=MOBILITY.get, horizontal=True,
+             key=form.key("mobility"))
+    st.text_input("Spécialité", key=form.key("specialty"))
+    columns = st.columns(4)
+    for column, (field, text) in zip(columns, (
+        ("exp_ehpad", "Expérience en EHPAD"), ("exp_reanimation", "Expérience en réanimation"),
+        ("exp_vaccination", "Expérience en vaccination"), ("volunteer_vaccination", "Volontaire pour vacciner"),
+    )):
+        column.checkbox(text, key=form.key(field))
+    form.error("volunteer_vaccination")
+    st.text_area("Message aux établissements et à l'ARS", key=form.key("message"), max_chars=2000)
+    form.keep()
+    if st.button("Enregistrer et confirmer mes disponibilités", type="primary", icon=":material/save:"):
+        values = {name: form.value(name) for name in AvailabilityInput.__dataclass_fields__}
+        try:
+            with session_scope() as session:
+                changed = update_professional(session, signed_in_user(), AvailabilityInput(**values))
+        except DomainError as error:
+            form.capture(error)
+        else:
+            form.set_errors({})
+            flash("success", "Profil enregistré et disponibilités confirmées"
+                                        + (f" ({len(changed)} champ(s) modifié(s))." if changed else "."))
+        st.rerun()
+    form.summary()
+
+
+def _content(document_id: int) -> bytes:
+    """Read only when the button is clicked: the page never loads megabytes of documents to draw."""
+    with session_scope(read_only=True) as session:
+        return document_for_download(session, signed_in_user(), document_id).content
+
+
+def _documents(profile: ProfileView) -> None:
+    st.subheader("Mes justificatifs")
+    for document in profile.documents:
+        kind = {"identite": "Pièce d'identité", "diplome": "Diplôme"}.get(document["kind"], "Document")
+        size = f"{max(1, round(document['size'] / 1024))} Ko"
+        st.download_button(f"{kind} — {document['filename']} ({size})", partial(_content, document["id"]),
+                           file_name=document["filename"],
+                           mime=document["mime"], key=f"doc_{document['id']}", icon=":material/download:")
+
+
+def _delete() -> None:
+    st.subheader("Supprimer mes données")
+    st.write("Vos nom, coordonnées, documents et message sont effacés définitivement. Les statistiques "
+             "anonymes (profession, département) sont conservées.")
+    with st.popover("Supprimer mes données…", icon=":material/delete_forever:"):
+        st.warning("Cette action est définitive.")
+        confirm = st.checkbox("Je confirme vouloir supprimer mes données")
+        if st.button("Supprimer définitivement", disabled=not confirm, type="primary"):
+            if run_action(delete_professional):
+                sign_out_callback()
+                flash("success", "Vos données ont été supprimées. Merci pour votre engagement.")
+            st.rerun()
+
+
+def render() -> None:
+    st.title("Mon profil")
+    try:
+        with session_scope(read_only=True) as session:
+            profile = my_profile(session, signed_in_user())
+    except DomainError as error:
+        st.error(error.message)
+        return
+    p = profile.professional
+    st.caption(f"{p['first_name']} {p['last_name']} — {reference.profession_labels()[p['profession_code']]} — {p['email']}")
+    _status(profile)
+    form = FormState(FORM)
+    _prime(form, profile)
+    _edit(form)
+    _documents(profile)
+    _delete()

@@ -1,0 +1,152 @@
+"""CCS (and the ministry, read-only): "Vue nationale" — tension of the whole country."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from core import reference
+from core.clock import paris_today
+from core.errors import DomainError
+from core.indicators import IndicatorFilters, NationalOverview, Period, national_overview
+from core.regulation import MissionFilters, region_missions
+from db.session import session_scope
+from ui.charts import MAINLAND, OVERSEAS, choropleth, colour_range, line, posts_bars
+from ui.format import fr_date, fr_int, fr_percent
+from ui.layout import signed_in_user
+
+MEASURES = {"unfilled": "Postes non pourvus", "tension": "Tension : postes non pourvus par volontaire disponible"}
+
+
+def _filters() -> IndicatorFilters:
+    labels = reference.profession_labels()
+    today = paris_today()
+    left, right = st.columns(2)
+    period = left.date_input("Période", value=(today - timedelta(days=29), today), key="national_period",
+                             format="DD/MM/YYYY")
+    profession = right.selectbox("Profession", [None, *labels], key="national_profession",
+                                 format_func=lambda c: "Toutes" if c is None else labels[c], placeholder="Toutes")
+    chosen = Period(period[0], period[-1]) if len(period) == 2 else None
+    return IndicatorFilters(period=chosen, profession_code=profession)
+
+
+def _headline(overview: NationalOverview) -> None:
+    h = overview.headline
+    first = st.columns(4)
+    first[0].metric("Besoins ouverts", fr_int(h.open_missions), border=True)
+    first[1].metric("Postes demandés", fr_int(h.posts_requested), border=True)
+    first[2].metric("Postes pourvus", fr_int(h.posts_filled), border=True)
+    first[3].metric("Taux de pourvoi", fr_percent(h.fill_rate), border=True)
+    second = st.columns(3)
+    second[0].metric("Volontaires disponibles", fr_int(h.available_volunteers), border=True)
+    second[1].metric("Demandes de compte en attente", fr_int(h.pending_account_requests), border=True)
+    second[2].metric("Alertes des ARS ouvertes", fr_int(h.open_alerts), border=True)
+
+
+def _map_frame(overview: NationalOverview, by_region: bool) -> pd.DataFrame:
+    regions = {r.ars_code: r for r in overview.by_region}
+    rows = []
+    for d in overview.by_department:
+        source = regions.get(d.ars_code) if by_region else d
+        unfilled, available, tension = source.unfilled_posts, source.available_same_professions, source.tension
+        rows.append({"Code": d.department_code, "Département": f"{d.department_name} ({d.department_code})",
+                     "Région": reference.ars_names().get(d.ars_code, ""), "Postes non pourvus": unfilled,
+                     "Volontaires disponibles": available,
+                     "Tension": tension if tension is not None else None,
+                     "Aucun volontaire disponible": "oui" if tension is None and unfilled else ""})
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        worst = frame["Tension"].max(skipna=True)
+        frame["Tension"] = frame["Tension"].fillna(worst if pd.notna(worst) and worst > 0 else 1.0)
+    return frame
+
+
+def _maps(overview: NationalOverview) -> str | None:
+    """The mainland and the overseas departments as insets; returns the clicked department, if any."""
+    left, right = st.columns([3, 2])
+    measure = left.radio("Indicateur", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="national_measure")
+    mesh = right.radio("Maille", ["department", "region"], horizontal=True, key="national_mesh",
+                       format_func={"department": "Départements", "region": "Régions"}.get)
+    frame = _map_frame(overview, mesh == "region")
+    if frame.empty:
+        st.info("Aucune donnée pour ces filtres.")
+        return None
+    value = "Postes non pourvus" if measure == "unfilled" else "Tension"
+    hover = ["Région", "Postes non pourvus", "Volontaires disponibles", "Aucun volontaire disponible"]
+    scale = colour_range(frame[value].tolist())
+    center, zoom = MAINLAND
+    mainland = frame[~frame["Code"].isin(OVERSEAS)]
+    event = st.plotly_chart(choropleth(mainland, value, hover, center, zoom, scale, title=MEASURES[measure],
+                                       height=640),
+                            on_select="rerun", selection_mode="points", key="national_map", width="stretch")
+    insets = st.columns(len(OVERSEAS))
+    for column, (code, (name, inset_center, inset_zoom)) in zip(insets, OVERSEAS.items()):
+        part = frame[frame["Code"] == code]
+        with column:
+            st.caption(name)
+            st.plotly_chart(choropleth(part, value, hover, inset_center, inset_zoom, scale, height=170, legend=False),
+                            key=f"national_inset_{code}", width="stretch", config={"displayModeBar": False})
+    st.caption("Cliquez un département pour afficher ses missions. En mode « Régions », chaque département prend "
+               "la valeur de sa région.")
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else (
+        event.selection.points if event else [])
+    return points[0].get("location") if points else None
+
+
+def _department_missions(code: str) -> None:
+    departement = reference.departements().get(code)
+    if departement is None or departement.ars_code is None:
+        return
+    st.subheader(f"Missions ouvertes — {departement.name} ({code})")
+    with session_scope(read_only=True) as session:
+        queue = region_missions(session, signed_in_user(), departement.ars_code,
+                                MissionFilters(department_code=code, unfilled_only=True), limit=200)
+    if not queue.rows:
+        st.info("Aucune mission ouverte à pourvoir dans ce département.")
+        return
+    st.dataframe(pd.DataFrame([
+        {"Urgence": r["urgency"], "Établissement": r["establishment"], "CP": r["postal_code"],
+         "Profession": r["profession"], "Début": fr_date(r["start_date"]), "Fin": fr_date(r["end_date"]),
+         "Pourvue": f"POURVUE {r['assigned']}/{r['count']}", "Alerte": "ALERTE CCS" if r["ccs_alert_at"] else ""}
+        for r in queue.rows
+    ]), hide_index=True, width="stretch")
+
+
+def _charts(overview: NationalOverview) -> None:
+    regions = pd.DataFrame([{"Région": r.name, "Postes demandés": r.requested, "Postes pourvus": r.filled}
+                            for r in overview.by_region_posts])
+    professions = pd.DataFrame([{"Profession": p.label, "Postes demandés": p.requested, "Postes pourvus": p.filled}
+                                for p in overview.by_profession_posts if p.requested])
+    left, right = st.columns(2)
+    if not regions.empty:
+        left.plotly_chart(posts_bars(regions, "Région", "Postes demandés et pourvus par région", horizontal=True),
+                          width="stretch", key="national_regions")
+    if not professions.empty:
+        right.plotly_chart(posts_bars(professions.head(12), "Profession", "Par profession (les 12 premières)",
+                                      horizontal=True), width="stretch", key="national_professions")
+    series = pd.DataFrame([{"Jour": d.day, "Missions créées": d.missions_created, "Affectations": d.assignments}
+                           for d in overview.time_series])
+    if not series.empty:
+        st.plotly_chart(line(series, "Jour", ["Missions créées", "Affectations"],
+                             f"Activité du {fr_date(overview.period.start)} au {fr_date(overview.period.end)}"),
+                        width="stretch", key="national_series")
+
+
+def render() -> None:
+    st.title("Vue nationale")
+    if signed_in_user().role == "ministere":
+        st.caption("Consultation seule.")
+    filters = _filters()
+    try:
+        with session_scope(read_only=True) as session:
+            overview = national_overview(session, signed_in_user(), filters=filters)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    _headline(overview)
+    clicked = _maps(overview)
+    if clicked:
+        _department_missions(clicked)
+    _charts(overview)

@@ -1,0 +1,64 @@
+"""Admin: "Courriels" — the outbox, and each message with its links (the mailbox without SMTP)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.clock import paris_datetime
+from core.config import get_settings
+from core.errors import DomainError
+from core.outbox import get_outbox_message, links_in, list_outbox, outbox_status
+from db.session import session_scope
+from ui.layout import signed_in_user
+
+PAGE_SIZE = 50
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"N°": r["id"], "Destinataire": r["to"], "Objet": r["subject"], "Statut": r["status"],
+         "Essais": r["attempts"], "Créé le": paris_datetime(r["created_at"]),
+         "Dernière erreur": r["last_error"] or ""}
+        for r in rows
+    ])
+
+
+def _message(outbox_id: int) -> None:
+    with session_scope(read_only=True) as session:
+        row = get_outbox_message(session, signed_in_user(), outbox_id)
+        body, subject, to, status = row.body_text, row.subject, row.to, outbox_status(row)
+    with st.container(border=True):
+        st.markdown(f"**{subject}**  \nÀ : {to} — {status}")
+        for link in links_in(body):
+            st.link_button("Ouvrir le lien du message", link, icon=":material/open_in_new:")
+            st.code(link, language=None)
+        st.text(body)
+
+
+def render() -> None:
+    st.title("Courriels")
+    if not get_settings().smtp_configured:
+        st.info("Aucun serveur SMTP n'est configuré : les courriels restent ici. Ouvrez un message pour suivre "
+                "ses liens (activation de compte, mot de passe…).", icon=":material/info:")
+    search = st.text_input("Rechercher (destinataire ou objet)", key="outbox_search")
+    page = st.number_input("Page", min_value=1, value=1, step=1, key="outbox_page")
+    try:
+        with session_scope(read_only=True) as session:
+            result = list_outbox(session, signed_in_user(), search=search, offset=(page - 1) * PAGE_SIZE,
+                                 limit=PAGE_SIZE)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    if not result.rows:
+        st.info("Aucun courriel.")
+        return
+    first = (page - 1) * PAGE_SIZE + 1
+    st.caption(f"Affichage {first} - {first + len(result.rows) - 1} de {result.total}")
+    frame = _frame(result.rows)
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key=f"outbox_table:{search}:{page}")
+    st.caption("Cochez la case à gauche d'une ligne pour afficher le message.")
+    rows = event.selection.rows if event else []
+    if rows:
+        _message(int(frame.iloc[rows[0]]["N°"]))

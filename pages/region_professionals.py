@@ -1,0 +1,136 @@
+"""ARS (its region), CCS: "Professionnels de la région" — search, sheet, verification, unavailability,
+assignment on behalf of an establishment."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import reference
+from core.clock import paris_datetime
+from core.errors import DomainError
+from core.regulation import (
+    MissionFilters,
+    ProfessionalFilters,
+    assign_on_behalf,
+    region_missions,
+    region_professionals,
+    set_unavailable_by_ars,
+    set_verified,
+)
+from db.session import session_scope
+from ui.actions import run_action
+from ui.format import fr_date, fr_int
+from ui.labels import PROFESSIONAL_STATUS
+from ui.layout import flash, signed_in_user
+from ui.regions import region_choice, region_name
+from ui.selection import rows_key, selection_rows
+from ui.sheet import show_sheet
+
+PAGE_SIZE = 50
+PAGE = "professionals_page"
+
+
+def _first_page() -> None:
+    st.session_state[PAGE] = 0
+
+
+def _filters() -> ProfessionalFilters:
+    labels = reference.profession_labels()
+    columns = st.columns([3, 3, 3, 2])
+    text = columns[0].text_input("Nom, courriel ou commune", key="pros_text", on_change=_first_page)
+    profession = columns[1].selectbox("Profession", [None, *labels], key="pros_profession", on_change=_first_page,
+                                      format_func=lambda c: "Toutes" if c is None else labels[c], placeholder="Toutes")
+    statuses = columns[2].multiselect("Statut", [s for s in PROFESSIONAL_STATUS if s != "supprime"],
+                                      format_func=PROFESSIONAL_STATUS.get, key="pros_statuses",
+                                      on_change=_first_page, placeholder="Tous")
+    verified = columns[3].selectbox("Documents", [None, True, False], key="pros_verified", on_change=_first_page,
+                                    format_func={None: "Tous", True: "Vérifiés", False: "À vérifier"}.get)
+    duplicates = st.checkbox("Doublons probables seulement", key="pros_duplicates", on_change=_first_page)
+    return ProfessionalFilters(text=text, profession_code=profession, statuses=tuple(statuses), verified=verified,
+                               duplicates_only=duplicates)
+
+
+def _unavailable(professional_id: int) -> None:
+    run_action(set_unavailable_by_ars, professional_id, st.session_state.get(f"pro_reason_{professional_id}", ""),
+         done="Professionnel rendu indisponible : il n'est plus proposé.")
+
+
+def _assign(row: dict) -> None:
+    mission_id = st.session_state.get(f"pro_mission_{row['id']}")
+    if mission_id is None:
+        flash("error", "Choisissez la mission.")
+        return
+    run_action(assign_on_behalf, mission_id, row["id"], done=f"{row['first_name']} {row['last_name']} est affecté(e) ; "
+                                                        "un courriel de confirmation lui est envoyé.")
+
+
+def _actions(row: dict, ars_code: str) -> None:
+    name = f"{row['first_name']} {row['last_name']}"
+    st.markdown(f"**{name}** — {row['profession']} — {PROFESSIONAL_STATUS[row['status']]}"
+                + (" · VÉRIFIÉ" if row["verified"] else "")
+                + (f" · doublon probable de la fiche n° {row['possible_duplicate_of']}" if row["possible_duplicate_of"] else ""))
+    columns = st.columns(4)
+    if columns[0].button("Voir la fiche", icon=":material/badge:", width="stretch"):
+        show_sheet(row["id"])
+    if signed_in_user().role not in ("ars", "ccs"):
+        return
+    columns[1].button("Retirer « VÉRIFIÉ »" if row["verified"] else "Marquer VÉRIFIÉ", icon=":material/verified:",
+                      width="stretch", on_click=run_action, args=(set_verified, row["id"], not row["verified"]),
+                      kwargs={"done": "Badge VÉRIFIÉ retiré." if row["verified"] else "Documents vérifiés : badge VÉRIFIÉ."})
+    with columns[2].popover("Rendre indisponible…", icon=":material/pause_circle:", width="stretch",
+                            disabled=row["status"] != "disponible"):
+        st.text_area("Motif *", key=f"pro_reason_{row['id']}",
+                     help="Demandé pour que la décision soit réfléchie ; il n'est pas conservé (le journal d'audit "
+                          "ne garde aucune donnée personnelle).")
+        st.button("Confirmer", key=f"pro_unavailable_{row['id']}", on_click=_unavailable, args=(row["id"],))
+    if signed_in_user().role == "ars":
+        with columns[3].popover("Affecter à une mission…", icon=":material/how_to_reg:", width="stretch",
+                                disabled=row["status"] not in ("disponible", "contacte", "en_cours")):
+            with session_scope(read_only=True) as session:
+                missions = region_missions(session, signed_in_user(), ars_code,
+                                           MissionFilters(profession_code=row["profession_code"], unfilled_only=True),
+                                           limit=200).rows
+            by_id = {m["id"]: m for m in missions}
+            st.selectbox("Mission", list(by_id), key=f"pro_mission_{row['id']}", index=None, placeholder="Choisir…",
+                         format_func=lambda i: f"{by_id[i]['establishment']} — {fr_date(by_id[i]['start_date'])} au "
+                                               f"{fr_date(by_id[i]['end_date'])}")
+            st.button("Enregistrer l'affectation", type="primary", key=f"pro_assign_{row['id']}", on_click=_assign,
+                      args=(row,))
+
+
+def render() -> None:
+    user = signed_in_user()
+    st.title("Professionnels de la région")
+    ars_code = region_choice(user)
+    st.caption(f"ARS {region_name(ars_code)} — volontaires inscrits dans la région.")
+    filters = _filters()
+    offset = st.session_state.get(PAGE, 0)
+    try:
+        with session_scope(read_only=True) as session:
+            rows, total = region_professionals(session, user, ars_code, filters, offset=offset, limit=PAGE_SIZE)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    if not rows:
+        st.info("Aucun professionnel ne correspond.")
+        return
+    frame = pd.DataFrame([
+        {"Nom": r["last_name"], "Prénom": r["first_name"], "Commune": f"{r['postal_code']} {r['city']}",
+         "Profession": r["profession"], "Statut": PROFESSIONAL_STATUS[r["status"]],
+         "Vérifié": "VÉRIFIÉ" if r["verified"] else "", "Doublon ?": "oui" if r["possible_duplicate_of"] else "",
+         "Disponibilités confirmées": paris_datetime(r["availability_confirmed_at"])}
+        for r in rows
+    ])
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key=rows_key("pros_table", (r["id"] for r in rows)))
+    left, middle, right = st.columns([1, 4, 1])
+    left.button("◀ Précédents", disabled=offset == 0, key="pros_prev",
+                on_click=lambda: st.session_state.update({PAGE: max(0, offset - PAGE_SIZE)}))
+    middle.caption(f"Affichage {offset + 1} - {offset + len(rows)} de {fr_int(total)} · cochez un professionnel "
+                   "pour agir.")
+    right.button("Suivants ▶", disabled=offset + PAGE_SIZE >= total, key="pros_next",
+                 on_click=lambda: st.session_state.update({PAGE: offset + PAGE_SIZE}))
+    selected = selection_rows(event)
+    if selected and selected[0] < len(rows):
+        _actions(rows[selected[0]], ars_code)

@@ -1,0 +1,85 @@
+"""Volunteer: "Mes missions" — pushes, reservations and assignments, with a way to decline."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import reference
+from core.clock import paris_datetime
+from core.errors import DomainError
+from core.professionals import my_missions
+from core.validation import format_phone
+from core.workflow import DECLINED_REASON, withdraw
+from db.session import session_scope
+from ui.format import fr_date
+from ui.labels import PROPOSAL_STATE
+from ui.layout import flash, signed_in_user
+
+HEADLINES = {
+    "en_cours": "L'ARS vous propose à cet établissement : il va vous contacter.",
+    "contacte": "Cet établissement vous a réservé(e) pour cette mission.",
+    "affecte": "Vous êtes affecté(e) à cette mission.",
+}
+
+
+def _state(row: dict) -> str:
+    if row["state"] == "libere" and row["reason"] == DECLINED_REASON:
+        return "Déclinée par vous"
+    return PROPOSAL_STATE.get(row["state"], row["state"])
+
+
+def _decline(proposal_id: int) -> None:
+    pause = bool(st.session_state.get(f"decline_pause_{proposal_id}"))
+    try:
+        with session_scope() as session:
+            withdraw(session, signed_in_user(), proposal_id, pause=pause)
+    except DomainError as error:
+        flash("error", error.message)
+    else:
+        flash("success", "Demande déclinée : l'établissement est prévenu."
+                         + (" Vous êtes indisponible jusqu'à nouvel ordre." if pause else ""))
+
+
+def _contact(row: dict) -> str:
+    if row["contact_name"] or row["contact_phone"]:
+        return " — ".join(x for x in (row["contact_name"], format_phone(row["contact_phone"])) if x)
+    return f"{row['requester_name']} — {format_phone(row['requester_phone'])} — {row['requester_email']}"
+
+
+def _card(row: dict) -> None:
+    with st.container(border=True):
+        st.markdown(f"#### {row['establishment']}")
+        st.markdown(f"**{reference.profession_labels().get(row['profession_code'], '')}** du "
+                    f"{fr_date(row['start_date'])} au {fr_date(row['end_date'])}  \n"
+                    f"{row['address']}, {row['postal_code']} {row['city']}  \n"
+                    f"**Contact** : {_contact(row)}")
+        st.info(HEADLINES[row["state"]], icon=":material/info:")
+        if row["can_decline"]:
+            with st.popover("Décliner…", icon=":material/block:"):
+                st.checkbox("Me rendre aussi indisponible", key=f"decline_pause_{row['id']}")
+                st.button("Confirmer : je décline", type="primary", on_click=_decline, args=(row["id"],),
+                          key=f"decline_{row['id']}")
+
+
+def render() -> None:
+    st.title("Mes missions")
+    try:
+        with session_scope(read_only=True) as session:
+            rows = my_missions(session, signed_in_user())
+    except DomainError as error:
+        st.error(error.message)
+        return
+    live = [r for r in rows if r["live"]]
+    if not live:
+        st.info("Aucune demande en cours. Les établissements de votre zone vous contacteront s'ils ont besoin "
+                "de vous ; gardez vos disponibilités à jour dans « Mon profil ».", icon=":material/inbox:")
+    for row in live:
+        _card(row)
+    past = [r for r in rows if not r["live"]]
+    if past:
+        st.subheader("Historique")
+        for row in past:
+            st.markdown(f"- {paris_datetime(row['created_at'])} — {row['establishment']} — "
+                        f"{reference.profession_labels().get(row['profession_code'], '')} "
+                        f"({fr_date(row['start_date'])} – {fr_date(row['end_date'])}) : "
+                        f"{_state(row)}")

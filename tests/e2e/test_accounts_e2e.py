@@ -1,0 +1,91 @@
+"""The account flow in Chromium: request → ARS validation → link from the outbox → password → sign-in."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from core.seed import DEMO_PASSWORD
+from db import models as m
+from db.session import session_scope
+from tests.e2e.conftest import choose, screenshot, sign_in, type_in, wait_idle
+
+pytestmark = pytest.mark.e2e
+EMAIL = "claire.e2e@chu-test.fr"
+PASSWORD = "Claire-Renfort-2026!"
+
+
+def _activation_link(database_url: str) -> str:
+    with session_scope(database_url) as session:
+        body = session.scalars(
+            sa.select(m.Outbox.body_text).where(m.Outbox.to == EMAIL, m.Outbox.subject.like("%validé%"))
+        ).one()
+    return next(word for word in body.split() if "activer-mon-compte?jeton=" in word)
+
+
+def _request_account(page, base_url: str) -> None:
+    page.goto(f"{base_url}/demande-de-compte")
+    expect(page.get_by_role("heading", name="Demande de compte établissement")).to_be_visible()
+    wait_idle(page)
+    for label, value in (("Nom *", "Moreau"), ("Prénom *", "Claire"), ("Courriel *", EMAIL),
+                         ("Téléphone *", "06 12 34 56 78")):
+        type_in(page, label, value)
+    choose(page, "Catégorie *", "Établissements relevant de la loi hospitalière")
+    for label, value in (("FINESS géographique *", "750100125"), ("Nom de l'établissement *", "Hôpital E2E"),
+                         ("Adresse *", "1 place de l'Hôpital"), ("Code postal *", "44000")):
+        type_in(page, label, value)
+    choose(page, "Profession *", "Infirmier diplômé d'État")
+    screenshot(page, "10-demande-de-compte-remplie")
+    page.get_by_role("button", name="Valider la demande").click()
+    expect(page.get_by_text("sont enregistrés")).to_be_visible()
+    wait_idle(page)
+    screenshot(page, "11-demande-de-compte-confirmee")
+
+
+def _ars_validates(page, base_url: str) -> None:
+    sign_in(page, base_url, "ars.paysdelaloire@example.org", DEMO_PASSWORD)
+    page.get_by_role("link", name="Validation des comptes").click()
+    expect(page.get_by_role("heading", name="Hôpital E2E")).to_be_visible()
+    wait_idle(page)
+    screenshot(page, "12-validation-des-comptes")
+    page.get_by_role("button", name="Valider").first.click()
+    expect(page.get_by_text(f"un lien d'activation a été envoyé à {EMAIL}")).to_be_visible()
+    wait_idle(page)
+
+
+def test_an_establishment_requests_an_account_gets_validated_activates_and_signs_in(
+    live_app, e2e_database, browser
+) -> None:
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR") for _ in range(3)]
+    visitor, ars, establishment = (context.new_page() for context in contexts)
+    _request_account(visitor, live_app)
+    _ars_validates(ars, live_app)
+
+    link = _activation_link(e2e_database)
+    assert link.startswith(live_app)
+    establishment.goto(link)
+    expect(establishment.get_by_text("Bonjour Claire, choisissez votre mot de passe.")).to_be_visible()
+    establishment.get_by_label("Nouveau mot de passe *").fill(PASSWORD)
+    establishment.get_by_label("Confirmation du mot de passe *").fill(PASSWORD)
+    establishment.get_by_role("button", name="Enregistrer mon mot de passe").click()
+    expect(establishment.get_by_text("Votre mot de passe est enregistré")).to_be_visible()
+    screenshot(establishment, "13-mot-de-passe-enregistre")
+
+    sign_in(establishment, live_app, EMAIL, PASSWORD)  # lands on the first page of the role: its dashboard
+    expect(establishment.get_by_role("heading", name="Tableau de bord")).to_have_count(1)
+    expect(establishment.get_by_text("Hôpital E2E, 44000 NANTES", exact=False).first).to_be_visible()
+    wait_idle(establishment)
+    screenshot(establishment, "14-tableau-de-bord")
+    establishment.get_by_role("button", name="Se déconnecter").click()
+    expect(establishment.get_by_role("link", name="Se connecter").first).to_be_visible()
+    for context in contexts:
+        context.close()
+
+
+def test_the_admin_reads_the_outbox(live_app, page) -> None:
+    sign_in(page, live_app, "admin@example.org", DEMO_PASSWORD)
+    page.get_by_role("link", name="Courriels").click()
+    expect(page.get_by_role("heading", name="Courriels")).to_be_visible()
+    wait_idle(page)
+    screenshot(page, "15-courriels")

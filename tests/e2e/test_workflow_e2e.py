@@ -1,0 +1,86 @@
+"""The establishment's path in Chromium: new need → Choisir → Contacter → Valider → e-mail → POURVUE 1/1."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from core.clock import paris_today
+from core.seed import DEMO_PASSWORD
+from db import models as m
+from db.session import session_scope
+from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, wait_idle
+
+pytestmark = pytest.mark.e2e
+PROFESSION = "Infirmier diplômé d'État"
+
+
+def _mission_label() -> str:
+    today = paris_today()
+    end = today + timedelta(days=14)
+    return f"{PROFESSION} — {today:%d/%m/%Y} au {end:%d/%m/%Y} — POURVUE 0/1"
+
+
+def _assignment_email(database_url: str) -> tuple[str, str]:
+    with session_scope(database_url) as session:
+        row = session.execute(
+            sa.select(m.Outbox.to, m.Outbox.body_text).where(m.Outbox.subject.like("%affectation est confirmée%"))
+            .order_by(m.Outbox.id.desc())
+        ).first()
+    return row
+
+
+def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_app, e2e_database, page) -> None:
+    sign_in(page, live_app, "etablissement@example.org", DEMO_PASSWORD)
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_have_count(1)
+    screenshot(page, "20-tableau-de-bord")
+
+    page.get_by_role("link", name="Nouveau besoin").first.click()
+    expect(page.get_by_role("heading", name="Nouveau besoin")).to_have_count(1)
+    wait_idle(page)
+    choose(page, "Profession *", PROFESSION)
+    page.get_by_role("button", name="Enregistrer les besoins").click()
+    expect(page.get_by_text("1 besoin(s) enregistré(s)")).to_be_visible()
+    wait_idle(page)
+
+    with session_scope(e2e_database) as session:
+        for row in session.execute(sa.select(m.Mission.id, m.Mission.status, m.Mission.profession_code, m.Mission.start_date, m.Mission.end_date, m.Mission.count, m.Mission.establishment_id).order_by(m.Mission.id.desc()).limit(4)):
+            print("DEBUG", row)
+    page.get_by_role("link", name="Choisir des renforts").click()
+    expect(page.get_by_role("heading", name="Choisir des renforts")).to_have_count(1)
+    wait_idle(page)
+    choose(page, "Mission", _mission_label())
+    expect(page.get_by_text("Affichage 1 -")).to_be_visible()
+    page.wait_for_timeout(1500)  # let the map draw its layers
+    screenshot(page, "21-choisir-carte-et-candidats")
+
+    tick_row(page, 0)
+    page.get_by_role("button", name="Contacter (1)").click()
+    expect(page.get_by_text("1 professionnel(s) contacté(s)")).to_be_visible()
+    wait_idle(page)
+
+    choose(page, "Statut", "Contacté")  # the contacted volunteer alone in the table
+    expect(grid_cells(page, "CONTACTÉ")).to_have_count(1)
+    tick_row(page, 0)
+    page.get_by_role("button", name="Valider les candidatures").click()
+    expect(page.get_by_text("1 candidature(s) validée(s)")).to_be_visible()
+    wait_idle(page)
+    screenshot(page, "22-candidature-validee")
+
+    to, body = _assignment_email(e2e_database)
+    assert "affectation est confirmée" not in body and "CHU de Nantes (démo)" in body and to.endswith("@example.org")
+
+    page.get_by_role("link", name="Tableau de bord").click()
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_have_count(1)
+    wait_idle(page)
+    choose(page, "Trier par", "Dernières créées")  # the new mission first
+    expect(grid_cells(page, "POURVUE 1/1").first).to_be_attached()
+    screenshot(page, "23-tableau-de-bord-pourvue")
+
+    page.get_by_role("link", name="Voir affectation professionnels").first.click()
+    expect(page.get_by_role("heading", name="Professionnels affectés")).to_have_count(1)
+    wait_idle(page)
+    screenshot(page, "24-affectations")

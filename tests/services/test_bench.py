@@ -1,0 +1,96 @@
+"""The benchmark's correctness on a tiny national-shaped data set (its speed is measured by
+`python -m core bench`, never by a timed test)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+import ui.bench  # noqa: F401 - registers the page measurements, as the CLI does
+from core import bench
+from core.actor import to_session_user
+from core.load import run_load
+from core.matching import find_candidates
+from core.seed_national import seed_national
+from db import models as m
+from db.session import session_scope
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+TINY = {"volunteers": 1500, "establishments": 60, "missions": 200, "proposals": 400}
+
+
+@pytest.fixture
+def tiny_url(db_url: str) -> str:
+    seed_national(db_url, seed=3, now=NOW, sizes=TINY)
+    return db_url
+
+
+def test_the_national_seed_is_consistent_on_both_engines(tiny_url: str) -> None:
+    with session_scope(tiny_url, read_only=True) as session:
+        count = lambda model: session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
+        assert (count(m.Professional), count(m.Establishment), count(m.Mission), count(m.Proposal)) == (
+            1500, 60, 200, 400)
+        states = set(session.scalars(sa.select(m.Proposal.state).distinct()))
+        assert states == {"affecte", "contacte", "en_cours", "refuse", "libere", "annule", "termine"}
+        for state in ("contacte", "affecte", "en_cours"):
+            people = set(session.scalars(sa.select(m.Professional.id).where(m.Professional.status == state)))
+            live = set(session.scalars(sa.select(m.Proposal.professional_id).where(m.Proposal.state == state)))
+            assert people == live, state
+        over = session.execute(
+            sa.select(m.Mission.id).join(m.Proposal, m.Proposal.mission_id == m.Mission.id)
+            .where(m.Proposal.state == "affecte").group_by(m.Mission.id, m.Mission.count)
+            .having(sa.func.count() > m.Mission.count)).all()
+        assert over == []
+        # Sequences follow the copied ids (PostgreSQL): a new row gets a fresh id.
+        session.add(m.Event(entity="test", action="probe", at=NOW))
+        session.flush()
+
+
+def _open_missions(url: str) -> list[tuple[int, int]]:
+    with session_scope(url, read_only=True) as session:
+        return [tuple(r) for r in session.execute(
+            sa.select(m.Mission.id, m.Mission.created_by).where(m.Mission.status == "open", m.Mission.count > 0)
+            .order_by(m.Mission.id))]
+
+
+def test_naive_and_sql_matching_return_the_same_candidates_in_the_same_order(tiny_url: str) -> None:
+    compared = 0
+    for mission_id, user_id in random.Random(5).sample(_open_missions(tiny_url), 25):
+        with session_scope(tiny_url, read_only=True) as session:
+            actor = to_session_user(session, session.get(m.User, user_id))
+            page = find_candidates(session, actor, mission_id, limit=100_000, now=NOW)
+        naive = bench.naive_candidates(tiny_url, mission_id, NOW)
+        assert [row["id"] for row in page.rows] == naive, mission_id
+        compared += bool(naive)
+    assert compared >= 10  # the comparison is not between empty lists
+
+
+def test_the_benchmark_measures_every_operation_and_writes_its_json(sqlite_url: str, tmp_path) -> None:
+    seed_national(sqlite_url, seed=3, now=NOW, sizes=TINY)
+    report = bench.run_bench(sqlite_url, scale="current", runs=3, say=lambda text: None)
+    assert set(report["operations"]) == {op.key for op in bench.REGISTRY}
+    assert {"candidates", "contact", "refuse", "dashboard", "assigned_staff", "apptest_choose", "apptest_dashboard",
+            "register_professional", "account_request", "naive_candidates"} <= set(report["operations"])
+    for op in report["operations"].values():
+        assert op["runs"] == 3 and 0 < op["p50_ms"] <= op["p95_ms"] <= op["max_ms"]
+    assert report["engine"] == "sqlite" and report["cpu_count"] >= 1
+    assert report["dataset"]["volunteers"] >= 1500 and report["naive_speedup"]["ratio"] > 0
+    path = tmp_path / "bench.json"
+    bench.write_json(report, str(path))
+    assert json.loads(path.read_text(encoding="utf-8"))["operations"].keys() == report["operations"].keys()
+    table = bench.format_table(report)
+    assert "Candidats d'une mission" in table and "Gain SQL / naïf" in table and "Mémoire maximale" in table
+
+
+def test_a_short_load_run_on_postgresql_keeps_every_invariant(pg_url: str) -> None:
+    seed_national(pg_url, seed=3, now=NOW, sizes=TINY)
+    report = run_load(pg_url, workers=6, seconds=4)
+    assert report.invariants == {"one_live_proposal_per_volunteer": True, "no_mission_over_filled": True,
+                                 "status_mirrors_live_proposal": True, "every_transition_has_its_event": True}
+    assert not report.errors
+    assert report.successes["contact"] > 0 and report.as_dict()["throughput_per_second"] > 0
+    assert "Aucun professionnel réservé deux fois" in report.table()

@@ -1,0 +1,273 @@
+"""The outbox against a real SMTP server on loopback (aiosmtpd): delivery, outage, retries, CLI, admin view."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+
+import pytest
+import sqlalchemy as sa
+
+from core import emails
+from core.__main__ import main
+from core.actor import to_session_user
+from core.clock import utcnow
+from core.config import get_settings
+from core.errors import NotFound, PermissionDenied
+from core.outbox import get_outbox_message, links_in, list_outbox, queue_email, send_pending
+from db.models import Outbox
+from tests.factories import make_user
+from tests.smtp import BASE_URL, MAIL_FROM
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+
+
+
+def _message_id(row) -> str:
+    digest = hashlib.sha1(row.dedup_key.encode("utf-8")).hexdigest()[:12]
+    return f"<outbox-{row.id}-{digest}@renfort-rh.example.org>"
+
+def _activation_link(token: str) -> str:
+    return emails.link_to(emails.ACTIVATION_PATH, jeton=token)
+
+
+def _queue_password_links(uow, names: list[str], *, now: datetime = NOW) -> dict[str, str]:
+    """One password e-mail per name, to `<name>@example.org`; returns the link of each recipient."""
+    links = {}
+    with uow() as session:
+        for name in names:
+            to = f"{name.lower()}@example.org"
+            links[to] = _activation_link(f"jeton-{name.lower()}")
+            queue_email(session, dedup_key=f"test-reset:{name}", to=to, now=now,
+                        content=emails.password_link(name, links[to]))
+    return links
+
+
+def _rows(uow) -> list[Outbox]:
+    with uow() as session:
+        return list(session.scalars(sa.select(Outbox).order_by(Outbox.id)))
+
+
+def _parts(message: EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+def test_three_queued_emails_reach_the_server_as_french_text_and_html_messages_then_are_marked_sent(
+        uow, db_url, smtp_server) -> None:
+    links = _queue_password_links(uow, ["Claire", "Karim", "Léa"])
+
+    report = send_pending(db_url, now=NOW)
+
+    assert (report.sent, report.failed, report.waiting) == (3, 0, 0)
+    assert str(report) == "Courriels envoyés : 3, en échec : 0, en attente : 0."
+    assert len(smtp_server.messages) == 3
+    subject = emails.password_link("x", "y").subject
+    for message, envelope in zip(smtp_server.messages, smtp_server.envelopes):
+        to = str(message["To"])
+        link = links[to]
+        assert link.startswith(f"{BASE_URL}/activer-mon-compte?jeton=")
+        assert envelope.rcpt_tos == (to,)
+        assert envelope.mail_from == MAIL_FROM
+        assert message.get_content_type() == "multipart/alternative"
+        assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+        assert message["Subject"] == subject == "Renfort RH — choisir votre mot de passe"
+        sender = message["From"].addresses[0]
+        assert (sender.display_name, sender.addr_spec) == ("Renfort RH", MAIL_FROM)
+        assert message["Message-ID"].endswith("@renfort-rh.example.org>")
+        assert parsedate_to_datetime(message["Date"]) == NOW  # RFC 5322: the Date field is mandatory
+        text, html = _parts(message)
+        assert "<br" not in text and not HTML_TAG.search(text), text
+        assert "Bonjour" in text and "valable 72 heures" in text and "\n\n" in text
+        assert f"Choisir mon mot de passe : {link}" in text
+        assert "<p>" in html and f"href='{link}'" in html
+        assert links_in(text) == [link]
+    assert sorted(str(m["To"]) for m in smtp_server.messages) == sorted(links)
+
+    rows = _rows(uow)
+    assert [(row.sent_at, row.attempts, row.last_error) for row in rows] == [(NOW, 1, None)] * 3
+    assert sorted(smtp_server.message_ids()) == sorted(_message_id(row) for row in rows)
+
+    again = send_pending(db_url, now=NOW + timedelta(days=1))
+    assert (again.sent, again.failed, again.waiting) == (0, 0, 0)
+    assert len(smtp_server.messages) == 3
+
+
+def test_queueing_twice_with_the_same_dedup_key_adds_one_row_only(uow, db_url, smtp_server) -> None:
+    content = emails.password_link("Claire", _activation_link("abc"))
+    with uow() as session:
+        first = queue_email(session, dedup_key="reset:claire", to="claire@example.org", content=content, now=NOW)
+        assert first is not None
+    with uow() as session:
+        second = queue_email(session, dedup_key="reset:claire", to="claire@example.org", content=content,
+                             now=NOW + timedelta(minutes=5))
+        assert second is None
+
+    assert len(_rows(uow)) == 1
+    assert send_pending(db_url, now=NOW).sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_an_smtp_outage_loses_nothing_and_every_email_arrives_exactly_once_after_the_back_off(
+        uow, db_url, smtp_server) -> None:
+    _queue_password_links(uow, ["Claire", "Karim", "Léa"])
+    smtp_server.stop()
+
+    down = send_pending(db_url, now=NOW)
+
+    assert (down.sent, down.failed, down.waiting) == (0, 3, 3)
+    assert "Serveur SMTP injoignable" in str(down)
+    rows = _rows(uow)
+    assert len(rows) == 3
+    for row in rows:
+        assert row.sent_at is None
+        assert row.attempts == 1
+        assert "Connexion SMTP impossible" in row.last_error
+        assert "ConnectionRefusedError" in row.last_error
+        assert row.next_attempt_at > NOW  # back-off: not retried at once
+    assert smtp_server.messages == []
+
+    smtp_server.start()
+    too_early = send_pending(db_url, now=NOW)
+    assert (too_early.sent, too_early.failed, too_early.waiting) == (0, 0, 3)
+    assert smtp_server.messages == []
+
+    later = send_pending(db_url, now=NOW + timedelta(minutes=2))
+    assert (later.sent, later.failed, later.waiting) == (3, 0, 0)
+    expected_ids = {_message_id(row) for row in rows}
+    assert Counter(smtp_server.message_ids()) == Counter({message_id: 1 for message_id in expected_ids})
+    assert Counter(smtp_server.subjects()) == Counter({"Renfort RH — choisir votre mot de passe": 3})
+    assert sorted(str(m["To"]) for m in smtp_server.messages) == sorted(row.to for row in rows)
+    assert [(row.sent_at, row.attempts, row.last_error) for row in _rows(uow)] == [
+        (NOW + timedelta(minutes=2), 2, None)] * 3
+
+    third = send_pending(db_url, now=NOW + timedelta(days=2))
+    assert (third.sent, third.failed, third.waiting) == (0, 0, 0)
+    assert len(smtp_server.messages) == 3
+
+
+def test_the_back_off_grows_with_each_failed_attempt(uow, db_url, smtp_server) -> None:
+    _queue_password_links(uow, ["Claire"])
+    smtp_server.stop()
+    now, delays = NOW, []
+    for _ in range(3):
+        send_pending(db_url, now=now)
+        (row,) = _rows(uow)
+        delays.append(row.next_attempt_at - now)
+        now = row.next_attempt_at
+    assert delays == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15)]
+    assert row.attempts == 3 and row.sent_at is None
+
+    smtp_server.start()
+    assert send_pending(db_url, now=now).sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_recipient_refused_by_the_server_is_retried_later_without_holding_back_the_others(
+        uow, db_url, smtp_server) -> None:
+    _queue_password_links(uow, ["Claire", "Karim", "Léa"])
+    smtp_server.refused.add("karim@example.org")
+
+    report = send_pending(db_url, now=NOW)
+
+    assert (report.sent, report.failed, report.waiting) == (2, 1, 1)
+    assert sorted(str(m["To"]) for m in smtp_server.messages) == ["claire@example.org", "léa@example.org"]
+    refused = next(row for row in _rows(uow) if row.to == "karim@example.org")
+    assert (refused.sent_at, refused.attempts) == (None, 1)
+    assert "SMTPRecipientsRefused" in refused.last_error and "550" in refused.last_error
+    assert refused.next_attempt_at == NOW + timedelta(minutes=1)
+
+    smtp_server.refused.clear()
+    retry = send_pending(db_url, now=NOW + timedelta(minutes=1))
+    assert (retry.sent, retry.failed, retry.waiting) == (1, 0, 0)
+    assert Counter(str(m["To"]) for m in smtp_server.messages) == Counter(
+        {"claire@example.org": 1, "karim@example.org": 1, "léa@example.org": 1})
+
+
+def test_without_smtp_settings_nothing_is_sent_and_the_emails_stay_pending(
+        uow, db_url, smtp_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    _queue_password_links(uow, ["Claire", "Karim"])
+    monkeypatch.delenv("RENFORT_SMTP_HOST")
+    get_settings.cache_clear()
+    assert not get_settings().smtp_configured
+
+    report = send_pending(db_url, now=NOW + timedelta(hours=1))
+
+    assert (report.sent, report.failed, report.waiting) == (0, 0, 2)
+    assert "SMTP non configuré" in str(report)
+    assert smtp_server.messages == []
+    assert [(row.sent_at, row.attempts, row.last_error) for row in _rows(uow)] == [(None, 0, None)] * 2
+
+
+def test_the_worker_command_once_delivers_the_pending_emails_and_exits_with_zero(
+        uow, db_url, smtp_server, capsys: pytest.CaptureFixture[str]) -> None:
+    # The command uses the real clock: queue the e-mails a minute ago so that they are due.
+    _queue_password_links(uow, ["Claire", "Karim"], now=utcnow() - timedelta(minutes=1))
+
+    assert main(["--db", db_url, "worker", "--once"]) == 0
+
+    assert "Courriels envoyés : 2, en échec : 0, en attente : 0." in capsys.readouterr().out
+    assert sorted(str(m["To"]) for m in smtp_server.messages) == ["claire@example.org", "karim@example.org"]
+    assert all(row.sent_at is not None for row in _rows(uow))
+
+    assert main(["--db", db_url, "worker", "--once"]) == 0
+    assert len(smtp_server.messages) == 2
+
+
+def test_the_outbox_is_shown_to_admins_only_with_its_status_search_and_links(uow, db_url, smtp_server) -> None:
+    with uow() as session:
+        admin = to_session_user(session, make_user(session, "admin"))
+        ars = to_session_user(session, make_user(session, "ars"))
+        sent_link = _activation_link("envoye")
+        queue_email(session, dedup_key="validated:1", to="claire@example.org", now=NOW,
+                    content=emails.account_validated("Claire", "CHU de Nantes", sent_link))
+    send_pending(db_url, now=NOW)
+    smtp_server.stop()
+    with uow() as session:
+        queue_email(session, dedup_key="reset:2", to="karim@example.org", now=NOW,
+                    content=emails.password_link("Karim", _activation_link("en-echec")))
+    send_pending(db_url, now=NOW)
+    with uow() as session:
+        queue_email(session, dedup_key="rejected:3", to="lea@example.org", now=NOW,
+                    content=emails.account_rejected("Léa", "EHPAD test", "FINESS inconnu"))
+
+    with uow() as session:
+        with pytest.raises(PermissionDenied):
+            list_outbox(session, ars)
+        with pytest.raises(PermissionDenied):
+            list_outbox(session, None)
+        page = list_outbox(session, admin)
+        assert page.total == 3
+        assert [(row["to"], row["status"]) for row in page.rows] == [  # newest first
+            ("lea@example.org", "en attente"),
+            ("karim@example.org", "en échec, nouvel essai prévu"),
+            ("claire@example.org", "envoyé"),
+        ]
+        failed = page.rows[1]
+        assert failed["attempts"] == 1 and "Connexion SMTP impossible" in failed["last_error"]
+
+        by_recipient = list_outbox(session, admin, search="  KARIM@example ")
+        assert [row["to"] for row in by_recipient.rows] == ["karim@example.org"] and by_recipient.total == 1
+        by_subject = list_outbox(session, admin, search="compte est validé")
+        assert [row["to"] for row in by_subject.rows] == ["claire@example.org"]
+        assert list_outbox(session, admin, search="n'a pas été retenue").total == 1
+        assert list_outbox(session, admin, search="personne").rows == []
+        assert [row["to"] for row in list_outbox(session, admin, offset=1, limit=1).rows] == ["karim@example.org"]
+
+        claire_id = page.rows[2]["id"]
+        with pytest.raises(PermissionDenied):
+            get_outbox_message(session, ars, claire_id)
+        message = get_outbox_message(session, admin, claire_id)
+        assert message.subject == "Renfort RH — votre compte est validé"
+        assert links_in(message.body_text) == [sent_link]
+        assert sent_link == f"{BASE_URL}/activer-mon-compte?jeton=envoye"
+        with pytest.raises(NotFound):
+            get_outbox_message(session, admin, claire_id + 1000)
+    assert links_in("Pas de lien ici.") == []

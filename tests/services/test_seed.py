@@ -1,0 +1,97 @@
+"""The demonstration data set: deterministic, complete for every role, and loaded only once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from core.accounts import authenticate
+from core.errors import Conflict
+from core.seed import DEMO_ACCOUNTS, DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD, seed_demo
+from db import models as m
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+SMALL = {"establishments": 60, "volunteers": 400, "missions": 80}
+
+
+def _fingerprint(uow) -> list[tuple]:
+    with uow() as session:
+        people = session.execute(
+            sa.select(m.Professional.last_name, m.Professional.postal_code, m.Professional.profession_code)
+            .order_by(m.Professional.id)
+        ).all()
+        missions = session.execute(
+            sa.select(m.Mission.profession_code, m.Mission.count, m.Mission.start_date).order_by(m.Mission.id)
+        ).all()
+    return [tuple(r) for r in people + missions]
+
+
+def test_the_demo_seed_fills_every_role_and_region(db_url, uow) -> None:
+    report = seed_demo(db_url, seed=7, now=NOW, **SMALL)
+    assert "60 établissements" in report
+    with uow() as session:
+        count = lambda model: session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
+        assert count(m.Establishment) == 60 and count(m.Professional) == 400 and count(m.Mission) == 80
+        regions = set(session.scalars(sa.select(m.Establishment.ars_code).distinct()))
+        assert len(regions) == 18
+        roles = set(session.scalars(sa.select(m.User.role).where(m.User.password_hash.is_not(None))))
+        assert roles == {"etablissement", "ars", "ccs", "ministere", "admin", "professionnel"}
+        chu = session.scalar(sa.select(m.Establishment).where(m.Establishment.name == DEMO_ESTABLISHMENT_NAME))
+        members = session.scalar(
+            sa.select(sa.func.count()).select_from(m.Membership).where(m.Membership.establishment_id == chu.id)
+        )
+        assert members == 2
+        assert session.scalars(sa.select(m.Event.action).order_by(m.Event.id)).first() == "seed"
+        # The history was played through the services: every state is there, each with its Event.
+        states = set(session.scalars(sa.select(m.Proposal.state).distinct()))
+        assert {"contacte", "affecte", "refuse", "libere", "annule"} <= states
+        transitions = session.scalar(sa.select(sa.func.count()).select_from(m.Event).where(m.Event.entity == "proposal"))
+        assert transitions >= session.scalar(sa.select(sa.func.count()).select_from(m.Proposal))
+        assert count(m.Outbox) > 0  # assignment confirmations, cancellation, expiry notices
+        # Every volunteer's status mirrors their live proposal (DESIGN §3), and no mission is over-filled.
+        for status in ("contacte", "affecte"):
+            people = set(session.scalars(sa.select(m.Professional.id).where(m.Professional.status == status)))
+            live = set(session.scalars(sa.select(m.Proposal.professional_id).where(m.Proposal.state == status)))
+            assert people == live and people, status
+        demo = session.scalar(sa.select(m.Professional).where(m.Professional.email == "benevole@example.org"))
+        assert demo.status == "contacte"  # a reservation waits in the demo volunteer's "Mes missions"
+        overfilled = session.execute(
+            sa.select(m.Mission.id)
+            .join(m.Proposal, m.Proposal.mission_id == m.Mission.id)
+            .where(m.Proposal.state == "affecte")
+            .group_by(m.Mission.id, m.Mission.count)
+            .having(sa.func.count() > m.Mission.count)
+        ).all()
+        assert overfilled == []
+
+
+def test_every_demo_account_can_sign_in_with_the_documented_password(db_url, uow) -> None:
+    seed_demo(db_url, seed=7, now=NOW, **SMALL)
+    with uow() as session:
+        for account in DEMO_ACCOUNTS:
+            outcome = authenticate(session, email=account.email, password=DEMO_PASSWORD, now=NOW)
+            assert outcome.user is not None, account.email
+            assert outcome.user.role == account.role
+
+
+def test_the_same_seed_gives_the_same_data(tmp_path, sqlite_template) -> None:
+    from functools import partial
+
+    from db.session import session_scope
+    from tests.conftest import clone_sqlite
+
+    fingerprints = []
+    for name in ("a.db", "b.db"):
+        url = clone_sqlite(sqlite_template, tmp_path / name)
+        seed_demo(url, seed=11, now=NOW, **SMALL)
+        fingerprints.append(_fingerprint(partial(session_scope, url)))
+    assert fingerprints[0] == fingerprints[1]
+
+
+def test_seeding_twice_is_refused_or_skipped(sqlite_url) -> None:
+    seed_demo(sqlite_url, seed=7, now=NOW, **SMALL)
+    assert "déjà des données" in seed_demo(sqlite_url, only_if_empty=True, **SMALL)
+    with pytest.raises(Conflict, match="base vide"):
+        seed_demo(sqlite_url, **SMALL)

@@ -1,0 +1,648 @@
+"""The volunteer's status machine (DESIGN §3): contact, validate, refuse, close, cancel, withdraw, and who may."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from core.actor import SessionUser, to_session_user
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.workflow import (
+    REBOOKED,
+    cancel_assignment,
+    close_mission,
+    contact,
+    refresh_mission_status,
+    refuse,
+    validate,
+    withdraw,
+)
+from db import models as m
+from tests.factories import make_establishment, make_mission, make_professional, make_user
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
+LATER = NOW + timedelta(hours=3)
+START = date(2026, 11, 25)
+END = date(2026, 12, 8)
+PERIOD = "du 25/11/2026 au 08/12/2026"
+
+
+@dataclass(frozen=True)
+class Place:
+    """An establishment in Nantes with one mission and the signed-in account that filed it."""
+
+    establishment_id: int
+    establishment_name: str
+    mission_id: int
+    hr: SessionUser
+
+
+def place(session: so.Session, **mission: Any) -> Place:
+    establishment = make_establishment(session, postal_code="44000")
+    user = make_user(session, establishment=establishment, first_name="Hélène")
+    row = make_mission(session, establishment, user, **{"start_date": START, "end_date": END, **mission})
+    return Place(establishment.id, establishment.name, row.id, to_session_user(session, user))
+
+
+def nurse(session: so.Session, **overrides: Any) -> m.Professional:
+    values = {"available_from": None, "availability_confirmed_at": NOW - timedelta(days=1), **overrides}
+    return make_professional(session, postal_code="44300", **values)
+
+
+def name(professional: m.Professional) -> str:
+    return f"{professional.first_name} {professional.last_name}"
+
+
+def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
+    return to_session_user(session, make_user(session, role, **overrides))
+
+
+def account_of(session: so.Session, professional: m.Professional) -> SessionUser:
+    return actor(session, "professionnel", professional_id=professional.id, email=professional.email)
+
+
+def pushed(session: so.Session, where: Place, professional: m.Professional, *, at: datetime = NOW) -> m.Proposal:
+    """What the ARS's push leaves behind: a live proposal of origin push, the volunteer en_cours."""
+    ars = make_user(session, "ars")
+    proposal = m.Proposal(mission_id=where.mission_id, professional_id=professional.id, origin="push",
+                          state="en_cours", by_user_id=ars.id, created_at=at)
+    session.add(proposal)
+    professional.status = "en_cours"
+    session.flush()
+    return proposal
+
+
+def status_of(session: so.Session, professional_id: int) -> str:
+    return session.scalar(sa.select(m.Professional.status).where(m.Professional.id == professional_id))
+
+
+def proposals(session: so.Session, professional_id: int) -> list[m.Proposal]:
+    return list(session.scalars(sa.select(m.Proposal).where(m.Proposal.professional_id == professional_id)
+                                .order_by(m.Proposal.id)))
+
+
+def outbox(session: so.Session) -> list[m.Outbox]:
+    return list(session.scalars(sa.select(m.Outbox).order_by(m.Outbox.id)))
+
+
+def events(session: so.Session, action: str) -> list[m.Event]:
+    return list(session.scalars(sa.select(m.Event).where(m.Event.action == action).order_by(m.Event.id)))
+
+
+def mission_of(session: so.Session, where: Place) -> m.Mission:
+    return session.get(m.Mission, where.mission_id, populate_existing=True)
+
+
+# ---------------------------------------------------------------- contact
+
+
+def test_contacting_an_available_volunteer_reserves_them_for_the_mission(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+    with uow() as session:
+        proposal = contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+    with uow() as session:
+        row = session.get(m.Professional, professional.id)
+        assert (row.status, row.status_since) == ("contacte", NOW)
+        [stored] = proposals(session, professional.id)
+        assert stored.id == proposal.id
+        assert (stored.mission_id, stored.origin, stored.state, stored.by_user_id, stored.created_at) == (
+            here.mission_id, "direct", "contacte", here.hr.id, NOW)
+        [event] = events(session, "contacted")
+        assert (event.entity, event.entity_id, event.actor_user_id, event.before, event.after, event.at) == (
+            "proposal", str(proposal.id), here.hr.id, "disponible", "contacte", NOW)
+        assert event.details == {"mission_id": here.mission_id, "professional_id": professional.id}
+
+
+def test_contacting_a_volunteer_pushed_to_the_mission_turns_the_same_proposal_to_contacted(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        push_id = pushed(session, here, professional).id
+    with uow() as session:
+        assert contact(session, here.hr, here.mission_id, professional.id, now=LATER).id == push_id
+    with uow() as session:
+        [proposal] = proposals(session, professional.id)
+        assert (proposal.id, proposal.origin, proposal.state, proposal.by_user_id, proposal.decided_at) == (
+            push_id, "push", "contacte", here.hr.id, LATER)
+        assert status_of(session, professional.id) == "contacte"
+        assert [(e.before, e.after) for e in events(session, "contacted")] == [("en_cours", "contacte")]
+
+
+def test_a_second_establishment_contacting_the_same_volunteer_is_told_they_were_just_booked(uow) -> None:
+    with uow() as session:
+        first, second, professional = place(session), place(session), nurse(session)
+    with uow() as session:
+        contact(session, first.hr, first.mission_id, professional.id, now=NOW)
+    with pytest.raises(Conflict) as error, uow() as session:
+        contact(session, second.hr, second.mission_id, professional.id, now=LATER)
+    assert error.value.message == "Ce professionnel vient d'être réservé par un autre établissement."
+    with uow() as session:
+        assert [(p.mission_id, p.state) for p in proposals(session, professional.id)] == [(first.mission_id, "contacte")]
+
+
+def test_a_volunteer_pushed_to_another_mission_cannot_be_contacted(uow) -> None:
+    with uow() as session:
+        first, second, professional = place(session), place(session), nurse(session)
+        pushed(session, first, professional)
+    with pytest.raises(Conflict) as error, uow() as session:
+        contact(session, second.hr, second.mission_id, professional.id, now=NOW)
+    assert error.value.message == REBOOKED
+
+
+def test_when_two_establishments_click_at_the_same_instant_exactly_one_wins(uow) -> None:
+    with uow() as session:
+        first, second, professional = place(session), place(session), nurse(session)
+    outcome: dict[str, str] = {}
+
+    def second_click() -> None:
+        try:
+            with uow() as session:
+                contact(session, second.hr, second.mission_id, professional.id, now=NOW)
+            outcome["second"] = "réservé"
+        except Conflict as error:
+            outcome["second"] = error.message
+
+    with uow() as session:
+        contact(session, first.hr, first.mission_id, professional.id, now=NOW)
+        rival = threading.Thread(target=second_click)
+        rival.start()
+        rival.join(0.3)
+        waited = rival.is_alive()  # the second click waits for the first transaction…
+    rival.join(15)
+    assert waited and not rival.is_alive()
+    assert outcome == {"second": REBOOKED}  # …then loses, cleanly
+    with uow() as session:
+        assert [(p.mission_id, p.state) for p in proposals(session, professional.id)] == [(first.mission_id, "contacte")]
+        assert status_of(session, professional.id) == "contacte"
+
+
+def test_the_one_live_proposal_index_is_the_last_guard_against_double_booking(uow) -> None:
+    with uow() as session:
+        first, second, professional = place(session), place(session), nurse(session)
+        contact(session, first.hr, first.mission_id, professional.id, now=NOW)
+        professional.status = "disponible"  # a status out of step with the proposals: the index still holds
+    with pytest.raises(Conflict) as error, uow() as session:
+        contact(session, second.hr, second.mission_id, professional.id, now=LATER)
+    assert error.value.message == REBOOKED
+    with uow() as session:
+        assert [(p.mission_id, p.state) for p in proposals(session, professional.id)] == [(first.mission_id, "contacte")]
+
+
+def test_contacting_the_same_volunteer_twice_for_the_mission_is_refused(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        with pytest.raises(Conflict) as error:
+            contact(session, here.hr, here.mission_id, professional.id, now=LATER)
+    assert error.value.message == f"{name(professional)} est déjà contacté(e) ou affecté(e) pour cette mission."
+
+
+def test_contacting_a_volunteer_who_does_not_match_is_refused_with_the_reason(uow) -> None:
+    with uow() as session:
+        here = place(session)
+        paused = nurse(session, status="indisponible")
+        care_assistant = nurse(session, profession_code="aide_soignant")
+        with pytest.raises(Conflict) as unavailable:
+            contact(session, here.hr, here.mission_id, paused.id, now=NOW)
+        with pytest.raises(Conflict) as mismatch:
+            contact(session, here.hr, here.mission_id, care_assistant.id, now=NOW)
+        with pytest.raises(NotFound):
+            contact(session, here.hr, here.mission_id, 999_999, now=NOW)
+    assert unavailable.value.message == f"{name(paused)} s'est déclaré(e) indisponible."
+    assert mismatch.value.message == (f"{name(care_assistant)} ne correspond pas à cette mission (profession, zone ou "
+                                      "disponibilité).")
+
+
+def test_nobody_can_be_contacted_for_a_mission_that_is_not_open(uow) -> None:
+    cases = [({"status": "filled"}, "Cette mission est déjà pourvue."),
+             ({"status": "closed"}, "Cette mission est clôturée."),
+             ({"status": "pending"}, "Cette mission attend la validation de votre compte."),
+             ({"count": 0}, "Cette mission ne recherche personne (0 poste).")]
+    with uow() as session:
+        professional = nurse(session)
+        places = [place(session, **overrides) for overrides, _ in cases]
+    for here, (_, message) in zip(places, cases):
+        with pytest.raises(Conflict) as error, uow() as session:
+            contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        assert error.value.message == message
+    with uow() as session:
+        assert (status_of(session, professional.id), proposals(session, professional.id)) == ("disponible", [])
+
+
+def test_in_crisis_mode_only_volunteers_pushed_by_the_ars_can_be_contacted(uow) -> None:
+    with uow() as session:
+        here, free, proposed = place(session), nurse(session), nurse(session)
+        session.add(m.CrisisMode(ars_code="52", profession_code="infirmier_de", enabled_at=NOW - timedelta(days=1),
+                                 enabled_by=make_user(session, "ars").id))
+        pushed(session, here, proposed)
+    with pytest.raises(Conflict) as error, uow() as session:
+        contact(session, here.hr, here.mission_id, free.id, now=NOW)
+    assert error.value.message == ("Le mode gestion de crise est actif : seuls les professionnels proposés par l'ARS "
+                                   "peuvent être contactés.")
+    with uow() as session:
+        contact(session, here.hr, here.mission_id, proposed.id, now=NOW)
+    with uow() as session:
+        assert (status_of(session, free.id), status_of(session, proposed.id)) == ("disponible", "contacte")
+
+
+# ---------------------------------------------------------------- validate
+
+
+def test_validating_assigns_the_volunteer_fills_the_mission_and_emails_the_dates_and_the_validator(uow) -> None:
+    with uow() as session:
+        here, professional = place(session, contact_name=None), nurse(session, first_name="Inès")
+        colleague = to_session_user(session, make_user(session, establishment=session.get(
+            m.Establishment, here.establishment_id), email="cadre.sante@chu-test.fr"))
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+    with uow() as session:
+        assert validate(session, colleague, here.mission_id, [professional.id], now=LATER) == 1
+    with uow() as session:
+        [proposal] = proposals(session, professional.id)
+        assert (proposal.state, proposal.decided_at, status_of(session, professional.id)) == ("affecte", LATER, "affecte")
+        mission = mission_of(session, here)
+        assert (mission.status, mission.filled_at) == ("filled", LATER)
+        [mail] = outbox(session)
+        assert [(e.before, e.after, e.actor_user_id) for e in events(session, "validated")] == [
+            ("contacte", "affecte", colleague.id)]
+        assert [(e.before, e.after) for e in events(session, "status_refreshed")] == [("open", "filled")]
+    assert (mail.to, mail.subject, mail.dedup_key) == (professional.email, "Renfort RH — votre affectation est confirmée",
+                                                       f"assigned:{proposal.id}")
+    assert "Bonjour Inès," in mail.body_text
+    assert f"- Période : {PERIOD}" in mail.body_text
+    assert f"- Établissement : {here.establishment_name}" in mail.body_text
+    assert "Pour toute question avant votre arrivée, écrivez à cadre.sante@chu-test.fr." in mail.body_text
+    assert "- Contact : cadre.sante@chu-test.fr" in mail.body_text
+
+
+def test_filling_the_mission_releases_the_volunteers_still_contacted_for_it(uow) -> None:
+    with uow() as session:
+        here = place(session, count=1)
+        chosen, other, pushed_one = nurse(session), nurse(session), nurse(session)
+        contact(session, here.hr, here.mission_id, chosen.id, now=NOW)
+        contact(session, here.hr, here.mission_id, other.id, now=NOW)
+        pushed(session, here, pushed_one)
+        validate(session, here.hr, here.mission_id, [chosen.id], now=LATER)
+        assert [status_of(session, p.id) for p in (chosen, other, pushed_one)] == ["affecte", "disponible", "disponible"]
+        released = proposals(session, other.id)[0]
+        assert (released.state, released.reason) == ("libere", "mission pourvue")
+
+
+def test_validating_part_of_the_posts_keeps_the_mission_open(uow) -> None:
+    with uow() as session:
+        here, professional = place(session, count=2), nurse(session)
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        validate(session, here.hr, here.mission_id, [professional.id], now=NOW)
+        mission = mission_of(session, here)
+        assert (mission.status, mission.filled_at) == ("open", None)
+
+
+def test_validating_more_volunteers_than_remaining_posts_is_refused_and_nothing_changes(uow) -> None:
+    with uow() as session:
+        here = place(session, count=2)
+        first, second, third = nurse(session), nurse(session), nurse(session)
+        for professional in (first, second, third):
+            contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        validate(session, here.hr, here.mission_id, [first.id], now=NOW)
+    with pytest.raises(Conflict) as error, uow() as session:
+        validate(session, here.hr, here.mission_id, [second.id, third.id], now=LATER)
+    assert error.value.message == ("Il ne reste que 1 poste(s) à pourvoir sur cette mission : sélectionnez au plus "
+                                   "1 professionnel(s).")
+    with uow() as session:
+        assert [status_of(session, p.id) for p in (first, second, third)] == ["affecte", "contacte", "contacte"]
+        assert mission_of(session, here).status == "open" and len(outbox(session)) == 1
+
+
+def test_validating_a_batch_with_someone_not_contacted_validates_nobody(uow) -> None:
+    with uow() as session:
+        here = place(session, count=3)
+        contacted, stranger = nurse(session), nurse(session)
+        contact(session, here.hr, here.mission_id, contacted.id, now=NOW)
+    with pytest.raises(Conflict) as error, uow() as session:
+        validate(session, here.hr, here.mission_id, [contacted.id, stranger.id], now=LATER)
+    assert error.value.message == f"{name(stranger)} n'est pas (ou plus) contacté(e) pour cette mission."
+    with uow() as session:
+        assert (status_of(session, contacted.id), status_of(session, stranger.id)) == ("contacte", "disponible")
+        assert outbox(session) == []
+
+
+def test_a_filled_mission_accepts_no_more_validation(uow) -> None:
+    with uow() as session:
+        here, professional = place(session, count=1), nurse(session)
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        validate(session, here.hr, here.mission_id, [professional.id], now=NOW)
+        with pytest.raises(Conflict) as error:
+            validate(session, here.hr, here.mission_id, [professional.id], now=LATER)
+    assert error.value.message == "Cette mission est déjà pourvue."
+
+
+# ---------------------------------------------------------------- refuse
+
+
+def test_refusing_frees_contacted_and_pushed_volunteers_without_any_email(uow) -> None:
+    with uow() as session:
+        here = place(session)
+        contacted, proposed = nurse(session), nurse(session)
+        contact(session, here.hr, here.mission_id, contacted.id, now=NOW)
+        pushed(session, here, proposed)
+    with uow() as session:
+        assert refuse(session, here.hr, here.mission_id, [contacted.id, proposed.id], now=LATER) == 2
+    with uow() as session:
+        for professional in (contacted, proposed):
+            [proposal] = proposals(session, professional.id)
+            assert (proposal.state, proposal.decided_at, status_of(session, professional.id)) == (
+                "refuse", LATER, "disponible")
+        assert outbox(session) == []
+        assert len(events(session, "refused")) == 2
+
+
+def test_refusing_counts_each_volunteer_once(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        assert refuse(session, here.hr, here.mission_id, [professional.id, professional.id], now=LATER) == 1
+        assert [p.state for p in proposals(session, professional.id)] == ["refuse"]
+
+
+def test_refusing_someone_not_contacted_is_refused(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        with pytest.raises(Conflict) as error:
+            refuse(session, here.hr, here.mission_id, [professional.id], now=NOW)
+    assert error.value.message == f"{name(professional)} n'est pas (ou plus) contacté(e) pour cette mission."
+
+
+def test_a_refused_volunteer_can_be_contacted_again_as_a_new_solicitation(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        refuse(session, here.hr, here.mission_id, [professional.id], now=NOW)
+        contact(session, here.hr, here.mission_id, professional.id, now=LATER)
+        assert [p.state for p in proposals(session, professional.id)] == ["refuse", "contacte"]
+
+
+# ---------------------------------------------------------------- close
+
+
+def test_closing_releases_contacted_and_pushed_volunteers_but_keeps_the_assigned_ones(uow) -> None:
+    with uow() as session:
+        here = place(session, count=3)
+        assigned, contacted, proposed = nurse(session), nurse(session), nurse(session)
+        contact(session, here.hr, here.mission_id, assigned.id, now=NOW)
+        validate(session, here.hr, here.mission_id, [assigned.id], now=NOW)
+        contact(session, here.hr, here.mission_id, contacted.id, now=NOW)
+        pushed(session, here, proposed)
+    with uow() as session:
+        assert close_mission(session, here.hr, here.mission_id, now=LATER) == 2
+    with uow() as session:
+        mission = mission_of(session, here)
+        assert (mission.status, mission.closed_at) == ("closed", LATER)
+        states = {p.professional_id: (p.state, p.reason) for p in session.scalars(sa.select(m.Proposal))}
+        assert states == {assigned.id: ("affecte", None), contacted.id: ("libere", "mission clôturée"),
+                          proposed.id: ("libere", "mission clôturée")}
+        assert [status_of(session, p.id) for p in (assigned, contacted, proposed)] == [
+            "affecte", "disponible", "disponible"]
+        [closed] = events(session, "closed")
+        assert (closed.before, closed.after, closed.details) == ("open", "closed", {"released": 2})
+
+
+def test_a_closed_mission_cannot_be_closed_again_nor_contacted(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        close_mission(session, here.hr, here.mission_id, now=NOW)
+        with pytest.raises(Conflict) as twice:
+            close_mission(session, here.hr, here.mission_id, now=LATER)
+        with pytest.raises(Conflict) as contacted:
+            contact(session, here.hr, here.mission_id, professional.id, now=LATER)
+    assert twice.value.message == "Cette mission est déjà clôturée."
+    assert contacted.value.message == "Cette mission est clôturée."
+
+
+# ---------------------------------------------------------------- cancel an assignment
+
+
+def _assigned(session: so.Session, **mission: Any) -> tuple[Place, m.Professional]:
+    here, professional = place(session, **mission), nurse(session, first_name="Inès")
+    contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+    validate(session, here.hr, here.mission_id, [professional.id], now=NOW)
+    return here, professional
+
+
+def test_cancelling_an_assignment_needs_a_reason(uow) -> None:
+    with uow() as session:
+        here, professional = _assigned(session)
+    for reason in ("", "   "):
+        with pytest.raises(ValidationError) as error, uow() as session:
+            cancel_assignment(session, here.hr, here.mission_id, professional.id, reason, now=LATER)
+        assert (error.value.field, error.value.message) == ("reason",
+                                                            "Le champ « Motif de l'annulation » est obligatoire.")
+    with uow() as session:
+        assert status_of(session, professional.id) == "affecte" and mission_of(session, here).status == "filled"
+
+
+def test_cancelling_an_assignment_reopens_the_mission_and_tells_the_volunteer(uow) -> None:
+    with uow() as session:
+        here, professional = _assigned(session)
+    with uow() as session:
+        cancel_assignment(session, here.hr, here.mission_id, professional.id, "  Absente le premier jour ", now=LATER)
+    with uow() as session:
+        [proposal] = proposals(session, professional.id)
+        assert (proposal.state, proposal.reason, proposal.decided_at) == ("annule", "Absente le premier jour", LATER)
+        assert status_of(session, professional.id) == "disponible"
+        mission = mission_of(session, here)
+        assert (mission.status, mission.filled_at) == ("open", None)
+        mail = outbox(session)[-1]
+    assert (mail.to, mail.subject) == (professional.email, "Renfort RH — votre affectation est annulée")
+    assert f"L'établissement « {here.establishment_name} » a annulé votre affectation {PERIOD}." in mail.body_text
+    assert "Motif indiqué : Absente le premier jour" in mail.body_text
+
+
+def test_cancelling_someone_who_is_not_assigned_is_refused(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        with pytest.raises(Conflict) as error:
+            cancel_assignment(session, here.hr, here.mission_id, professional.id, "Erreur", now=LATER)
+    assert error.value.message == f"{name(professional)} n'est pas affecté(e) à cette mission."
+
+
+# ---------------------------------------------------------------- the volunteer withdraws
+
+
+def _reserved(session: so.Session) -> tuple[Place, m.Professional, m.Proposal, SessionUser]:
+    here, professional = place(session), nurse(session, first_name="Inès", last_name="Garnier")
+    proposal = contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+    return here, professional, proposal, account_of(session, professional)
+
+
+@pytest.mark.parametrize(("pause", "status"), [(True, "indisponible"), (False, "disponible")])
+def test_a_volunteer_who_declines_a_reservation_is_freed_and_the_requester_told(uow, pause: bool, status: str) -> None:
+    with uow() as session:
+        here, professional, proposal, me = _reserved(session)
+    with uow() as session:
+        withdraw(session, me, proposal.id, pause=pause, now=LATER)
+    with uow() as session:
+        row = session.get(m.Proposal, proposal.id)
+        assert (row.state, row.reason, row.decided_at) == ("libere", "décliné par le volontaire", LATER)
+        assert status_of(session, professional.id) == status
+        [mail] = outbox(session)
+        assert [(e.actor_user_id, e.before, e.after) for e in events(session, "declined")] == [
+            (me.id, "contacte", "libere")]
+    assert (mail.to, mail.subject) == (here.hr.email, "Renfort RH — un professionnel a décliné votre demande")
+    assert "Bonjour Hélène," in mail.body_text
+    assert f"Inès Garnier a décliné votre demande pour la mission « Infirmier diplômé d'État » {PERIOD}." in mail.body_text
+
+
+def test_a_volunteer_can_decline_a_push(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), nurse(session)
+        proposal = pushed(session, here, professional)
+        me = account_of(session, professional)
+        withdraw(session, me, proposal.id, now=LATER)
+        assert (proposal.state, status_of(session, professional.id)) == ("libere", "disponible")
+
+
+def test_a_volunteer_cannot_withdraw_from_an_assignment(uow) -> None:
+    with uow() as session:
+        here, professional = _assigned(session)
+        [proposal] = proposals(session, professional.id)
+        me = account_of(session, professional)
+    with pytest.raises(Conflict) as error, uow() as session:
+        withdraw(session, me, proposal.id, now=LATER)
+    assert error.value.message == ("Vous êtes affecté(e) à cette mission : prévenez l'établissement, qui annulera "
+                                   "l'affectation.")
+    with uow() as session:
+        assert status_of(session, professional.id) == "affecte"
+        assert session.get(m.Proposal, proposal.id).state == "affecte"
+
+
+def test_a_volunteer_can_only_withdraw_their_own_live_proposal(uow) -> None:
+    with uow() as session:
+        here, professional, proposal, me = _reserved(session)
+        someone_else = account_of(session, nurse(session))
+        with pytest.raises(NotFound) as other:
+            withdraw(session, someone_else, proposal.id, now=LATER)
+        with pytest.raises(PermissionDenied):
+            withdraw(session, here.hr, proposal.id, now=LATER)
+        withdraw(session, me, proposal.id, now=LATER)
+        with pytest.raises(Conflict) as again:
+            withdraw(session, me, proposal.id, now=LATER)
+    assert other.value.message == "Cette proposition n'existe pas."
+    assert again.value.message == "Cette demande n'est plus en cours."
+
+
+# ---------------------------------------------------------------- the mission's status
+
+
+def test_the_mission_status_follows_the_number_of_assignments_but_closed_stays_closed(uow) -> None:
+    with uow() as session:
+        here, professional = _assigned(session, count=1)
+        mission = mission_of(session, here)
+        assert refresh_mission_status(session, mission, now=LATER) == "filled"
+        mission.count = 2
+        assert refresh_mission_status(session, mission, now=LATER) == "open"
+        mission.count = 1
+        assert refresh_mission_status(session, mission, now=LATER) == "filled"
+        close_mission(session, here.hr, here.mission_id, now=LATER)
+        assert refresh_mission_status(session, mission, now=LATER) == "closed"
+        mission.count = 5
+        assert refresh_mission_status(session, mission, now=LATER) == "closed"
+        cancel_assignment(session, here.hr, here.mission_id, professional.id, "Changement de planning", now=LATER)
+        assert mission_of(session, here).status == "closed"
+
+
+def test_pending_and_placeholder_missions_are_never_filled(uow) -> None:
+    with uow() as session:
+        pending = mission_of(session, place(session, status="pending"))
+        placeholder = mission_of(session, place(session, count=0))
+        assert refresh_mission_status(session, pending, now=NOW) == "pending"
+        assert refresh_mission_status(session, placeholder, now=NOW) == "open"
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+@dataclass
+class Scene:
+    here: Place
+    available: int
+    contacted: int
+    assigned: int
+
+
+def _scene(session: so.Session) -> Scene:
+    here = place(session, count=3)
+    available, contacted, assigned = nurse(session), nurse(session), nurse(session)
+    for professional in (contacted, assigned):
+        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+    validate(session, here.hr, here.mission_id, [assigned.id], now=NOW)
+    return Scene(here, available.id, contacted.id, assigned.id)
+
+
+ACTIONS: dict[str, Callable[[so.Session, SessionUser | None, Scene], Any]] = {
+    "contact": lambda s, who, x: contact(s, who, x.here.mission_id, x.available, now=LATER),
+    "validate": lambda s, who, x: validate(s, who, x.here.mission_id, [x.contacted], now=LATER),
+    "refuse": lambda s, who, x: refuse(s, who, x.here.mission_id, [x.contacted], now=LATER),
+    "close_mission": lambda s, who, x: close_mission(s, who, x.here.mission_id, now=LATER),
+    "cancel_assignment": lambda s, who, x: cancel_assignment(s, who, x.here.mission_id, x.assigned, "Absent",
+                                                             now=LATER),
+}
+ESTABLISHMENT_ONLY = ("contact", "validate", "refuse")
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_outsiders_may_not_act_on_a_mission(uow, action: str) -> None:
+    with uow() as session:
+        scene = _scene(session)
+        professional = session.get(m.Professional, scene.available)
+        intruders = {
+            "another establishment": to_session_user(session, make_user(
+                session, establishment=make_establishment(session, postal_code="44000"))),
+            "another region's ARS": actor(session, "ars", ars_code="11"),
+            "a volunteer": account_of(session, professional),
+            "the ministry": actor(session, "ministere"),
+            "nobody signed in": None,
+        }
+        messages = {}
+        for who, intruder in intruders.items():
+            with pytest.raises(PermissionDenied) as error:
+                ACTIONS[action](session, intruder, scene)
+            messages[who] = error.value.message
+        statuses = [status_of(session, pid) for pid in (scene.available, scene.contacted, scene.assigned)]
+        assert (mission_of(session, scene.here).status, statuses) == ("open", ["disponible", "contacte", "affecte"])
+    assert messages["another establishment"] == "Cette mission appartient à un autre établissement."
+    assert messages["nobody signed in"] == "Connectez-vous pour effectuer cette action."
+    denied = ("Vous n'avez pas les droits pour cette action." if action in ESTABLISHMENT_ONLY
+              else "Vous ne pouvez pas agir sur cette mission.")
+    assert {messages[who] for who in ("another region's ARS", "a volunteer", "the ministry")} == {denied}
+
+
+@pytest.mark.parametrize("role", ["ars", "ccs"])
+def test_the_regions_ars_and_the_ccs_may_close_and_cancel_but_not_pick_volunteers(uow, role: str) -> None:
+    with uow() as session:
+        scene = _scene(session)
+        regulator = actor(session, role)
+        for action in ("contact", "validate"):
+            with pytest.raises(PermissionDenied):
+                ACTIONS[action](session, regulator, scene)
+        ACTIONS["cancel_assignment"](session, regulator, scene)
+        assert ACTIONS["close_mission"](session, regulator, scene) == 1
+        assert mission_of(session, scene.here).status == "closed"
+        assert [status_of(session, pid) for pid in (scene.available, scene.contacted, scene.assigned)] == [
+            "disponible"] * 3
+        assert [e.actor_user_id for e in events(session, "assignment_cancelled")] == [regulator.id]
+
+
+def test_a_colleague_of_the_same_establishment_may_act_on_its_missions(uow) -> None:
+    with uow() as session:
+        scene = _scene(session)
+        colleague = to_session_user(session, make_user(
+            session, establishment=session.get(m.Establishment, scene.here.establishment_id)))
+        assert validate(session, colleague, scene.here.mission_id, [scene.contacted], now=LATER) == 1
+

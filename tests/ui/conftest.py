@@ -1,0 +1,35 @@
+"""AppTest fixtures: the whole app (app.py) on a small seeded SQLite database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.seed import seed_demo
+from tests.conftest import clone_sqlite
+from ui.apptest import open_page, sign_in_as  # noqa: F401 - re-exported for the tests
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL_DEMO = {"establishments": 40, "volunteers": 300, "missions": 60}
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    path = tmp_path_factory.mktemp("seeded") / "demo.db"
+    seed_demo(clone_sqlite(sqlite_template, path), seed=3, now=datetime.now(timezone.utc), **SMALL_DEMO)
+    return path
+
+
+@pytest.fixture
+def demo_url(tmp_path: Path, seeded_template: Path, app_env) -> str:
+    url = clone_sqlite(seeded_template, tmp_path / "demo.db")
+    app_env(url)
+    return url
+
+
+@pytest.fixture
+def app(demo_url: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)

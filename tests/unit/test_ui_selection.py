@@ -1,0 +1,188 @@
+"""Pure helpers between Streamlit selections and service ids (ui/selection.py), and the offline map deck."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from ui.maps import candidate_deck
+from ui.selection import allowed_actions, candidate_from_map, ids_from_rows, rows_key, selection_rows
+
+FRAME = pd.DataFrame({"id": [12, 7, 31], "Nom": ["Martin", "Besson", "Voisin"]})
+
+# ---------------------------------------------------------------- ids_from_rows
+
+
+def test_row_positions_are_turned_into_the_ids_of_those_rows_in_the_given_order() -> None:
+    assert ids_from_rows(FRAME, [2, 0]) == [31, 12]
+
+
+def test_positions_outside_the_frame_are_ignored() -> None:
+    assert ids_from_rows(FRAME, [1, 3, -1]) == [7]
+
+
+def test_ids_can_be_read_from_another_column_and_are_plain_ints() -> None:
+    frame = FRAME.assign(professional_id=[101, 102, 103])
+    ids = ids_from_rows(frame, [1], column="professional_id")
+    assert ids == [102]
+    assert type(ids[0]) is int
+
+
+def test_no_positions_give_no_ids() -> None:
+    assert ids_from_rows(FRAME, []) == []
+
+
+# ---------------------------------------------------------------- rows_key
+
+
+def test_a_table_keeps_its_key_while_it_shows_the_same_rows() -> None:
+    assert rows_key("dashboard_table", [4, 1, 6]) == rows_key("dashboard_table", iter((4, 1, 6)))
+    assert rows_key("dashboard_table", FRAME["id"]) == rows_key("dashboard_table", [12, 7, 31])
+    assert rows_key("dashboard_table", [4, 1, 6]).startswith("dashboard_table_")
+
+
+@pytest.mark.parametrize("other", [[4, 1], [4, 1, 6, 9], [1, 4, 6], [41, 6], []])
+def test_a_table_gets_a_new_key_when_its_rows_change_so_old_ticks_are_dropped(other) -> None:  # noqa: ANN001
+    assert rows_key("dashboard_table", other) != rows_key("dashboard_table", [4, 1, 6])
+
+
+# ---------------------------------------------------------------- selection_rows
+
+
+def test_selected_rows_are_read_from_the_widget_return_value() -> None:
+    event = SimpleNamespace(selection=SimpleNamespace(rows=[0, 2], columns=[], cells=[]))
+    assert selection_rows(event) == [0, 2]
+
+
+def test_selected_rows_are_read_from_the_session_state_dict() -> None:
+    assert selection_rows({"selection": {"rows": [1], "columns": [], "cells": []}}) == [1]
+
+
+def test_selected_rows_are_read_from_an_object_holding_a_dict() -> None:
+    """Streamlit's AttributeDictionary: attribute access outside, a plain dict inside."""
+    assert selection_rows(SimpleNamespace(selection={"rows": [3]})) == [3]
+
+
+@pytest.mark.parametrize("event", [None, {}, {"selection": {"rows": [], "columns": [], "cells": []}},
+                                   {"selection": {"rows": None}}])
+def test_nothing_selected_gives_no_rows(event) -> None:  # noqa: ANN001
+    assert selection_rows(event) == []
+
+
+# ---------------------------------------------------------------- candidate_from_map
+
+
+def test_the_clicked_volunteer_is_read_from_the_map_state_dict() -> None:
+    event = {"selection": {"indices": {"candidats": [0]},
+                           "objects": {"candidats": [{"id": 12, "name": "Léa Martin", "lat": 47.2, "lon": -1.55}]}}}
+    assert candidate_from_map(event) == 12
+
+
+def test_the_clicked_volunteer_is_read_from_the_widget_return_value() -> None:
+    event = SimpleNamespace(selection=SimpleNamespace(objects={"candidats": [{"id": "44"}]}))
+    assert candidate_from_map(event) == 44
+
+
+def test_a_click_on_the_establishment_opens_no_sheet() -> None:
+    event = {"selection": {"objects": {"etablissement": [{"id": None, "name": "CHU"}]}}}
+    assert candidate_from_map(event) is None
+
+
+def test_another_layer_can_be_asked_for() -> None:
+    event = {"selection": {"objects": {"etablissement": [{"id": 3}]}}}
+    assert candidate_from_map(event, layer="etablissement") == 3
+
+
+@pytest.mark.parametrize("event", [None, {}, {"selection": {"objects": {}}}, {"selection": {"objects": None}},
+                                   {"selection": {"objects": {"candidats": []}}},
+                                   SimpleNamespace(selection=SimpleNamespace(objects=None))])
+def test_nothing_clicked_on_the_map_gives_no_volunteer(event) -> None:  # noqa: ANN001
+    assert candidate_from_map(event) is None
+
+
+# ---------------------------------------------------------------- allowed_actions
+
+NONE = {"contact": False, "validate": False, "refuse": False, "sheet": False}
+
+
+@pytest.mark.parametrize(("states", "statuses", "mission_open", "expected"), [
+    # nothing ticked: every button off
+    ([], [], True, NONE),
+    ([], [], False, NONE),
+    # one available volunteer: contact and sheet
+    ([None], ["disponible"], True, {"contact": True, "validate": False, "refuse": False, "sheet": True}),
+    # …but not on a mission that is no longer open
+    ([None], ["disponible"], False, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
+    # pushed by the ARS to this mission: contact (takes the push) or refuse
+    (["en_cours"], ["en_cours"], True, {"contact": True, "validate": False, "refuse": True, "sheet": True}),
+    (["en_cours"], ["en_cours"], False, {"contact": False, "validate": False, "refuse": True, "sheet": True}),
+    # contacted for this mission: validate or refuse, not contact again
+    (["contacte"], ["contacte"], True, {"contact": False, "validate": True, "refuse": True, "sheet": True}),
+    (["contacte"], ["contacte"], False, {"contact": False, "validate": False, "refuse": True, "sheet": True}),
+    # already assigned: only the sheet
+    (["affecte"], ["affecte"], True, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
+    # no proposal here but reserved or unavailable elsewhere: no contact
+    ([None], ["contacte"], True, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
+    ([None], ["indisponible"], True, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
+    # several rows: a button acts on all of them or on none, and the sheet needs exactly one
+    ([None, None], ["disponible", "disponible"], True,
+     {"contact": True, "validate": False, "refuse": False, "sheet": False}),
+    ([None, "en_cours"], ["disponible", "en_cours"], True,
+     {"contact": True, "validate": False, "refuse": False, "sheet": False}),
+    (["contacte", "contacte"], ["contacte", "contacte"], True,
+     {"contact": False, "validate": True, "refuse": True, "sheet": False}),
+    (["contacte", "en_cours"], ["contacte", "en_cours"], True,
+     {"contact": False, "validate": False, "refuse": True, "sheet": False}),
+    ([None, "contacte"], ["disponible", "contacte"], True, NONE),
+    (["contacte", "affecte"], ["contacte", "affecte"], True, NONE),
+])
+def test_the_buttons_allowed_by_a_selection(states, statuses, mission_open, expected) -> None:  # noqa: ANN001
+    assert allowed_actions(states, statuses, mission_open) == expected
+
+
+# ---------------------------------------------------------------- candidate_deck
+
+ESTABLISHMENT = {"lat": 47.21, "lon": -1.55, "name": "CHU de Nantes", "detail": "Votre établissement"}
+POINTS = [
+    {"id": 12, "lat": 47.3, "lon": -1.5, "name": "Léa Martin", "distance_km": 12.5, "detail": "Infirmier"},
+    {"id": 7, "lat": 47.9, "lon": -1.0, "name": "Paul Besson", "distance_km": 66.5, "detail": "Infirmier"},
+]
+
+
+def _spec(deck) -> dict:  # noqa: ANN001
+    return json.loads(deck.to_json())
+
+
+def test_the_deck_draws_the_departments_then_the_candidates_then_the_establishment() -> None:
+    layers = _spec(candidate_deck(ESTABLISHMENT, POINTS))["layers"]
+    assert [layer["id"] for layer in layers] == ["departements", "candidats", "etablissement"]
+    assert [layer["@@type"] for layer in layers] == ["GeoJsonLayer", "ScatterplotLayer", "ScatterplotLayer"]
+
+
+def test_the_deck_needs_no_base_map_from_the_internet() -> None:
+    deck = candidate_deck(ESTABLISHMENT, POINTS)
+    assert deck.map_provider is None
+    spec = _spec(deck)
+    assert spec.get("mapProvider") is None
+    assert "mapStyle" not in spec or not str(spec["mapStyle"]).startswith("http")
+
+
+def test_the_candidates_are_clickable_with_their_ids_and_the_view_is_centred_on_the_establishment() -> None:
+    spec = _spec(candidate_deck(ESTABLISHMENT, POINTS))
+    candidates = spec["layers"][1]
+    assert candidates["pickable"] is True
+    assert [p["id"] for p in candidates["data"]] == [12, 7]
+    assert spec["layers"][2]["data"] == [ESTABLISHMENT]
+    view = spec["initialViewState"]
+    assert (view["latitude"], view["longitude"]) == (47.21, -1.55)
+
+
+def test_the_zoom_frames_the_farthest_candidate() -> None:
+    near = _spec(candidate_deck(ESTABLISHMENT, POINTS[:1]))["initialViewState"]["zoom"]
+    far = _spec(candidate_deck(ESTABLISHMENT, POINTS))["initialViewState"]["zoom"]
+    empty = _spec(candidate_deck(ESTABLISHMENT, []))["initialViewState"]["zoom"]
+    assert (near, far) == (10, 8)  # 12.5 km, then 66.5 km
+    assert empty == 9  # no candidate: framed as if one were 20 km away

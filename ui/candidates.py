@@ -1,0 +1,145 @@
+"""The candidate search shared by "Choisir" (establishments) and "Proposer" (ARS, CCS): filters, offline
+map, ranked table with row selection, pager. Each page keeps its own state under its own prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core import reference
+from core.matching import PAGE_SIZE, CandidateFilters, CandidatePage
+from ui.format import fr_date, fr_int
+from ui.labels import MOBILITY, yes_no
+from ui.maps import candidate_deck
+from ui.selection import candidate_from_map, rows_key, selection_rows
+from ui.sheet import show_sheet
+
+STATE_LABELS = {"contacte": "CONTACTÉ", "en_cours": "PROPOSÉ PAR L'ARS", "affecte": "AFFECTÉ"}
+STATUS_FILTER = {"disponible": "Disponible", "contacte": "Contacté", "en_cours": "Proposé par l'ARS"}
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    """Widget keys of one page's candidate search: `prefix_text`, `prefix_page`, `prefix_generation`…"""
+
+    prefix: str
+    establishment_hint: str = "Votre établissement"
+
+    @property
+    def page_key(self) -> str:
+        return f"{self.prefix}_page"
+
+    @property
+    def generation_key(self) -> str:
+        return f"{self.prefix}_generation"
+
+    @property
+    def generation(self) -> int:
+        return st.session_state.get(self.generation_key, 0)
+
+    @property
+    def offset(self) -> int:
+        return st.session_state.get(self.page_key, 0)
+
+    def first_page(self) -> None:
+        st.session_state[self.page_key] = 0
+
+    def reset_selection(self) -> None:
+        """After an action: the table and the map start with nothing selected."""
+        st.session_state[self.generation_key] = self.generation + 1
+
+    def filters(self) -> CandidateFilters:
+        p, again = self.prefix, self.first_page
+        with st.expander("Filtres", expanded=True, icon=":material/filter_alt:"):
+            first = st.columns([3, 3, 3, 2])
+            text = first[0].text_input("Nom ou commune", key=f"{p}_text", on_change=again)
+            statuses = first[1].multiselect("Statut", list(STATUS_FILTER), format_func=STATUS_FILTER.get,
+                                            key=f"{p}_status", on_change=again, placeholder="Tous")
+            mobilities = first[2].multiselect("Mobilité", list(MOBILITY), format_func=MOBILITY.get,
+                                              key=f"{p}_mobility", on_change=again, placeholder="Toutes")
+            distance = first[3].number_input("Distance max (km)", min_value=0, max_value=1200, value=None, step=10,
+                                             key=f"{p}_distance", placeholder="sans limite", on_change=again)
+            boxes = st.columns(5)
+            flags = [box.checkbox(text, key=f"{p}_{key}", on_change=again) for box, (key, text) in zip(boxes, (
+                ("verified", "Vérifiés seulement"), ("ehpad", "Expérience EHPAD"), ("rea", "Expérience réanimation"),
+                ("vacc", "Expérience vaccination"), ("whole", "Disponible toute la période")))]
+        return CandidateFilters(text=text, statuses=tuple(statuses), max_distance_km=distance,
+                                mobilities=tuple(mobilities), verified_only=flags[0], exp_ehpad=flags[1],
+                                exp_reanimation=flags[2], exp_vaccination=flags[3], whole_period=flags[4])
+
+    def show_map(self, page: CandidatePage) -> None:
+        profession = reference.profession_labels().get(page.mission.profession_code, "")
+        points = [{"id": p["id"], "lat": p["lat"], "lon": p["lon"], "name": f"{p['first_name']} {p['last_name']}",
+                   "distance_km": p["distance_dm"] / 10,
+                   "detail": f"{profession} · {p['distance_dm'] / 10:.1f} km · {p['city']}".replace(".", ",")}
+                  for p in page.map_points]
+        establishment = {"lat": page.mission.lat, "lon": page.mission.lon, "name": page.mission.establishment_name,
+                         "detail": self.establishment_hint}
+        key = f"{self.prefix}_map_{self.generation}"
+        event = st.pydeck_chart(candidate_deck(establishment, points), on_select="rerun",
+                                selection_mode="single-object", key=key, height=420)
+        st.caption("En vert : l'établissement ; en bleu : les professionnels filtrés. Cliquez un point pour "
+                   "ouvrir sa fiche.")
+        # The map's selection persists across reruns: open the sheet once per click, not on every later rerun
+        # (a closed sheet would reopen when a row is ticked, and "Voir la fiche" would open a second dialog).
+        clicked, opened = candidate_from_map(event), f"{key}:opened"
+        if clicked is None:
+            st.session_state.pop(opened, None)
+        elif st.session_state.get(opened) != clicked:
+            st.session_state[opened] = clicked
+            show_sheet(clicked)
+
+    def table(self, page: CandidatePage) -> tuple[pd.DataFrame, list[int]]:
+        """The ranked table; returns it with the ticked row positions."""
+        frame = candidate_frame(page)
+        event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+                             # The key follows the rows shown: a selection (row positions) never survives a new
+                             # filter, page or action to tick someone else.
+                             key=rows_key(f"{self.prefix}_table_{self.generation}", (r["id"] for r in page.rows)),
+                             column_config={"id": None,
+                                            "Distance (km)": st.column_config.NumberColumn(format="%.1f")})
+        st.caption("Cochez la case à gauche des professionnels pour agir ; les boutons s'activent selon leur statut.")
+        self.pager(page)
+        return frame, selection_rows(event)
+
+    def pager(self, page: CandidatePage) -> None:
+        first = page.offset + 1
+        last = page.offset + len(page.rows)
+        left, middle, right = st.columns([1, 4, 1])
+        left.button("◀ Précédents", disabled=page.offset == 0, key=f"{self.prefix}_prev",
+                    on_click=lambda: st.session_state.update({self.page_key: max(0, page.offset - PAGE_SIZE)}))
+        middle.caption(f"Affichage {first} - {last} de {fr_int(page.total)}"
+                       + (f" · {fr_int(page.reserved_elsewhere)} professionnel(s) correspondant(s) réservé(s) pour "
+                          "d'autres missions" if page.reserved_elsewhere else ""))
+        right.button("Suivants ▶", disabled=last >= page.total, key=f"{self.prefix}_next",
+                     on_click=lambda: st.session_state.update({self.page_key: page.offset + PAGE_SIZE}))
+
+
+def candidate_frame(page: CandidatePage) -> pd.DataFrame:
+    labels = reference.profession_labels()
+    rows = []
+    for r in page.rows:
+        identifier = f"{r['id_type'].upper()} {r['id_number']}" if r["id_number"] else ""
+        availability = f"du {fr_date(r['available_from'])}" + (f" au {fr_date(r['available_to'])}" if r["available_to"] else "")
+        alerts = list(r["warnings"]) + (["profil non confirmé depuis 30 j"] if r["stale"] else [])
+        rows.append({
+            "id": r["id"], "Nom": r["last_name"], "Prénom": r["first_name"], "Ville": f"{r['postal_code']} {r['city']}",
+            "Distance (km)": r["distance_km"], "Statut": STATE_LABELS.get(r["proposal_state"], "DISPONIBLE"),
+            "Vérifié": "VÉRIFIÉ" if r["verified"] else "", "⚠ Alerte": " ; ".join(alerts),
+            "Pourquoi ce rang": r["reasons"], "Disponibilités": availability, "EHPAD": yes_no(r["exp_ehpad"]),
+            "Réanimation": yes_no(r["exp_reanimation"]), "Véhicule": yes_no(r["has_vehicle"]),
+            "Profession": labels.get(r["profession_code"], r["profession_code"]), "Spécialité": r["specialty"] or "",
+            "Identifiant": identifier, "Mobilité": r["mobility"].capitalize(),
+        })
+    return pd.DataFrame(rows)
+
+
+def mission_criteria(mission: dict) -> str:
+    criteria = [text for flag, text in ((mission["exp_ehpad"], "expérience EHPAD"),
+                                        (mission["exp_reanimation"], "expérience réanimation"),
+                                        (mission["needs_vehicle"], "véhicule"), (mission["needs_weekend"], "week-end"),
+                                        (mission["vaccination"], "vaccination")) if flag]
+    return f"{mission['count']} poste(s), {mission['assigned']} pourvu(s)" + (
+        f" · critères : {', '.join(criteria)}" if criteria else "")

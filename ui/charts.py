@@ -1,0 +1,71 @@
+"""plotly figures in French formats, drawn from the small frames the indicators return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from ui.maps import departments_subset
+
+BLUE, RED, GREY = "#000091", "#E1000F", "#A0A0B8"
+TENSION_SCALE = ["#F5F5FE", "#CACAFB", "#8585F6", "#000091", "#E1000F"]
+# Overseas departments drawn as small separate maps: at their real place they would shrink the mainland.
+OVERSEAS = {
+    "971": ("Guadeloupe", {"lat": 16.2, "lon": -61.5}, 6.3),
+    "972": ("Martinique", {"lat": 14.64, "lon": -61.02}, 7.1),
+    "973": ("Guyane", {"lat": 3.9, "lon": -53.2}, 4.3),
+    "974": ("La Réunion", {"lat": -21.12, "lon": 55.52}, 7.1),
+    "976": ("Mayotte", {"lat": -12.83, "lon": 45.14}, 7.9),
+}
+MAINLAND = ({"lat": 46.5, "lon": 2.4}, 4.9)
+
+
+def french(figure: go.Figure, height: int = 360) -> go.Figure:
+    """Decimal comma, thin-space thousands, sober margins and legend."""
+    figure.update_layout(separators=", ", height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         legend={"orientation": "h", "y": -0.2}, font={"family": "Arial, sans-serif", "size": 13})
+    return figure
+
+
+def posts_bars(frame: pd.DataFrame, category: str, title: str, horizontal: bool = False) -> go.Figure:
+    """Posts requested vs filled, side by side, per category (department, region, profession)."""
+    long = frame.melt(id_vars=[category], value_vars=["Postes demandés", "Postes pourvus"], var_name="Série",
+                      value_name="Postes")
+    figure = px.bar(long, x="Postes" if horizontal else category, y=category if horizontal else "Postes", color="Série",
+                    barmode="group", orientation="h" if horizontal else "v", title=title,
+                    color_discrete_map={"Postes demandés": GREY, "Postes pourvus": BLUE})
+    figure.update_layout(xaxis_title=None, yaxis_title=None, legend_title_text="")
+    if horizontal:
+        figure.update_yaxes(autorange="reversed")
+    return french(figure, height=max(360, 28 * len(frame)) if horizontal else 360)
+
+
+def line(frame: pd.DataFrame, x: str, columns: list[str], title: str) -> go.Figure:
+    long = frame.sort_values(x).melt(id_vars=[x], value_vars=columns, var_name="Série", value_name="Nombre")
+    figure = px.line(long, x=x, y="Nombre", color="Série", title=title, markers=True,
+                     color_discrete_sequence=[BLUE, RED, GREY])
+    figure.update_layout(xaxis_title=None, yaxis_title=None, legend_title_text="")
+    figure.update_xaxes(tickformat="%d/%m")
+    return french(figure)
+
+
+def choropleth(frame: pd.DataFrame, value: str, hover: list[str], center: dict[str, float], zoom: float,
+               range_color: tuple[float, float], title: str | None = None, height: int = 520,
+               legend: bool = True) -> go.Figure:
+    """Departments coloured by `value`, on a blank background (no tiles: readable offline)."""
+    figure = px.choropleth_map(frame, geojson=departments_subset(frozenset(frame["Code"])), locations="Code",
+                               featureidkey="properties.code",
+                               color=value, hover_name="Département", hover_data={c: True for c in hover} | {"Code": False},
+                               color_continuous_scale=TENSION_SCALE, range_color=range_color, map_style="white-bg",
+                               center=center, zoom=zoom, opacity=0.9, title=title)
+    figure.update_traces(marker_line_width=0.6, marker_line_color="#666")
+    figure.update_layout(coloraxis_showscale=legend, coloraxis_colorbar={"title": ""})
+    return french(figure, height=height)
+
+
+def colour_range(values: list[Any]) -> tuple[float, float]:
+    numbers = [float(v) for v in values if v is not None and pd.notna(v)]
+    return (0.0, max(numbers)) if numbers and max(numbers) > 0 else (0.0, 1.0)

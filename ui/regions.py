@@ -1,0 +1,26 @@
+"""Which region a regulator works on: an ARS its own, the CCS and the ministry any (chosen here)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import reference
+from core.actor import SessionUser
+
+CHOSEN_REGION = "chosen_region"
+
+
+def region_choice(user: SessionUser, *, label: str = "Région") -> str:
+    """The ARS's own region, or a region picked in a selectbox by national roles (kept across pages)."""
+    if user.role == "ars" and user.ars_code:
+        return user.ars_code
+    names = reference.ars_names()
+    codes = sorted(names, key=names.get)
+    if st.session_state.get(CHOSEN_REGION) not in names:
+        st.session_state[CHOSEN_REGION] = "11" if "11" in names else codes[0]
+    st.selectbox(label, codes, format_func=lambda c: f"ARS {names[c]}", key=CHOSEN_REGION)
+    return st.session_state[CHOSEN_REGION]
+
+
+def region_name(ars_code: str) -> str:
+    return reference.ars_names().get(ars_code, ars_code)

@@ -1,0 +1,73 @@
+""""Fiche du professionnel" as a dialog, from the candidates' table, the map or the assignments."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from core import reference
+from core.clock import paris_datetime
+from core.errors import DomainError
+from core.professionals import document_for_download, professional_sheet
+from core.validation import format_phone
+from db.session import session_scope
+from ui.format import fr_date
+from ui.labels import ACTIVITY, MOBILITY, PROPOSAL_STATE, yes_no
+from ui.layout import signed_in_user
+
+
+def _content(document_id: int) -> bytes:
+    with session_scope(read_only=True) as session:
+        return document_for_download(session, signed_in_user(), document_id).content
+
+
+@st.dialog("Fiche du professionnel", width="large")
+def show_sheet(professional_id: int) -> None:
+    try:
+        with session_scope(read_only=True) as session:
+            sheet = professional_sheet(session, signed_in_user(), professional_id)
+    except DomainError as error:
+        st.error(error.message)
+        return
+    p = sheet.professional
+    badge = " :blue-badge[VÉRIFIÉ]" if p["verified"] else ""
+    st.markdown(f"### {p['first_name']} {p['last_name']}{badge}")
+    st.caption(f"{reference.profession_labels()[p['profession_code']]}"
+               + (f" — {p['specialty']}" if p["specialty"] else "") + f" — {ACTIVITY.get(p['activity_type'], '')}")
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Commune** : {p['postal_code']} {p['city']}  \n"
+                    f"**Mobilité** : {MOBILITY[p['mobility']]}  \n"
+                    f"**Disponible** : du {fr_date(p['available_from'])}"
+                    + (f" au {fr_date(p['available_to'])}" if p["available_to"] else "") + "  \n"
+                    f"**Semaine / week-end** : {yes_no(p['available_week'])} / {yes_no(p['available_weekend'])}  \n"
+                    f"**Véhicule** : {yes_no(p['has_vehicle'])}")
+    with right:
+        st.markdown(f"**EHPAD** : {yes_no(p['exp_ehpad'])} · **Réanimation** : {yes_no(p['exp_reanimation'])} · "
+                    f"**Vaccination** : {yes_no(p['exp_vaccination'])}  \n"
+                    f"**Identifiant** : {(p['id_type'].upper() + ' ' + p['id_number']) if p['id_number'] else '—'}  \n"
+                    f"**Disponibilités confirmées le** : {paris_datetime(p['availability_confirmed_at'])}")
+        if sheet.contact_visible:
+            st.markdown(f"**Téléphone** : {format_phone(p['phone'])}  \n**Courriel** : {p['email']}")
+        else:
+            st.info("Coordonnées et documents visibles dès que vous contactez ce professionnel.",
+                    icon=":material/lock:")
+    if p["message"]:
+        st.markdown("**Message du professionnel**")
+        st.write(p["message"])
+    for document in sheet.documents:
+        kind = {"identite": "Pièce d'identité", "diplome": "Diplôme"}.get(document["kind"], "Document")
+        st.download_button(f"{kind} — {document['filename']}", partial(_content, document["id"]),
+                           file_name=document["filename"], mime=document["mime"], key=f"sheet_doc_{document['id']}",
+                           icon=":material/download:")
+    if sheet.history:
+        st.markdown("**Historique des sollicitations**")
+        st.table(pd.DataFrame([
+            {"Date": paris_datetime(h["created_at"]), "Établissement": h["establishment"],
+             "Mission": reference.profession_labels().get(h["profession_code"], ""),
+             "Période": f"{fr_date(h['start_date'])} – {fr_date(h['end_date'])}",
+             "État": PROPOSAL_STATE.get(h["state"], h["state"])}
+            for h in sheet.history
+        ]).set_index("Date"))
