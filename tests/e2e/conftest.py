@@ -128,20 +128,34 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     wait_idle(page)
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label."""
+def choose(page, label: str, option: str, attempts: int = 3) -> None:
+    """Pick an option of a Streamlit selectbox (or multiselect) by its label, and check that it held.
+
+    A click that lands while the script is still re-running can be undone by that run: retry then.
+    """
     field = page.get_by_label(label, exact=True)
-    field.click()
-    # Typing opens the list and filters it (long lists are drawn in part only). The list's filter does not
-    # match across the " — " separators: type the most distinctive part, the last one.
-    page.keyboard.type(option.split(" — ")[-1])
-    try:
-        page.get_by_role("option", name=option, exact=True).click()
-    except Exception:
-        screenshot(page, f"echec-choix-{label.strip(' *')}")
-        raise
-    page.keyboard.press("Escape")  # a multiselect keeps its list open over the page
-    wait_idle(page)
+    widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has=field)
+    for attempt in range(attempts):
+        wait_idle(page)
+        field.click()
+        # Typing opens the list and filters it (long lists are drawn in part only). The list's filter does
+        # not match across the " — " separators: type the most distinctive part, the last one.
+        page.keyboard.type(option.split(" — ")[-1])
+        try:
+            page.get_by_role("option", name=option, exact=True).click()
+        except Exception:
+            screenshot(page, f"echec-choix-{label.strip(' *')}")
+            raise
+        page.keyboard.press("Escape")  # a multiselect keeps its list open over the page
+        wait_idle(page)
+        if _shows(widget.first, field, option) or attempt == attempts - 1:
+            break
+    assert _shows(widget.first, field, option), f"« {option} » n'est pas resté choisi dans « {label} »"
+
+
+def _shows(widget, field, option: str) -> bool:
+    """A selectbox shows its value in its input; a multiselect shows tags beside it."""
+    return field.input_value() == option or option in widget.inner_text()
 
 
 def type_in(page, label: str, text: str) -> None:

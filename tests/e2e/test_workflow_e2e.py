@@ -46,9 +46,6 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
     expect(page.get_by_text("1 besoin(s) enregistré(s)")).to_be_visible()
     wait_idle(page)
 
-    with session_scope(e2e_database) as session:
-        for row in session.execute(sa.select(m.Mission.id, m.Mission.status, m.Mission.profession_code, m.Mission.start_date, m.Mission.end_date, m.Mission.count, m.Mission.establishment_id).order_by(m.Mission.id.desc()).limit(4)):
-            print("DEBUG", row)
     page.get_by_role("link", name="Choisir des renforts").click()
     expect(page.get_by_role("heading", name="Choisir des renforts")).to_have_count(1)
     wait_idle(page)
