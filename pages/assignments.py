@@ -10,12 +10,12 @@ import streamlit as st
 from core.clock import paris_today
 from core.errors import DomainError
 from core.exports import export_assigned_staff, export_filename
-from core.missions import assigned_staff, establishment_for
+from core.missions import assigned_staff
 from core.validation import format_phone
 from core.workflow import cancel_assignment
 from db.session import session_scope
 from ui.format import fr_date
-from ui.layout import establishment_or_notice, flash, signed_in_user
+from ui.layout import establishment_data, flash, signed_in_user
 from ui.selection import rows_key, selection_rows
 from ui.sheet import show_sheet
 
@@ -62,21 +62,15 @@ def _actions(row: dict) -> None:
 def render() -> None:
     user = signed_in_user()
     st.title("Professionnels affectés")
-    establishment_id = establishment_or_notice(user)
-    if establishment_id is None:
+    loaded = establishment_data(user, assigned_staff)
+    if loaded is None:
         return
-    try:
-        with session_scope(read_only=True) as session:
-            establishment = establishment_for(session, user, establishment_id)
-            rows = assigned_staff(session, user, establishment_id)
-    except DomainError as error:
-        st.error(error.message)
-        return
+    establishment, rows = loaded
     st.caption(f"{establishment.name} — tous les renforts affectés à vos missions.")
     if not rows:
         st.info("Aucun professionnel affecté pour l'instant.")
         return
-    st.download_button("Exporter la liste (.xlsx)", partial(_export, establishment_id),
+    st.download_button("Exporter la liste (.xlsx)", partial(_export, establishment.id),
                        file_name=export_filename("affectations", establishment.name, paris_today()),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/download:")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DomainError
-from core.matching import CandidatePage, find_candidates
+from core.matching import CandidatePage
 from core.missions import dashboard
 from core.workflow import contact, refuse, validate
 from db.session import session_scope
@@ -104,12 +104,8 @@ def render() -> None:
     if mission is None:
         return
     st.caption(mission_criteria(mission))
-    filters = VIEW.filters()
-    try:
-        with session_scope(read_only=True) as session:
-            page = find_candidates(session, user, mission["id"], filters, offset=VIEW.offset)
-    except DomainError as error:
-        st.error(error.message)
+    page = VIEW.search(user, mission["id"])
+    if page is None:
         return
     if page.crisis:
         st.warning("Mode gestion de crise : l'ARS propose elle-même les candidats pour cette profession.",

@@ -7,12 +7,12 @@ import streamlit as st
 
 from core import reference
 from core.errors import DomainError
-from core.missions import dashboard, duplicate_mission, establishment_for
+from core.missions import dashboard, duplicate_mission
 from core.workflow import close_mission
 from db.session import session_scope
 from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
-from ui.layout import establishment_or_notice, flash, signed_in_user
+from ui.layout import establishment_data, flash, signed_in_user
 from ui.links import page_link, switch_to
 from ui.mission_edit import edit_mission_dialog
 from ui.selection import rows_key, selection_rows
@@ -124,22 +124,16 @@ def _actions(row: dict) -> None:
 def render() -> None:
     user = signed_in_user()
     st.title("Tableau de bord")
-    establishment_id = establishment_or_notice(user)
-    if establishment_id is None:
+    loaded = establishment_data(user, dashboard)
+    if loaded is None:
         return
-    try:
-        with session_scope(read_only=True) as session:
-            establishment = establishment_for(session, user, establishment_id)
-            everything = dashboard(session, user, establishment_id)
-    except DomainError as error:
-        st.error(error.message)
-        return
+    establishment, everything = loaded
     st.caption(f"Traitement des besoins en renfort pour mon établissement — {establishment.name}, "
                f"{establishment.postal_code} {establishment.city}")
     _figures(everything)
     options = _filters()
     with session_scope(read_only=True) as session:
-        rows = dashboard(session, user, establishment_id, **options)
+        rows = dashboard(session, user, establishment.id, **options)
     links = st.columns([1, 2, 2])
     with links[0]:
         page_link("nouveau-besoin", "Nouveau besoin", icon=":material/add_circle:")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DomainError
-from core.matching import CandidatePage, find_candidates
+from core.matching import CandidatePage
 from core.regulation import MissionFilters, assign_on_behalf, push, region_missions
 from db.session import session_scope
 from ui.candidates import CandidateView, mission_criteria
@@ -93,12 +93,8 @@ def render() -> None:
         return
     st.caption(f"{mission['establishment']} ({mission['postal_code']} {mission['city']}) — "
                f"{mission_criteria(mission)}")
-    filters = VIEW.filters()
-    try:
-        with session_scope(read_only=True) as session:
-            page = find_candidates(session, user, mission["id"], filters, offset=VIEW.offset)
-    except DomainError as error:
-        st.error(error.message)
+    page = VIEW.search(user, mission["id"])
+    if page is None:
         return
     if page.message:
         st.info(page.message, icon=":material/info:")

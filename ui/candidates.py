@@ -9,7 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from core import reference
-from core.matching import PAGE_SIZE, CandidateFilters, CandidatePage
+from core.actor import SessionUser
+from core.errors import DomainError
+from core.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates
+from db.session import session_scope
 from ui.format import fr_date, fr_int
 from ui.labels import MOBILITY, yes_no
 from ui.maps import candidate_deck
@@ -68,6 +71,16 @@ class CandidateView:
         return CandidateFilters(text=text, statuses=tuple(statuses), max_distance_km=distance,
                                 mobilities=tuple(mobilities), verified_only=flags[0], exp_ehpad=flags[1],
                                 exp_reanimation=flags[2], exp_vaccination=flags[3], whole_period=flags[4])
+
+    def search(self, user: SessionUser, mission_id: int) -> CandidatePage | None:
+        """The filters above the table, then the current page of candidates (None after an error shown)."""
+        filters = self.filters()
+        try:
+            with session_scope(read_only=True) as session:
+                return find_candidates(session, user, mission_id, filters, offset=self.offset)
+        except DomainError as error:
+            st.error(error.message)
+            return None
 
     def show_map(self, page: CandidatePage) -> None:
         profession = reference.profession_labels().get(page.mission.profession_code, "")

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from core import reference
 from core.actor import SessionUser
 from core.config import ASSETS
-from core.missions import my_establishments
+from core.errors import DomainError
+from core.missions import establishment_for, my_establishments
 from db.session import session_scope
 from ui.auth import sign_out_callback
 from ui.labels import ROLE_LABELS
+
+T = TypeVar("T")
 
 _USER_KEY = "_renfort_current_user"
 
@@ -92,6 +99,19 @@ def establishment_or_notice(user: SessionUser) -> int | None:
     if establishment_id is None:
         st.info("Votre compte n'est rattaché à aucun établissement.")
     return establishment_id
+
+
+def establishment_data(user: SessionUser, fetch: Callable[[Session, SessionUser, int], T]) -> tuple[Any, T] | None:
+    """The current establishment and what `fetch` reads of it, or None once a notice or an error is shown."""
+    establishment_id = establishment_or_notice(user)
+    if establishment_id is None:
+        return None
+    try:
+        with session_scope(read_only=True) as session:
+            return establishment_for(session, user, establishment_id), fetch(session, user, establishment_id)
+    except DomainError as error:
+        st.error(error.message)
+        return None
 
 
 def sidebar(user: SessionUser | None) -> None:

@@ -128,14 +128,15 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     wait_idle(page)
 
 
-def choose(page, label: str, option: str, attempts: int = 3) -> None:
+def choose(page, label: str, option: str, attempts: int = 4) -> None:
     """Pick an option of a Streamlit selectbox (or multiselect) by its label, and check that it held.
 
-    A click that lands while the script is still re-running can be undone by that run: retry then.
+    A click that lands while the script is still re-running (a cold server is slow) can be undone by
+    that run, or land on a row of a list being redrawn: check the shown value, and pick again if needed.
     """
     field = page.get_by_label(label, exact=True)
-    widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has=field)
-    for attempt in range(attempts):
+    widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has=field).first
+    for _ in range(attempts):
         wait_idle(page)
         field.click()
         # Typing opens the list and filters it (long lists are drawn in part only). The list's filter does
@@ -146,16 +147,22 @@ def choose(page, label: str, option: str, attempts: int = 3) -> None:
         except Exception:
             screenshot(page, f"echec-choix-{label.strip(' *')}")
             raise
-        page.keyboard.press("Escape")  # a multiselect keeps its list open over the page
+        if widget.get_attribute("data-testid") == "stMultiSelect":
+            page.keyboard.press("Escape")  # a multiselect keeps its list open over the page
+        if _held(page, widget, field, option):
+            return
+    screenshot(page, f"echec-choix-{label.strip(' *')}")
+    raise AssertionError(f"« {option} » n'est pas resté choisi dans « {label} »")
+
+
+def _held(page, widget, field, option: str, checks: int = 4) -> bool:
+    """The choice is still shown once the page is idle (a selectbox shows it in its input, a multiselect
+    as a tag beside it)."""
+    for _ in range(checks):
         wait_idle(page)
-        if _shows(widget.first, field, option) or attempt == attempts - 1:
-            break
-    assert _shows(widget.first, field, option), f"« {option} » n'est pas resté choisi dans « {label} »"
-
-
-def _shows(widget, field, option: str) -> bool:
-    """A selectbox shows its value in its input; a multiselect shows tags beside it."""
-    return field.input_value() == option or option in widget.inner_text()
+        if field.input_value() == option or option in widget.inner_text():
+            return True
+    return False
 
 
 def type_in(page, label: str, text: str) -> None:
