@@ -112,7 +112,7 @@ class CandidateView:
                              # filter, page or action to tick someone else.
                              key=rows_key(f"{self.prefix}_table_{self.generation}", (r["id"] for r in page.rows)),
                              column_config={"id": None,
-                                            "Distance (km)": st.column_config.NumberColumn(format="%.1f")})
+                                            "Distance (km)": st.column_config.NumberColumn(format="localized")})
         st.caption("Cochez la case à gauche des professionnels pour agir ; les boutons s'activent selon leur statut.")
         self.pager(page)
         return frame, selection_rows(event)
