@@ -22,6 +22,11 @@ run: install
 	$(BIN)/python -m core seed --demo --if-empty
 	$(BIN)/python -m ui.server --server.port $(PORT)
 
+# Sends the outbox and runs the periodic jobs (reminders, expiries, end of missions) in a loop.
+worker: install
+	$(BIN)/python -m core migrate
+	$(BIN)/python -m core worker
+
 lint: install
 	$(BIN)/ruff check .
 

@@ -41,9 +41,16 @@ class JobReport:
 
 
 def _waiting_since(session: so.Session, before: datetime) -> list[Proposal]:
+    # A push that the establishment then contacts starts a new wait: the reservation counts from the
+    # contact (decided_at), not from the push (created_at).
+    waiting_from = sa.func.coalesce(Proposal.decided_at, Proposal.created_at)
     return list(session.scalars(
-        sa.select(Proposal).where(Proposal.state.in_(WAITING), Proposal.created_at <= before).order_by(Proposal.id)
+        sa.select(Proposal).where(Proposal.state.in_(WAITING), waiting_from <= before).order_by(Proposal.id)
     ))
+
+
+def _waited(proposal: Proposal) -> datetime:
+    return proposal.decided_at or proposal.created_at
 
 
 def _requester(session: so.Session, proposal: Proposal) -> tuple[Mission, User, Professional]:
@@ -57,12 +64,13 @@ def send_reminders(session: so.Session, now: datetime) -> int:
     sent = 0
     for proposal in _waiting_since(session, now - timedelta(days=settings.reservation_reminder_days)):
         mission, requester, professional = _requester(session, proposal)
-        days = (now - proposal.created_at).days
+        days = (now - _waited(proposal)).days
         content = emails.reservation_reminder(requester.first_name, f"{professional.first_name} {professional.last_name}",
                                               reference.profession_labels()[mission.profession_code], days,
                                               settings.reservation_expiry_days)
-        # The dedup key makes the reminder a one-off, however often the worker runs.
-        if queue_email(session, dedup_key=f"reminder:{proposal.id}", to=requester.email, content=content, now=now):
+        # The dedup key makes the reminder a one-off per wait (push, then reservation), however often the
+        # worker runs.
+        if queue_email(session, dedup_key=f"reminder:{proposal.id}:{proposal.state}", to=requester.email, content=content, now=now):
             sent += 1
     return sent
 

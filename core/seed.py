@@ -369,6 +369,7 @@ def seed_demo(
         f"{counts['volunteers']} volontaires, {counts['missions']} missions (graine {seed}) ; "
         f"{played.transitions} transitions jouées par les services : {played.contacts} contacts, "
         f"{played.validations} validations, {played.refusals} refus, {played.cancellations} annulation(s), "
-        f"{played.expired} réservation(s) expirée(s)."
+        f"{played.expired} réservation(s) expirée(s), {played.pushes} proposition(s) de l'ARS, "
+        f"{played.closures} mission(s) clôturée(s)."
     )
 

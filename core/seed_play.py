@@ -14,8 +14,9 @@ from core.actor import SessionUser, to_session_user
 from core.errors import DomainError
 from core.jobs import run_jobs
 from core.matching import find_candidates
-from core.workflow import cancel_assignment, contact, refuse, validate
-from db.models import Mission, MissionStatus, Professional, User
+from core.regulation import push
+from core.workflow import cancel_assignment, close_mission, contact, refuse, validate
+from db.models import Establishment, Mission, MissionStatus, Professional, User
 
 
 @dataclass
@@ -25,11 +26,14 @@ class PlayReport:
     refusals: int = 0
     cancellations: int = 0
     expired: int = 0
+    pushes: int = 0
+    closures: int = 0
     failures: list[str] = field(default_factory=list)
 
     @property
     def transitions(self) -> int:
-        return self.contacts + self.validations + self.refusals + self.cancellations + self.expired
+        return (self.contacts + self.validations + self.refusals + self.cancellations + self.expired + self.pushes
+                + self.closures)
 
 
 class Player:
@@ -102,6 +106,30 @@ class Player:
         self.report.cancellations += 1
         return True
 
+    def pushed(self, mission: Mission) -> bool:
+        """The region's ARS proposes a volunteer, who stays EN COURS until the establishment answers."""
+        ars_id = self.session.scalar(
+            sa.select(User.id).join(Establishment, Establishment.ars_code == User.ars_code)
+            .where(Establishment.id == mission.establishment_id, User.role == "ars", User.status == "active")
+            .order_by(User.id))
+        if ars_id is None:
+            return False
+        at = self.now - timedelta(days=1)
+        chosen = self._free_candidates(self.actor(ars_id), mission.id, at, 1)
+        if not chosen:
+            return False
+        push(self.session, self.actor(ars_id), mission.id, chosen, now=at)
+        self.report.pushes += 1
+        return True
+
+    def closed(self, mission: Mission) -> bool:
+        """A need the establishment no longer has: closed by hand, its reservations released."""
+        if not self.contact_some(mission, self.now - timedelta(days=3), 1):
+            return False
+        close_mission(self.session, self.actor(mission.created_by), mission.id, now=self.now - timedelta(days=2))
+        self.report.closures += 1
+        return True
+
 
 def _open_missions(session: so.Session) -> list[Mission]:
     return list(session.scalars(
@@ -120,6 +148,10 @@ def play_demo_history(session: so.Session, rng: random.Random, now: datetime, *,
     # The first old missions that have a free candidate show an expiry and a cancellation.
     any(player.expired_reservation(mission) for mission in old)
     any(player.cancelled_assignment(mission) for mission in old)
+    any(player.closed(mission) for mission in old if mission.establishment_id != demo_establishment_id)
+    others = [m for m in missions if m.establishment_id != demo_establishment_id and m.status == "open"]
+    for mission in others[-40:]:  # recent needs; only the regions with a demo ARS account push
+        player.pushed(mission)
     if demo_volunteer_email and demo_establishment_id:
         _reserve_demo_volunteer(session, player, demo_volunteer_email, demo_establishment_id)
     for mission in missions:

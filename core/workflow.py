@@ -329,11 +329,12 @@ def withdraw(session: so.Session, actor: SessionUser | None, proposal_id: int, *
     move_proposal(session, proposal, ProposalState.LIBERE.value, actor.id, now, reason=DECLINED_REASON,
           action="declined")
     mission = session.get(Mission, proposal.mission_id)
-    # Tell whoever made the contact (an ARS for a push); the mission's author otherwise.
-    requester = session.get(User, proposal.by_user_id or mission.created_by)
+    # The establishment is always told; so is whoever made the contact or the push, when someone else.
     professional = session.get(Professional, proposal.professional_id)
-    queue_email(session, dedup_key=f"declined:{proposal.id}", to=requester.email, now=now,
-                content=emails.volunteer_declined(requester.first_name,
-                                                  f"{professional.first_name} {professional.last_name}",
-                                                  reference.profession_labels()[mission.profession_code],
-                                                  mission.start_date, mission.end_date))
+    for user_id in dict.fromkeys(filter(None, (mission.created_by, proposal.by_user_id))):
+        recipient = session.get(User, user_id)
+        queue_email(session, dedup_key=f"declined:{proposal.id}:{user_id}", to=recipient.email, now=now,
+                    content=emails.volunteer_declined(recipient.first_name,
+                                                      f"{professional.first_name} {professional.last_name}",
+                                                      reference.profession_labels()[mission.profession_code],
+                                                      mission.start_date, mission.end_date))

@@ -105,13 +105,19 @@ def _close_dialog(row: dict) -> None:
         st.rerun()
 
 
+NO_CHOICE = {"filled": "Mission pourvue : plus de renfort à choisir.",
+             "closed": "Mission clôturée.", "open": "Aucun poste à pourvoir (0 demandé)."}
+
+
 def _actions(row: dict) -> None:
     st.markdown(f"**Mission sélectionnée : {row['profession']}** — {fr_date(row['start_date'])} au "
                 f"{fr_date(row['end_date'])} — POURVUE {row['assigned']}/{row['count']}")
     columns = st.columns(4)
-    columns[0].button("Choisir", type="primary", icon=":material/person_search:", disabled=not row["can_choose"],
-                      on_click=_choose, args=(row["id"],), width="stretch",
-                      help=None if row["can_choose"] else "Mission pourvue, clôturée ou sans poste.")
+    if row["can_choose"]:
+        columns[0].button("Choisir", type="primary", icon=":material/person_search:", on_click=_choose,
+                          args=(row["id"],), width="stretch")
+    else:  # a filled mission has nobody left to choose: no button, but say why
+        columns[0].caption(NO_CHOICE.get(row["status"], NO_CHOICE["open"]))
     if columns[1].button("Modifier", icon=":material/edit:", disabled=not row["can_edit"], width="stretch",
                          help=None if row["can_edit"] else "Impossible une fois un professionnel affecté."):
         edit_mission_dialog(row["id"])

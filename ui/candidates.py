@@ -19,8 +19,8 @@ from ui.maps import candidate_deck
 from ui.selection import candidate_from_map, rows_key, selection_rows
 from ui.sheet import show_sheet
 
-STATE_LABELS = {"contacte": "CONTACTÉ", "en_cours": "PROPOSÉ PAR L'ARS", "affecte": "AFFECTÉ"}
-STATUS_FILTER = {"disponible": "Disponible", "contacte": "Contacté", "en_cours": "Proposé par l'ARS"}
+STATE_LABELS = {"contacte": "CONTACTÉ", "en_cours": "EN COURS (PROPOSÉ PAR L'ARS)", "affecte": "AFFECTÉ"}
+STATUS_FILTER = {"disponible": "Disponible", "contacte": "Contacté", "en_cours": "En cours (proposé par l'ARS)"}
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def yes_no(flag: bool) -> str:
     return "✓" if flag else "✗"
 
 PROPOSAL_STATE = {
-    "en_cours": "Proposé par l'ARS",
+    "en_cours": "En cours (proposé par l'ARS)",
     "contacte": "Contacté",
     "affecte": "Affecté",
     "refuse": "Refusé",

@@ -1,5 +1,5 @@
 """Regulation in Chromium: the ARS switches a profession to crisis mode, proposes a volunteer, and the
-establishment sees them PROPOSÉ PAR L'ARS, contacts and validates them."""
+establishment sees them EN COURS (PROPOSÉ PAR L'ARS), contacts and validates them."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_the_ars_proposes_in_crisis_mode_and_the_establishment_validates(live_ap
     wait_idle(establishment)
     choose(establishment, "Mission", f"{PROFESSION} — {dates}")
     expect(establishment.get_by_text("Mode gestion de crise")).to_be_visible()
-    expect(grid_cells(establishment, "PROPOSÉ PAR L'ARS")).to_have_count(1)
+    expect(grid_cells(establishment, "EN COURS (PROPOSÉ PAR L'ARS)")).to_have_count(1)
     screenshot(establishment, "32-choisir-en-mode-crise")
     tick_row(establishment, 0)
     establishment.get_by_role("button", name="Contacter (1)").click()

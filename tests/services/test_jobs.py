@@ -131,6 +131,26 @@ def test_an_unanswered_push_expires_too(uow) -> None:
         assert session.scalars(sa.select(m.Proposal.state)).all() == ["libere"]
 
 
+def test_a_push_then_contacted_waits_afresh_from_the_contact(uow) -> None:
+    """Pushed six days ago, contacted yesterday: the reservation's reminder and expiry count from the contact."""
+    with uow() as session:
+        row, hr = mission(session)
+        professional = nurse(session, status="en_cours")
+        push = m.Proposal(mission_id=row.id, professional_id=professional.id, origin="push", state="en_cours",
+                          created_at=NOW - timedelta(days=6))
+        session.add(push)
+        session.flush()
+    assert jobs(uow, NOW - timedelta(days=2)).reminders == 1  # the push waited 4 days: one reminder
+    with uow() as session:
+        contact(session, hr, row.id, professional.id, now=NOW - timedelta(days=1))
+    assert jobs(uow) == NOTHING
+    assert jobs(uow, NOW + timedelta(days=2)).reminders == 1  # 3 days after the contact: its own reminder
+    assert jobs(uow, NOW + timedelta(days=5, hours=23)).released == 0
+    assert jobs(uow, NOW + timedelta(days=6)).released == 1  # 7 days after the contact
+    with uow() as session:
+        assert [s for _, s in mails(session)].count(REMINDER) == 2
+
+
 def test_assignments_never_expire(uow) -> None:
     with uow() as session:
         row, hr = mission(session)

@@ -46,7 +46,8 @@ def test_the_demo_seed_fills_every_role_and_region(db_url, uow) -> None:
         assert session.scalars(sa.select(m.Event.action).order_by(m.Event.id)).first() == "seed"
         # The history was played through the services: every state is there, each with its Event.
         states = set(session.scalars(sa.select(m.Proposal.state).distinct()))
-        assert {"contacte", "affecte", "refuse", "libere", "annule"} <= states
+        assert {"contacte", "affecte", "refuse", "libere", "annule", "en_cours"} <= states
+        assert set(session.scalars(sa.select(m.Mission.status).distinct())) == {"open", "filled", "closed"}
         transitions = session.scalar(sa.select(sa.func.count()).select_from(m.Event).where(m.Event.entity == "proposal"))
         assert transitions >= session.scalar(sa.select(sa.func.count()).select_from(m.Proposal))
         assert count(m.Outbox) > 0  # assignment confirmations, cancellation, expiry notices

@@ -506,6 +506,9 @@ def test_a_volunteer_can_decline_a_push(uow) -> None:
         me = account_of(session, professional)
         withdraw(session, me, proposal.id, now=LATER)
         assert (proposal.state, status_of(session, professional.id)) == ("libere", "disponible")
+        pusher = session.get(m.User, proposal.by_user_id)
+        # The establishment, whose mission it is, and the ARS that made the push are both told.
+        assert sorted(mail.to for mail in outbox(session)) == sorted([here.hr.email, pusher.email])
 
 
 def test_a_volunteer_cannot_withdraw_from_an_assignment(uow) -> None:
@@ -621,6 +624,25 @@ def test_outsiders_may_not_act_on_a_mission(uow, action: str) -> None:
     denied = ("Vous n'avez pas les droits pour cette action." if action in ESTABLISHMENT_ONLY
               else "Vous ne pouvez pas agir sur cette mission.")
     assert {messages[who] for who in ("another region's ARS", "a volunteer", "the ministry")} == {denied}
+
+
+def test_only_the_volunteer_may_decline_their_own_reservation(uow) -> None:
+    with uow() as session:
+        scene = _scene(session)
+        proposal_id = session.scalar(sa.select(m.Proposal.id).where(m.Proposal.professional_id == scene.contacted))
+        hr = scene.here.hr
+        others = {"the establishment": hr, "the region's ARS": actor(session, "ars"), "the CCS": actor(session, "ccs"),
+                  "the ministry": actor(session, "ministere"), "nobody signed in": None}
+        for intruder in others.values():
+            with pytest.raises(PermissionDenied):
+                withdraw(session, intruder, proposal_id, now=LATER)
+        another_volunteer = account_of(session, session.get(m.Professional, scene.available))
+        with pytest.raises(NotFound):  # someone else's proposal: as if it did not exist
+            withdraw(session, another_volunteer, proposal_id, now=LATER)
+        assert session.get(m.Proposal, proposal_id).state == "contacte"
+        assert status_of(session, scene.contacted) == "contacte"
+        withdraw(session, account_of(session, session.get(m.Professional, scene.contacted)), proposal_id, now=LATER)
+        assert session.get(m.Proposal, proposal_id).state == "libere"
 
 
 @pytest.mark.parametrize("role", ["ars", "ccs"])

@@ -27,6 +27,7 @@ from core.validation import format_phone
 from core.workflow import contact, validate, withdraw
 from db import models as m
 from db.session import session_scope
+from tests.factories import make_mission, make_professional
 from tests.ui.conftest import open_page, sign_in_as
 
 MANAGER = "etablissement@example.org"
@@ -258,8 +259,8 @@ def test_selecting_a_mission_shows_its_actions_enabled_according_to_its_state(ap
 
     _tick(app, _position(frame, filled["id"]))
     assert {k: v for k, v in _labels(app).items() if k in ("Choisir", "Modifier", "Dupliquer", "Clôturer")} == {
-        "Choisir": False, "Modifier": False, "Dupliquer": True, "Clôturer": True}
-    assert _button(app, "Choisir").help == "Mission pourvue, clôturée ou sans poste."
+        "Modifier": False, "Dupliquer": True, "Clôturer": True}  # nobody left to choose: no "Choisir"
+    assert "Mission pourvue : plus de renfort à choisir." in [c.value for c in app.caption]
     assert _button(app, "Modifier").help == "Impossible une fois un professionnel affecté."
 
 
@@ -458,9 +459,39 @@ def test_the_candidates_page_shows_the_total_the_offline_map_and_the_ranked_tabl
     assert {p["id"] for p in spec["layers"][1]["data"]} == {p["id"] for p in page.map_points}
     frame = _table(app)
     assert frame["id"].tolist() == [r["id"] for r in page.rows]
-    assert set(frame["Statut"]) <= {"DISPONIBLE", "CONTACTÉ", "PROPOSÉ PAR L'ARS", "AFFECTÉ"}
+    assert set(frame["Statut"]) <= {"DISPONIBLE", "CONTACTÉ", "EN COURS (PROPOSÉ PAR L'ARS)", "AFFECTÉ"}
     assert not any(_labels(app)[label] for label in ("Contacter", "Valider les candidatures",
                                                      "Refuser les candidatures", "Voir la fiche"))
+
+
+def _mission_with_several_pages(url: str) -> tuple[int, int]:
+    """A new CHU mission with more free nurses around Nantes than one page shows."""
+    with session_scope(url) as session:
+        user = session.scalar(sa.select(m.User).where(m.User.email == MANAGER))
+        mission = make_mission(session, session.get(m.Establishment, _chu(url)), user)
+        for _ in range(PAGE_SIZE + 5):
+            make_professional(session, postal_code="44000")
+        mission_id = mission.id
+    return mission_id, _candidates(url, mission_id).total
+
+
+def test_the_pager_walks_through_the_candidates_in_score_order(app, demo_url) -> None:
+    mission_id, total = _mission_with_several_pages(demo_url)
+    _open_choose(app, mission_id)
+    first = _table(app)["id"].tolist()
+    assert _pager_caption(app).startswith(f"Affichage 1 - {PAGE_SIZE} de {total}")
+    assert app.button(key="choose_prev").disabled and not app.button(key="choose_next").disabled
+
+    app.button(key="choose_next").click().run()
+    second = _table(app)["id"].tolist()
+    with session_scope(demo_url, read_only=True) as session:
+        expected = find_candidates(session, _user(demo_url, MANAGER), mission_id, None, offset=PAGE_SIZE)
+    assert second == [r["id"] for r in expected.rows] and not set(first) & set(second)
+    assert _pager_caption(app).startswith(f"Affichage {PAGE_SIZE + 1} - {PAGE_SIZE + len(second)} de {total}")
+    assert not app.button(key="choose_prev").disabled
+
+    app.button(key="choose_prev").click().run()
+    assert _table(app)["id"].tolist() == first
 
 
 def test_the_distance_and_verified_filters_narrow_the_total_as_the_service_does(app, demo_url) -> None:
@@ -715,7 +746,7 @@ def test_declining_a_reservation_releases_it_and_tells_the_establishment(app, de
     with session_scope(demo_url, read_only=True) as session:
         assert session.get(m.Proposal, reservation["id"]).state == "libere"
     assert _count(demo_url, m.Outbox, m.Outbox.to == reservation["requester"],
-                  m.Outbox.dedup_key == f"declined:{reservation['id']}") == 1
+                  m.Outbox.dedup_key.like(f"declined:{reservation['id']}:%")) == 1
     assert _professional(demo_url, _user(demo_url, VOLUNTEER).professional_id).status == "disponible"
     assert app.info[0].value.startswith("Aucune demande en cours.")
     assert "Confirmer : je décline" not in _labels(app)

@@ -465,7 +465,7 @@ def test_pushing_a_free_volunteer_puts_them_in_progress_and_emails_both_sides(ap
     assert f"pushed-volunteer:{proposal.id}" in _outbox_keys(demo_url, professional.email)
     assert f"pushed-establishment:{proposal.id}" in _outbox_keys(demo_url, requester)
     frame = _table(app)
-    assert frame.loc[frame["id"] == volunteer["id"], "Statut"].tolist() == ["PROPOSÉ PAR L'ARS"]
+    assert frame.loc[frame["id"] == volunteer["id"], "Statut"].tolist() == ["EN COURS (PROPOSÉ PAR L'ARS)"]
     assert _labels(app)["Proposer"] is False  # nothing ticked after the action
 
 
