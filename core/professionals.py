@@ -378,7 +378,7 @@ PUBLIC_FIELDS = ("id", "first_name", "last_name", "postal_code", "city", "depart
                  "specialty", "activity_type", "id_type", "id_number", "has_vehicle", "available_week",
                  "available_weekend", "available_from", "available_to", "mobility", "exp_ehpad", "exp_reanimation",
                  "exp_vaccination", "volunteer_vaccination", "message", "verified", "status",
-                 "availability_confirmed_at", "lat", "lon")
+                 "availability_confirmed_at")  # no coordinates: the commune says where, the sheet needs no more
 CONTACT_FIELDS = ("email", "phone")
 
 
