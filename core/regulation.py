@@ -153,6 +153,7 @@ class MissionFilters:
     period_start: date | None = None
     period_end: date | None = None
     unfilled_only: bool = False
+    mission_id: int | None = None  # one mission only (see region_mission)
 
 
 @dataclass
@@ -213,6 +214,8 @@ def region_missions(session: so.Session, actor: SessionUser | None, ars_code: st
         conditions.append(Mission.start_date <= filters.period_end)
     if filters.unfilled_only:
         conditions.append(assigned < Mission.count)
+    if filters.mission_id is not None:
+        conditions.append(Mission.id == filters.mission_id)
     base = (
         sa.select(Mission.id, Mission.profession_code, Mission.specialty, Mission.count, Mission.start_date,
                   Mission.end_date, Mission.needs_vehicle, Mission.needs_weekend, Mission.exp_ehpad,
@@ -232,6 +235,16 @@ def region_missions(session: so.Session, actor: SessionUser | None, ars_code: st
     rows = [{**row, "profession": labels.get(row["profession_code"], row["profession_code"])}
             for row in session.execute(ordered.offset(offset).limit(limit)).mappings()]
     return MissionQueue(rows=rows, total=total, offset=offset)
+
+
+def region_mission(session: so.Session, actor: SessionUser | None, ars_code: str, mission_id: int,
+                   *, now: datetime | None = None) -> dict[str, Any] | None:
+    """One mission of the region read by id, whatever its status, as a row of `region_missions` (same
+    permission check); None when the region has no such mission. For a mission chosen on another page,
+    which may lie beyond the rows a page loads."""
+    rows = region_missions(session, actor, ars_code, MissionFilters(statuses=(), mission_id=mission_id),
+                           limit=1, now=now).rows
+    return rows[0] if rows else None
 
 
 def _regional_mission(session: so.Session, actor: SessionUser | None, mission_id: int) -> tuple[SessionUser, Mission, Establishment]:

@@ -8,32 +8,56 @@ import streamlit as st
 
 from core.errors import DomainError
 from core.matching import CandidatePage
-from core.regulation import MissionFilters, assign_on_behalf, push, region_missions
+from core.regulation import MissionFilters, assign_on_behalf, push, region_mission, region_missions
 from db.session import session_scope
 from ui.candidates import CandidateView, mission_criteria
-from ui.format import fr_date
+from ui.format import fr_date, fr_int
 from ui.layout import flash, signed_in_user
 from ui.regions import region_choice, region_name
 from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
 
-PROPOSED_MISSION = "proposed_mission"
+PROPOSED_MISSION = "proposed_mission"  # set by "Missions de la région" and "Alertes des ARS" to open a mission here
+MISSION_CHOICES = 500  # the most urgent open missions listed; a mission chosen elsewhere is read by id and added
 VIEW = CandidateView("propose", establishment_hint="Établissement demandeur")
 
 
+def is_open_unfilled(row: dict) -> bool:
+    """Candidates can still be proposed for this mission (what the priority queue lists)."""
+    return row["status"] == "open" and row["assigned"] < row["count"]
+
+
+def closed_message(row: dict) -> str:
+    """Why a mission chosen earlier can no longer receive candidates: only what is true of it."""
+    if row["status"] in ("filled", "closed", "archived") or row["assigned"] >= row["count"]:
+        return "La mission choisie précédemment est maintenant pourvue ou clôturée"
+    return "La mission choisie précédemment n'est pas ouverte"
+
+
 def _mission_choice(user, ars_code: str) -> dict | None:  # noqa: ANN001
+    chosen = st.session_state.get(PROPOSED_MISSION)
     with session_scope(read_only=True) as session:
-        queue = region_missions(session, user, ars_code, MissionFilters(unfilled_only=True), limit=500)
-    if not queue.rows:
+        queue = region_missions(session, user, ars_code, MissionFilters(unfilled_only=True), limit=MISSION_CHOICES)
+        by_id = {r["id"]: r for r in queue.rows}
+        # Chosen in the region table or an alert, it may rank beyond the loaded rows: read it by id.
+        extra = region_mission(session, user, ars_code, chosen) if chosen is not None and chosen not in by_id else None
+    if extra is not None and is_open_unfilled(extra):
+        by_id = {extra["id"]: extra, **by_id}
+    elif chosen is not None and chosen not in by_id:
+        if extra is not None:  # a mission of another region (the CCS changed region) just gives way
+            st.info(f"{closed_message(extra)} : la plus prioritaire de la file est affichée à la place.",
+                    icon=":material/task_alt:")
+        st.session_state.pop(PROPOSED_MISSION, None)
+    if not by_id:
         st.info(f"Aucune mission ouverte à pourvoir dans la région {region_name(ars_code)}.")
         return None
-    by_id = {r["id"]: r for r in queue.rows}
     if st.session_state.get(PROPOSED_MISSION) not in by_id:
-        if st.session_state.get(PROPOSED_MISSION) is not None:
-            st.info("La mission choisie précédemment est maintenant pourvue ou clôturée : la plus prioritaire de la "
-                    "file est affichée à la place.", icon=":material/task_alt:")
-        st.session_state[PROPOSED_MISSION] = queue.rows[0]["id"]
+        st.session_state[PROPOSED_MISSION] = next(iter(by_id))
+    more = (f"Les {fr_int(len(queue.rows))} missions les plus prioritaires sur {fr_int(queue.total)} sont listées ; "
+            "pour une autre, cochez-la dans « Missions de la région » puis « Proposer des candidats »."
+            if queue.total > len(queue.rows) else None)
     st.selectbox("Mission (par ordre de priorité)", list(by_id), key=PROPOSED_MISSION, on_change=VIEW.first_page,
+                 help=more,
                  format_func=lambda i: (f"{by_id[i]['establishment']} — {by_id[i]['profession']} — "
                                         f"{fr_date(by_id[i]['start_date'])} au {fr_date(by_id[i]['end_date'])} — "
                                         f"POURVUE {by_id[i]['assigned']}/{by_id[i]['count']}"))

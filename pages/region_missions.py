@@ -27,6 +27,7 @@ from core.regulation import (
     set_manual_priority,
 )
 from db.session import session_scope
+from pages.propose import PROPOSED_MISSION
 from ui.actions import run_action
 from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
@@ -86,7 +87,7 @@ def _frame(rows: list[dict], ars_name: str) -> pd.DataFrame:
 
 
 def _propose(mission_id: int) -> None:
-    st.session_state["proposed_mission"] = mission_id
+    st.session_state[PROPOSED_MISSION] = mission_id
     st.session_state["propose_page"] = 0
     switch_to("proposer")
 

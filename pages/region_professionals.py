@@ -13,12 +13,14 @@ from core.regulation import (
     MissionFilters,
     ProfessionalFilters,
     assign_on_behalf,
+    region_mission,
     region_missions,
     region_professionals,
     set_unavailable_by_ars,
     set_verified,
 )
 from db.session import session_scope
+from pages.propose import closed_message, is_open_unfilled
 from ui.actions import run_action
 from ui.format import fr_date, fr_int
 from ui.labels import PROFESSIONAL_STATUS
@@ -28,6 +30,7 @@ from ui.selection import rows_key, selection_rows
 from ui.sheet import show_sheet
 
 PAGE_SIZE = 50
+MISSION_CHOICES = 200  # most urgent missions listed to assign to; the one already picked is kept
 PAGE = "professionals_page"
 
 
@@ -65,6 +68,31 @@ def _assign(row: dict) -> None:
                                                         "un courriel de confirmation lui est envoyé.")
 
 
+def _mission_choice(row: dict, ars_code: str) -> None:
+    """The region's most urgent open missions of the volunteer's profession; the mission already picked here is
+    read by id and kept first when it is no longer among them (the queue moved), or reported if filled."""
+    key = f"pro_mission_{row['id']}"
+    user, chosen = signed_in_user(), st.session_state.get(key)
+    with session_scope(read_only=True) as session:
+        queue = region_missions(session, user, ars_code,
+                                MissionFilters(profession_code=row["profession_code"], unfilled_only=True),
+                                limit=MISSION_CHOICES)
+        by_id = {m["id"]: m for m in queue.rows}
+        extra = region_mission(session, user, ars_code, chosen) if chosen is not None and chosen not in by_id else None
+    if extra is not None and is_open_unfilled(extra) and extra["profession_code"] == row["profession_code"]:
+        by_id = {extra["id"]: extra, **by_id}
+    elif chosen is not None and chosen not in by_id:
+        if extra is not None and not is_open_unfilled(extra):
+            st.info(f"{closed_message(extra)} : choisissez-en une autre.", icon=":material/task_alt:")
+        st.session_state.pop(key)
+    more = (f"Les {fr_int(len(queue.rows))} missions les plus prioritaires sur {fr_int(queue.total)} sont listées ; "
+            "pour une autre, ouvrez-la depuis « Missions de la région » → « Proposer des candidats » → « Affecter "
+            "pour l'établissement… »." if queue.total > len(queue.rows) else None)
+    st.selectbox("Mission", list(by_id), key=key, index=None, placeholder="Choisir…", help=more,
+                 format_func=lambda i: f"{by_id[i]['establishment']} — {fr_date(by_id[i]['start_date'])} au "
+                                       f"{fr_date(by_id[i]['end_date'])}")
+
+
 def _actions(row: dict, ars_code: str) -> None:
     name = f"{row['first_name']} {row['last_name']}"
     st.markdown(f"**{name}** — {row['profession']} — {PROFESSIONAL_STATUS[row['status']]}"
@@ -87,14 +115,7 @@ def _actions(row: dict, ars_code: str) -> None:
     if signed_in_user().role == "ars":
         with columns[3].popover("Affecter à une mission…", icon=":material/how_to_reg:", width="stretch",
                                 disabled=row["status"] not in ("disponible", "contacte", "en_cours")):
-            with session_scope(read_only=True) as session:
-                missions = region_missions(session, signed_in_user(), ars_code,
-                                           MissionFilters(profession_code=row["profession_code"], unfilled_only=True),
-                                           limit=200).rows
-            by_id = {m["id"]: m for m in missions}
-            st.selectbox("Mission", list(by_id), key=f"pro_mission_{row['id']}", index=None, placeholder="Choisir…",
-                         format_func=lambda i: f"{by_id[i]['establishment']} — {fr_date(by_id[i]['start_date'])} au "
-                                               f"{fr_date(by_id[i]['end_date'])}")
+            _mission_choice(row, ars_code)
             st.button("Enregistrer l'affectation", type="primary", key=f"pro_assign_{row['id']}", on_click=_assign,
                       args=(row,))
 
