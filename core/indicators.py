@@ -12,6 +12,8 @@ Definitions shared by both dashboards:
 - *available volunteers* = volunteers with status disponible (and, when a period is chosen, whose
   availability window [available_from, available_to] overlaps it);
 - days are Europe/Paris business days; the day series default to the last 30 days up to today.
+
+The pages open on `dashboard_period()` (the last 30 days and the next 60): see its docstring.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from db.models import (
 )
 
 DEFAULT_SERIES_DAYS = 30
+DASHBOARD_PAST_DAYS = 30  # the dashboards' first period: these past days (today included)…
+DASHBOARD_AHEAD_DAYS = 60  # …and these days to come
 POSTED = (MissionStatus.OPEN.value, MissionStatus.FILLED.value)  # needs whose posts are requested now
 # Missions that were needs at some time (series and time-to-fill); pending and archived never count.
 NEEDS = (MissionStatus.OPEN.value, MissionStatus.FILLED.value, MissionStatus.CLOSED.value)
@@ -83,6 +87,27 @@ def default_period(now: datetime | None = None) -> Period:
     """The last 30 days up to today (Paris)."""
     today = paris_today(now)
     return Period(today - timedelta(days=DEFAULT_SERIES_DAYS - 1), today)
+
+
+def dashboard_period(now: datetime | None = None) -> Period:
+    """The period "Vue nationale" and "Indicateurs" open on: the last 30 days and the next 60 (Paris).
+
+    A crisis centre staffs the needs that are running or about to start: most open missions begin in
+    the coming weeks, and a period ending today dropped every one of them from the figures (on the demo,
+    most of the open needs). The 30 past days keep the recently filled posts in the fill rate
+    and give the activity series their days; 60 days ahead cover the needs an establishment posts in
+    advance. The user can still narrow or widen the period."""
+    today = paris_today(now)
+    return Period(today - timedelta(days=DASHBOARD_PAST_DAYS - 1), today + timedelta(days=DASHBOARD_AHEAD_DAYS))
+
+
+def activity_period(period: Period, now: datetime | None = None) -> Period | None:
+    """The part of `period` up to today, over which the day series are drawn (the days to come have
+    no activity yet); None when the period lies wholly in the future."""
+    today = paris_today(now)
+    if period.start > today:
+        return None
+    return Period(period.start, min(period.end, today))
 
 
 # ---------------------------------------------------------------- results (tuples, ready for a small frame)
@@ -308,8 +333,12 @@ def _tension(unfilled: int, available: int) -> float | None:
 
 
 def region_indicators(session: so.Session, actor: SessionUser | None, *, ars_code: str,
-                      filters: IndicatorFilters | None = None, now: datetime | None = None) -> RegionIndicators:
-    """The figures of one region (ARS of the region, CCS, ministry, admin)."""
+                      filters: IndicatorFilters | None = None, now: datetime | None = None,
+                      series_period: Period | None = None) -> RegionIndicators:
+    """The figures of one region (ARS of the region, CCS, ministry, admin).
+
+    `series_period` gives the days of the open-needs series (default: the filter's period, or the
+    last 30 days); the pages pass `activity_period(...)` so that the line stops at today."""
     actor = require_role(actor, *REGION_ROLES)
     if not sees_region(actor, ars_code):
         raise PermissionDenied("Ces indicateurs relèvent d'une autre ARS.")
@@ -323,7 +352,7 @@ def region_indicators(session: so.Session, actor: SessionUser | None, *, ars_cod
     ).all()
     if filters.department_code and filters.department_code not in {code for code, _ in departments}:
         raise ValidationError("department_code", "Ce département ne relève pas de cette ARS.")
-    period = filters.period or default_period(now or utcnow())
+    period = series_period or filters.period or default_period(now or utcnow())
     labels = _profession_labels(session)
     funnel, available = _volunteers(session, ars_code, filters, labels)
     return RegionIndicators(
@@ -467,8 +496,11 @@ def _volunteers(session: so.Session, ars_code: str, filters: IndicatorFilters,
 
 
 def national_overview(session: so.Session, actor: SessionUser | None, *, filters: IndicatorFilters | None = None,
-                      now: datetime | None = None) -> NationalOverview:
-    """National tension and posts (CCS, ministry — read-only — and admin)."""
+                      now: datetime | None = None, series_period: Period | None = None) -> NationalOverview:
+    """National tension and posts (CCS, ministry — read-only — and admin).
+
+    `series_period` gives the days of the time series (default: the filter's period, or the last 30
+    days); the page passes `activity_period(...)` so that the series stops at today."""
     require_role(actor, *NATIONAL_ROLES)
     filters = filters or IndicatorFilters()
     departments = session.execute(
@@ -477,7 +509,7 @@ def national_overview(session: so.Session, actor: SessionUser | None, *, filters
     ).all()
     if filters.department_code and filters.department_code not in {row[0] for row in departments}:
         raise ValidationError("department_code", "Ce département n'existe pas.")
-    period = filters.period or default_period(now or utcnow())
+    period = series_period or filters.period or default_period(now or utcnow())
     labels = _profession_labels(session)
     posts = _posts_by_department_and_profession(session, filters)
     volunteers = _available_by_department_and_profession(session, filters)

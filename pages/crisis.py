@@ -28,20 +28,33 @@ def _switch(ars_code: str, enabled: bool, professions: list[str] | None) -> None
     flash("success", f"Mode gestion de crise {'activé' if enabled else 'désactivé'} pour {scope}.")
 
 
-@st.dialog("Activer le mode gestion de crise")
-def _confirm(ars_code: str, professions: list[str] | None) -> None:
+def _ask(ars_code: str, professions: list[str] | None, enabled: bool, consequence: str, answer: str) -> None:
+    """The body of both confirmations: what is switched, where, what follows; « Annuler » or the answer."""
     scope = "toutes les professions" if professions is None else ", ".join(
         reference.profession_labels()[p] for p in professions)
     st.write(f"Région : **{region_name(ars_code)}** — {scope}.")
-    st.caption("Les établissements de la région ne verront plus de candidats pour ces professions : seuls les "
-               "professionnels que l'ARS leur propose apparaîtront dans « Choisir ». Les réservations en cours "
-               "restent valables.")
+    st.caption(consequence)
     yes, no = st.columns(2)
     if no.button("Annuler", width="stretch"):
         st.rerun()
-    if yes.button("Oui, activer", type="primary", width="stretch"):
-        _switch(ars_code, True, professions)
+    if yes.button(answer, type="primary", width="stretch"):
+        _switch(ars_code, enabled, professions)
         st.rerun()
+
+
+@st.dialog("Activer le mode gestion de crise")
+def _confirm(ars_code: str, professions: list[str] | None) -> None:
+    _ask(ars_code, professions, True,
+         "Les établissements de la région ne verront plus de candidats pour ces professions : seuls les "
+         "professionnels que l'ARS leur propose apparaîtront dans « Choisir ». Les réservations en cours "
+         "restent valables.", "Oui, activer")
+
+
+@st.dialog("Désactiver le mode gestion de crise")
+def _confirm_disable(ars_code: str, professions: list[str]) -> None:
+    _ask(ars_code, professions, False,
+         "Pour ces professions, les établissements de la région choisiront de nouveau eux-mêmes leurs "
+         "renforts ; le mode gestion de crise reste actif pour les autres professions.", "Oui, désactiver")
 
 
 def _state(ars_code: str) -> None:
@@ -62,8 +75,8 @@ def _state(ars_code: str) -> None:
         if state.professions and not state.all_professions:
             ended = st.multiselect("Désactiver seulement pour", state.professions, format_func=labels.get,
                                    key="crisis_disable", placeholder="Choisir…")
-            st.button("Désactiver pour ces professions", disabled=not ended, on_click=_switch,
-                      args=(ars_code, False, ended))
+            if st.button("Désactiver pour ces professions…", disabled=not ended, key="crisis_disable_some"):
+                _confirm_disable(ars_code, list(ended))
 
 
 def _enable_form(ars_code: str) -> None:

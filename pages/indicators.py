@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
 from core import reference
-from core.clock import paris_today
 from core.errors import DomainError
-from core.indicators import IndicatorFilters, Period, RegionIndicators, region_indicators
+from core.indicators import (
+    IndicatorFilters,
+    Period,
+    RegionIndicators,
+    activity_period,
+    dashboard_period,
+    region_indicators,
+)
 from db.session import session_scope
-from ui.charts import BLUE, GREY, RED, french, line, posts_bars
-from ui.format import fr_int
+from ui.charts import BLUE, GREY, RED, all_zero, french, line, posts_bars
+from ui.format import fr_date, fr_int
 from ui.layout import signed_in_user
 from ui.regions import region_choice, region_name
 
@@ -23,14 +27,19 @@ from ui.regions import region_choice, region_name
 def _filters(ars_code: str) -> IndicatorFilters:
     departments = {d.code: d.name for d in reference.departements().values() if d.ars_code == ars_code}
     labels = reference.profession_labels()
-    today = paris_today()
+    # Open on the current and upcoming needs (see core.indicators.dashboard_period): a period ending
+    # today would leave out every need that has not started yet.
+    default = dashboard_period()
     columns = st.columns(3)
     department = columns[0].selectbox("Département", [None, *departments], key="indicators_department",
                                       format_func=lambda c: "Toute la région" if c is None else f"{c} — {departments[c]}", placeholder="Toute la région")
     profession = columns[1].selectbox("Profession", [None, *labels], key="indicators_profession",
                                       format_func=lambda c: "Toutes" if c is None else labels[c], placeholder="Toutes")
-    period = columns[2].date_input("Période", value=(today - timedelta(days=29), today), key="indicators_period",
-                                   format="DD/MM/YYYY")
+    period = columns[2].date_input("Période", value=(default.start, default.end), key="indicators_period",
+                                   format="DD/MM/YYYY",
+                                   help="Par défaut, les 30 derniers jours et les 60 prochains : les besoins en "
+                                        "cours et à venir. Une mission compte quand ses dates chevauchent la "
+                                        "période ; la courbe des besoins ouverts s'arrête à aujourd'hui.")
     chosen = Period(period[0], period[-1]) if len(period) == 2 else None
     return IndicatorFilters(period=chosen, profession_code=profession, department_code=department)
 
@@ -72,17 +81,25 @@ def _funnel(data: RegionIndicators) -> None:
     ]), hide_index=True, width="stretch")
 
 
-def _charts(data: RegionIndicators) -> None:
+def _charts(data: RegionIndicators, activity: Period | None) -> None:
     posts = pd.DataFrame([{"Département": f"{d.department_name} ({d.department_code})", "Postes demandés": d.requested,
                            "Postes pourvus": d.filled} for d in data.posts_by_department])
     series = pd.DataFrame([{"Jour": d.day, "Besoins ouverts": d.open_missions} for d in data.open_needs_over_time])
     left, right = st.columns(2)
-    if not posts.empty:
+    if all_zero(posts, ["Postes demandés", "Postes pourvus"]):
+        left.info("Aucun poste demandé pour ces filtres : pas de graphique par département.")
+    else:
         left.plotly_chart(posts_bars(posts, "Département", "Postes demandés et pourvus par département",
                                      horizontal=True),
                           width="stretch", key="indicators_posts")
-    if not series.empty:
-        right.plotly_chart(line(series, "Jour", ["Besoins ouverts"], "Besoins ouverts au fil des jours"),
+    if activity is None:
+        right.info("La période choisie est entièrement à venir : la courbe des besoins ouverts s'arrête à "
+                   "aujourd'hui.")
+    elif all_zero(series, ["Besoins ouverts"]):
+        right.info(f"Aucun besoin ouvert du {fr_date(activity.start)} au {fr_date(activity.end)}.")
+    else:
+        right.plotly_chart(line(series, "Jour", ["Besoins ouverts"],
+                                f"Besoins ouverts du {fr_date(activity.start)} au {fr_date(activity.end)}"),
                            width="stretch", key="indicators_series")
     needs = pd.DataFrame([{"Profession": n.label, "Postes": n.posts, "Missions": n.missions}
                           for n in data.needs_by_profession if n.posts])
@@ -92,12 +109,16 @@ def _charts(data: RegionIndicators) -> None:
                                "Département": names.get(a.department_code, a.department_code),
                                "Volontaires": a.volunteers} for a in data.available_by_profession_and_department])
     left, right = st.columns(2)
-    if not needs.empty:
+    if needs.empty:
+        left.info("Aucun besoin pour ces filtres : pas de graphique par profession.")
+    else:
         figure = px.bar(needs.sort_values("Postes"), x="Postes", y="Profession", orientation="h",
                         title="Besoins par profession (postes)", color_discrete_sequence=[RED])
         figure.update_layout(xaxis_title=None, yaxis_title=None)
         left.plotly_chart(french(figure, height=max(360, 26 * len(needs))), width="stretch", key="indicators_needs")
-    if not available.empty:
+    if all_zero(available, ["Volontaires"]):
+        right.info("Aucun volontaire disponible pour ces filtres.")
+    else:
         figure = px.bar(available, x="Volontaires", y="Profession", color="Département", orientation="h",
                         title="Volontaires disponibles par profession et département",
                         color_discrete_sequence=[BLUE, GREY, RED, "#6A6AF4", "#FFB7A5", "#3A3A3A"])
@@ -111,14 +132,17 @@ def render() -> None:
     st.title("Indicateurs")
     ars_code = region_choice(user)
     filters = _filters(ars_code)
+    activity = activity_period(filters.period) if filters.period else None
     try:
         with session_scope(read_only=True) as session:
-            data = region_indicators(session, user, ars_code=ars_code, filters=filters)
+            data = region_indicators(session, user, ars_code=ars_code, filters=filters, series_period=activity)
     except DomainError as error:
         st.error(error.message)
         return
     scope = region_name(ars_code) if not filters.department_code else reference.departements()[filters.department_code].name
     st.caption(f"ARS {region_name(ars_code)} — {scope}" + (" — consultation seule" if user.role == "ministere" else ""))
+    if filters.period is None:  # a range being picked: the series falls back to the last 30 days
+        activity = data.period
     _headline(data)
-    _charts(data)
+    _charts(data, activity)
     _funnel(data)

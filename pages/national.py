@@ -2,30 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from core import reference
-from core.clock import paris_today
 from core.errors import DomainError
-from core.indicators import IndicatorFilters, NationalOverview, Period, national_overview
+from core.indicators import (
+    IndicatorFilters,
+    NationalOverview,
+    Period,
+    activity_period,
+    dashboard_period,
+    national_overview,
+)
 from core.regulation import MissionFilters, region_missions
 from db.session import session_scope
-from ui.charts import MAINLAND, OVERSEAS, choropleth, colour_range, line, posts_bars
+from ui.charts import (
+    MAINLAND,
+    OVERSEAS,
+    all_zero,
+    choropleth,
+    colour_range,
+    line,
+    posts_bars,
+    selected_location,
+)
 from ui.format import fr_date, fr_int, fr_percent
 from ui.layout import signed_in_user
 
 MEASURES = {"unfilled": "Postes non pourvus", "tension": "Tension : postes non pourvus par volontaire disponible"}
+MAP_KEYS = ("national_map", *(f"national_inset_{code}" for code in OVERSEAS))
+PERIOD_HELP = ("Par défaut, les 30 derniers jours et les 60 prochains : les besoins en cours et à venir. "
+               "Une mission compte quand ses dates chevauchent la période ; la courbe d'activité s'arrête à "
+               "aujourd'hui.")
 
 
 def _filters() -> IndicatorFilters:
     labels = reference.profession_labels()
-    today = paris_today()
+    # Open on the current and upcoming needs, not on the last 30 days only: a need that starts next
+    # week is exactly what the crisis centre must staff (see core.indicators.dashboard_period).
+    default = dashboard_period()
     left, right = st.columns(2)
-    period = left.date_input("Période", value=(today - timedelta(days=29), today), key="national_period",
-                             format="DD/MM/YYYY")
+    period = left.date_input("Période", value=(default.start, default.end), key="national_period",
+                             format="DD/MM/YYYY", help=PERIOD_HELP)
     profession = right.selectbox("Profession", [None, *labels], key="national_profession",
                                  format_func=lambda c: "Toutes" if c is None else labels[c], placeholder="Toutes")
     chosen = Period(period[0], period[-1]) if len(period) == 2 else None
@@ -73,38 +92,69 @@ def _maps(overview: NationalOverview) -> str | None:
     if frame.empty:
         st.info("Aucune donnée pour ces filtres.")
         return None
+    if all_zero(frame, ["Postes non pourvus"]):
+        st.info("Aucun poste non pourvu pour ces filtres : aucun département n'est en tension.")
     value = "Postes non pourvus" if measure == "unfilled" else "Tension"
     hover = ["Région", "Postes non pourvus", "Volontaires disponibles", "Aucun volontaire disponible"]
     scale = colour_range(frame[value].tolist())
     center, zoom = MAINLAND
     mainland = frame[~frame["Code"].isin(OVERSEAS)]
-    event = st.plotly_chart(choropleth(mainland, value, hover, center, zoom, scale, title=MEASURES[measure],
-                                       height=640),
-                            on_select="rerun", selection_mode="points", key="national_map", width="stretch")
+    selections = {"national_map": selected_location(
+        st.plotly_chart(choropleth(mainland, value, hover, center, zoom, scale, title=MEASURES[measure], height=640),
+                        on_select="rerun", selection_mode="points", key="national_map", width="stretch"))}
     insets = st.columns(len(OVERSEAS))
     for column, (code, (name, inset_center, inset_zoom)) in zip(insets, OVERSEAS.items()):
         part = frame[frame["Code"] == code]
         with column:
             st.caption(name)
-            st.plotly_chart(choropleth(part, value, hover, inset_center, inset_zoom, scale, height=170, legend=False),
-                            key=f"national_inset_{code}", width="stretch", config={"displayModeBar": False})
-    st.caption("Cliquez un département pour afficher ses missions. En mode « Régions », chaque département prend "
-               "la valeur de sa région.")
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else (
-        event.selection.points if event else [])
-    return points[0].get("location") if points else None
+            # Clickable like the mainland: the same choropleth_map, so the same point selection.
+            selections[f"national_inset_{code}"] = selected_location(st.plotly_chart(
+                choropleth(part, value, hover, inset_center, inset_zoom, scale, height=170, legend=False),
+                on_select="rerun", selection_mode="points", key=f"national_inset_{code}", width="stretch",
+                config={"displayModeBar": False}))
+    st.caption("Cliquez un département (en métropole ou outre-mer) pour afficher ses missions. En mode « Régions », "
+               "chaque département prend la valeur de sa région.")
+    return _latest_click(selections)
 
 
-def _department_missions(code: str) -> None:
+def _latest_click(selections: dict[str, str | None]) -> str | None:
+    """The department of the latest click over the mainland map and the insets.
+
+    Each chart keeps its own selection between runs, so several may hold one: the latest click is the
+    selection that changed since the previous run; the list closes when its selection is cleared."""
+    seen = st.session_state.get("national_seen_clicks", {})
+    shown = st.session_state.get("national_shown_click")  # (chart key, department code)
+    for key, code in selections.items():
+        if code and code != seen.get(key):
+            shown = (key, code)
+    if shown and selections.get(shown[0]) != shown[1]:
+        shown = None
+    st.session_state["national_seen_clicks"] = selections
+    st.session_state["national_shown_click"] = shown
+    return shown[1] if shown else None
+
+
+def _department_missions(code: str, filters: IndicatorFilters) -> None:
+    """The department's open missions still to staff, under the page's profession and period filters."""
     departement = reference.departements().get(code)
     if departement is None or departement.ars_code is None:
         return
     st.subheader(f"Missions ouvertes — {departement.name} ({code})")
+    period = filters.period
     with session_scope(read_only=True) as session:
-        queue = region_missions(session, signed_in_user(), departement.ars_code,
-                                MissionFilters(department_code=code, unfilled_only=True), limit=200)
+        queue = region_missions(session, signed_in_user(), departement.ars_code, MissionFilters(
+            department_code=code, profession_code=filters.profession_code,
+            period_start=period.start if period else None, period_end=period.end if period else None,
+            unfilled_only=True), limit=200)
+    scope = [reference.profession_labels().get(filters.profession_code, filters.profession_code)] \
+        if filters.profession_code else []
+    if period:
+        scope.append(f"dates chevauchant la période du {fr_date(period.start)} au {fr_date(period.end)}")
+    shown = f" ({len(queue.rows)} premières sur {fr_int(queue.total)})" if queue.total > len(queue.rows) else ""
+    st.caption("Missions à pourvoir, les plus urgentes d'abord" + (" — " + ", ".join(scope) if scope else "")
+               + shown + ".")
     if not queue.rows:
-        st.info("Aucune mission ouverte à pourvoir dans ce département.")
+        st.info("Aucune mission ouverte à pourvoir dans ce département pour ces filtres.")
         return
     st.dataframe(pd.DataFrame([
         {"Urgence": r["urgency"], "Établissement": r["establishment"], "CP": r["postal_code"],
@@ -114,24 +164,34 @@ def _department_missions(code: str) -> None:
     ]), hide_index=True, width="stretch")
 
 
-def _charts(overview: NationalOverview) -> None:
+def _charts(overview: NationalOverview, activity: Period | None) -> None:
+    posts = ["Postes demandés", "Postes pourvus"]
     regions = pd.DataFrame([{"Région": r.name, "Postes demandés": r.requested, "Postes pourvus": r.filled}
                             for r in overview.by_region_posts])
     professions = pd.DataFrame([{"Profession": p.label, "Postes demandés": p.requested, "Postes pourvus": p.filled}
                                 for p in overview.by_profession_posts if p.requested])
     left, right = st.columns(2)
-    if not regions.empty:
+    if all_zero(regions, posts):
+        left.info("Aucun poste demandé pour ces filtres : pas de graphique par région.")
+    else:
         left.plotly_chart(posts_bars(regions, "Région", "Postes demandés et pourvus par région", horizontal=True),
                           width="stretch", key="national_regions")
-    if not professions.empty:
+    if all_zero(professions, posts):
+        right.info("Aucun poste demandé pour ces filtres : pas de graphique par profession.")
+    else:
         right.plotly_chart(posts_bars(professions.head(12), "Profession", "Par profession (les 12 premières)",
                                       horizontal=True), width="stretch", key="national_professions")
+    if activity is None:
+        st.info("La période choisie est entièrement à venir : il n'y a pas encore d'activité à tracer.")
+        return
     series = pd.DataFrame([{"Jour": d.day, "Missions créées": d.missions_created, "Affectations": d.assignments}
                            for d in overview.time_series])
-    if not series.empty:
-        st.plotly_chart(line(series, "Jour", ["Missions créées", "Affectations"],
-                             f"Activité du {fr_date(overview.period.start)} au {fr_date(overview.period.end)}"),
-                        width="stretch", key="national_series")
+    if all_zero(series, ["Missions créées", "Affectations"]):
+        st.info(f"Aucune mission créée ni affectation du {fr_date(activity.start)} au {fr_date(activity.end)}.")
+        return
+    st.plotly_chart(line(series, "Jour", ["Missions créées", "Affectations"],
+                         f"Activité du {fr_date(activity.start)} au {fr_date(activity.end)}"),
+                    width="stretch", key="national_series")
 
 
 def render() -> None:
@@ -139,14 +199,17 @@ def render() -> None:
     if signed_in_user().role == "ministere":
         st.caption("Consultation seule.")
     filters = _filters()
+    activity = activity_period(filters.period) if filters.period else None
     try:
         with session_scope(read_only=True) as session:
-            overview = national_overview(session, signed_in_user(), filters=filters)
+            overview = national_overview(session, signed_in_user(), filters=filters, series_period=activity)
     except DomainError as error:
         st.error(error.message)
         return
+    if filters.period is None:  # a range being picked: the series falls back to the last 30 days
+        activity = overview.period
     _headline(overview)
     clicked = _maps(overview)
     if clicked:
-        _department_missions(clicked)
-    _charts(overview)
+        _department_missions(clicked, filters)
+    _charts(overview, activity)

@@ -69,3 +69,24 @@ def choropleth(frame: pd.DataFrame, value: str, hover: list[str], center: dict[s
 def colour_range(values: list[Any]) -> tuple[float, float]:
     numbers = [float(v) for v in values if v is not None and pd.notna(v)]
     return (0.0, max(numbers)) if numbers and max(numbers) > 0 else (0.0, 1.0)
+
+
+def all_zero(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """True when a chart of these columns would draw nothing (no row, or only zeros): plotly would then
+    show an empty frame with a −1…1 axis, so the pages say it in a sentence instead."""
+    if frame.empty:
+        return True
+    values = frame[columns].fillna(0)
+    return bool((values == 0).all().all())
+
+
+def selected_location(event: Any) -> str | None:
+    """The department (location) of the point clicked on a choropleth drawn with on_select, if any.
+
+    The event is an attribute dict in the browser and a plain dict when a test presets the state."""
+    if not event:
+        return None
+    selection = event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", None)
+    points = (selection.get("points") if isinstance(selection, dict) else getattr(selection, "points", None)) or []
+    location = points[0].get("location") if points else None
+    return str(location) if location else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from core import reference
 from core.accounts import load_session_user
 from core.actor import SessionUser
 from core.clock import PARIS, paris_datetime, paris_today
-from core.indicators import IndicatorFilters, Period, national_overview, region_indicators
+from core.indicators import IndicatorFilters, Period, dashboard_period, national_overview, region_indicators
 from core.matching import find_candidates
 from core.regulation import (
     U_CCS_ALERT,
@@ -134,9 +133,8 @@ def _alert(url: str, message: str = "Aucun candidat dans la région malgré nos 
     return {**row, "message": message, "alerted_at": _mission(url, row["id"]).ccs_alert_at}
 
 
-def _last_30_days() -> Period:
-    today = paris_today()
-    return Period(today - timedelta(days=29), today)
+def _default_period() -> Period:
+    return dashboard_period()  # what the pages open on
 
 
 # ---------------------------------------------------------------- page helpers
@@ -668,7 +666,7 @@ def test_proposing_candidates_from_an_alert_opens_the_mission_in_its_region(app,
 
 def _overview(url: str):  # noqa: ANN202
     with session_scope(url, read_only=True) as session:
-        return national_overview(session, _user(url, CCS_USER), filters=IndicatorFilters(period=_last_30_days()))
+        return national_overview(session, _user(url, CCS_USER), filters=IndicatorFilters(period=_default_period()))
 
 
 def test_the_national_headline_is_the_service_overview_in_french_formats(app, demo_url) -> None:
@@ -735,7 +733,7 @@ def test_a_department_clicked_on_the_map_lists_its_open_missions(app, demo_url) 
 def _indicator_metrics(url: str, email: str = ARS_USER, department: str | None = None) -> dict[str, str]:
     with session_scope(url, read_only=True) as session:
         data = region_indicators(session, _user(url, email), ars_code=REGION, filters=IndicatorFilters(
-            period=_last_30_days(), department_code=department))
+            period=_default_period(), department_code=department))
     hours = data.median_time_to_fill_hours
     days, rest = divmod(round(hours), 24) if hours is not None else (0, 0)
     return {
@@ -762,7 +760,7 @@ def test_the_funnel_table_lists_the_region_professions(app, demo_url) -> None:
     _open(app, "indicateurs")
     with session_scope(demo_url, read_only=True) as session:
         funnel = region_indicators(session, _user(demo_url, ARS_USER), ars_code=REGION,
-                                   filters=IndicatorFilters(period=_last_30_days())).funnel
+                                   filters=IndicatorFilters(period=_default_period())).funnel
     frame = _table(app)
     assert frame["Profession"].tolist() == [f.label for f in funnel if f.registered]
     assert frame["Inscrits"].tolist() == [f.registered for f in funnel if f.registered]
