@@ -1,4 +1,9 @@
-"""`python -m core worker`: sends the outbox and runs the periodic jobs (one worker per deployment)."""
+"""`python -m core worker`: sends the outbox and runs the periodic jobs (one worker per deployment).
+
+Sending stays safe should two workers run at once (a restart overlapping the old process): each e-mail
+is claimed before it is sent (core.outbox). The log line reports sends interrupted by a crash, which
+wait for an admin on the "Courriels" page.
+"""
 
 from __future__ import annotations
 

@@ -141,6 +141,12 @@ class ProposalState(StrEnum):
     TERMINE = "termine"  # the assignment went to the end of the mission
 
 
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker; left so by a crash it is never resent automatically
+    SENT = "sent"
+
+
 LIVE_PROPOSAL_STATES = (ProposalState.EN_COURS, ProposalState.CONTACTE, ProposalState.AFFECTE)
 
 
@@ -280,7 +286,7 @@ class Professional(Base):
     message: so.Mapped[str | None] = so.mapped_column(sa.Text)
     verified: so.Mapped[bool] = so.mapped_column(default=False)
     # Same phone or RPPS as an earlier volunteer: flagged for the ARS, never shown to the registrant.
-    possible_duplicate_of: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("professional.id"))
+    possible_duplicate_of: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("professional.id"), index=True)
     status: so.Mapped[str] = so.mapped_column(
         sa.String(15), default=ProfessionalStatus.DISPONIBLE.value, index=True
     )
@@ -467,10 +473,16 @@ class Event(Base):
 
 
 class Outbox(Base):
+    """An e-mail to send. pending → sending (claimed, committed before talking to SMTP) → sent, or back to
+    pending on an SMTP error; a row a crash left in `sending` waits for an admin (core.outbox)."""
+
     __tablename__ = "outbox"
     __table_args__ = (
         sa.CheckConstraint("attempts >= 0", name="attempts_positive"),
-        sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+        check_in("status", "status", OutboxStatus),
+        sa.CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_iff_sent_at"),
+        sa.CheckConstraint("status <> 'sending' OR claimed_at IS NOT NULL", name="sending_is_claimed"),
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     dedup_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
@@ -479,6 +491,9 @@ class Outbox(Base):
     body_text: so.Mapped[str] = so.mapped_column(sa.Text)
     body_html: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=OutboxStatus.PENDING.value,
+                                              server_default=OutboxStatus.PENDING.value)
+    claimed_at: so.Mapped[datetime | None]  # when a worker took the row to send it
     sent_at: so.Mapped[datetime | None]
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.clock import paris_datetime
+from core.clock import paris_datetime, utcnow
 from core.config import get_settings
 from core.errors import DomainError
-from core.outbox import get_outbox_message, links_in, list_outbox, outbox_status
+from core.outbox import (
+    get_outbox_message,
+    is_interrupted,
+    links_in,
+    list_outbox,
+    outbox_status,
+    requeue_interrupted,
+)
 from db.session import session_scope
-from ui.layout import signed_in_user
+from ui.layout import flash, signed_in_user
 
 PAGE_SIZE = 50
 
@@ -24,12 +31,35 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     ])
 
 
+def _requeue(outbox_id: int) -> None:
+    try:
+        with session_scope() as session:
+            requeue_interrupted(session, signed_in_user(), outbox_id)
+    except DomainError as error:
+        flash("error", error.message)
+    else:
+        flash("success", f"Courriel n° {outbox_id} remis en file : le prochain passage du worker l'enverra.")
+
+
+def _requeue_button(outbox_id: int) -> None:
+    """An interrupted send may have reached the recipient: ask before sending it again."""
+    st.warning("L'envoi de ce courriel a été interrompu : le destinataire l'a peut-être reçu. Vérifiez auprès "
+               "de lui avant de le renvoyer.", icon=":material/warning:")
+    with st.popover("Remettre en file…", icon=":material/replay:"):
+        st.caption("Le courriel sera envoyé de nouveau au prochain passage du worker.")
+        st.button("Oui, remettre en file", type="primary", on_click=_requeue, args=(outbox_id,),
+                  key=f"requeue_{outbox_id}")
+
+
 def _message(outbox_id: int) -> None:
     with session_scope(read_only=True) as session:
         row = get_outbox_message(session, signed_in_user(), outbox_id)
         body, subject, to, status = row.body_text, row.subject, row.to, outbox_status(row)
+        interrupted = is_interrupted(row, utcnow())
     with st.container(border=True):
         st.markdown(f"**{subject}**  \nÀ : {to} — {status}")
+        if interrupted:
+            _requeue_button(outbox_id)
         for link in links_in(body):
             st.link_button("Ouvrir le lien du message", link, icon=":material/open_in_new:")
             st.code(link, language=None)

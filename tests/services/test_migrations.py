@@ -1,16 +1,20 @@
-"""Migrations build the whole schema from an empty database, match the models, and are idempotent."""
+"""Migrations build the whole schema from an empty database, match the models, are idempotent, and the
+latest one goes down and up again keeping the data."""
 
 from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
 
-from core.migrate import migrate
+from core.migrate import alembic_config, migrate
 from core.reference import NO_ARS_DEPARTMENTS, departements, postal_codes
 from db.models import Base
 from db.session import create_engine_for
@@ -74,14 +78,101 @@ def test_running_migrate_twice_changes_nothing(empty_url: str) -> None:
     assert _snapshot(empty_url) == before
 
 
-def test_the_migrations_match_the_models(empty_url: str) -> None:
-    migrate(empty_url)
-    engine = create_engine_for(empty_url)
+def _differences(url: str) -> list:
+    engine = create_engine_for(url)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
+            return compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
+
+
+def test_the_migrations_match_the_models(empty_url: str) -> None:
+    migrate(empty_url)
     # Expression indexes (lower(email)) cannot be compared by autogenerate; they are checked above.
-    assert differences == []
+    assert _differences(empty_url) == []
+
+
+# ---------------------------------------------------------------- 0005: outbox claim, duplicate index
+
+OUTBOX = sa.table(
+    "outbox", sa.column("id", sa.Integer), sa.column("dedup_key", sa.String), sa.column("to_address", sa.String),
+    sa.column("subject", sa.String), sa.column("body_text", sa.Text), sa.column("body_html", sa.Text),
+    sa.column("created_at", sa.DateTime), sa.column("sent_at", sa.DateTime), sa.column("attempts", sa.Integer),
+    sa.column("next_attempt_at", sa.DateTime), sa.column("last_error", sa.Text),
+    sa.column("status", sa.String), sa.column("claimed_at", sa.DateTime),  # from 0005 on
+)
+T0, T1 = datetime(2026, 11, 23, 14, 0), datetime(2026, 11, 23, 14, 5)  # naive UTC, as stored
+
+
+def _alembic(url: str, action, revision: str) -> None:  # noqa: ANN001
+    engine = create_engine_for(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            action(config, revision)
+    finally:
+        engine.dispose()
+
+
+def _execute(url: str, statement, **params):  # noqa: ANN001, ANN003, ANN202
+    engine = create_engine_for(url)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(sa.text(statement) if isinstance(statement, str) else statement, params)
+            return result.all() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def _outbox(url: str, *names: str) -> list[tuple]:
+    """Typed reads (SQLite hands raw SQL datetimes back as text)."""
+    return _execute(url, sa.select(*(OUTBOX.c[name] for name in names)).order_by(OUTBOX.c.id))
+
+
+def test_migration_0005_goes_up_and_down_keeping_the_emails_and_never_resending_an_interrupted_one(
+        empty_url: str) -> None:
+    _alembic(empty_url, command.upgrade, "0004")
+    at_0004 = _snapshot(empty_url)
+    assert "ix_professional_possible_duplicate_of" not in at_0004["professional"][1]
+    for number, sent_at in enumerate((T1, None, None)):
+        _execute(empty_url, sa.insert(OUTBOX).values(
+            id=number + 1, dedup_key=f"k{number}", to_address=f"p{number}@example.org", subject="Objet",
+            body_text="texte", body_html="<p>texte</p>", created_at=T0, sent_at=sent_at,
+            attempts=1 if sent_at else 0, next_attempt_at=T0, last_error=None))
+
+    _alembic(empty_url, command.upgrade, "0005")
+
+    assert _outbox(empty_url, "id", "status", "claimed_at", "sent_at") == [
+        (1, "sent", None, T1), (2, "pending", None, None), (3, "pending", None, None)]
+    at_0005 = _snapshot(empty_url)
+    assert "ix_professional_possible_duplicate_of" in at_0005["professional"][1]
+    assert at_0005["outbox"][1] == sorted(
+        ["ix_outbox_due" if name == "ix_outbox_pending" else name for name in at_0004["outbox"][1]])
+    assert at_0005["outbox"][0] == sorted(at_0004["outbox"][0] + ["claimed_at", "status"])
+    for bad in ("UPDATE outbox SET status = 'perdu' WHERE id = 2",
+                "UPDATE outbox SET status = 'sending' WHERE id = 2",  # without a claim
+                "UPDATE outbox SET status = 'pending' WHERE id = 1",  # a sent_at but pending
+                "UPDATE outbox SET dedup_key = 'k0' WHERE id = 2"):  # the copied table kept its unique key
+        with pytest.raises(IntegrityError):
+            _execute(empty_url, bad)
+    # A worker claimed row 2 and died after the server accepted it.
+    _execute(empty_url, sa.text("UPDATE outbox SET status = 'sending', claimed_at = :t WHERE id = 2")
+             .bindparams(sa.bindparam("t", T1, type_=sa.DateTime)))
+
+    _alembic(empty_url, command.downgrade, "0004")
+
+    after_down = _snapshot(empty_url)
+    assert {table: (columns, indexes) for table, (columns, indexes, _) in after_down.items()} == {
+        table: (columns, indexes) for table, (columns, indexes, _) in at_0004.items()}
+    rows = _outbox(empty_url, "id", "sent_at", "attempts", "last_error")
+    assert rows[0] == (1, T1, 1, None) and rows[2] == (3, None, 0, None)
+    assert rows[1][:3] == (2, T1, 0) and "non renvoyé, à vérifier" in rows[1][3]  # the old code must not resend it
+
+    _alembic(empty_url, command.upgrade, "0005")  # (head matching the models: test above)
+
+    assert _snapshot(empty_url) == at_0005
+    assert _outbox(empty_url, "id", "status", "sent_at", "dedup_key") == [
+        (1, "sent", T1, "k0"), (2, "sent", T1, "k1"), (3, "pending", None, "k2")]

@@ -4,22 +4,45 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
 from core import emails
 from core.__main__ import main
+from core.accounts import (
+    AccountRequest,
+    activate,
+    authenticate,
+    request_establishment_account,
+    validate_account,
+)
 from core.actor import to_session_user
 from core.clock import utcnow
 from core.config import get_settings
-from core.errors import NotFound, PermissionDenied
-from core.outbox import get_outbox_message, links_in, list_outbox, queue_email, send_pending
-from db.models import Outbox
+from core.errors import Conflict, NotFound, PermissionDenied
+from core.missions import MissionInput
+from core.outbox import (
+    INTERRUPTED_LABEL,
+    SmtpMailer,
+    claim,
+    get_outbox_message,
+    links_in,
+    list_outbox,
+    outbox_status,
+    queue_email,
+    requeue_interrupted,
+    send_pending,
+)
+from core.tokens import InvalidLink
+from core.worker import run_once
+from db.models import Event, Outbox
 from tests.factories import make_user
 from tests.smtp import BASE_URL, MAIL_FROM
 
@@ -92,7 +115,8 @@ def test_three_queued_emails_reach_the_server_as_french_text_and_html_messages_t
     assert sorted(str(m["To"]) for m in smtp_server.messages) == sorted(links)
 
     rows = _rows(uow)
-    assert [(row.sent_at, row.attempts, row.last_error) for row in rows] == [(NOW, 1, None)] * 3
+    assert [(row.status, row.claimed_at, row.sent_at, row.attempts, row.last_error) for row in rows] == [
+        ("sent", NOW, NOW, 1, None)] * 3
     assert sorted(smtp_server.message_ids()) == sorted(_message_id(row) for row in rows)
 
     again = send_pending(db_url, now=NOW + timedelta(days=1))
@@ -180,7 +204,7 @@ def test_a_recipient_refused_by_the_server_is_retried_later_without_holding_back
     assert (report.sent, report.failed, report.waiting) == (2, 1, 1)
     assert sorted(str(m["To"]) for m in smtp_server.messages) == ["claire@example.org", "léa@example.org"]
     refused = next(row for row in _rows(uow) if row.to == "karim@example.org")
-    assert (refused.sent_at, refused.attempts) == (None, 1)
+    assert (refused.status, refused.claimed_at, refused.sent_at, refused.attempts) == ("pending", None, None, 1)
     assert "SMTPRecipientsRefused" in refused.last_error and "550" in refused.last_error
     assert refused.next_attempt_at == NOW + timedelta(minutes=1)
 
@@ -271,3 +295,168 @@ def test_the_outbox_is_shown_to_admins_only_with_its_status_search_and_links(uow
         with pytest.raises(NotFound):
             get_outbox_message(session, admin, claire_id + 1000)
     assert links_in("Pas de lien ici.") == []
+
+
+# ---------------------------------------------------------------- at most once: the claim
+
+
+class _Crash(BaseException):
+    """The worker process dies (kill -9, power cut): nothing after this point runs."""
+
+
+class _CrashAfterAcceptance(SmtpMailer):
+    """The SMTP server accepts the message, then the worker dies before recording it."""
+
+    def send(self, message: EmailMessage) -> None:
+        super().send(message)
+        raise _Crash
+
+
+def test_a_row_is_claimed_by_one_worker_only_and_only_when_due(uow, db_url, smtp_server) -> None:
+    _queue_password_links(uow, ["Claire"])
+    (row,) = _rows(uow)
+
+    assert claim(db_url, row.id, MAIL_FROM, NOW - timedelta(seconds=1)) is None  # not due yet
+    message = claim(db_url, row.id, MAIL_FROM, NOW)
+    assert message is not None and message["Message-ID"] == _message_id(row)
+    assert claim(db_url, row.id, MAIL_FROM, NOW) is None  # already taken
+    (row,) = _rows(uow)
+    assert (row.status, row.claimed_at, row.sent_at, row.attempts) == ("sending", NOW, None, 0)
+    assert send_pending(db_url, now=NOW + timedelta(days=1)).sent == 0
+    assert smtp_server.messages == []
+
+
+def test_two_workers_running_at_once_send_every_message_exactly_once(uow, db_url, smtp_server) -> None:
+    names = [f"Volontaire{n:02d}" for n in range(20)]
+    _queue_password_links(uow, names)
+    settings = get_settings()
+    # Both workers have listed the same 20 due rows before either starts sending.
+    both_listed = threading.Barrier(2, timeout=30)
+
+    def mailer() -> SmtpMailer:
+        both_listed.wait()
+        return SmtpMailer(settings)
+
+    reports, errors = [], []
+
+    def worker() -> None:
+        try:
+            reports.append(send_pending(db_url, now=NOW, mailer_factory=mailer))
+        except Exception as error:  # noqa: BLE001 — reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == [] and len(reports) == 2
+    assert sum(report.sent for report in reports) == 20
+    assert [report.failed for report in reports] == [0, 0]  # a row taken by the other worker is no failure
+    rows = _rows(uow)
+    assert Counter(smtp_server.message_ids()) == Counter({_message_id(row): 1 for row in rows})
+    assert [(row.status, row.attempts) for row in rows] == [("sent", 1)] * 20
+
+
+def test_a_crash_after_the_server_accepted_a_message_never_sends_it_again_until_an_admin_requeues_it(
+        uow, db_url, smtp_server) -> None:
+    _queue_password_links(uow, ["Claire", "Karim"])
+    with uow() as session:
+        admin = to_session_user(session, make_user(session, "admin"))
+        ars = to_session_user(session, make_user(session, "ars"))
+    claire, karim = _rows(uow)
+
+    with pytest.raises(_Crash):
+        send_pending(db_url, now=NOW, mailer_factory=lambda: _CrashAfterAcceptance(get_settings()))
+    assert smtp_server.message_ids() == [_message_id(claire)]
+    claire = _rows(uow)[0]
+    assert (claire.status, claire.claimed_at, claire.sent_at, claire.attempts) == ("sending", NOW, None, 0)
+
+    # The worker restarts: the other e-mail goes, the interrupted one does not, now or ever.
+    restarted = send_pending(db_url, now=NOW + timedelta(minutes=1))
+    assert (restarted.sent, restarted.failed, restarted.waiting, restarted.interrupted) == (1, 0, 0, 0)
+    later = send_pending(db_url, now=NOW + timedelta(days=3))
+    assert (later.sent, later.failed, later.waiting, later.interrupted) == (0, 0, 0, 1)
+    assert "Envois interrompus à vérifier : 1" in str(later)
+    assert Counter(smtp_server.message_ids()) == Counter({_message_id(claire): 1, _message_id(karim): 1})
+
+    with uow() as session:
+        # Just claimed, the send may still be in progress: shown so, and not requeued.
+        assert [row["status"] for row in list_outbox(session, admin, now=NOW + timedelta(minutes=1)).rows] == [
+            "envoyé", "envoi en cours"]
+        with pytest.raises(Conflict, match="en cours d'envoi"):
+            requeue_interrupted(session, admin, claire.id, now=NOW + timedelta(minutes=1))
+        page = list_outbox(session, admin, now=NOW + timedelta(minutes=10))
+        assert [(row["to"], row["status"], row["interrupted"]) for row in page.rows] == [
+            ("karim@example.org", "envoyé", False),
+            ("claire@example.org", INTERRUPTED_LABEL, True),
+        ]
+        assert INTERRUPTED_LABEL == "envoi interrompu — à vérifier"
+        assert outbox_status(session.get(Outbox, claire.id), NOW + timedelta(minutes=10)) == INTERRUPTED_LABEL
+    for actor in (ars, None):
+        with pytest.raises(PermissionDenied), uow() as session:
+            requeue_interrupted(session, actor, claire.id, now=NOW + timedelta(minutes=10))
+    with pytest.raises(Conflict, match="rien à remettre en file"), uow() as session:
+        requeue_interrupted(session, admin, karim.id, now=NOW + timedelta(minutes=10))
+    with pytest.raises(NotFound), uow() as session:
+        requeue_interrupted(session, admin, karim.id + 1000, now=NOW + timedelta(minutes=10))
+
+    with uow() as session:
+        requeue_interrupted(session, admin, claire.id, now=NOW + timedelta(minutes=10))
+    with uow() as session:
+        row = session.get(Outbox, claire.id)
+        assert (row.status, row.claimed_at, row.next_attempt_at) == ("pending", None, NOW + timedelta(minutes=10))
+        assert "remis en file par un administrateur" in row.last_error
+        event = session.scalars(sa.select(Event).where(Event.entity == "outbox")).one()
+        assert (event.actor_user_id, event.entity_id, event.action, event.before, event.after) == (
+            admin.id, str(claire.id), "requeued", "sending", "pending")
+
+    again = send_pending(db_url, now=NOW + timedelta(minutes=10))
+    assert (again.sent, again.failed, again.waiting, again.interrupted) == (1, 0, 0, 0)
+    # Sent again by the admin's decision, with the same Message-ID (mail clients merge the two).
+    assert Counter(smtp_server.message_ids()) == Counter({_message_id(claire): 2, _message_id(karim): 1})
+    assert [(row.status, row.attempts) for row in _rows(uow)] == [("sent", 1), ("sent", 1)]
+
+
+# ---------------------------------------------------------------- a real token, end to end
+
+REQUESTER = "claire.moreau@chu-test.fr"
+PASSWORD = "Nouveau-Mot-2026!"
+
+
+def test_an_activation_link_received_over_smtp_activates_the_account_and_signs_in(uow, db_url, smtp_server) -> None:
+    request = AccountRequest(
+        last_name="Moreau", first_name="Claire", email=REQUESTER, phone="06 12 34 56 78",
+        category_code="loi_hospitaliere", identifier="750100125", establishment_name="Hôpital de test",
+        address="1 place de l'Hôpital", postal_code="44000", city="Nantes", ars_code="52",
+        missions=[MissionInput(profession_code="infirmier_de", count=2, start_date=date(2026, 11, 24),
+                               end_date=date(2026, 12, 8))],
+    )
+    with uow() as session:
+        receipt = request_establishment_account(session, None, request, now=NOW)
+        ars = to_session_user(session, make_user(session, "ars", ars_code="52"))
+    with uow() as session:
+        validate_account(session, ars, receipt.user_id, now=NOW + timedelta(minutes=5))
+
+    log = run_once(db_url, now=NOW + timedelta(minutes=6))  # the worker's pass: periodic jobs, then e-mails
+
+    assert "Courriels envoyés : 2, en échec : 0, en attente : 0." in log
+    assert [str(m["To"]) for m in smtp_server.messages] == [REQUESTER, REQUESTER]
+    validated = next(m for m in smtp_server.messages if m["Subject"] == "Renfort RH — votre compte est validé")
+    text, html = _parts(validated)
+    (link,) = links_in(text)
+    assert link.startswith(f"{BASE_URL}/activer-mon-compte?jeton=") and f"href='{link}'" in html
+    (token,) = parse_qs(urlsplit(link).query)["jeton"]
+
+    with uow() as session:
+        assert authenticate(session, email=REQUESTER, password=PASSWORD, now=NOW + timedelta(hours=1)).user is None
+    with uow() as session:
+        assert activate(session, None, token, PASSWORD, now=NOW + timedelta(hours=1)) == REQUESTER
+    with uow() as session:
+        outcome = authenticate(session, email=REQUESTER.upper(), password=PASSWORD, now=NOW + timedelta(hours=2))
+    assert outcome.error is None and outcome.user is not None
+    assert (outcome.user.email, outcome.user.role, outcome.user.establishment_ids) == (
+        REQUESTER, "etablissement", (receipt.establishment_id,))
+    with pytest.raises(InvalidLink), uow() as session:  # the link is single-use
+        activate(session, None, token, "Autre-Mot-2026!!", now=NOW + timedelta(hours=3))

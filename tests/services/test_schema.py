@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from db import models as m
+from db.session import get_engine
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 
 
@@ -100,3 +101,56 @@ def test_a_naive_timestamp_is_refused_before_reaching_the_database(uow) -> None:
 
     with pytest.raises(Exception, match="naive datetime"), uow() as session:
         make_user(session, created_at=datetime(2026, 1, 1))
+
+
+OUTBOX_TIME = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+
+
+def _outbox(session, **overrides) -> None:
+    now = OUTBOX_TIME
+    values = {"dedup_key": "schema-test", "to": "claire@example.org", "subject": "Objet", "body_text": "texte",
+              "body_html": "<p>texte</p>", "created_at": now, "next_attempt_at": now, **overrides}
+    session.add(m.Outbox(**values))
+    session.flush()
+
+
+def test_a_new_outbox_row_is_pending(uow) -> None:
+    with uow() as session:
+        _outbox(session)
+    with uow() as session:
+        row = session.scalars(sa.select(m.Outbox)).one()
+    assert (row.status, row.claimed_at, row.sent_at) == ("pending", None, None)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"status": "perdu"},
+    {"status": "sent"},  # sent without a date
+    {"status": "pending", "sent_at": OUTBOX_TIME},  # a date but not sent
+    {"status": "sending"},  # claimed by nobody
+])
+def test_outbox_status_constraints(uow, overrides: dict) -> None:
+    with pytest.raises(IntegrityError), uow() as session:
+        _outbox(session, **overrides)
+
+
+def _leading_columns(inspector: sa.Inspector, table: str) -> list[list[str]]:
+    """The column lists an index (or the primary key) can serve from their start."""
+    keys = [index["column_names"] for index in inspector.get_indexes(table)]
+    keys += [constraint["column_names"] for constraint in inspector.get_unique_constraints(table)]
+    keys.append(inspector.get_pk_constraint(table)["constrained_columns"])
+    return [key for key in keys if key and None not in key]
+
+
+def test_every_foreign_key_is_indexed(db_url) -> None:
+    with get_engine(db_url).connect() as connection:
+        inspector = sa.inspect(connection)
+        unindexed = [
+            (table, fk["constrained_columns"])
+            for table in inspector.get_table_names() if table != "alembic_version"
+            for fk in inspector.get_foreign_keys(table)
+            if not any(key[:len(fk["constrained_columns"])] == fk["constrained_columns"]
+                       for key in _leading_columns(inspector, table))
+        ]
+    assert unindexed == []
+    assert any(index["name"] == "ix_professional_possible_duplicate_of"
+               for index in sa.inspect(get_engine(db_url)).get_indexes("professional"))

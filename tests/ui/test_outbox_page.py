@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from core import emails
+from core.clock import utcnow
 from core.outbox import queue_email
 from db.models import Outbox
 from db.session import session_scope
@@ -107,3 +110,20 @@ def test_only_an_admin_has_the_outbox_page(app) -> None:
     titles, paths = _navigation(app)
     assert "Validation des comptes" in titles  # the navigation of the CCS was rebuilt…
     assert "Courriels" not in titles and "courriels" not in paths  # …without the outbox
+
+
+def test_an_interrupted_send_is_flagged_and_requeued_by_hand(app, demo_url) -> None:
+    _queue(demo_url, "alice@example.org")
+    with session_scope(demo_url) as session:  # what a worker that crashed mid-send leaves behind
+        row = session.scalars(sa.select(Outbox)).one()
+        row.status, row.claimed_at = "sending", utcnow() - timedelta(hours=1)
+    _open_outbox(app)
+    _select_row(app, 0)
+    assert not app.exception
+    assert app.warning[0].value.startswith("L'envoi de ce courriel a été interrompu")
+    app.button(key=f"requeue_{row.id}").click().run()
+    assert [s.value for s in app.success] == [
+        f"Courriel n° {row.id} remis en file : le prochain passage du worker l'enverra."]
+    with session_scope(demo_url, read_only=True) as session:
+        again = session.get(Outbox, row.id)
+        assert (again.status, again.claimed_at) == ("pending", None)
