@@ -319,20 +319,22 @@ def dataset_sizes(url: str) -> dict[str, int]:
                                     ("missions", m.Mission), ("proposals", m.Proposal))}
 
 
-def prepare(url: str, scale: str, say: Callable[[str], None]) -> dict[str, int]:
-    """Reuse the national data set when it is there, build it in an empty database otherwise."""
+def prepare(url: str, scale: str, say: Callable[[str], None], *,
+            sizes: dict[str, int] | None = None) -> dict[str, int]:
+    """Reuse the national data set when it is there, build it in an empty database otherwise (shared by
+    the bench, the plans and the load test). `sizes` shrinks the set built (tests only)."""
     from core.migrate import migrate
     from core.seed_national import NATIONAL, ensure_regulators, seed_national
 
     migrate(url)
-    sizes = dataset_sizes(url)
-    wanted = NATIONAL if scale == "national" else {key: 0 for key in NATIONAL}
-    if all(sizes[key] >= wanted[key] for key in wanted) and sizes["missions"]:
+    found = dataset_sizes(url)
+    wanted = {**NATIONAL, **(sizes or {})} if scale == "national" else {key: 0 for key in NATIONAL}
+    if all(found[key] >= wanted[key] for key in wanted) and found["missions"]:
         ensure_regulators(url)
-        say(f"Jeu de données réutilisé : {sizes}")
-        return sizes
+        say(f"Jeu de données réutilisé : {found}")
+        return found
     say("Construction du jeu national (une fois)…")
-    say(str(seed_national(url, progress=say)))
+    say(str(seed_national(url, progress=say, sizes=sizes)))
     return dataset_sizes(url)
 
 
@@ -418,15 +420,20 @@ def all_ok(report: dict[str, Any]) -> bool:
 
 
 def explain_plans(url: str, seed: int = 7) -> str:
-    """EXPLAIN ANALYZE of every statement that matching (1), the establishment dashboard (3), the ARS
-    region table (4) and the CCS national overview (5) send — PostgreSQL only."""
+    """EXPLAIN ANALYZE of every statement that matching (1), the establishment dashboard and its
+    assigned-staff list (3), the ARS region table and indicators (4) and the CCS national overview (5)
+    send — PostgreSQL only. Builds the national set first when the database is empty (progress on
+    stderr: stdout is the plans, pasted into docs/performance.md)."""
     if not url.startswith("postgresql"):
         return "Plans disponibles sur PostgreSQL seulement."
-    from core.indicators import national_overview
+    import sys
+
+    from core.indicators import national_overview, region_indicators
     from core.matching import find_candidates
-    from core.missions import dashboard
+    from core.missions import assigned_staff, dashboard
     from core.regulation import region_missions
 
+    prepare(url, "current", lambda text: print(text, file=sys.stderr))
     ctx = BenchContext(url=url, rng=random.Random(seed), now=utcnow())
     _samples(ctx)
     mission_id, user_id = max(ctx.missions[:2000], key=lambda pair: pair[0] % 97)  # any, but reproducible
@@ -437,8 +444,12 @@ def explain_plans(url: str, seed: int = 7) -> str:
             ("(1) Candidats d'une mission", lambda: find_candidates(session, actor, mission_id, now=ctx.now)),
             ("(3) Tableau de bord d'un établissement",
              lambda: dashboard(session, actor, actor.establishment_ids[0])),
+            ("(3) Professionnels affectés d'un établissement",
+             lambda: assigned_staff(session, actor, actor.establishment_ids[0])),
             ("(4) Missions d'une région (ARS)",
              lambda: region_missions(session, _national_actor(ctx, session), "11", now=ctx.now)),
+            ("(4) Indicateurs d'une ARS",
+             lambda: region_indicators(session, _national_actor(ctx, session), ars_code="11", now=ctx.now)),
             ("(5) Vue nationale (CCS)", lambda: national_overview(session, _national_actor(ctx, session), now=ctx.now)),
         ):
             statements = _captured(session, call)

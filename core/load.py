@@ -1,6 +1,7 @@
 """`python -m core bench --load`: simulated establishments working at the same time, then the invariants
 that must survive any concurrency — nobody reserved twice, no mission over-filled, every transition
-has its Event."""
+has its Event. Like the bench, it reuses the data set in place and builds the national one in an empty
+database (core.bench.prepare)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from core import bench
 from core.actor import to_session_user
 from core.clock import utcnow
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.matching import LIVE, find_candidates
 from core.workflow import contact, refuse, validate
 from db import models as m
 from db.session import session_scope
 
 ACTIONS = {"contact": "contacted", "validate": "validated", "refuse": "refused"}
+MATCHING = "matching"  # timed in each cycle, not a transition: left out of the throughput
 
 
 @dataclass
@@ -34,6 +37,7 @@ class LoadReport:
     conflicts: Counter = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     invariants: dict[str, bool] = field(default_factory=dict)
+    out_of_work: int = 0  # workers whose missions were all filled or without free candidates before the end
 
     @property
     def invariants_ok(self) -> bool:
@@ -44,7 +48,7 @@ class LoadReport:
         return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] * 1000 if ordered else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        total = sum(self.successes.values())
+        total = sum(self.successes[name] for name in ACTIONS)
         return {
             "workers": self.workers, "seconds": self.seconds,
             "throughput_per_second": round(total / self.seconds, 1) if self.seconds else 0,
@@ -53,9 +57,9 @@ class LoadReport:
                        "p50_ms": round(self._percentile(values, 0.5), 1),
                        "p95_ms": round(self._percentile(values, 0.95), 1),
                        "max_ms": round(max(values, default=0) * 1000, 1)}
-                for name, values in self.latencies.items()
+                for name in (MATCHING, *ACTIONS) if (values := self.latencies.get(name)) is not None
             },
-            "errors": self.errors[:20], "invariants": self.invariants,
+            "workers_out_of_work": self.out_of_work, "errors": self.errors[:20], "invariants": self.invariants,
         }
 
     def table(self) -> str:
@@ -66,6 +70,8 @@ class LoadReport:
         for name, op in data["operations"].items():
             lines.append(f"{name:14} {op['done']:>9} {op['conflicts']:>9} {op['p50_ms']:>8.1f} {op['p95_ms']:>8.1f} "
                          f"{op['max_ms']:>8.1f}")
+        if self.out_of_work:
+            lines.append(f"{self.out_of_work} établissement(s) sans plus rien à pourvoir avant la fin")
         lines.append("")
         labels = {"one_live_proposal_per_volunteer": "Aucun professionnel réservé deux fois",
                   "no_mission_over_filled": "Aucune mission sur-pourvue",
@@ -79,7 +85,9 @@ class LoadReport:
 
 
 class Worker(threading.Thread):
-    """One establishment: matching → contact → validate or refuse, in a loop."""
+    """One establishment: matching → contact → validate or refuse, in a loop. A mission that is no longer
+    open, or whose first page holds no free candidate, is left aside (an establishment would not reload
+    it); the worker stops when none is left."""
 
     def __init__(self, url: str, user_id: int, missions: list[int], deadline: float, report: LoadReport,
                  lock: threading.Lock, seed: int):
@@ -88,32 +96,43 @@ class Worker(threading.Thread):
         self.deadline, self.report, self.lock = deadline, report, lock
         self.rng = random.Random(seed)
 
-    def _timed(self, name: str, function: Any) -> bool:
+    def _timed(self, name: str, function: Any) -> tuple[bool, Any]:
         started = time.perf_counter()
         try:
-            function()
+            result = function()
         except DomainError:  # lost a race or the mission just filled: expected under load
             with self.lock:
                 self.report.conflicts[name] += 1
-            return False
+            return False, None
         except Exception as error:  # noqa: BLE001 - anything else breaks the run's promise
             with self.lock:
                 self.report.errors.append(f"{name}: {type(error).__name__}: {error}"[:300])
-            return False
+            return False, None
         with self.lock:
             self.report.latencies.setdefault(name, []).append(time.perf_counter() - started)
             self.report.successes[name] += 1
-        return True
+        return True, result
 
     def run(self) -> None:
         with session_scope(self.url, read_only=True) as session:
             actor = to_session_user(session, session.get(m.User, self.user_id))
         while time.monotonic() < self.deadline:
+            if not self.missions:
+                with self.lock:
+                    self.report.out_of_work += 1
+                return
             mission_id = self.rng.choice(self.missions)
-            with session_scope(self.url, read_only=True) as session:
-                page = find_candidates(session, actor, mission_id, limit=10)
+
+            def matching(mission: int = mission_id) -> Any:
+                with session_scope(self.url, read_only=True) as session:
+                    return find_candidates(session, actor, mission, limit=10)
+
+            found, page = self._timed(MATCHING, matching)
+            if not found:
+                continue
             free = [row["id"] for row in page.rows if row["proposal_state"] is None]
-            if not free:
+            if not free or page.mission.status != "open":
+                self.missions.remove(mission_id)
                 continue
             professional_id = self.rng.choice(free[:3])  # several workers aim at the same top candidates
 
@@ -123,7 +142,7 @@ class Worker(threading.Thread):
                         action(session, actor, mission, *args, now=utcnow())
                 return call
 
-            if not self._timed("contact", do(contact, professional_id)):
+            if not self._timed("contact", do(contact, professional_id))[0]:
                 continue
             if self.rng.random() < 0.3:
                 self._timed("validate", do(validate, [professional_id]))
@@ -152,21 +171,28 @@ def _invariants(url: str, since: datetime, report: LoadReport) -> dict[str, bool
             "status_mirrors_live_proposal": mismatched == 0, "every_transition_has_its_event": audited}
 
 
-def run_load(url: str, *, workers: int = 20, seconds: float = 30, seed: int = 11) -> LoadReport:
-    """Run `workers` establishments for `seconds`, then check the invariants."""
-    rng = random.Random(seed)
+def run_load(url: str, *, workers: int = 20, seconds: float = 30, seed: int = 11, scale: str = "current",
+             sizes: dict[str, int] | None = None, say: Any = print) -> LoadReport:
+    """Run `workers` establishments for `seconds`, then check the invariants. The data set in place is
+    reused; an empty database first gets the national set (`sizes` shrinks it: tests only)."""
+    bench.prepare(url, scale, say, sizes=sizes)
     with session_scope(url, read_only=True) as session:
         rows = session.execute(
-            sa.select(m.Mission.id, m.Mission.created_by, m.Establishment.ars_code)
+            sa.select(m.Mission.id, m.Mission.created_by, m.Mission.count, m.Establishment.ars_code)
             .join(m.Establishment, m.Establishment.id == m.Mission.establishment_id)
             .where(m.Mission.status == "open", m.Mission.count > 0)).all()
-    # Concentrate the workers in one region so that they compete for the same volunteers.
+    if not rows:
+        raise Conflict("Aucune mission ouverte dans la base : le test de charge n'a rien à pourvoir.")
+    # Concentrate the workers in one region so that they compete for the same volunteers, and take the
+    # establishments with the most open posts there so that they still have work at the end of the run.
     region = Counter(row.ars_code for row in rows).most_common(1)[0][0]
     by_user: dict[int, list[int]] = {}
+    posts: Counter = Counter()
     for row in rows:
         if row.ars_code == region:
             by_user.setdefault(row.created_by, []).append(row.id)
-    chosen = rng.sample(sorted(by_user), min(workers, len(by_user)))
+            posts[row.created_by] += row.count
+    chosen = sorted(by_user, key=lambda user: (-posts[user], user))[:workers]
     report = LoadReport(workers=len(chosen), seconds=seconds)
     lock, since = threading.Lock(), utcnow()
     deadline = time.monotonic() + seconds
