@@ -76,7 +76,8 @@ def load_session_user(session: so.Session, *, email: str) -> SessionUser | None:
 
 def _status_refusal(user: User) -> str | None:
     if user.status == AccountStatus.PENDING.value:
-        return "Votre demande de compte n'a pas encore été validée par l'ARS."
+        return ("Votre demande de compte est en attente de validation par l'ARS : vous recevrez un courriel "
+                "avec un lien d'activation dès qu'elle sera validée.")
     if user.status == AccountStatus.DISABLED.value:
         return "Ce compte est désactivé. Contactez votre ARS."
     if not user.password_hash:
@@ -90,12 +91,21 @@ def _status_refusal(user: User) -> str | None:
 def authenticate(
     session: so.Session, *, email: str, password: str, now: datetime | None = None
 ) -> LoginOutcome:
-    """Check e-mail and password; 5 failures lock the account for 15 minutes."""
+    """Check e-mail and password; 5 failures lock the account for 15 minutes.
+
+    An unknown e-mail and a wrong password get the same answer. An account with no password yet
+    (pending validation, or validated but never activated) gets its status message instead.
+    """
     now = now or utcnow()
     user = _find_live_user(session, email or "")
     if user is None:
         verify_password(password or "", _DUMMY_HASH)
         return LoginOutcome(None, BAD_CREDENTIALS)
+    if not user.password_hash:
+        # No password can match yet (request awaiting validation, or link never used): say why, and do
+        # not count it as a failure — the lockout protects passwords, there is none to guess here.
+        verify_password(password or "", _DUMMY_HASH)
+        return LoginOutcome(None, _status_refusal(user) or BAD_CREDENTIALS)
     if user.locked_until and user.locked_until > now:
         return LoginOutcome(None, _locked_message(user.locked_until))
     if not verify_password(password or "", user.password_hash):
@@ -434,10 +444,22 @@ def _other_live_members(session: so.Session, establishment_id: int, user_id: int
 # ---------------------------------------------------------------- passwords and links
 
 
+@dataclass(frozen=True)
+class LinkOwner:
+    first_name: str
+    email: str
+
+
+def password_link_owner(session: so.Session, token: str, *, now: datetime | None = None) -> LinkOwner:
+    """Whose password a usable link sets, or InvalidLink; the link itself is not used up."""
+    found = usable_token(session, token, PASSWORD_PURPOSES, now=now)
+    user = session.get(User, found.user_id)
+    return LinkOwner(user.first_name, user.email)
+
+
 def check_password_link(session: so.Session, token: str, *, now: datetime | None = None) -> str:
     """The first name of the link's owner, or InvalidLink; the link itself is not used up."""
-    found = usable_token(session, token, PASSWORD_PURPOSES, now=now)
-    return session.get(User, found.user_id).first_name
+    return password_link_owner(session, token, now=now).first_name
 
 
 def activate(session: so.Session, actor: SessionUser | None, token: str, password: str,

@@ -1,75 +1,119 @@
-"""Public page reached from the e-mailed link (?jeton=…): choose a password, once."""
+"""Page reached from the e-mailed link (?jeton=…): choose a password, once (activation or reset).
+
+It is registered, hidden from the menu, for visitors and for every role: a link opened in a browser
+where someone is signed in (the admin following a message from « Courriels », a colleague's shared
+computer) must not land on "Page not found". The owner of the link sets the password straight away;
+anyone else signed in is told whose link it is and offered to sign out first.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.accounts import activate, check_password_link
+from core.accounts import LinkOwner, activate, password_link_owner
+from core.actor import SessionUser
 from core.errors import DomainError, ValidationError
+from core.security import token_hash
 from core.tokens import InvalidLink
 from core.validation import password_checks
 from db.session import session_scope
+from ui.auth import sign_out_callback
+from ui.layout import signed_in_user
 from ui.links import page_link
 from ui.password_reset import reset_form
 
-DONE = "_activation_done_for"
+DONE = "_activation_done_for"  # (hash of the link used, e-mail of the account)
+CHECKS = "_activation_checks"  # [(rule, met?), …] of the last submit — never the password itself
+ERROR = "_activation_error"
+PASSWORD = "activation_password"
+CONFIRMATION = "activation_confirmation"
 
 
-def _rules(password: str | None) -> None:
+def _rules(checks: list[tuple[str, bool]] | None) -> None:
     """The password rules beside the field; after a submit each one is ticked or not."""
     st.markdown("**Votre mot de passe doit contenir :**")
-    for text, ok in password_checks(password or ""):
-        if password is None:
+    if checks is None:
+        for text, _ in password_checks(""):
             st.markdown(f"- {text}")
-        else:
-            st.markdown(f"- {':green[✔]' if ok else ':red[✘]'} {text}")
-
-
-def _password_form(token: str, first_name: str) -> None:
-    st.write(f"Bonjour {first_name}, choisissez votre mot de passe.")
-    left, right = st.columns([3, 2])
-    submitted_password = st.session_state.get("_activation_tried")
-    with left, st.form("activation_form"):
-        password = st.text_input("Nouveau mot de passe *", type="password", autocomplete="new-password")
-        confirmation = st.text_input("Confirmation du mot de passe *", type="password", autocomplete="new-password")
-        submitted = st.form_submit_button("Enregistrer mon mot de passe", type="primary")
-    with right:
-        _rules(submitted_password)
-    if not submitted:
         return
-    st.session_state["_activation_tried"] = password
+    for text, ok in checks:
+        st.markdown(f"- {':green[✔]' if ok else ':red[✘]'} {text}")
+
+
+def _submit(token: str) -> None:
+    """on_click of the form: keeps only the outcome of the checks, and empties both fields."""
+    password = st.session_state.get(PASSWORD) or ""
+    confirmation = st.session_state.get(CONFIRMATION) or ""
+    st.session_state[PASSWORD] = ""
+    st.session_state[CONFIRMATION] = ""
+    st.session_state[CHECKS] = password_checks(password)
     if password != confirmation:
-        st.session_state["_activation_error"] = "Les deux mots de passe ne sont pas identiques."
-        st.rerun()
+        st.session_state[ERROR] = "Les deux mots de passe ne sont pas identiques."
+        return
     try:
         with session_scope() as session:
             email = activate(session, None, token, password)
     except (ValidationError, InvalidLink, DomainError) as error:
-        st.session_state["_activation_error"] = error.message
-        st.rerun()
-    st.session_state[DONE] = email
-    st.session_state.pop("_activation_error", None)
-    st.rerun()
+        st.session_state[ERROR] = error.message
+        return
+    st.session_state[DONE] = (token_hash(token), email)
+    st.session_state.pop(ERROR, None)
+    st.session_state.pop(CHECKS, None)
+
+
+def _password_form(token: str, first_name: str) -> None:
+    st.write(f"Bonjour {first_name}, choisissez votre mot de passe.")
+    if st.session_state.get(ERROR):
+        st.error(st.session_state[ERROR], icon=":material/error:")
+    left, right = st.columns([3, 2])
+    with left, st.form("activation_form"):
+        st.text_input("Nouveau mot de passe *", type="password", autocomplete="new-password", key=PASSWORD)
+        st.text_input("Confirmation du mot de passe *", type="password", autocomplete="new-password",
+                      key=CONFIRMATION)
+        st.form_submit_button("Enregistrer mon mot de passe", type="primary", on_click=_submit, args=(token,))
+    with right:
+        _rules(st.session_state.get(CHECKS))
+
+
+def _done(user: SessionUser | None, email: str) -> None:
+    if user is not None:
+        st.success("Votre nouveau mot de passe est enregistré.", icon=":material/check_circle:")
+        return
+    st.success(f"Votre mot de passe est enregistré. Connectez-vous avec « {email} ».",
+               icon=":material/check_circle:")
+    page_link("connexion", "Se connecter", icon=":material/login:")
+
+
+def _signed_in_as_someone_else(user: SessionUser, owner: LinkOwner) -> None:
+    st.warning(
+        f"Vous êtes connecté(e) avec le compte « {user.email} ». Ce lien sert à choisir le mot de passe "
+        f"du compte « {owner.email} ». Pour l'utiliser, déconnectez-vous d'abord : ce navigateur ne sera "
+        "plus connecté à votre compte, et le lien restera valable si vous ne poursuivez pas.",
+        icon=":material/switch_account:",
+    )
+    st.button("Me déconnecter et utiliser ce lien", type="primary", icon=":material/logout:",
+              on_click=sign_out_callback)
 
 
 def render() -> None:
-    st.title("Activer mon compte")
     _, middle, _ = st.columns([1, 3, 1])
     with middle:
-        if st.session_state.get(DONE):
-            st.success(f"Votre mot de passe est enregistré. Connectez-vous avec « {st.session_state[DONE]} ».",
-                       icon=":material/check_circle:")
-            page_link("connexion", "Se connecter", icon=":material/login:")
-            return
+        st.title("Activer mon compte")
+        user = signed_in_user()
         token = st.query_params.get("jeton", "")
+        done = st.session_state.get(DONE)
+        if done and done[0] == token_hash(token):
+            _done(user, done[1])
+            return
         try:
             with session_scope(read_only=True) as session:
-                first_name = check_password_link(session, token)
+                owner = password_link_owner(session, token)
         except InvalidLink as error:
             st.error(error.message, icon=":material/link_off:")
             if error.can_renew:
                 reset_form("activation_renew")
             return
-        if st.session_state.get("_activation_error"):
-            st.error(st.session_state["_activation_error"], icon=":material/error:")
-        _password_form(token, first_name)
+        if user is not None and user.email.lower() != owner.email.lower():
+            _signed_in_as_someone_else(user, owner)
+            return
+        _password_form(token, owner.first_name)

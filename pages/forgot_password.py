@@ -9,9 +9,9 @@ from ui.password_reset import reset_form
 
 
 def render() -> None:
-    st.title("Mot de passe oublié ?")
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
+        st.title("Mot de passe oublié ?")
         st.write("Indiquez votre adresse : vous recevrez un lien pour choisir un nouveau mot de passe. "
                  "Ce lien sert aussi à activer un compte validé dont le premier lien a été perdu ou a expiré.")
         reset_form("reset_request")

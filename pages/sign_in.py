@@ -9,9 +9,9 @@ from ui.links import page_link
 
 
 def render() -> None:
-    st.title("Se connecter")
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
+        st.title("Se connecter")
         error = st.session_state.get("login_error")
         with st.form("login_form"):
             st.text_input("Adresse électronique", key="login_email", autocomplete="username",

@@ -89,7 +89,9 @@ ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
 def sections_for(user: SessionUser | None) -> dict[str, list[PageSpec]]:
     if user is None:
         return PUBLIC_PAGES
-    return {**ROLE_PAGES.get(user.role, {}), "Renfort RH": [HOME]}
+    # The e-mailed password link must open for anyone: an admin following it from « Courriels », or a
+    # user whose browser is still signed in. The page itself tells a signed-in stranger to sign out.
+    return {**ROLE_PAGES.get(user.role, {}), "Renfort RH": [HOME, ACTIVATE]}
 
 
 def _default_spec(user: SessionUser | None) -> PageSpec:

@@ -12,6 +12,7 @@ from core.accounts import (
     activate,
     authenticate,
     check_password_link,
+    password_link_owner,
     pending_count,
     pending_requests,
     reject_account,
@@ -217,6 +218,7 @@ def test_the_activation_link_sets_the_password_once_and_then_sign_in_works(uow) 
     _, token = _validated_account(uow)
     with uow() as session:
         assert check_password_link(session, token, now=NOW) == "Claire"
+        assert password_link_owner(session, token, now=NOW).email == "claire.moreau@chu-test.fr"
         with pytest.raises(ValidationError, match="majuscule"):
             activate(session, None, token, "trop-simple-2026!", now=NOW)
     with uow() as session:
@@ -225,6 +227,22 @@ def test_the_activation_link_sets_the_password_once_and_then_sign_in_works(uow) 
         assert authenticate(session, email="claire.moreau@chu-test.fr", password=NEW_PASSWORD, now=NOW).user
         with pytest.raises(InvalidLink, match="déjà été utilisé"):
             activate(session, None, token, NEW_PASSWORD, now=NOW)
+
+
+def test_signing_in_before_validation_or_activation_says_why_and_locks_nothing(uow) -> None:
+    with uow() as session:
+        user_id = request_establishment_account(session, None, a_request(), now=NOW).user_id
+    for _ in range(6):
+        with uow() as session:
+            error = authenticate(session, email="claire.moreau@chu-test.fr", password=NEW_PASSWORD, now=NOW).error
+            assert "en attente de validation" in error
+    with uow() as session:
+        validate_account(session, _ars(session), user_id, now=NOW)
+    with uow() as session:
+        error = authenticate(session, email="claire.moreau@chu-test.fr", password=NEW_PASSWORD, now=NOW).error
+        assert "pas encore activé" in error and "Mot de passe oublié ?" in error
+        user = session.get(m.User, user_id)
+        assert user.failed_logins == 0 and user.locked_until is None
 
 
 def test_an_activation_link_expires_after_72_hours(uow) -> None:

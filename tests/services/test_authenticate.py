@@ -67,13 +67,48 @@ def test_a_successful_sign_in_resets_the_failure_counter(uow) -> None:
 
 def test_pending_disabled_and_never_activated_accounts_cannot_sign_in(uow) -> None:
     with uow() as session:
-        make_user(session, email="attente@example.org", status="pending")
+        make_user(session, email="attente@example.org", status="pending", password=None)
         make_user(session, email="desactive@example.org", status="disabled")
         make_user(session, email="inactif@example.org", password=None)
     with uow() as session:
-        assert "pas encore été validée" in authenticate(session, email="attente@example.org", password=PASSWORD).error
-        assert "désactivé" in authenticate(session, email="desactive@example.org", password=PASSWORD).error
-        assert authenticate(session, email="inactif@example.org", password=PASSWORD).error == BAD_CREDENTIALS
+        pending = authenticate(session, email="attente@example.org", password=PASSWORD, now=NOW).error
+        assert "en attente de validation" in pending
+        assert "désactivé" in authenticate(session, email="desactive@example.org", password=PASSWORD, now=NOW).error
+        never = authenticate(session, email="inactif@example.org", password=PASSWORD, now=NOW).error
+        assert "pas encore activé" in never and "lien reçu" in never and "Mot de passe oublié ?" in never
+
+
+def test_an_account_without_password_gets_its_status_whatever_is_typed_and_no_failure_counts(uow) -> None:
+    with uow() as session:
+        pending_id = make_user(session, email="attente@example.org", status="pending", password=None).id
+        never_id = make_user(session, email="inactif@example.org", password=None).id
+    for _ in range(7):  # more than the lockout threshold
+        with uow() as session:
+            assert "en attente de validation" in authenticate(
+                session, email="Attente@example.org", password="n'importe-quoi", now=NOW).error
+            assert "pas encore activé" in authenticate(
+                session, email="inactif@example.org", password="", now=NOW).error
+    with uow() as session:
+        for user_id in (pending_id, never_id):
+            user = session.get(m.User, user_id)
+            assert user.failed_logins == 0 and user.locked_until is None
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.Event).where(m.Event.action == "locked")) == 0
+
+
+def test_nothing_is_revealed_for_an_unknown_email_or_a_wrong_password(uow) -> None:
+    with uow() as session:
+        make_user(session, email="claire@example.org")
+        make_user(session, email="desactive@example.org", status="disabled")
+    with uow() as session:
+        answers = {
+            authenticate(session, email="personne@example.org", password=PASSWORD, now=NOW).error,
+            authenticate(session, email="claire@example.org", password="Mauvais-2026!", now=NOW).error,
+            authenticate(session, email="desactive@example.org", password="Mauvais-2026!", now=NOW).error,
+        }
+    assert answers == {BAD_CREDENTIALS}
+    with uow() as session:
+        user = session.scalar(sa.select(m.User).where(m.User.email == "claire@example.org"))
+        assert user.failed_logins == 1  # a wrong password on an active account still counts
 
 
 def test_a_disabled_account_is_no_longer_a_session_user(uow) -> None:

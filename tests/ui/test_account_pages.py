@@ -172,6 +172,71 @@ def test_the_activation_link_ticks_the_rules_and_sets_the_password(app, demo_url
     assert any("Votre mot de passe est enregistré" in s.value for s in app.success)
 
 
+def _all_state_values(app) -> list:  # noqa: ANN001
+    """Every value the session holds, keyless widgets included (what the filtered view hides)."""
+    inner = app.session_state._state._state  # AppTest → SafeSessionState → SessionState
+    return [inner[key] for key in inner._keys()]
+
+
+def test_the_activation_page_never_keeps_the_typed_password(app, demo_url) -> None:
+    token = _activation_token(demo_url, _pending_request(demo_url))
+    app.query_params["jeton"] = token
+    app.run()
+    open_page(app, "activer-mon-compte")
+    for password, confirmation in (("faible", "faible"), ("Louise-Renfort-2026!", "Autre-Chose-2026!")):
+        app.text_input(key="activation_password").input(password)
+        app.text_input(key="activation_confirmation").input(confirmation)
+        next(b for b in app.button if b.label == "Enregistrer mon mot de passe").click()
+        app.run()
+        assert app.error  # too weak, then not identical: refused, rules still ticked
+        assert any(":green[✔]" in md.value for md in app.markdown)
+        for value in _all_state_values(app):
+            assert password not in repr(value) and confirmation not in repr(value)
+        assert app.text_input(key="activation_password").value == ""
+
+
+def _reset_token(url: str, email: str) -> str:
+    from core.accounts import request_password_reset
+
+    with session_scope(url) as session:
+        request_password_reset(session, None, email)
+        body = session.scalars(sa.select(m.Outbox.body_text).order_by(m.Outbox.id.desc())).first()
+    return body.split("jeton=")[1].split()[0]
+
+
+def test_a_link_opened_while_signed_in_as_someone_else_offers_to_sign_out_first(app, demo_url) -> None:
+    token = _activation_token(demo_url, _pending_request(demo_url))
+    app.query_params["jeton"] = token
+    sign_in_as(app, "admin@example.org", "admin").run()
+    open_page(app, "activer-mon-compte")  # registered (hidden) for every role: no "Page not found"
+    assert not app.exception
+    warning = app.warning[0].value
+    assert "admin@example.org" in warning and "louise@ehpad-test.fr" in warning
+    assert not any(b.label == "Enregistrer mon mot de passe" for b in app.button)
+    next(b for b in app.button if b.label == "Me déconnecter et utiliser ce lien").click()
+    app.run()
+    assert not app.session_state["authentication_status"]
+    assert any("Bonjour Louise" in md.value for md in app.markdown)
+    app.text_input(key="activation_password").input("Louise-Renfort-2026!")
+    app.text_input(key="activation_confirmation").input("Louise-Renfort-2026!")
+    next(b for b in app.button if b.label == "Enregistrer mon mot de passe").click()
+    app.run()
+    assert any("Connectez-vous avec « louise@ehpad-test.fr »" in s.value for s in app.success)
+
+
+def test_the_owner_of_a_reset_link_sets_the_password_without_signing_out(app, demo_url) -> None:
+    app.query_params["jeton"] = _reset_token(demo_url, "ccs@example.org")
+    sign_in_as(app, "ccs@example.org", "ccs").run()
+    open_page(app, "activer-mon-compte")
+    assert not app.warning
+    app.text_input(key="activation_password").input("Nouveau-Secret-2026!")
+    app.text_input(key="activation_confirmation").input("Nouveau-Secret-2026!")
+    next(b for b in app.button if b.label == "Enregistrer mon mot de passe").click()
+    app.run()
+    assert any(s.value == "Votre nouveau mot de passe est enregistré." for s in app.success)
+    assert app.session_state["authentication_status"]
+
+
 def test_a_broken_link_says_so_and_offers_a_new_one(app) -> None:
     app.query_params["jeton"] = "lien-inexistant"
     app.run()
