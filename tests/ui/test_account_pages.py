@@ -141,6 +141,11 @@ def test_a_refusal_without_reason_is_refused(app, demo_url) -> None:
     assert any("refusé" in s.value for s in app.success)
 
 
+def _token_of_last_email(session) -> str:  # noqa: ANN001
+    body = session.scalars(sa.select(m.Outbox.body_text).order_by(m.Outbox.id.desc())).first()
+    return body.split("jeton=")[1].split()[0]
+
+
 def _activation_token(url: str, user_id: int) -> str:
     from core.accounts import validate_account
     from core.actor import to_session_user
@@ -148,8 +153,7 @@ def _activation_token(url: str, user_id: int) -> str:
     with session_scope(url) as session:
         ccs = to_session_user(session, session.scalar(sa.select(m.User).where(m.User.email == "ccs@example.org")))
         validate_account(session, ccs, user_id)
-        body = session.scalars(sa.select(m.Outbox.body_text).order_by(m.Outbox.id.desc())).first()
-    return body.split("jeton=")[1].split()[0]
+        return _token_of_last_email(session)
 
 
 def test_the_activation_link_ticks_the_rules_and_sets_the_password(app, demo_url) -> None:
@@ -200,8 +204,7 @@ def _reset_token(url: str, email: str) -> str:
 
     with session_scope(url) as session:
         request_password_reset(session, None, email)
-        body = session.scalars(sa.select(m.Outbox.body_text).order_by(m.Outbox.id.desc())).first()
-    return body.split("jeton=")[1].split()[0]
+        return _token_of_last_email(session)
 
 
 def test_a_link_opened_while_signed_in_as_someone_else_offers_to_sign_out_first(app, demo_url) -> None:

@@ -8,12 +8,9 @@ the same seeded demo the app reads.
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Button
@@ -28,6 +25,7 @@ from db import models as m
 from db.session import session_scope
 from tests.factories import make_establishment, make_mission
 from tests.ui.conftest import open_page, sign_in_as
+from tests.ui.readers import charts, metrics, plotly_array
 from ui.format import fr_date, fr_int, fr_percent
 
 ARS_USER = "ars.paysdelaloire@example.org"
@@ -61,22 +59,6 @@ def _open(app: AppTest, url_path: str, email: str) -> AppTest:
     open_page(app, url_path)
     assert not app.exception
     return app
-
-
-def _metrics(app: AppTest) -> dict[str, str]:
-    return {metric.label: metric.value for metric in app.metric}
-
-
-def _charts(app: AppTest) -> dict[str, dict]:
-    """The page's plotly figures by widget key (the element id ends with it)."""
-    return {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in app.get("plotly_chart")}
-
-
-def _array(value: Any) -> list:
-    """A plotly data array: a plain list, or plotly's binary form {"dtype": …, "bdata": base64}."""
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
-    return list(value)
 
 
 def _click(app: AppTest, chart_key: str, code: str) -> AppTest:
@@ -145,7 +127,7 @@ def test_the_default_national_figures_count_a_mission_starting_in_20_days(app, d
 
     _open(app, "vue-nationale", CCS_USER)
     assert app.date_input(key="national_period").value == (dashboard_period().start, dashboard_period().end)
-    shown = _metrics(app)
+    shown = metrics(app)
     assert shown == _national_headline(demo_url, dashboard_period())
     # The new mission counts: one more open need, three more posts; a period ending today missed it.
     as_int = lambda text: int(text.replace("\u202f", "").replace("\xa0", "").replace(" ", ""))  # noqa: E731
@@ -157,9 +139,9 @@ def test_the_default_national_figures_count_a_mission_starting_in_20_days(app, d
 
 def test_the_national_activity_series_stops_today(app, demo_url) -> None:
     _open(app, "vue-nationale", CCS_USER)
-    series = _charts(app)["national_series"]
+    series = charts(app)["national_series"]
     today = paris_today()
-    days = sorted(_array(series["data"][0]["x"]))
+    days = sorted(plotly_array(series["data"][0]["x"]))
     assert days[0][:10] == (today - timedelta(days=29)).isoformat()
     assert days[-1][:10] == today.isoformat()
     assert series["layout"]["title"]["text"] == f"Activité du {fr_date(today - timedelta(days=29))} au {fr_date(today)}"
@@ -170,8 +152,8 @@ def test_charts_with_only_zeros_give_way_to_a_sentence(app) -> None:
     year = paris_today().year - 5  # long before the demo's missions (a date input goes back 10 years)
     app.date_input(key="national_period").set_value((date(year, 1, 1), date(year, 1, 31))).run()
     assert not app.exception
-    assert _metrics(app)["Besoins ouverts"] == "0"
-    assert not {"national_regions", "national_professions", "national_series"} & set(_charts(app))
+    assert metrics(app)["Besoins ouverts"] == "0"
+    assert not {"national_regions", "national_professions", "national_series"} & set(charts(app))
     assert [i.value for i in app.info] == [
         "Aucun poste non pourvu pour ces filtres : aucun département n'est en tension.",
         "Aucun poste demandé pour ces filtres : pas de graphique par région.",
@@ -197,9 +179,9 @@ def test_the_default_indicators_count_a_mission_starting_in_20_days(app, demo_ur
     assert posts_requested() == before + 3
     _open(app, "indicateurs", ARS_USER)
     assert app.date_input(key="indicators_period").value == (dashboard_period().start, dashboard_period().end)
-    assert _metrics(app)["Postes demandés"] == fr_int(before + 3)
-    series = _charts(app)["indicators_series"]
-    assert max(_array(series["data"][0]["x"]))[:10] == paris_today().isoformat()
+    assert metrics(app)["Postes demandés"] == fr_int(before + 3)
+    series = charts(app)["indicators_series"]
+    assert max(plotly_array(series["data"][0]["x"]))[:10] == paris_today().isoformat()
 
 
 # ---------------------------------------------------------------- a click on the map

@@ -6,11 +6,9 @@ same seeded demo the app reads, never hard-coded ids.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -45,6 +43,7 @@ from core.regulation import (
 from db import models as m
 from db.session import session_scope
 from tests.ui.conftest import open_page, sign_in_as
+from tests.ui.readers import charts, metrics, plotly_array
 from ui.charts import OVERSEAS
 from ui.format import fr_int, fr_percent
 from ui.labels import PROFESSIONAL_STATUS
@@ -222,26 +221,10 @@ def _errors(app: AppTest) -> list[str]:
     return [e.value for e in app.error]
 
 
-def _metrics(app: AppTest) -> dict[str, str]:
-    return {metric.label: metric.value for metric in app.metric}
-
-
-def _charts(app: AppTest) -> dict[str, dict]:
-    """The page's plotly figures by widget key (the element id ends with it)."""
-    return {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in app.get("plotly_chart")}
-
-
-def _array(value: Any) -> list:
-    """A plotly data array: a plain list, or plotly's binary form {"dtype": …, "bdata": base64}."""
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
-    return list(value)
-
-
 def _map_values(figure: dict) -> dict[str, float]:
     """Department code → the value that colours it."""
     trace = figure["data"][0]
-    return dict(zip(_array(trace["locations"]), _array(trace["z"])))
+    return dict(zip(plotly_array(trace["locations"]), plotly_array(trace["z"])))
 
 
 # ---------------------------------------------------------------- navigation per role
@@ -674,7 +657,7 @@ def test_the_national_headline_is_the_service_overview_in_french_formats(app, de
     _signed_in(app, CCS_USER)
     h = _overview(demo_url).headline
     assert h.open_alerts == 1 and h.open_missions > 0
-    assert _metrics(app) == {
+    assert metrics(app) == {
         "Besoins ouverts": fr_int(h.open_missions), "Postes demandés": fr_int(h.posts_requested),
         "Postes pourvus": fr_int(h.posts_filled), "Taux de pourvoi": fr_percent(h.fill_rate),
         "Volontaires disponibles": fr_int(h.available_volunteers),
@@ -685,12 +668,12 @@ def test_the_national_headline_is_the_service_overview_in_french_formats(app, de
 
 def test_the_national_map_draws_the_mainland_and_each_overseas_department_as_an_inset(app, demo_url) -> None:
     _signed_in(app, CCS_USER)
-    charts = _charts(app)
-    assert len(charts) >= 6
-    assert {"national_map", *(f"national_inset_{code}" for code in OVERSEAS)} <= set(charts)
+    figures = charts(app)
+    assert len(figures) >= 6
+    assert {"national_map", *(f"national_inset_{code}" for code in OVERSEAS)} <= set(figures)
     overview = _overview(demo_url)
     unfilled = {d.department_code: d.unfilled_posts for d in overview.by_department}
-    mainland = _map_values(charts["national_map"])
+    mainland = _map_values(figures["national_map"])
     metropolitan = {code for code in unfilled if len(code) == 2}
     assert len(metropolitan) == 96
     assert metropolitan <= set(mainland)
@@ -698,7 +681,7 @@ def test_the_national_map_draws_the_mainland_and_each_overseas_department_as_an_
     assert mainland == {code: unfilled[code] for code in mainland}
     assert any(mainland[code] for code in metropolitan)
     for code in OVERSEAS:
-        assert list(_map_values(charts[f"national_inset_{code}"])) == [code]
+        assert list(_map_values(figures[f"national_inset_{code}"])) == [code]
 
 
 def test_the_region_mesh_colours_each_department_with_its_region(app, demo_url) -> None:
@@ -708,7 +691,7 @@ def test_the_region_mesh_colours_each_department_with_its_region(app, demo_url) 
     overview = _overview(demo_url)
     by_region = {r.ars_code: r.unfilled_posts for r in overview.by_region}
     region_of = {d.department_code: d.ars_code for d in overview.by_department}
-    mainland = _map_values(_charts(app)["national_map"])
+    mainland = _map_values(charts(app)["national_map"])
     assert mainland == {code: by_region[region_of[code]] for code in mainland}
     assert mainland["44"] == by_region[REGION] > 0
 
@@ -730,7 +713,7 @@ def test_a_department_clicked_on_the_map_lists_its_open_missions(app, demo_url) 
 # ---------------------------------------------------------------- "Indicateurs"
 
 
-def _indicator_metrics(url: str, email: str = ARS_USER, department: str | None = None) -> dict[str, str]:
+def _indicatormetrics(url: str, email: str = ARS_USER, department: str | None = None) -> dict[str, str]:
     with session_scope(url, read_only=True) as session:
         data = region_indicators(session, _user(url, email), ars_code=REGION, filters=IndicatorFilters(
             period=_default_period(), department_code=department))
@@ -747,13 +730,13 @@ def _indicator_metrics(url: str, email: str = ARS_USER, department: str | None =
 def test_the_region_indicators_match_the_service_and_follow_the_department_filter(app, demo_url) -> None:
     _open(app, "indicateurs")
     assert app.caption[0].value == "ARS Pays de la Loire — Pays de la Loire"
-    region = _indicator_metrics(demo_url)
-    assert _metrics(app) == region
+    region = _indicatormetrics(demo_url)
+    assert metrics(app) == region
     app.selectbox(key="indicators_department").select("53").run()
     assert not app.exception
     assert app.caption[0].value == "ARS Pays de la Loire — Mayenne"
-    mayenne = _indicator_metrics(demo_url, department="53")
-    assert _metrics(app) == mayenne != region
+    mayenne = _indicatormetrics(demo_url, department="53")
+    assert metrics(app) == mayenne != region
 
 
 def test_the_funnel_table_lists_the_region_professions(app, demo_url) -> None:
@@ -764,7 +747,7 @@ def test_the_funnel_table_lists_the_region_professions(app, demo_url) -> None:
     frame = _table(app)
     assert frame["Profession"].tolist() == [f.label for f in funnel if f.registered]
     assert frame["Inscrits"].tolist() == [f.registered for f in funnel if f.registered]
-    assert "indicators_funnel" in _charts(app)
+    assert "indicators_funnel" in charts(app)
 
 
 def test_the_ministry_reads_the_indicators_as_consultation_only(app) -> None:
