@@ -1,4 +1,4 @@
-"""Read what an AppTest run shows: metrics by label, plotly figures by widget key."""
+"""Read what an AppTest run shows: metrics by label, plotly figures by widget key, blocks by kind."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -24,3 +25,13 @@ def plotly_array(value: Any) -> list:
     if isinstance(value, dict) and "bdata" in value:
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
     return list(value)
+
+
+def blocks(node: Any, kind: str) -> list[Block]:
+    """Every block of a kind (dialog, popover…) below a node of the element tree."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "type", "") == kind:
+            found.append(child)
+        found += blocks(child, kind)
+    return found

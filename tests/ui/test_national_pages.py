@@ -9,11 +9,10 @@ the same seeded demo the app reads.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Block, Button
+from streamlit.testing.v1.element_tree import Button
 
 from core import reference
 from core.accounts import load_session_user
@@ -25,7 +24,7 @@ from db import models as m
 from db.session import session_scope
 from tests.factories import make_establishment, make_mission
 from tests.ui.conftest import open_page, sign_in_as
-from tests.ui.readers import charts, metrics, plotly_array
+from tests.ui.readers import blocks, charts, metrics, plotly_array
 from ui.format import fr_date, fr_int, fr_percent
 
 ARS_USER = "ars.paysdelaloire@example.org"
@@ -85,17 +84,8 @@ def _department_rows(url: str, code: str, ars_code: str, filters: MissionFilters
         return region_missions(session, _user(url, CCS_USER), ars_code, filters, limit=200).rows
 
 
-def _blocks(node: Any, kind: str) -> list[Block]:
-    found = []
-    for child in getattr(node, "children", {}).values():
-        if getattr(child, "type", "") == kind:
-            found.append(child)
-        found += _blocks(child, kind)
-    return found
-
-
 def _dialog_titles(app: AppTest) -> list[str]:
-    return [block.proto.dialog.title for block in _blocks(app._tree, "dialog")]
+    return [block.proto.dialog.title for block in blocks(app._tree, "dialog")]
 
 
 def _button(app: AppTest, label: str) -> Button:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Block, Button
+from streamlit.testing.v1.element_tree import Button
 
 from core import reference
 from core.accounts import load_session_user
@@ -43,7 +43,7 @@ from core.regulation import (
 from db import models as m
 from db.session import session_scope
 from tests.ui.conftest import open_page, sign_in_as
-from tests.ui.readers import charts, metrics, plotly_array
+from tests.ui.readers import blocks, charts, metrics, plotly_array
 from ui.charts import OVERSEAS
 from ui.format import fr_int, fr_percent
 from ui.labels import PROFESSIONAL_STATUS
@@ -174,22 +174,13 @@ def _labels(app: AppTest) -> dict[str, bool]:
     return {b.label: not b.disabled for b in app.button if b.key != "sign_out"}
 
 
-def _blocks(node: Any, kind: str) -> list[Block]:
-    found = []
-    for child in getattr(node, "children", {}).values():
-        if getattr(child, "type", "") == kind:
-            found.append(child)
-        found += _blocks(child, kind)
-    return found
-
-
 def _popovers(app: AppTest) -> dict[str, bool]:
     """Each popover's label → enabled."""
-    return {block.proto.popover.label: not block.proto.popover.disabled for block in _blocks(app._tree, "popover")}
+    return {block.proto.popover.label: not block.proto.popover.disabled for block in blocks(app._tree, "popover")}
 
 
 def _dialog_titles(app: AppTest) -> list[str]:
-    return [block.proto.dialog.title for block in _blocks(app._tree, "dialog")]
+    return [block.proto.dialog.title for block in blocks(app._tree, "dialog")]
 
 
 def _texts(node: Any) -> list[str]:
@@ -561,7 +552,7 @@ def test_crisis_mode_is_switched_on_for_a_profession_after_confirmation_then_bac
     app.multiselect(key="crisis_professions").set_value([NURSE]).run()
     _button(app, opening).click().run()
     assert _dialog_titles(app) == ["Activer le mode gestion de crise"]
-    dialog = _blocks(app._tree, "dialog")[0]
+    dialog = blocks(app._tree, "dialog")[0]
     assert _texts(dialog)[0] == "Région : **Pays de la Loire** — Infirmier diplômé d'État."
     assert _state(demo_url) == (False, ())  # nothing happens before the answer
 
