@@ -12,6 +12,7 @@ from core.errors import DomainError
 from core.validation import format_phone
 from db.session import session_scope
 from ui.format import check_line, fr_date
+from ui.labels import yes_no
 from ui.layout import flash, signed_in_user
 
 
@@ -35,7 +36,6 @@ def _missions_table(request: PendingRequest) -> None:
     if not request.missions:
         st.caption("Aucune mission en attente.")
         return
-    yes_no = lambda flag: "✓" if flag else "✗"  # noqa: E731
     frame = pd.DataFrame([
         {"Profession": m["profession"], "Spécialité": m["specialty"] or "", "Nombre": m["count"],
          "Début": fr_date(m["start_date"]), "Fin": fr_date(m["end_date"]), "Véhicule": yes_no(m["needs_vehicle"]),

@@ -45,7 +45,8 @@ ACTIVITY = {
 
 
 def yes_no(flag: bool) -> str:
-    return "✓" if flag else "✗"
+    # Words, not ✓/✗: the cross renders as an italic "X" in the table font and reads as an error.
+    return "Oui" if flag else "Non"
 
 PROPOSAL_STATE = {
     "en_cours": "En cours (proposé par l'ARS)",
