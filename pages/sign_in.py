@@ -8,10 +8,13 @@ from ui.auth import sign_in_callback
 from ui.links import page_link
 
 
-def render() -> None:
+def render(notice: str | None = None) -> None:
+    """The sign-in form; `notice` says which page asked for it (a link opened while signed out)."""
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("Se connecter")
+        if notice:
+            st.info(notice, icon=":material/lock:")
         error = st.session_state.get("login_error")
         with st.form("login_form"):
             st.text_input("Adresse électronique", key="login_email", autocomplete="username",

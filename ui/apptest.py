@@ -20,15 +20,15 @@ def open_page(app: AppTest, url_path: str) -> AppTest:
     AppTest.switch_page only knows file pages; our pages are functions (see pages/__init__.py),
     so we select the page the way the browser does: by the hash of its registered URL path.
     """
-    from ui.navigation import PUBLIC_PAGES, ROLE_PAGES
+    from ui.navigation import all_specs
 
-    specs = [s for section in PUBLIC_PAGES.values() for s in section]
-    specs += [s for sections in ROLE_PAGES.values() for section in sections.values() for s in section]
-    title = next((spec.title for spec in specs if spec.url_path == url_path), None)
-    for page_hash, info in app._registered_pages.items():
-        # The default page is registered with an empty URL path: find it by its title.
-        if info.get("url_pathname") == url_path or (info.get("url_pathname") == "" and info.get("page_name") == title):
-            app._page_hash = page_hash
-            return app.run()
-    known = sorted(info.get("url_pathname") for info in app._registered_pages.values())
-    raise AssertionError(f"page {url_path!r} absente de la navigation : {known}")
+    pages = app._registered_pages.items()
+    title = next((spec.title for spec in all_specs() if spec.url_path == url_path), None)
+    # The default page is registered with an empty URL path: found by its title when not by its path.
+    found = next((h for h, info in pages if info.get("url_pathname") == url_path), None) or next(
+        (h for h, info in pages if info.get("url_pathname") == "" and info.get("page_name") == title), None)
+    if found is None:
+        known = sorted(info.get("url_pathname") for info in app._registered_pages.values())
+        raise AssertionError(f"page {url_path!r} absente de la navigation : {known}")
+    app._page_hash = found
+    return app.run()

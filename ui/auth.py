@@ -19,6 +19,8 @@ COOKIE_NAME = "renfort_rh_session"
 LONG_COOKIE_DAYS = 30.0  # "Garder la session ouverte"
 SHORT_COOKIE_DAYS = 0.5  # otherwise: the working day
 _COOKIE_ACTION = "_renfort_cookie_action"
+_SIGNED_OUT = "_renfort_signed_out"
+_SIGNED_IN = "_renfort_signed_in"
 SESSION_KEYS = ("name", "username", "authentication_status", "email", "roles")
 
 
@@ -73,11 +75,23 @@ def sign_in_callback() -> None:
     st.session_state.pop("login_error", None)
     _set_signed_in(outcome.user)
     st.session_state[_COOKIE_ACTION] = ("set", LONG_COOKIE_DAYS if keep else SHORT_COOKIE_DAYS)
+    st.session_state[_SIGNED_IN] = True
 
 
 def sign_out_callback() -> None:
     _clear_session()
     st.session_state[_COOKIE_ACTION] = ("delete", SHORT_COOKIE_DAYS)
+    st.session_state[_SIGNED_OUT] = True
+
+
+def just_signed_out() -> bool:
+    """True once, on the run right after a sign-out."""
+    return bool(st.session_state.pop(_SIGNED_OUT, False))
+
+
+def just_signed_in() -> bool:
+    """True once, on the run right after a sign-in: the run that writes the session cookie."""
+    return bool(st.session_state.pop(_SIGNED_IN, False))
 
 
 def _email_from_cookie(authenticator: stauth.Authenticate) -> str | None:

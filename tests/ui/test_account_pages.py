@@ -209,8 +209,8 @@ def _reset_token(url: str, email: str) -> str:
 
 def test_a_link_opened_while_signed_in_as_someone_else_offers_to_sign_out_first(app, demo_url) -> None:
     token = _activation_token(demo_url, _pending_request(demo_url))
-    app.query_params["jeton"] = token
     sign_in_as(app, "admin@example.org", "admin").run()
+    app.query_params["jeton"] = token  # the link is opened after the first page (which switches pages)
     open_page(app, "activer-mon-compte")  # registered (hidden) for every role: no "Page not found"
     assert not app.exception
     warning = app.warning[0].value
@@ -228,8 +228,8 @@ def test_a_link_opened_while_signed_in_as_someone_else_offers_to_sign_out_first(
 
 
 def test_the_owner_of_a_reset_link_sets_the_password_without_signing_out(app, demo_url) -> None:
-    app.query_params["jeton"] = _reset_token(demo_url, "ccs@example.org")
     sign_in_as(app, "ccs@example.org", "ccs").run()
+    app.query_params["jeton"] = _reset_token(demo_url, "ccs@example.org")
     open_page(app, "activer-mon-compte")
     assert not app.warning
     app.text_input(key="activation_password").input("Nouveau-Secret-2026!")

@@ -7,6 +7,7 @@ from core.stats import national_figures
 from db.session import session_scope
 from tests.ui.conftest import open_page, sign_in_as
 from ui.format import fr_int
+from ui.navigation import all_specs
 
 
 def _metric(app, label: str) -> str:
@@ -40,9 +41,52 @@ def test_the_home_page_shows_both_public_entry_points(app) -> None:
     assert "Je suis un professionnel de santé et je souhaite proposer mon aide" in headings
 
 
-def test_a_signed_out_visitor_sees_only_the_public_pages(app) -> None:
+PROTECTED = {spec.url_path: spec.title for spec in all_specs()}
+PROTECTED = {path: title for path, title in PROTECTED.items() if path not in PUBLIC_PATHS | {"accueil"}}
+
+
+def test_a_signed_out_visitor_gets_the_sign_in_form_on_every_other_page(app) -> None:
     app.run()
-    assert _nav_paths(app) == PUBLIC_PATHS
+    assert _nav_paths(app) == PUBLIC_PATHS | set(PROTECTED)
+    for path, title in PROTECTED.items():
+        open_page(app, path)
+        assert not app.exception
+        assert [t.value for t in app.title] == ["Se connecter"], path
+        assert [i.value for i in app.info] == [
+            f"La page « {title} » est réservée aux comptes connectés : connectez-vous pour l'ouvrir."]
+        assert not app.dataframe and not app.metric and not app.get("plotly_chart")
+
+
+def test_signing_in_from_a_linked_page_opens_that_page(app) -> None:
+    app.run()
+    open_page(app, "affectations")
+    app.text_input(key="login_email").input("etablissement@example.org")
+    app.text_input(key="login_password").input(DEMO_PASSWORD)
+    next(b for b in app.button if b.label == "Se connecter").click()
+    app.run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Professionnels affectés"]
+
+
+def test_signing_in_from_a_page_of_another_role_opens_the_first_page_of_ones_own(app) -> None:
+    app.run()
+    open_page(app, "mes-missions")
+    app.text_input(key="login_email").input("ars.paysdelaloire@example.org")
+    app.text_input(key="login_password").input(DEMO_PASSWORD)
+    next(b for b in app.button if b.label == "Se connecter").click()
+    app.run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Missions de la région"]
+
+
+def test_the_first_page_of_a_role_keeps_its_own_url(app) -> None:
+    """E-mails link to /tableau-de-bord and /mes-missions: the root is a separate landing page."""
+    sign_in_as(app, "etablissement@example.org", "etablissement").run()
+    assert [t.value for t in app.title] == ["Tableau de bord"]
+    paths = _nav_paths(app)
+    assert {"", "tableau-de-bord", "nouveau-besoin"} <= paths
+    open_page(app, "tableau-de-bord")
+    assert [t.value for t in app.title] == ["Tableau de bord"]
 
 
 def _submit_sign_in(app, email: str, password: str):
@@ -72,12 +116,14 @@ def test_a_wrong_password_shows_a_french_error_and_keeps_the_email(app) -> None:
     assert app.text_input(key="login_password").value == ""
 
 
-def test_signing_out_returns_to_the_public_pages(app) -> None:
+def test_signing_out_returns_to_the_home_page(app) -> None:
     sign_in_as(app, "ccs@example.org", "ccs").run()
+    open_page(app, "indicateurs")
     next(b for b in app.sidebar.button if b.label == "Se déconnecter").click()
     app.run()
     assert not app.exception
-    assert _nav_paths(app) == PUBLIC_PATHS
+    assert [t.value for t in app.title] == ["Renfort RH"]
+    assert not any(b.label == "Se déconnecter" for b in app.sidebar.button)
 
 
 def test_a_session_of_a_disabled_account_is_signed_out_at_once(app, demo_url) -> None:

@@ -58,9 +58,7 @@ def test_pages_run_no_sql(path: Path) -> None:
 def test_no_url_path_equals_a_page_module_name() -> None:
     """Streamlit's legacy discovery hashes pages/<name>.py like a url_path <name>: a clash makes a
     rerun execute the bare module instead of app.py (seen in AppTest), so the names must differ."""
-    from ui.navigation import PUBLIC_PAGES, ROLE_PAGES
+    from ui.navigation import LANDING_PATH, all_specs
 
-    specs = [s for section in PUBLIC_PAGES.values() for s in section]
-    specs += [s for sections in ROLE_PAGES.values() for section in sections.values() for s in section]
     modules = {p.stem for p in (ROOT / "pages").glob("*.py")}
-    assert not {spec.url_path for spec in specs} & modules
+    assert not ({spec.url_path for spec in all_specs()} | {LANDING_PATH}) & modules
