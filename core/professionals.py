@@ -15,7 +15,7 @@ from core.actor import SessionUser
 from core.audit import record_event
 from core.clock import paris_today, utcnow
 from core.documents import check_document
-from core.errors import Conflict, ErrorCollector, NotFound, PermissionDenied
+from core.errors import Conflict, ErrorCollector, NotFound, PermissionDenied, ValidationError
 from core.matching import is_stale
 from core.outbox import forget_recipient, queue_email
 from core.permissions import require_actor, sees_region
@@ -353,6 +353,31 @@ def delete_professional(session: so.Session, actor: SessionUser | None, *, now: 
     forget_recipient(session, email, anonymous)
     record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
                  action="deleted", before=before, after=ProfessionalStatus.SUPPRIME.value, at=now)
+
+
+def replace_document(session: so.Session, actor: SessionUser | None, kind: str, filename: str, content: bytes,
+                     *, now: datetime | None = None) -> bool:
+    """The volunteer adds or replaces their identity document or diploma (one of each is kept).
+
+    A volunteer whose documents the ARS had checked loses the "VÉRIFIÉ" badge: the ARS has not seen the
+    new file. Returns True when that happened, so that the page can say so.
+    """
+    now = now or utcnow()
+    professional = _own_professional(session, actor, lock=True)
+    if kind not in REQUIRED_DOCUMENTS:
+        raise ValidationError("document_kind", "Choisissez le justificatif à remplacer : pièce d'identité ou diplôme.")
+    upload = check_document(kind, filename, content, field="document")
+    replaced = session.execute(sa.delete(Document).where(
+        Document.professional_id == professional.id, Document.kind == kind)).rowcount
+    session.add(Document(professional_id=professional.id, kind=kind, filename=upload.filename, mime=upload.mime,
+                         size=upload.size, sha256=upload.sha256, content=upload.content, created_at=now))
+    unverified = professional.verified
+    professional.verified = False
+    record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
+                 action="document_replaced" if replaced else "document_added",
+                 details={"kind": kind, "size": upload.size, "unverified": unverified},
+                 at=now)
+    return unverified
 
 
 def document_for_download(session: so.Session, actor: SessionUser | None, document_id: int) -> Document:

@@ -7,13 +7,16 @@ from functools import partial
 import streamlit as st
 
 from core import reference
+from core.documents import KIND_LABELS
 from core.errors import DomainError
 from core.professionals import (
+    REQUIRED_DOCUMENTS,
     AvailabilityInput,
     ProfileView,
     delete_professional,
     document_for_download,
     my_profile,
+    replace_document,
     set_available,
     update_professional,
 )
@@ -27,6 +30,9 @@ from ui.layout import flash, signed_in_user
 from ui.place import postal_code_and_city
 
 FORM = "my_profile"
+UPLOAD_GENERATION = "_my_profile_upload_generation"  # a new key empties the uploader
+UPLOAD_ERROR = "_my_profile_upload_error"
+SAVED = {"identite": "Pièce d'identité enregistrée", "diplome": "Diplôme enregistré"}
 EDITABLE = ("postal_code", "city", "specialty", "has_vehicle", "available_week", "available_weekend",
             "available_from", "available_to", "mobility", "exp_ehpad", "exp_reanimation", "exp_vaccination",
             "volunteer_vaccination", "message")
@@ -113,12 +119,53 @@ def _content(document_id: int) -> bytes:
 
 def _documents(profile: ProfileView) -> None:
     st.subheader("Mes justificatifs")
-    for document in profile.documents:
-        kind = {"identite": "Pièce d'identité", "diplome": "Diplôme"}.get(document["kind"], "Document")
+    by_kind = {document["kind"]: document for document in profile.documents}
+    for kind in REQUIRED_DOCUMENTS:
+        document = by_kind.get(kind)
+        if document is None:
+            st.warning(f"{KIND_LABELS[kind]} : aucun fichier. Ajoutez-le ci-dessous, votre ARS en a besoin pour "
+                       "vérifier votre profil.", icon=":material/upload_file:")
+            continue
         size = f"{max(1, round(document['size'] / 1024))} Ko"
-        st.download_button(f"{kind} — {document['filename']} ({size})", partial(_content, document["id"]),
+        st.download_button(f"{KIND_LABELS[kind]} — {document['filename']} ({size})", partial(_content, document["id"]),
                            file_name=document["filename"],
                            mime=document["mime"], key=f"doc_{document['id']}", icon=":material/download:")
+    _replace_document(bool(profile.professional["verified"]), expanded=len(by_kind) < len(REQUIRED_DOCUMENTS))
+
+
+def _replace_document(verified: bool, *, expanded: bool) -> None:
+    """Add or replace one document; the uploader is emptied after a success (a new key), kept after an error."""
+    generation = st.session_state.setdefault(UPLOAD_GENERATION, 0)
+    with st.expander("Ajouter ou remplacer un justificatif", expanded=expanded or UPLOAD_ERROR in st.session_state,
+                     icon=":material/upload_file:"):
+        kind = st.radio(label("Justificatif", True), REQUIRED_DOCUMENTS, format_func=KIND_LABELS.get, horizontal=True,
+                        key="document_kind")
+        uploaded = st.file_uploader(label("Fichier (PDF, JPEG ou PNG, 5 Mo au plus)", True),
+                                    type=["pdf", "jpg", "jpeg", "png"], key=f"document_upload:{generation}")
+        if st.session_state.get(UPLOAD_ERROR):
+            st.error(st.session_state[UPLOAD_ERROR], icon=":material/error:")
+        if verified:
+            st.info("Votre profil porte le badge VÉRIFIÉ : votre ARS devra vérifier le nouveau fichier, le badge est "
+                    "retiré en attendant.", icon=":material/verified:")
+        if st.button("Enregistrer le justificatif", icon=":material/save:"):
+            _save_document(kind, uploaded)
+
+
+def _save_document(kind: str, uploaded) -> None:  # noqa: ANN001 - streamlit's UploadedFile or None
+    if uploaded is None:
+        st.session_state[UPLOAD_ERROR] = "Fichier : choisissez le fichier à enregistrer."
+        st.rerun()
+    try:
+        with session_scope() as session:
+            unverified = replace_document(session, signed_in_user(), kind, uploaded.name, uploaded.getvalue())
+    except DomainError as error:
+        st.session_state[UPLOAD_ERROR] = error.message
+        st.rerun()
+    st.session_state.pop(UPLOAD_ERROR, None)
+    st.session_state[UPLOAD_GENERATION] += 1
+    flash("success", f"{SAVED[kind]} : « {uploaded.name.strip()} »."
+          + (" Votre ARS le vérifiera : le badge VÉRIFIÉ reviendra ensuite." if unverified else ""))
+    st.rerun()
 
 
 def _delete() -> None:

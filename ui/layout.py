@@ -31,6 +31,13 @@ CSS = """
   .renfort-badge { display:inline-block; padding:0 .5rem; border-radius:.25rem; font-size:.8rem;
                    font-weight:700; background:#E3E3FD; color:#000091; }
   .renfort-footer { color:#666; font-size:.8rem; margin-top:2rem; }
+  /* The file uploader speaks English ("Upload", "64MB per file"): every uploader of the app takes a
+     volunteer's document, whose limit (5 Mo, checked by core.documents) is said in French instead. */
+  [data-testid="stFileUploaderDropzone"] button p, [data-testid="stFileUploaderDropzoneInstructions"] span
+    { font-size: 0; }
+  [data-testid="stFileUploaderDropzone"] button p::after { content: "Choisir un fichier"; font-size: .875rem; }
+  [data-testid="stFileUploaderDropzoneInstructions"] span::after
+    { content: "PDF, JPEG ou PNG — 5 Mo au plus"; font-size: .875rem; }
 </style>
 """
 

@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 
 from core.accounts import activate
 from core.actor import SessionUser, to_session_user
-from core.errors import Conflict, FormErrors, NotFound, PermissionDenied
+from core.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
 from core.professionals import (
     AvailabilityInput,
     Registration,
@@ -26,6 +26,7 @@ from core.professionals import (
     document_for_download,
     my_profile,
     register_professional,
+    replace_document,
     set_available,
     update_professional,
 )
@@ -796,3 +797,71 @@ def test_an_unknown_document_and_an_anonymous_visitor_are_refused(uow) -> None:
             document_for_download(session, claire, document_id + 1000)
         with pytest.raises(PermissionDenied, match="Connectez-vous"):
             document_for_download(session, None, document_id)
+
+
+# ---------------------------------------------------------------- replacing a document
+
+
+def _documents(session: so.Session, professional_id: int) -> list[tuple[str, str, bytes]]:
+    return [(d.kind, d.filename, d.content) for d in session.scalars(
+        sa.select(m.Document).where(m.Document.professional_id == professional_id).order_by(m.Document.kind))]
+
+
+def test_a_new_diploma_replaces_the_old_one_and_the_ars_must_check_it_again(uow) -> None:
+    registered = register(uow)
+    with uow() as session:
+        session.get(m.Professional, registered.professional_id).verified = True
+        actor = actor_of(session, registered.user_id)
+    new_diploma = PDF + b"% diplome 2026\n"
+    with uow() as session:
+        assert replace_document(session, actor, "diplome", " diplôme 2026.pdf ", new_diploma, now=LATER) is True
+    with uow() as session:
+        assert _documents(session, registered.professional_id) == [
+            ("diplome", "diplôme 2026.pdf", new_diploma), ("identite", "carte-identite.png", PNG)]
+        assert session.get(m.Professional, registered.professional_id).verified is False
+        [event] = events(session, "document_replaced")
+        assert event.actor_user_id == registered.user_id and event.entity_id == str(registered.professional_id)
+        assert event.details == {"kind": "diplome", "size": len(new_diploma), "unverified": True}
+        assert_anonymous(event)
+    with uow() as session:  # not verified any more: nothing to take away the second time
+        assert replace_document(session, actor, "diplome", "encore.pdf", PDF, now=LATER) is False
+
+
+def test_a_missing_document_can_be_added_from_the_profile(uow) -> None:
+    with uow() as session:
+        professional, actor = volunteer(session)
+        replace_document(session, actor, "identite", "passeport.png", PNG, now=NOW)
+    with uow() as session:
+        assert _documents(session, professional.id) == [("identite", "passeport.png", PNG)]
+        assert [e.entity_id for e in events(session, "document_added")] == [str(professional.id)]
+
+
+@pytest.mark.parametrize(("kind", "filename", "content", "field", "message"), [
+    ("diplome", "diplome.pdf", EXE, "document", "Diplôme : le fichier « diplome.pdf » n'est ni un PDF"),
+    ("diplome", "diplome.pdf", b"", "document", "Diplôme : le fichier « diplome.pdf » est vide."),
+    ("diplome", "gros.pdf", PDF.ljust(5 * 1024 * 1024 + 1, b" "), "document", "pèse 5,1 Mo ; la limite est de 5 Mo"),
+    ("cv", "cv.pdf", PDF, "document_kind", "Choisissez le justificatif à remplacer"),
+])
+def test_a_bad_replacement_names_the_field_and_keeps_the_old_file(uow, kind, filename, content, field,
+                                                                    message) -> None:
+    registered = register(uow)
+    with uow() as session:
+        actor = actor_of(session, registered.user_id)
+    with pytest.raises(ValidationError) as error, uow() as session:
+        replace_document(session, actor, kind, filename, content, now=LATER)
+    assert error.value.field == field and message in error.value.message
+    with uow() as session:
+        assert [d[:2] for d in _documents(session, registered.professional_id)] == [
+            ("diplome", "diplome.pdf"), ("identite", "carte-identite.png")]
+
+
+def test_only_the_volunteer_replaces_their_own_documents(uow) -> None:
+    registered = register(uow)
+    with uow() as session:
+        ars = to_session_user(session, make_user(session, "ars"))
+        with pytest.raises(PermissionDenied, match="réservée aux professionnels volontaires"):
+            replace_document(session, ars, "diplome", "faux.pdf", PDF, now=LATER)
+        with pytest.raises(PermissionDenied, match="Connectez-vous"):
+            replace_document(session, None, "diplome", "faux.pdf", PDF, now=LATER)
+    with uow() as session:
+        assert [d[1] for d in _documents(session, registered.professional_id)] == ["diplome.pdf", "carte-identite.png"]

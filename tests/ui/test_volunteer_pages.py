@@ -19,6 +19,7 @@ SIGNUP = "volunteer_signup:0:"
 IDENTITY_UPLOAD, DIPLOMA_UPLOAD = "volunteer_signup-upload:identite:0", "volunteer_signup-upload:diplome:0"
 PDF = b"%PDF-1.4 test"
 PNG = b"\x89PNG\r\n\x1a\n test"
+EXE = b"MZ\x90\x00 fake executable"
 NEW_EMAIL = "camille.durand@example.org"
 BAD_KEY_RPPS = "10000000000"
 VOLUNTEER = "benevole@example.org"
@@ -161,7 +162,7 @@ def test_a_complete_registration_is_saved_and_queues_the_activation_email(app, d
 def test_an_executable_renamed_as_a_pdf_is_refused_with_its_file_name(app, demo_url) -> None:
     _open_signup(app)
     before = _count(demo_url, m.Professional)
-    _fill_valid_form(app, diploma=("diplome.pdf", b"MZ\x90\x00 fake executable", "application/pdf"))
+    _fill_valid_form(app, diploma=("diplome.pdf", EXE, "application/pdf"))
     _send(app)
     message = "Diplôme : le fichier « diplome.pdf » n'est ni un PDF, ni une image JPEG ou PNG (contenu vérifié)."
     assert _error_under(app, app.file_uploader(key=DIPLOMA_UPLOAD)) == message
@@ -286,6 +287,56 @@ def test_my_documents_are_offered_for_download(app, demo_url) -> None:
     _open_profile(app)
     downloads = app.get("download_button")
     assert [d.label for d in downloads] == ["Diplôme — diplome-ide.pdf (2 Ko)"]
+
+
+def _documents_of(url: str) -> list[tuple[str, str]]:
+    with session_scope(url, read_only=True) as session:
+        return [(d.kind, d.filename) for d in session.scalars(
+            sa.select(m.Document).where(m.Document.professional_id == _volunteer(url).id).order_by(m.Document.kind))]
+
+
+def test_a_missing_document_is_flagged_and_added_from_my_profile(app, demo_url) -> None:
+    _open_profile(app)
+    assert [w.value for w in app.warning if "aucun fichier" in w.value] == [
+        "Pièce d'identité : aucun fichier. Ajoutez-le ci-dessous, votre ARS en a besoin pour vérifier votre profil.",
+        "Diplôme : aucun fichier. Ajoutez-le ci-dessous, votre ARS en a besoin pour vérifier votre profil."]
+    app.radio(key="document_kind").set_value("diplome")
+    app.file_uploader(key="document_upload:0").upload("diplôme IDE.pdf", PDF, "application/pdf")
+    _button(app, "Enregistrer le justificatif").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success][0].startswith("Diplôme enregistré : « diplôme IDE.pdf ».")
+    assert _documents_of(demo_url) == [("diplome", "diplôme IDE.pdf")]
+    assert [d.label for d in app.get("download_button")] == ["Diplôme — diplôme IDE.pdf (1 Ko)"]
+    assert app.file_uploader(key="document_upload:1").value is None  # emptied for the next one
+
+
+def test_an_executable_sent_as_a_diploma_is_refused_and_nothing_changes(app, demo_url) -> None:
+    _open_profile(app)
+    app.radio(key="document_kind").set_value("diplome")
+    app.file_uploader(key="document_upload:0").upload("diplome.pdf", EXE, "application/pdf")
+    _button(app, "Enregistrer le justificatif").click().run()
+    assert [e.value for e in app.error] == [
+        "Diplôme : le fichier « diplome.pdf » n'est ni un PDF, ni une image JPEG ou PNG (contenu vérifié)."]
+    assert _documents_of(demo_url) == []
+
+
+def test_a_verified_volunteer_is_told_the_new_file_takes_the_badge_away(app, demo_url) -> None:
+    with session_scope(demo_url) as session:
+        session.get(m.Professional, _volunteer(demo_url).id).verified = True
+    _open_profile(app)
+    assert any("badge VÉRIFIÉ" in i.value for i in app.info)
+    app.file_uploader(key="document_upload:0").upload("cni.png", PNG, "image/png")
+    _button(app, "Enregistrer le justificatif").click().run()
+    assert [s.value for s in app.success][0] == (
+        "Pièce d'identité enregistrée : « cni.png ». Votre ARS le vérifiera : le badge VÉRIFIÉ reviendra ensuite.")
+    assert _volunteer(demo_url).verified is False
+    assert "VÉRIFIÉ" not in _status_line(app)
+
+
+def test_saving_without_a_file_asks_for_one(app, demo_url) -> None:
+    _open_profile(app)
+    _button(app, "Enregistrer le justificatif").click().run()
+    assert [e.value for e in app.error] == ["Fichier : choisissez le fichier à enregistrer."]
 
 
 def test_deleting_my_data_anonymises_me_and_signs_me_out(app, demo_url) -> None:
