@@ -319,6 +319,23 @@ def dataset_sizes(url: str) -> dict[str, int]:
                                     ("missions", m.Mission), ("proposals", m.Proposal))}
 
 
+def ensure_database(url: str, say: Callable[[str], None]) -> None:
+    """A PostgreSQL bench database that does not exist yet is created (SQLite creates its file itself)."""
+    target = sa.make_url(url)
+    if not target.drivername.startswith("postgresql"):
+        return
+    engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": target.database})
+            if not exists:
+                say(f"Création de la base PostgreSQL « {target.database} »…")
+                connection.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    finally:
+        engine.dispose()
+
+
 def prepare(url: str, scale: str, say: Callable[[str], None], *,
             sizes: dict[str, int] | None = None) -> dict[str, int]:
     """Reuse the national data set when it is there, build it in an empty database otherwise (shared by
@@ -326,6 +343,7 @@ def prepare(url: str, scale: str, say: Callable[[str], None], *,
     from core.migrate import migrate
     from core.seed_national import NATIONAL, ensure_regulators, seed_national
 
+    ensure_database(url, say)
     migrate(url)
     found = dataset_sizes(url)
     wanted = {**NATIONAL, **(sizes or {})} if scale == "national" else {key: 0 for key in NATIONAL}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -104,3 +105,27 @@ def test_a_short_load_run_on_an_empty_postgresql_builds_its_set_and_keeps_every_
     run_load(pg_url, workers=2, seconds=0.5, say=said.append)
     assert any(text.startswith("Jeu de données réutilisé") for text in said)
     assert bench.dataset_sizes(pg_url)["establishments"] == TINY["establishments"]
+
+
+def test_the_bench_creates_its_postgresql_database_when_missing() -> None:
+    from tests.conftest import PG_ADMIN_URL, _pg_admin, _pg_url, require
+
+    require(bool(PG_ADMIN_URL), "PostgreSQL non configuré (RENFORT_TEST_PG_URL absent)")
+    name = f"renfort_bench_{uuid.uuid4().hex[:8]}"
+    said: list[str] = []
+    try:
+        bench.ensure_database(_pg_url(name), said.append)
+        bench.ensure_database(_pg_url(name), said.append)  # there now: nothing to do
+        engine = sa.create_engine(_pg_url(name))
+        with engine.connect() as connection:
+            assert connection.scalar(sa.text("SELECT current_database()")) == name
+        engine.dispose()
+        assert said == [f"Création de la base PostgreSQL « {name} »…"]
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_bench_leaves_sqlite_urls_to_sqlite(tmp_path) -> None:
+    said: list[str] = []
+    bench.ensure_database(f"sqlite:///{tmp_path / 'bench.db'}", said.append)
+    assert said == [] and not (tmp_path / "bench.db").exists()
