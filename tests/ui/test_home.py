@@ -57,25 +57,25 @@ def test_a_signed_out_visitor_gets_the_sign_in_form_on_every_other_page(app) -> 
         assert not app.dataframe and not app.metric and not app.get("plotly_chart")
 
 
-def test_signing_in_from_a_linked_page_opens_that_page(app) -> None:
+def _sign_in_from(app, path: str, email: str):  # noqa: ANN001, ANN202
+    """Open a page's URL signed out, then sign in with the form it shows."""
     app.run()
-    open_page(app, "affectations")
-    app.text_input(key="login_email").input("etablissement@example.org")
+    open_page(app, path)
+    app.text_input(key="login_email").input(email)
     app.text_input(key="login_password").input(DEMO_PASSWORD)
     next(b for b in app.button if b.label == "Se connecter").click()
     app.run()
     assert not app.exception
+    return app
+
+
+def test_signing_in_from_a_linked_page_opens_that_page(app) -> None:
+    _sign_in_from(app, "affectations", "etablissement@example.org")
     assert [t.value for t in app.title] == ["Professionnels affectés"]
 
 
 def test_signing_in_from_a_page_of_another_role_opens_the_first_page_of_ones_own(app) -> None:
-    app.run()
-    open_page(app, "mes-missions")
-    app.text_input(key="login_email").input("ars.paysdelaloire@example.org")
-    app.text_input(key="login_password").input(DEMO_PASSWORD)
-    next(b for b in app.button if b.label == "Se connecter").click()
-    app.run()
-    assert not app.exception
+    _sign_in_from(app, "mes-missions", "ars.paysdelaloire@example.org")
     assert [t.value for t in app.title] == ["Missions de la région"]
 
 
