@@ -26,6 +26,8 @@ def _switch(ars_code: str, enabled: bool, professions: list[str] | None) -> None
     scope = "toutes les professions" if professions is None else ", ".join(
         reference.profession_labels()[p] for p in professions)
     flash("success", f"Mode gestion de crise {'activé' if enabled else 'désactivé'} pour {scope}.")
+    for key in ("crisis_professions", "crisis_disable"):  # done: the next choice starts empty
+        st.session_state.pop(key, None)
 
 
 def _ask(ars_code: str, professions: list[str] | None, enabled: bool, consequence: str, answer: str) -> None:

@@ -564,6 +564,7 @@ def test_crisis_mode_is_switched_on_for_a_profession_after_confirmation_then_bac
     assert _successes(app) == ["Mode gestion de crise activé pour Infirmier diplômé d'État."]
     assert _errors(app) == ["Mode gestion de crise actif pour : Infirmier diplômé d'État. L'ARS propose les "
                             "candidats."]
+    assert app.multiselect(key="crisis_professions").value == []  # done: the next choice starts empty
     history = _history(app)
     assert history.index.tolist() == ["Infirmier diplômé d'État"]
     assert (history["par"].iloc[0], history["Désactivé le"].iloc[0]) == ("Sophie Garnier", "— (actif)")
