@@ -124,7 +124,9 @@ def distance_dm(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
 
 def bounding_box(lat: float, lon: float, radius_km: float) -> BoundingBox:
     """A box that contains every point within radius_km: a cheap SQL prefilter before haversine."""
-    dlat = radius_km / KM_PER_DEGREE_LAT
+    # A hair wider (1e-9° ≈ 0.1 mm) than the exact radius: a point right on the circle must not fall
+    # out of the prefilter by a floating-point rounding.
+    dlat = radius_km / KM_PER_DEGREE_LAT + 1e-9
     cos_lat = math.cos(math.radians(min(89.0, abs(lat) + dlat)))
-    dlon = min(180.0, radius_km / (KM_PER_DEGREE_LAT * max(cos_lat, 1e-6)))
+    dlon = min(180.0, radius_km / (KM_PER_DEGREE_LAT * max(cos_lat, 1e-6)) + 1e-9)
     return BoundingBox(min_lat=lat - dlat, max_lat=lat + dlat, min_lon=lon - dlon, max_lon=lon + dlon)

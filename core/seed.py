@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from faker import Faker
 from core import reference
 from core.audit import record_event
 from core.clock import paris_today, utcnow
+from core.demo_pdf import text_pdf
 from core.errors import Conflict
 from core.migrate import migrate
 from core.security import hash_password
@@ -293,7 +295,25 @@ class DemoBuilder:
                 password_hash=self.password_hash if row["email"] == demo.email else None,
             ))
         self._insert(m.User, users)
+        self._insert(m.Document, [doc for row in rows for doc in self._documents(row)])
         return rows
+
+    def _documents(self, row: dict) -> list[dict]:
+        """Both documents of a registration, as small readable PDFs that say they are fictitious."""
+        name = f"{row['first_name']} {row['last_name']}"
+        profession = reference.profession_labels()[row["profession_code"]]
+        files = (
+            ("identite", "piece-identite-demo.pdf", "Pièce d'identité", [name, "Date de naissance : (fictive)"]),
+            ("diplome", "diplome-demo.pdf", f"Diplôme — {profession}", [name, f"Titulaire du diplôme de {profession}"]),
+        )
+        documents = []
+        for kind, filename, title, lines in files:
+            content = text_pdf(title, [*lines, "", "Document fictif : données de démonstration de Renfort RH."])
+            documents.append({"professional_id": row["id"], "kind": kind, "filename": filename,
+                              "mime": "application/pdf", "size": len(content),
+                              "sha256": hashlib.sha256(content).hexdigest(), "content": content,
+                              "created_at": row["created_at"]})
+        return documents
 
     # -- missions and assignments
     def _mission_row(self, establishment: dict, creator: int) -> dict:

@@ -19,17 +19,17 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 
 
 def _volunteer_without_documents(database_url: str) -> str:
-    """A verified demo volunteer of nobody else's test, without documents, given a known password."""
+    """A verified demo volunteer of nobody else's test, whose documents are removed, with a known password."""
     with session_scope(database_url) as session:
         user = session.scalars(
             sa.select(m.User).join(m.Professional, m.Professional.id == m.User.professional_id)
             .where(m.User.role == "professionnel", m.User.email != "benevole@example.org",
-                   m.Professional.status == "disponible",
-                   ~sa.exists().where(m.Document.professional_id == m.Professional.id))
+                   m.Professional.status == "disponible")
             .order_by(m.User.id.desc()).limit(1)
         ).one()
         user.password_hash = hash_password(PASSWORD)
         session.get(m.Professional, user.professional_id).verified = True
+        session.execute(sa.delete(m.Document).where(m.Document.professional_id == user.professional_id))
         return user.email
 
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.accounts import authenticate
+from core.documents import check_document
 from core.errors import Conflict
 from core.seed import DEMO_ACCOUNTS, DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD, seed_demo
 from db import models as m
@@ -66,6 +67,13 @@ def test_the_demo_seed_fills_every_role_and_region(db_url, uow) -> None:
             .having(sa.func.count() > m.Mission.count)
         ).all()
         assert overfilled == []
+        # Every volunteer registered with both documents, as the registration form requires.
+        kinds = session.execute(sa.select(m.Document.kind, sa.func.count()).group_by(m.Document.kind)).all()
+        assert dict(kinds) == {"identite": 400, "diplome": 400}
+        diploma = session.scalars(sa.select(m.Document).where(m.Document.professional_id == demo.id,
+                                                              m.Document.kind == "diplome")).one()
+        assert check_document("diplome", diploma.filename, diploma.content).sha256 == diploma.sha256
+        assert "Document fictif" in diploma.content.decode("cp1252")
 
 
 def test_every_demo_account_can_sign_in_with_the_documented_password(db_url, uow) -> None:

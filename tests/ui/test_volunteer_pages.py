@@ -279,14 +279,11 @@ def test_a_valid_save_of_my_profile_is_confirmed_and_stored(app, demo_url) -> No
 
 
 def test_my_documents_are_offered_for_download(app, demo_url) -> None:
-    professional_id = _volunteer(demo_url).id
-    content = PDF.ljust(2048, b" ")
-    with session_scope(demo_url) as session:
-        session.add(m.Document(professional_id=professional_id, kind="diplome", filename="diplome-ide.pdf",
-                               mime="application/pdf", size=len(content), sha256="0" * 64, content=content))
     _open_profile(app)
     downloads = app.get("download_button")
-    assert [d.label for d in downloads] == ["Diplôme — diplome-ide.pdf (2 Ko)"]
+    assert [d.label for d in downloads] == ["Pièce d'identité — piece-identite-demo.pdf (1 Ko)",
+                                            "Diplôme — diplome-demo.pdf (1 Ko)"]
+    assert not [w for w in app.warning if "aucun fichier" in w.value]
 
 
 def _documents_of(url: str) -> list[tuple[str, str]]:
@@ -295,7 +292,13 @@ def _documents_of(url: str) -> list[tuple[str, str]]:
             sa.select(m.Document).where(m.Document.professional_id == _volunteer(url).id).order_by(m.Document.kind))]
 
 
+def _without_documents(url: str) -> None:
+    with session_scope(url) as session:
+        session.execute(sa.delete(m.Document).where(m.Document.professional_id == _volunteer(url).id))
+
+
 def test_a_missing_document_is_flagged_and_added_from_my_profile(app, demo_url) -> None:
+    _without_documents(demo_url)
     _open_profile(app)
     assert [w.value for w in app.warning if "aucun fichier" in w.value] == [
         "Pièce d'identité : aucun fichier. Ajoutez-le ci-dessous, votre ARS en a besoin pour vérifier votre profil.",
@@ -317,7 +320,7 @@ def test_an_executable_sent_as_a_diploma_is_refused_and_nothing_changes(app, dem
     _button(app, "Enregistrer le justificatif").click().run()
     assert [e.value for e in app.error] == [
         "Diplôme : le fichier « diplome.pdf » n'est ni un PDF, ni une image JPEG ou PNG (contenu vérifié)."]
-    assert _documents_of(demo_url) == []
+    assert _documents_of(demo_url) == [("diplome", "diplome-demo.pdf"), ("identite", "piece-identite-demo.pdf")]
 
 
 def test_a_verified_volunteer_is_told_the_new_file_takes_the_badge_away(app, demo_url) -> None:
@@ -331,6 +334,7 @@ def test_a_verified_volunteer_is_told_the_new_file_takes_the_badge_away(app, dem
         "Pièce d'identité enregistrée : « cni.png ». Votre ARS le vérifiera : le badge VÉRIFIÉ reviendra ensuite.")
     assert _volunteer(demo_url).verified is False
     assert "VÉRIFIÉ" not in _status_line(app)
+    assert _documents_of(demo_url) == [("diplome", "diplome-demo.pdf"), ("identite", "cni.png")]  # replaced
 
 
 def test_saving_without_a_file_asks_for_one(app, demo_url) -> None:

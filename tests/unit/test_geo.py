@@ -77,3 +77,8 @@ def test_every_point_within_the_radius_is_inside_the_bounding_box(
 def test_distance_is_symmetric_and_positive(a: tuple[float, float], b: tuple[float, float]) -> None:
     assert distance_km(*a, *b) == pytest.approx(distance_km(*b, *a))
     assert distance_km(*a, *b) >= 0
+
+
+def test_a_point_exactly_on_the_circle_stays_in_the_box() -> None:
+    """Found by hypothesis: 3 km due north of (0, 0) was outside by a rounding of 1e-17°."""
+    assert bounding_box(0.0, 0.0, 3.0).contains(0.026979610911736143, 0.0)
