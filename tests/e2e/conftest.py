@@ -16,6 +16,7 @@ import pytest
 
 from core.seed import seed_demo
 from tests.conftest import clone_sqlite, require
+from ui.auth import COOKIE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -126,6 +127,13 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("button", name="Se déconnecter").wait_for()
     wait_idle(page)
+    wait_for_session_cookie(page)
+
+
+def wait_for_session_cookie(page) -> None:
+    """The cookie is written by a component in the browser a moment after the page is drawn: a test that
+    opens another URL at once would otherwise arrive signed out."""
+    page.wait_for_function(f"() => document.cookie.includes('{COOKIE_NAME}=')")
 
 
 def choose(page, label: str, option: str, attempts: int = 4) -> None:
