@@ -43,7 +43,9 @@ def test_a_volunteer_adds_a_diploma_from_the_profile(live_app, e2e_database, pag
     expect(page.get_by_text("VÉRIFIÉ", exact=True)).to_have_count(1)  # the badge beside the status
     instructions = page.locator('[data-testid="stFileUploaderDropzoneInstructions"] span').first
     assert instructions.evaluate("e => getComputedStyle(e, '::after').content") == '"PDF, JPEG ou PNG — 5 Mo au plus"'
-    page.get_by_text("Diplôme", exact=True).click()  # the radio
+    page.get_by_text("Diplôme", exact=True).click()  # the radio: its rerun must end before the upload
+    expect(page.get_by_role("radio", name="Diplôme")).to_be_checked()
+    wait_idle(page)
     diploma = tmp_path / "diplôme IDE.pdf"
     diploma.write_bytes(PDF)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(diploma)
