@@ -457,11 +457,6 @@ def password_link_owner(session: so.Session, token: str, *, now: datetime | None
     return LinkOwner(user.first_name, user.email)
 
 
-def check_password_link(session: so.Session, token: str, *, now: datetime | None = None) -> str:
-    """The first name of the link's owner, or InvalidLink; the link itself is not used up."""
-    return password_link_owner(session, token, now=now).first_name
-
-
 def activate(session: so.Session, actor: SessionUser | None, token: str, password: str,
              *, now: datetime | None = None) -> str:
     """Set the password from a single-use link (activation or reset); returns the account's e-mail."""

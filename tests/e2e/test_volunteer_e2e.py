@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from core.demo_pdf import text_pdf
 from core.security import hash_password
 from db import models as m
 from db.session import session_scope
@@ -15,7 +16,6 @@ from tests.e2e.conftest import screenshot, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Volontaire-E2E-2026!"
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 def _volunteer_without_documents(database_url: str) -> str:
@@ -47,7 +47,7 @@ def test_a_volunteer_adds_a_diploma_from_the_profile(live_app, e2e_database, pag
     expect(page.get_by_role("radio", name="Diplôme")).to_be_checked()
     wait_idle(page)
     diploma = tmp_path / "diplôme IDE.pdf"
-    diploma.write_bytes(PDF)
+    diploma.write_bytes(text_pdf("Diplôme d'État infirmier", ["Document de test"]))
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(diploma)
     expect(page.get_by_text("diplôme IDE.pdf").first).to_be_visible()
     wait_idle(page)
