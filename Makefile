@@ -20,7 +20,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m core migrate
 	$(BIN)/python -m core seed --demo --if-empty
-	$(BIN)/python -m ui.server --server.port $(PORT)
+	$(BIN)/python -m ops.server --server.port $(PORT)
 
 # Sends the outbox and runs the periodic jobs (reminders, expiries, end of missions) in a loop.
 worker: install

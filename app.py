@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ui import auth, layout, navigation
+import navigation
+from ui import auth, layout
 
 layout.setup_page()
 user = auth.current_user()

@@ -179,7 +179,7 @@ class Departement(Base):
 
 
 class PostalCode(Base):
-    """Mirror of assets/postal_codes.csv for SQL joins and exports; core.geo reads the asset itself."""
+    """Mirror of assets/postal_codes.csv for SQL joins and exports; core.places.geo reads the asset itself."""
 
     __tablename__ = "postal_code"
     postal_code: so.Mapped[str] = so.mapped_column(sa.String(5), primary_key=True)
@@ -253,7 +253,7 @@ class Professional(Base):
             name="availability_range",
         ),
         sa.Index("uq_professional_email_lower", sa.func.lower(sa.text("email")), unique=True),
-        # Matching: the profession, then the region or the local bounding box (core.matching._prefilter).
+        # Matching: the profession, then the region or the local bounding box (core.staffing.matching._prefilter).
         sa.Index("ix_professional_matching_region", "profession_code", "ars_code", "status"),
         sa.Index("ix_professional_matching_box", "profession_code", "lat", "lon"),
     )
@@ -474,7 +474,7 @@ class Event(Base):
 
 class Outbox(Base):
     """An e-mail to send. pending → sending (claimed, committed before talking to SMTP) → sent, or back to
-    pending on an SMTP error; a row a crash left in `sending` waits for an admin (core.outbox)."""
+    pending on an SMTP error; a row a crash left in `sending` waits for an admin (core.mail.outbox)."""
 
     __tablename__ = "outbox"
     __table_args__ = (

@@ -10,8 +10,8 @@ from pathlib import Path
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core.config import get_settings
-from core.geo import distance_dm, distance_km
+from core.shared.config import get_settings
+from core.shared.distance import distance_dm, distance_km
 
 READ_ONLY = "renfort_read_only"
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import reference
-from core.accounts import VACCINATION_CENTRE, AccountRequest, RequestReceipt, request_establishment_account
-from core.clock import paris_today
-from core.errors import DomainError
+from core.access.accounts import (
+    VACCINATION_CENTRE,
+    AccountRequest,
+    RequestReceipt,
+    request_establishment_account,
+)
+from core.places import reference
+from core.shared.clock import paris_today
+from core.shared.errors import DomainError
 from db.session import session_scope
 from ui.forms import FormState, label
 from ui.links import page_link

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.accounts import PendingRequest, pending_requests, reject_account, validate_account
-from core.clock import paris_datetime
-from core.errors import DomainError
-from core.validation import format_phone
+from core.access.accounts import PendingRequest, pending_requests, reject_account, validate_account
+from core.places import reference
+from core.shared.clock import paris_datetime
+from core.shared.errors import DomainError
+from core.shared.validation import format_phone
 from db.session import session_scope
 from ui.format import check_line, fr_date
 from ui.labels import yes_no

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.accounts import LinkOwner, activate, password_link_owner
-from core.actor import SessionUser
-from core.errors import DomainError, ValidationError
-from core.security import token_hash
-from core.tokens import InvalidLink
-from core.validation import password_checks
+from core.access.accounts import LinkOwner, activate, password_link_owner
+from core.access.tokens import InvalidLink
+from core.shared.actor import SessionUser
+from core.shared.errors import DomainError, ValidationError
+from core.shared.security import token_hash
+from core.shared.validation import password_checks
 from db.session import session_scope
 from ui.auth import sign_out_callback
 from ui.layout import signed_in_user

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.clock import paris_datetime
-from core.errors import DomainError
-from core.regulation import ccs_alerts, open_national_pools
+from core.shared.clock import paris_datetime
+from core.shared.errors import DomainError
+from core.staffing.regulation import ccs_alerts, open_national_pools
 from db.session import session_scope
-from pages.propose import PROPOSED_MISSION
+from ui.candidates import PROPOSE
 from ui.format import fr_date
 from ui.layout import flash, signed_in_user
-from ui.links import switch_to
 from ui.regions import CHOSEN_REGION
 
 
@@ -28,9 +27,7 @@ def _open_pools(mission_id: int) -> None:
 
 def _propose(alert: dict) -> None:
     st.session_state[CHOSEN_REGION] = alert["ars_code"]
-    st.session_state[PROPOSED_MISSION] = alert["id"]
-    st.session_state["propose_page"] = 0
-    switch_to("proposer")
+    PROPOSE.open(alert["id"])
 
 
 def render() -> None:

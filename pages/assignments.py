@@ -7,12 +7,12 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.clock import paris_today
-from core.errors import DomainError
-from core.exports import export_assigned_staff, export_filename
-from core.missions import assigned_staff
-from core.validation import format_phone
-from core.workflow import cancel_assignment
+from core.figures.exports import export_assigned_staff, export_filename
+from core.shared.clock import paris_today
+from core.shared.errors import DomainError
+from core.shared.validation import format_phone
+from core.staffing.missions import assigned_staff
+from core.staffing.workflow import cancel_assignment
 from db.session import session_scope
 from ui.format import fr_date
 from ui.layout import establishment_data, flash, signed_in_user

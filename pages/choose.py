@@ -6,19 +6,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.errors import DomainError
-from core.matching import CandidatePage
-from core.missions import dashboard
-from core.workflow import contact, refuse, validate
+from core.shared.errors import DomainError
+from core.staffing.matching import CandidatePage
+from core.staffing.missions import dashboard
+from core.staffing.workflow import contact, refuse, validate
 from db.session import session_scope
-from ui.candidates import CandidateView, mission_criteria
+from ui.candidates import CHOOSE as VIEW
+from ui.candidates import mission_criteria
 from ui.format import fr_date
 from ui.layout import establishment_or_notice, flash, signed_in_user
 from ui.selection import allowed_actions, ids_from_rows
 from ui.sheet import show_sheet
 
-CHOSEN_MISSION = "chosen_mission"
-VIEW = CandidateView("choose")
+CHOSEN_MISSION = VIEW.mission_key
 
 
 def _mission_choice(user, establishment_id: int) -> dict | None:  # noqa: ANN001

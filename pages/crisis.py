@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.clock import paris_datetime
-from core.errors import DomainError
-from core.regulation import crisis_history, crisis_state, set_crisis_mode
+from core.places import reference
+from core.shared.clock import paris_datetime
+from core.shared.errors import DomainError
+from core.staffing.regulation import crisis_history, crisis_state, set_crisis_mode
 from db.session import session_scope
 from ui.layout import flash, signed_in_user
 from ui.regions import region_choice, region_name

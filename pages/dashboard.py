@@ -5,20 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.errors import DomainError
-from core.missions import dashboard, duplicate_mission
-from core.workflow import close_mission
+from core.places import reference
+from core.shared.errors import DomainError
+from core.staffing.missions import dashboard, duplicate_mission
+from core.staffing.workflow import close_mission
 from db.session import session_scope
+from ui.candidates import CHOOSE
 from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
 from ui.layout import establishment_data, flash, signed_in_user
-from ui.links import page_link, switch_to
+from ui.links import page_link
 from ui.mission_edit import edit_mission_dialog
 from ui.selection import rows_key, selection_rows
 
-CHOSEN_MISSION = "chosen_mission"
-CHOOSE_PAGE = "choose_page"
 GENERATION = "dashboard_generation"  # bumped after an action: the table starts with nothing ticked
 SORTS = {"start": "Date de début", "created": "Dernières créées", "profession": "Profession"}
 STATUS_FILTER = {"open": "Ouverte", "filled": "Pourvue", "pending": "En attente de validation",
@@ -62,9 +61,7 @@ def _filters() -> dict:
 
 
 def _choose(mission_id: int) -> None:
-    st.session_state[CHOSEN_MISSION] = mission_id
-    st.session_state[CHOOSE_PAGE] = 0  # a page number kept from another mission may be past this one's end
-    switch_to("choisir")
+    CHOOSE.open(mission_id)
 
 
 def _duplicate(mission_id: int) -> None:

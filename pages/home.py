@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import get_settings
-from core.stats import NationalFigures, national_figures
+from core.figures.stats import NationalFigures, national_figures
+from core.shared.config import get_settings
 from db.session import session_scope
 from ui.format import fr_int
 from ui.layout import signed_in_user

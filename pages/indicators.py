@@ -7,9 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import reference
-from core.errors import DomainError
-from core.indicators import (
+from core.figures.indicators import (
     IndicatorFilters,
     Period,
     RegionIndicators,
@@ -17,6 +15,8 @@ from core.indicators import (
     dashboard_period,
     region_indicators,
 )
+from core.places import reference
+from core.shared.errors import DomainError
 from db.session import session_scope
 from ui.charts import BLUE, GREY, RED, all_zero, french, line, posts_bars
 from ui.format import fr_date, fr_int
@@ -27,7 +27,7 @@ from ui.regions import region_choice, region_name
 def _filters(ars_code: str) -> IndicatorFilters:
     departments = {d.code: d.name for d in reference.departements().values() if d.ars_code == ars_code}
     labels = reference.profession_labels()
-    # Open on the current and upcoming needs (see core.indicators.dashboard_period): a period ending
+    # Open on the current and upcoming needs (see core.figures.indicators.dashboard_period): a period ending
     # today would leave out every need that has not started yet.
     default = dashboard_period()
     columns = st.columns(3)

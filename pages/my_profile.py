@@ -6,10 +6,11 @@ from functools import partial
 
 import streamlit as st
 
-from core import reference
-from core.documents import KIND_LABELS
-from core.errors import DomainError
-from core.professionals import (
+from core.places import reference
+from core.shared.errors import DomainError
+from core.shared.validation import format_phone
+from core.volunteers.documents import KIND_LABELS
+from core.volunteers.professionals import (
     REQUIRED_DOCUMENTS,
     AvailabilityInput,
     ProfileView,
@@ -20,7 +21,6 @@ from core.professionals import (
     set_available,
     update_professional,
 )
-from core.validation import format_phone
 from db.session import session_scope
 from ui.actions import run_action
 from ui.auth import sign_out_callback

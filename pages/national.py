@@ -5,9 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.errors import DomainError
-from core.indicators import (
+from core.figures.indicators import (
     IndicatorFilters,
     NationalOverview,
     Period,
@@ -15,7 +13,9 @@ from core.indicators import (
     dashboard_period,
     national_overview,
 )
-from core.regulation import MissionFilters, region_missions
+from core.places import reference
+from core.shared.errors import DomainError
+from core.staffing.regulation import MissionFilters, region_missions
 from db.session import session_scope
 from ui.charts import (
     MAINLAND,
@@ -40,7 +40,7 @@ PERIOD_HELP = ("Par défaut, les 30 derniers jours et les 60 prochains : les bes
 def _filters() -> IndicatorFilters:
     labels = reference.profession_labels()
     # Open on the current and upcoming needs, not on the last 30 days only: a need that starts next
-    # week is exactly what the crisis centre must staff (see core.indicators.dashboard_period).
+    # week is exactly what the crisis centre must staff (see core.figures.indicators.dashboard_period).
     default = dashboard_period()
     left, right = st.columns(2)
     period = left.date_input("Période", value=(default.start, default.end), key="national_period",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.clock import paris_today
-from core.errors import DomainError
-from core.missions import create_missions, establishment_for
+from core.shared.clock import paris_today
+from core.shared.errors import DomainError
+from core.staffing.missions import create_missions, establishment_for
 from db.session import session_scope
 from ui.forms import FormState
 from ui.layout import establishment_or_notice, flash, signed_in_user

@@ -5,10 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.clock import paris_datetime, utcnow
-from core.config import get_settings
-from core.errors import DomainError
-from core.outbox import (
+from core.mail.outbox import (
     get_outbox_message,
     is_interrupted,
     links_in,
@@ -16,6 +13,9 @@ from core.outbox import (
     outbox_status,
     requeue_interrupted,
 )
+from core.shared.clock import paris_datetime, utcnow
+from core.shared.config import get_settings
+from core.shared.errors import DomainError
 from db.session import session_scope
 from ui.layout import flash, signed_in_user
 

@@ -6,32 +6,28 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.errors import DomainError
-from core.matching import CandidatePage
-from core.regulation import MissionFilters, assign_on_behalf, push, region_mission, region_missions
+from core.shared.errors import DomainError
+from core.staffing.matching import CandidatePage
+from core.staffing.regulation import (
+    MissionFilters,
+    accepts_candidates,
+    assign_on_behalf,
+    closed_message,
+    push,
+    region_mission,
+    region_missions,
+)
 from db.session import session_scope
-from ui.candidates import CandidateView, mission_criteria
+from ui.candidates import PROPOSE as VIEW
+from ui.candidates import mission_criteria
 from ui.format import fr_date, fr_int
 from ui.layout import flash, signed_in_user
 from ui.regions import region_choice, region_name
 from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
 
-PROPOSED_MISSION = "proposed_mission"  # set by "Missions de la région" and "Alertes des ARS" to open a mission here
+PROPOSED_MISSION = VIEW.mission_key
 MISSION_CHOICES = 500  # the most urgent open missions listed; a mission chosen elsewhere is read by id and added
-VIEW = CandidateView("propose", establishment_hint="Établissement demandeur")
-
-
-def is_open_unfilled(row: dict) -> bool:
-    """Candidates can still be proposed for this mission (what the priority queue lists)."""
-    return row["status"] == "open" and row["assigned"] < row["count"]
-
-
-def closed_message(row: dict) -> str:
-    """Why a mission chosen earlier can no longer receive candidates: only what is true of it."""
-    if row["status"] in ("filled", "closed", "archived") or row["assigned"] >= row["count"]:
-        return "La mission choisie précédemment est maintenant pourvue ou clôturée"
-    return "La mission choisie précédemment n'est pas ouverte"
 
 
 def _mission_choice(user, ars_code: str) -> dict | None:  # noqa: ANN001
@@ -41,7 +37,7 @@ def _mission_choice(user, ars_code: str) -> dict | None:  # noqa: ANN001
         by_id = {r["id"]: r for r in queue.rows}
         # Chosen in the region table or an alert, it may rank beyond the loaded rows: read it by id.
         extra = region_mission(session, user, ars_code, chosen) if chosen is not None and chosen not in by_id else None
-    if extra is not None and is_open_unfilled(extra):
+    if extra is not None and accepts_candidates(extra):
         by_id = {extra["id"]: extra, **by_id}
     elif chosen is not None and chosen not in by_id:
         if extra is not None:  # a mission of another region (the CCS changed region) just gives way

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.clock import paris_today
-from core.errors import DomainError
-from core.regulation import (
+from core.places import reference
+from core.shared.clock import paris_today
+from core.shared.errors import DomainError
+from core.staffing.regulation import (
     U_CCS_ALERT,
     U_EHPAD,
     U_MAX_UNFILLED,
@@ -27,12 +27,11 @@ from core.regulation import (
     set_manual_priority,
 )
 from db.session import session_scope
-from pages.propose import PROPOSED_MISSION
 from ui.actions import run_action
+from ui.candidates import PROPOSE
 from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
 from ui.layout import signed_in_user
-from ui.links import switch_to
 from ui.regions import region_choice, region_name
 from ui.selection import rows_key, selection_rows
 
@@ -87,9 +86,7 @@ def _frame(rows: list[dict], ars_name: str) -> pd.DataFrame:
 
 
 def _propose(mission_id: int) -> None:
-    st.session_state[PROPOSED_MISSION] = mission_id
-    st.session_state["propose_page"] = 0
-    switch_to("proposer")
+    PROPOSE.open(mission_id)
 
 
 def _actions(row: dict, can_act: bool) -> None:

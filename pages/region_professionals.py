@@ -6,13 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.clock import paris_datetime
-from core.errors import DomainError
-from core.regulation import (
+from core.places import reference
+from core.shared.clock import paris_datetime
+from core.shared.errors import DomainError
+from core.staffing.regulation import (
     MissionFilters,
     ProfessionalFilters,
+    accepts_candidates,
     assign_on_behalf,
+    closed_message,
     region_mission,
     region_missions,
     region_professionals,
@@ -20,7 +22,6 @@ from core.regulation import (
     set_verified,
 )
 from db.session import session_scope
-from pages.propose import closed_message, is_open_unfilled
 from ui.actions import run_action
 from ui.format import fr_date, fr_int
 from ui.labels import PROFESSIONAL_STATUS
@@ -79,10 +80,10 @@ def _mission_choice(row: dict, ars_code: str) -> None:
                                 limit=MISSION_CHOICES)
         by_id = {m["id"]: m for m in queue.rows}
         extra = region_mission(session, user, ars_code, chosen) if chosen is not None and chosen not in by_id else None
-    if extra is not None and is_open_unfilled(extra) and extra["profession_code"] == row["profession_code"]:
+    if extra is not None and accepts_candidates(extra) and extra["profession_code"] == row["profession_code"]:
         by_id = {extra["id"]: extra, **by_id}
     elif chosen is not None and chosen not in by_id:
-        if extra is not None and not is_open_unfilled(extra):
+        if extra is not None and not accepts_candidates(extra):
             st.info(f"{closed_message(extra)} : choisissez-en une autre.", icon=":material/task_alt:")
         st.session_state.pop(key)
     more = (f"Les {fr_int(len(queue.rows))} missions les plus prioritaires sur {fr_int(queue.total)} sont listées ; "

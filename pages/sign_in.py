@@ -1,4 +1,4 @@
-"""Sign-in page: e-mail and password checked by core.accounts.authenticate."""
+"""Sign-in page: e-mail and password checked by core.access.accounts.authenticate."""
 
 from __future__ import annotations
 

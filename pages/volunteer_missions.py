@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import reference
-from core.clock import paris_datetime
-from core.errors import DomainError
-from core.professionals import my_missions
-from core.validation import format_phone
-from core.workflow import DECLINED_REASON, withdraw
+from core.places import reference
+from core.shared.clock import paris_datetime
+from core.shared.errors import DomainError
+from core.shared.validation import format_phone
+from core.staffing.workflow import DECLINED_REASON, withdraw
+from core.volunteers.professionals import my_missions
 from db.session import session_scope
 from ui.format import fr_date
 from ui.labels import PROPOSAL_STATE

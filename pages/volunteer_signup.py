@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import reference
-from core.clock import paris_today
-from core.errors import DomainError, FormErrors
-from core.professionals import Registration, RegistrationInput, register_professional
-from core.validation import NeedsConfirmation
+from core.places import reference
+from core.shared.clock import paris_today
+from core.shared.errors import DomainError, FormErrors
+from core.shared.validation import NeedsConfirmation
+from core.volunteers.professionals import Registration, RegistrationInput, register_professional
 from db.session import session_scope
 from ui.forms import FormState, label
 from ui.labels import ACTIVITY, MOBILITY

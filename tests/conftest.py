@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core.config import get_settings
-from core.migrate import migrate
+from core.shared.config import get_settings
 from db import session as db_session
 from db.models import Base
+from ops.migrate import migrate
 
 pytest_plugins = ["tests.smtp"]  # the `smtp_server` fixture: a real SMTP server on loopback
 
@@ -142,3 +142,15 @@ def app_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
 def pytest_report_header(config: pytest.Config) -> str:
     engines = "SQLite + PostgreSQL" if PG_ADMIN_URL else "SQLite seulement (RENFORT_TEST_PG_URL absent)"
     return f"Renfort RH — bases de test : {engines}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The depth of the code, for a reader of `make test`: its longest import chain (tests/unit/test_architecture)."""
+    from tests.unit.test_architecture import cycles, import_graph, longest_chain
+
+    graph = import_graph()
+    if cycles(graph):
+        return  # the architecture test reports the cycle; a longest path means nothing then
+    chain = longest_chain(graph)
+    terminalreporter.write_line(f"Chaîne d'imports la plus longue : {len(chain)} modules ({len(graph)} modules en tout) — "
+                                + " → ".join(chain))

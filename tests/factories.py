@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy.orm as so
 
-from core import geo
-from core.clock import paris_today
-from core.security import hash_password
+from core.places import geo
+from core.shared.clock import paris_today
+from core.shared.security import hash_password
 from db import models as m
 
 _sequence = itertools.count(1)

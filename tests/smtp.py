@@ -19,7 +19,7 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from core.config import get_settings
+from core.shared.config import get_settings
 
 HOST = "127.0.0.1"
 MAIL_FROM = "ne-pas-repondre@renfort-rh.example.org"

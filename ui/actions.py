@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import DomainError
+from core.shared.errors import DomainError
 from db.session import session_scope
 from ui.layout import flash, signed_in_user
 

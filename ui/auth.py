@@ -1,7 +1,7 @@
-"""Who is signed in: streamlit-authenticator's signed cookie, our own checks in core.accounts.
+"""Who is signed in: streamlit-authenticator's signed cookie, our own checks in core.access.accounts.
 
 The library keeps what it does well: the signed (JWT) session cookie, its reading and deletion.
-Sign-in goes through core.accounts.authenticate (lockout, account status, our French messages) and
+Sign-in goes through core.access.accounts.authenticate (lockout, account status, our French messages) and
 only the signed-in account is ever handed to the library, never the whole user table.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from core.accounts import authenticate, load_session_user
-from core.actor import SessionUser
-from core.config import get_settings
+from core.access.accounts import authenticate, load_session_user
+from core.shared.actor import SessionUser
+from core.shared.config import get_settings
 from db.session import session_scope
 
 COOKIE_NAME = "renfort_rh_session"

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.actor import SessionUser
-from core.errors import DomainError
-from core.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.errors import DomainError
+from core.staffing.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates
 from db.session import session_scope
 from ui.format import fr_date, fr_int
 from ui.labels import MOBILITY, yes_no
+from ui.links import switch_to
 from ui.maps import candidate_deck
 from ui.selection import candidate_from_map, rows_key, selection_rows
 from ui.sheet import show_sheet
@@ -28,7 +29,16 @@ class CandidateView:
     """Widget keys of one page's candidate search: `prefix_text`, `prefix_page`, `prefix_generation`…"""
 
     prefix: str
+    url_path: str
+    mission_key: str  # the mission the page shows, set by other pages to open it there
     establishment_hint: str = "Votre établissement"
+
+    def open(self, mission_id: int) -> None:
+        """Go to this page, on this mission, at the first page of candidates (a page number kept from another
+        mission may lie past this one's end)."""
+        st.session_state[self.mission_key] = mission_id
+        self.first_page()
+        switch_to(self.url_path)
 
     @property
     def page_key(self) -> str:
@@ -128,6 +138,11 @@ class CandidateView:
                           "d'autres missions" if page.reserved_elsewhere else ""))
         right.button("Suivants ▶", disabled=last >= page.total, key=f"{self.prefix}_next",
                      on_click=lambda: st.session_state.update({self.page_key: page.offset + PAGE_SIZE}))
+
+
+CHOOSE = CandidateView("choose", url_path="choisir", mission_key="chosen_mission")
+PROPOSE = CandidateView("propose", url_path="proposer", mission_key="proposed_mission",
+                        establishment_hint="Établissement demandeur")
 
 
 def candidate_frame(page: CandidatePage) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.errors import DomainError, FormErrors, ValidationError
+from core.shared.errors import DomainError, FormErrors, ValidationError
 
 REQUIRED = " *"
 

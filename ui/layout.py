@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from core import reference
-from core.actor import SessionUser
-from core.config import ASSETS
-from core.errors import DomainError
-from core.missions import establishment_for, my_establishments
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.config import ASSETS
+from core.shared.errors import DomainError
+from core.staffing.missions import establishment_for, my_establishments
 from db.session import session_scope
 from ui.auth import sign_out_callback
 from ui.labels import ROLE_LABELS
@@ -32,7 +32,7 @@ CSS = """
                    font-weight:700; background:#E3E3FD; color:#000091; }
   .renfort-footer { color:#666; font-size:.8rem; margin-top:2rem; }
   /* The file uploader speaks English ("Upload", "64MB per file"): every uploader of the app takes a
-     volunteer's document, whose limit (5 Mo, checked by core.documents) is said in French instead. */
+     volunteer's document, whose limit (5 Mo, checked by core.volunteers.documents) is said in French instead. */
   [data-testid="stFileUploaderDropzone"] button p, [data-testid="stFileUploaderDropzoneInstructions"] span
     { font-size: 0; }
   [data-testid="stFileUploaderDropzone"] button p::after { content: "Choisir un fichier"; font-size: .875rem; }

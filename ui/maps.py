@@ -8,7 +8,7 @@ from typing import Any
 
 import pydeck as pdk
 
-from core.config import ASSETS
+from core.shared.config import ASSETS
 
 ESTABLISHMENT_COLOUR = [24, 117, 60]  # green
 CANDIDATE_COLOUR = [0, 0, 145]  # blue France

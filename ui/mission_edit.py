@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.clock import paris_today
-from core.errors import DomainError
-from core.missions import mission_input as load_mission_input
-from core.missions import update_mission
+from core.shared.clock import paris_today
+from core.shared.errors import DomainError
+from core.staffing.missions import mission_input as load_mission_input
+from core.staffing.missions import update_mission
 from db.session import session_scope
 from ui.forms import FormState
 from ui.layout import flash, signed_in_user

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from core import reference
-from core.missions import MissionInput
+from core.places import reference
+from core.staffing.missions import MissionInput
 from ui.forms import FormState, label
 
 ROWS = "mission_rows"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.accounts import request_password_reset
-from core.errors import DomainError
+from core.access.accounts import request_password_reset
+from core.shared.errors import DomainError
 from db.session import session_scope
 
 SENT = "_reset_sent_to"

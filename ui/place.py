@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import geo, reference
-from core.errors import ValidationError
+from core.places import geo, reference
+from core.shared.errors import ValidationError
 from ui.forms import FormState, label
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import reference
-from core.actor import SessionUser
+from core.places import reference
+from core.shared.actor import SessionUser
 
 CHOSEN_REGION = "chosen_region"
 

@@ -7,11 +7,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import reference
-from core.clock import paris_datetime
-from core.errors import DomainError
-from core.professionals import document_for_download, professional_sheet
-from core.validation import format_phone
+from core.places import reference
+from core.shared.clock import paris_datetime
+from core.shared.errors import DomainError
+from core.shared.validation import format_phone
+from core.volunteers.professionals import document_for_download, professional_sheet
 from db.session import session_scope
 from ui.format import fr_date
 from ui.labels import ACTIVITY, MOBILITY, PROPOSAL_STATE, yes_no

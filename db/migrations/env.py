@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from core.config (or from the caller's connection)."""
+"""Alembic environment: the URL comes from core.shared.config (or from the caller's connection)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import warnings
 
 from alembic import context
 
-from core.config import get_settings
+from core.shared.config import get_settings
 from db.models import Base
 from db.session import create_engine_for
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.seed import seed_demo
+from ops.seed import seed_demo
 from tests.conftest import clone_sqlite, require
 from ui.auth import COOKIE_NAME
 
@@ -62,7 +62,7 @@ def live_app(e2e_database: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     env = {**os.environ, "RENFORT_DATABASE_URL": e2e_database, "RENFORT_BASE_URL": base_url}
     log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "ui.server", "--server.headless", "true",
+        [sys.executable, "-m", "ops.server", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -125,7 +125,8 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="Se déconnecter").wait_for()
+    # Signing in hashes a password with bcrypt and draws a whole page: on a loaded machine it has taken over 30 s.
+    page.get_by_role("button", name="Se déconnecter").wait_for(timeout=90_000)
     wait_idle(page)
     wait_for_session_cookie(page)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from core.seed import DEMO_PASSWORD
+from navigation import PUBLIC_PAGES, all_specs
+from ops.seed import DEMO_PASSWORD
 from tests.e2e.conftest import ROOT, screenshot, wait_for_session_cookie, wait_idle
-from ui.navigation import PUBLIC_PAGES, all_specs
 
 pytestmark = pytest.mark.e2e
 

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from core.actor import to_session_user
-from core.clock import paris_today
-from core.missions import MissionInput, create_missions
-from core.seed import DEMO_PASSWORD
+from core.shared.actor import to_session_user
+from core.shared.clock import paris_today
+from core.staffing.missions import MissionInput, create_missions
 from db import models as m
 from db.session import session_scope
+from ops.seed import DEMO_PASSWORD
 from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +66,7 @@ def _propose(page, dates: str) -> None:
 def crisis_cleanup(e2e_database: str):  # noqa: ANN201
     """The browser tests share one database: leave the region out of crisis mode afterwards."""
     yield
-    from core.regulation import set_crisis_mode
+    from core.staffing.regulation import set_crisis_mode
 
     with session_scope(e2e_database) as session:
         ars = session.scalar(sa.select(m.User).where(m.User.email == "ars.paysdelaloire@example.org"))

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from core.demo_pdf import text_pdf
-from core.security import hash_password
+from core.shared.security import hash_password
 from db import models as m
 from db.session import session_scope
+from ops.demo_pdf import text_pdf
 from tests.e2e.conftest import screenshot, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from core.clock import paris_today
-from core.seed import DEMO_PASSWORD
+from core.shared.clock import paris_today
 from db import models as m
 from db.session import session_scope
+from ops.seed import DEMO_PASSWORD
 from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, wait_idle
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from core.accounts import (
+from core.access.accounts import (
     AccountRequest,
     activate,
     authenticate,
@@ -19,10 +19,10 @@ from core.accounts import (
     request_password_reset,
     validate_account,
 )
-from core.actor import to_session_user
-from core.errors import Conflict, FormErrors, PermissionDenied, ValidationError
-from core.missions import MissionInput
-from core.tokens import InvalidLink
+from core.access.tokens import InvalidLink
+from core.shared.actor import to_session_user
+from core.shared.errors import Conflict, FormErrors, PermissionDenied, ValidationError
+from core.staffing.missions import MissionInput
 from db import models as m
 from tests.factories import make_establishment, make_user
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from core.accounts import BAD_CREDENTIALS, authenticate, load_session_user
+from core.access.accounts import BAD_CREDENTIALS, authenticate, load_session_user
 from db import models as m
 from tests.factories import PASSWORD, make_establishment, make_user
 

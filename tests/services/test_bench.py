@@ -11,14 +11,14 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-import ui.bench  # noqa: F401 - registers the page measurements, as the CLI does
-from core import bench
-from core.actor import to_session_user
-from core.load import run_load
-from core.matching import find_candidates
-from core.seed_national import seed_national
+import ops.bench_pages  # noqa: F401 - registers the page measurements, as the CLI does
+from core.shared.actor import to_session_user
+from core.staffing.matching import find_candidates
 from db import models as m
 from db.session import session_scope
+from ops import bench
+from ops.load import run_load
+from ops.seed_national import seed_national
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 TINY = {"volunteers": 1500, "establishments": 60, "missions": 200, "proposals": 400}

@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core import workflow
-from core.actor import SessionUser, to_session_user
-from core.errors import Conflict
-from core.professionals import set_available
+from core.shared.actor import SessionUser, to_session_user
+from core.shared.errors import Conflict
+from core.staffing import workflow
+from core.volunteers.professionals import set_available
 from db import models as m
 from db.session import session_scope
 from tests.factories import make_establishment, make_mission, make_professional, make_user

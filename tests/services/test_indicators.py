@@ -36,11 +36,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.actor import SessionUser
-from core.clock import PARIS
-from core.errors import NotFound, PermissionDenied, ValidationError
-from core.indicators import IndicatorFilters, Period, national_overview, region_indicators
-from core.sqlfunc import hours_between, paris_date
+from core.figures.indicators import IndicatorFilters, Period, national_overview, region_indicators
+from core.shared.actor import SessionUser
+from core.shared.clock import PARIS
+from core.shared.errors import NotFound, PermissionDenied, ValidationError
+from core.shared.sqlfunc import hours_between, paris_date
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 

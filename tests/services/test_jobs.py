@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core.actor import SessionUser, to_session_user
-from core.jobs import JobReport, run_jobs
-from core.workflow import contact, validate
+from core.shared.actor import SessionUser, to_session_user
+from core.staffing.jobs import JobReport, run_jobs
+from core.staffing.workflow import contact, validate
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import sqlalchemy.orm as so
 
-from core.actor import SessionUser, to_session_user
-from core.errors import PermissionDenied
-from core.matching import (
+from core.shared.actor import SessionUser, to_session_user
+from core.shared.errors import PermissionDenied
+from core.staffing.matching import (
     CandidateFilters,
     CandidatePage,
     find_candidates,

@@ -14,10 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
-from core.migrate import alembic_config, migrate
-from core.reference import NO_ARS_DEPARTMENTS, departements, postal_codes
+from core.places.reference import NO_ARS_DEPARTMENTS, departements, postal_codes
 from db.models import Base
 from db.session import create_engine_for
+from ops.migrate import alembic_config, migrate
 from tests.conftest import PG_ADMIN_URL, _pg_admin, _pg_url, require
 
 

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core.actor import SessionUser, to_session_user
-from core.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
-from core.missions import (
+from core.shared.actor import SessionUser, to_session_user
+from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
+from core.staffing.missions import (
     MissionInput,
     assigned_staff,
     create_missions,
@@ -21,8 +21,8 @@ from core.missions import (
     duplicate_mission,
     update_mission,
 )
-from core.professionals import document_for_download, my_missions, professional_sheet
-from core.workflow import cancel_assignment, close_mission, contact, refuse, validate
+from core.staffing.workflow import cancel_assignment, close_mission, contact, refuse, validate
+from core.volunteers.professionals import document_for_download, my_missions, professional_sheet
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 

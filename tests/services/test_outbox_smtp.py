@@ -14,21 +14,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from core import emails
-from core.__main__ import main
-from core.accounts import (
+from core.access.accounts import (
     AccountRequest,
     activate,
     authenticate,
     request_establishment_account,
     validate_account,
 )
-from core.actor import to_session_user
-from core.clock import utcnow
-from core.config import get_settings
-from core.errors import Conflict, NotFound, PermissionDenied
-from core.missions import MissionInput
-from core.outbox import (
+from core.access.tokens import InvalidLink
+from core.mail import emails
+from core.mail.outbox import (
     INTERRUPTED_LABEL,
     SmtpMailer,
     claim,
@@ -40,9 +35,14 @@ from core.outbox import (
     requeue_interrupted,
     send_pending,
 )
-from core.tokens import InvalidLink
-from core.worker import run_once
+from core.shared.actor import to_session_user
+from core.shared.clock import utcnow
+from core.shared.config import get_settings
+from core.shared.errors import Conflict, NotFound, PermissionDenied
+from core.staffing.missions import MissionInput
 from db.models import Event, Outbox
+from ops.cli import main
+from ops.worker import run_once
 from tests.factories import make_user
 from tests.smtp import BASE_URL, MAIL_FROM
 

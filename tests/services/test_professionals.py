@@ -15,10 +15,12 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core.accounts import activate
-from core.actor import SessionUser, to_session_user
-from core.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
-from core.professionals import (
+from core.access.accounts import activate
+from core.shared.actor import SessionUser, to_session_user
+from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
+from core.shared.security import token_hash
+from core.shared.validation import NeedsConfirmation, luhn_ok
+from core.volunteers.professionals import (
     AvailabilityInput,
     Registration,
     RegistrationInput,
@@ -30,8 +32,6 @@ from core.professionals import (
     set_available,
     update_professional,
 )
-from core.security import token_hash
-from core.validation import NeedsConfirmation, luhn_ok
 from db import models as m
 from tests.factories import make_professional, make_user
 
@@ -368,7 +368,7 @@ def test_the_email_of_a_rejected_account_request_is_free_again(uow) -> None:
 
 def test_a_registration_racing_another_with_the_same_email_gets_a_clear_conflict(uow, monkeypatch) -> None:
     register(uow)
-    monkeypatch.setattr("core.professionals._email_in_use", lambda *_: False)  # the other one committed meanwhile
+    monkeypatch.setattr("core.volunteers.professionals._email_in_use", lambda *_: False)  # the other one committed meanwhile
     with pytest.raises(Conflict, match="vient d'être enregistrée"), uow() as session:
         register_professional(session, None, registration(), now=NOW)
     with uow() as session:

@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core.actor import SessionUser, to_session_user
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.matching import LIVE, CandidatePage, find_candidates
-from core.outbox import send_pending
-from core.regulation import (
+from core.mail.outbox import send_pending
+from core.shared.actor import SessionUser, to_session_user
+from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.staffing.matching import LIVE, CandidatePage, find_candidates
+from core.staffing.regulation import (
     U_CCS_ALERT,
     U_EHPAD,
     U_MAX_UNFILLED,
@@ -43,7 +43,7 @@ from core.regulation import (
     set_unavailable_by_ars,
     set_verified,
 )
-from core.workflow import REBOOKED, close_mission, contact, validate
+from core.staffing.workflow import REBOOKED, close_mission, contact, validate
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 

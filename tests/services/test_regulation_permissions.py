@@ -25,9 +25,10 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core import indicators, regulation
-from core.actor import SessionUser, to_session_user
-from core.errors import PermissionDenied
+from core.figures import indicators
+from core.shared.actor import SessionUser, to_session_user
+from core.shared.errors import PermissionDenied
+from core.staffing import regulation
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 

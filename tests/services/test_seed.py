@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from core.accounts import authenticate
-from core.documents import check_document
-from core.errors import Conflict
-from core.seed import DEMO_ACCOUNTS, DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD, seed_demo
+from core.access.accounts import authenticate
+from core.shared.errors import Conflict
+from core.volunteers.documents import check_document
 from db import models as m
+from ops.seed import DEMO_ACCOUNTS, DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD, seed_demo
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 SMALL = {"establishments": 60, "volunteers": 400, "missions": 80}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.stats import national_figures
+from core.figures.stats import national_figures
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from core.errors import DomainError
+from core.shared.errors import DomainError
 from db import models as m
 from tests.factories import make_user
 

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from core.actor import SessionUser, to_session_user
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.workflow import (
+from core.shared.actor import SessionUser, to_session_user
+from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.staffing.workflow import (
     REBOOKED,
     cancel_assignment,
     close_mission,

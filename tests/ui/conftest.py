@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.seed import seed_demo
+from ops.apptest import open_page, sign_in_as  # noqa: F401 - re-exported for the tests
+from ops.seed import seed_demo
 from tests.conftest import clone_sqlite
-from ui.apptest import open_page, sign_in_as  # noqa: F401 - re-exported for the tests
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_DEMO = {"establishments": 40, "volunteers": 300, "missions": 60}

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from core.accounts import AccountRequest, request_establishment_account
-from core.missions import MissionInput
+from core.access.accounts import AccountRequest, request_establishment_account
+from core.staffing.missions import MissionInput
 from db import models as m
 from db.session import session_scope
 from tests.ui.conftest import open_page, sign_in_as
@@ -147,8 +147,8 @@ def _token_of_last_email(session) -> str:  # noqa: ANN001
 
 
 def _activation_token(url: str, user_id: int) -> str:
-    from core.accounts import validate_account
-    from core.actor import to_session_user
+    from core.access.accounts import validate_account
+    from core.shared.actor import to_session_user
 
     with session_scope(url) as session:
         ccs = to_session_user(session, session.scalar(sa.select(m.User).where(m.User.email == "ccs@example.org")))
@@ -200,7 +200,7 @@ def test_the_activation_page_never_keeps_the_typed_password(app, demo_url) -> No
 
 
 def _reset_token(url: str, email: str) -> str:
-    from core.accounts import request_password_reset
+    from core.access.accounts import request_password_reset
 
     with session_scope(url) as session:
         request_password_reset(session, None, email)

@@ -1,6 +1,6 @@
 """The establishment's pages and the volunteer's "Mes missions" through the whole app (AppTest on app.py).
 
-Expected values are computed with the services (core.missions.dashboard, core.matching.find_candidates…)
+Expected values are computed with the services (core.staffing.missions.dashboard, core.staffing.matching.find_candidates…)
 on the same seeded demo the app reads, never hard-coded ids.
 """
 
@@ -16,17 +16,17 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Button
 
-from core import reference
-from core.accounts import load_session_user
-from core.actor import SessionUser
-from core.clock import paris_today, utcnow
-from core.matching import PAGE_SIZE, CandidateFilters, find_candidates
-from core.missions import assigned_staff, create_missions, dashboard, mission_input
-from core.seed import DEMO_ESTABLISHMENT_NAME
-from core.validation import format_phone
-from core.workflow import contact, validate, withdraw
+from core.access.accounts import load_session_user
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.clock import paris_today, utcnow
+from core.shared.validation import format_phone
+from core.staffing.matching import PAGE_SIZE, CandidateFilters, find_candidates
+from core.staffing.missions import assigned_staff, create_missions, dashboard, mission_input
+from core.staffing.workflow import contact, validate, withdraw
 from db import models as m
 from db.session import session_scope
+from ops.seed import DEMO_ESTABLISHMENT_NAME
 from tests.factories import make_mission, make_professional
 from tests.ui.conftest import open_page, sign_in_as
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from core.seed import DEMO_PASSWORD
-from core.stats import national_figures
+from core.figures.stats import national_figures
 from db.session import session_scope
+from navigation import all_specs
+from ops.seed import DEMO_PASSWORD
 from tests.ui.conftest import open_page, sign_in_as
 from ui.format import fr_int
-from ui.navigation import all_specs
 
 
 def _metric(app, label: str) -> str:

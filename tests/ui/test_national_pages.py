@@ -1,6 +1,6 @@
 """« Vue nationale », « Indicateurs » and the crisis switch-off, through the whole app (AppTest on app.py).
 
-The default period covers the current and upcoming needs (core.indicators.dashboard_period); a click on
+The default period covers the current and upcoming needs (core.figures.indicators.dashboard_period); a click on
 the map (mainland or overseas inset) lists the department's missions under the page's filters; switching
 crisis mode off for some professions asks for a confirmation. Expected values come from the services on
 the same seeded demo the app reads.
@@ -14,12 +14,18 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
-from core import reference
-from core.accounts import load_session_user
-from core.actor import SessionUser
-from core.clock import paris_today
-from core.indicators import IndicatorFilters, Period, dashboard_period, national_overview, region_indicators
-from core.regulation import MissionFilters, crisis_state, region_missions, set_crisis_mode
+from core.access.accounts import load_session_user
+from core.figures.indicators import (
+    IndicatorFilters,
+    Period,
+    dashboard_period,
+    national_overview,
+    region_indicators,
+)
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.clock import paris_today
+from core.staffing.regulation import MissionFilters, crisis_state, region_missions, set_crisis_mode
 from db import models as m
 from db.session import session_scope
 from tests.factories import make_establishment, make_mission

@@ -7,9 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import emails
-from core.clock import utcnow
-from core.outbox import queue_email
+from core.mail import emails
+from core.mail.outbox import queue_email
+from core.shared.clock import utcnow
 from db.models import Outbox
 from db.session import session_scope
 from tests.ui.conftest import open_page, sign_in_as

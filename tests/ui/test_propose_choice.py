@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 import pages.propose
 import pages.region_professionals
-from core.errors import PermissionDenied
-from core.matching import find_candidates
-from core.regulation import (
+from core.shared.errors import PermissionDenied
+from core.staffing.matching import find_candidates
+from core.staffing.regulation import (
     MissionFilters,
     ProfessionalFilters,
     alert_ccs,

@@ -1,6 +1,6 @@
 """The regulators' pages (ARS, CCS, ministry) through the whole app (AppTest on app.py).
 
-Expected values are computed with the services (core.regulation.region_missions, core.indicators…) on the
+Expected values are computed with the services (core.staffing.regulation.region_missions, core.figures.indicators…) on the
 same seeded demo the app reads, never hard-coded ids.
 """
 
@@ -15,13 +15,19 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
-from core import reference
-from core.accounts import load_session_user
-from core.actor import SessionUser
-from core.clock import PARIS, paris_datetime, paris_today
-from core.indicators import IndicatorFilters, Period, dashboard_period, national_overview, region_indicators
-from core.matching import find_candidates
-from core.regulation import (
+from core.access.accounts import load_session_user
+from core.figures.indicators import (
+    IndicatorFilters,
+    Period,
+    dashboard_period,
+    national_overview,
+    region_indicators,
+)
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.clock import PARIS, paris_datetime, paris_today
+from core.staffing.matching import find_candidates
+from core.staffing.regulation import (
     U_CCS_ALERT,
     U_EHPAD,
     U_MAX_UNFILLED,

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
-from core.clock import paris_today
-from core.validation import luhn_ok
+from core.shared.clock import paris_today
+from core.shared.validation import luhn_ok
 from db import models as m
 from db.session import session_scope
 from tests.ui.conftest import open_page, sign_in_as
@@ -208,8 +208,8 @@ def _volunteer(url: str) -> m.Professional:
 
 def _decline_demo_reservation(url: str) -> None:
     """The demo volunteer starts with a reservation waiting; decline it as they would in "Mes missions"."""
-    from core.actor import to_session_user
-    from core.workflow import withdraw
+    from core.shared.actor import to_session_user
+    from core.staffing.workflow import withdraw
 
     with session_scope(url) as session:
         user = session.scalars(sa.select(m.User).where(m.User.email == VOLUNTEER)).one()

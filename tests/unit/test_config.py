@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import DEV_COOKIE_KEY, load_settings
+from core.shared.config import DEV_COOKIE_KEY, load_settings
 
 
 def test_development_defaults_to_the_embedded_sqlite_database() -> None:

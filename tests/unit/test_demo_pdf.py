@@ -7,8 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.demo_pdf import text_pdf
-from core.documents import detect_type
+from core.volunteers.documents import detect_type
+from ops.demo_pdf import text_pdf
 
 # Text a WinAnsi font can draw, parentheses and backslashes included (they must be escaped).
 WIN_ANSI_TEXT = st.text(alphabet=st.characters(codec="cp1252", exclude_categories=("Cc", "Cs")), max_size=60)

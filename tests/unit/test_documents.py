@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.documents import MAX_DOCUMENT_BYTES, check_document, detect_type
-from core.errors import ValidationError
+from core.shared.errors import ValidationError
+from core.volunteers.documents import MAX_DOCUMENT_BYTES, check_document, detect_type
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import ValidationError
-from core.geo import bounding_box, communes, distance_km, locate, normalize_commune
+from core.places.geo import communes, locate, normalize_commune
+from core.shared.distance import bounding_box, distance_km
+from core.shared.errors import ValidationError
 
 
 def test_nantes_is_in_loire_atlantique_under_ars_pays_de_la_loire() -> None:

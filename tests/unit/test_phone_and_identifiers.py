@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from core.errors import ValidationError
-from core.validation import (
+from core.shared.errors import ValidationError
+from core.shared.validation import (
     OVERSEAS_PREFIXES,
     NeedsConfirmation,
     format_phone,

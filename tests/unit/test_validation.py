@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import ValidationError
-from core.validation import (
+from core.places import geo
+from core.shared.errors import ValidationError
+from core.shared.validation import (
     luhn_ok,
     password_checks,
     validate_count,
@@ -19,7 +20,6 @@ from core.validation import (
     validate_finess,
     validate_gid,
     validate_password,
-    validate_postal_code,
     validate_text,
 )
 
@@ -123,26 +123,26 @@ def test_generated_emails_come_back_lower_case(email: str) -> None:
 
 
 def test_postal_codes_must_exist() -> None:
-    assert validate_postal_code(" 44000 ") == "44000"
-    assert validate_postal_code("20000") == "20000"  # Ajaccio, Corse-du-Sud
+    assert geo.validate_postal_code(" 44000 ") == "44000"
+    assert geo.validate_postal_code("20000") == "20000"  # Ajaccio, Corse-du-Sud
     with pytest.raises(ValidationError, match="n'existe pas"):
-        validate_postal_code("44999")
+        geo.validate_postal_code("44999")
 
 
 def test_a_postal_code_that_lost_its_zero_is_reported() -> None:
     with pytest.raises(ValidationError) as error:
-        validate_postal_code("1000")
+        geo.validate_postal_code("1000")
     assert error.value.suggestion == "01000"
 
 
 def test_saint_pierre_et_miquelon_is_refused_with_an_explanation() -> None:
     with pytest.raises(ValidationError, match="Saint-Pierre-et-Miquelon"):
-        validate_postal_code("97500")
+        geo.validate_postal_code("97500")
 
 
 def test_saint_martin_and_saint_barthelemy_are_accepted() -> None:
-    assert validate_postal_code("97150") == "97150"
-    assert validate_postal_code("97133") == "97133"
+    assert geo.validate_postal_code("97150") == "97150"
+    assert geo.validate_postal_code("97133") == "97133"
 
 
 def test_password_rules_are_listed_one_by_one() -> None:
@@ -217,21 +217,21 @@ def test_text_is_trimmed_and_required() -> None:
 
 
 def test_an_overseas_mobile_has_one_form_however_it_is_written() -> None:
-    from core.validation import validate_phone
+    from core.shared.validation import validate_phone
 
     assert validate_phone("0690 12 34 56") == validate_phone("+33 6 90 12 34 56") == "+590690123456"
 
 
 @pytest.mark.parametrize("bad", ["+262 6 12 34 56 78", "+590 6 12 34 56 78"])
 def test_a_country_code_must_match_the_number_prefix(bad: str) -> None:
-    from core.validation import validate_phone
+    from core.shared.validation import validate_phone
 
     with pytest.raises(ValidationError):
         validate_phone(bad)
 
 
 def test_adeli_letters_are_only_for_corsica() -> None:
-    from core.validation import validate_adeli
+    from core.shared.validation import validate_adeli
 
     assert validate_adeli("2A1234567") == "2A1234567"
     with pytest.raises(ValidationError):

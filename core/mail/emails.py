@@ -1,0 +1,242 @@
+"""Every e-mail of the platform, in French, plain text and HTML, each written in one place."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from core.shared.config import get_settings
+
+ACTIVATION_PATH = "activer-mon-compte"  # the page that reads ?jeton=… and sets the password
+SIGNATURE = "L'équipe Renfort RH"
+FOOTER = (
+    "Ce message a été envoyé automatiquement par la plateforme Renfort RH ; "
+    "merci de ne pas y répondre directement."
+)
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+def link_to(path: str, **query: str) -> str:
+    """An absolute link into the app (RENFORT_BASE_URL)."""
+    url = f"{get_settings().base_url}/{path.lstrip('/')}"
+    if query:
+        url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+    return url
+
+
+def _compose(subject: str, greeting: str, paragraphs: list[str], link: Link | None = None,
+             details: list[tuple[str, str]] | None = None) -> EmailContent:
+    """Text and HTML built from the same parts, so that both always say the same thing."""
+    text = [greeting, ""]
+    body = [f"<p>{html.escape(greeting)}</p>"]
+    for paragraph in paragraphs:
+        text += [paragraph, ""]
+        body.append(f"<p>{html.escape(paragraph)}</p>")
+    if details:
+        text += [f"- {label} : {value}" for label, value in details] + [""]
+        rows = "".join(
+            f"<tr><td style='padding:2px 12px 2px 0;color:#666'>{html.escape(label)}</td>"
+            f"<td style='padding:2px 0'><strong>{html.escape(value)}</strong></td></tr>"
+            for label, value in details
+        )
+        body.append(f"<table>{rows}</table>")
+    if link:
+        text += [f"{link.label} : {link.url}", ""]
+        body.append(
+            f"<p><a href='{html.escape(link.url, quote=True)}' style='background:#000091;color:#fff;"
+            f"padding:8px 16px;text-decoration:none;border-radius:4px'>{html.escape(link.label)}</a></p>"
+            f"<p style='font-size:12px;color:#666'>Si le bouton ne fonctionne pas, copiez cette adresse "
+            f"dans votre navigateur : {html.escape(link.url)}</p>"
+        )
+    text += [SIGNATURE, "", FOOTER]
+    body += [f"<p>{SIGNATURE}</p>", f"<p style='font-size:12px;color:#666'>{FOOTER}</p>"]
+    page = (
+        "<html><body style='font-family:Arial,sans-serif;color:#161616;max-width:640px'>"
+        "<p style='color:#000091;font-weight:bold;font-size:18px'>Renfort RH</p>"
+        + "".join(body)
+        + "</body></html>"
+    )
+    return EmailContent(subject=subject, text="\n".join(text), html=page)
+
+
+def account_request_received(first_name: str, establishment: str, ars_name: str, missions: int) -> EmailContent:
+    needs = f"{missions} besoin{'s' if missions > 1 else ''}"
+    return _compose(
+        "Renfort RH — votre demande de compte est prise en compte",
+        f"Bonjour {first_name},",
+        [
+            f"Votre demande de compte pour « {establishment} » et {needs} ont bien été enregistrés.",
+            f"L'ARS {ars_name} va vérifier votre demande. Dès qu'elle sera validée, vous recevrez un "
+            "courriel avec un lien pour choisir votre mot de passe.",
+        ],
+    )
+
+
+def account_validated(first_name: str, establishment: str, link: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — votre compte est validé",
+        f"Bonjour {first_name},",
+        [
+            f"Votre compte pour « {establishment} » a été validé et vos besoins sont désormais visibles.",
+            "Choisissez votre mot de passe avec le lien ci-dessous. Il est valable 72 heures et ne "
+            "peut servir qu'une fois ; passé ce délai, utilisez « Mot de passe oublié ? ».",
+        ],
+        Link("Activer mon compte", link),
+    )
+
+
+def account_rejected(first_name: str, establishment: str, reason: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — votre demande de compte n'a pas été retenue",
+        f"Bonjour {first_name},",
+        [
+            f"Votre demande de compte pour « {establishment} » n'a pas été validée.",
+            f"Motif indiqué par l'ARS : {reason}",
+            "Vous pouvez déposer une nouvelle demande corrigée à tout moment.",
+        ],
+    )
+
+
+def password_link(first_name: str, link: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — choisir votre mot de passe",
+        f"Bonjour {first_name},",
+        [
+            "Vous avez demandé un lien pour choisir votre mot de passe. Il est valable 72 heures et "
+            "ne peut servir qu'une fois ; les liens envoyés précédemment ne fonctionnent plus.",
+            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe "
+            "actuel reste valable.",
+        ],
+        Link("Choisir mon mot de passe", link),
+    )
+
+
+def volunteer_welcome(first_name: str, profession: str, link: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — merci pour votre inscription",
+        f"Bonjour {first_name},",
+        [
+            f"Merci de proposer votre aide ({profession}). Votre inscription est enregistrée : "
+            "les établissements de votre zone de mobilité peuvent désormais vous solliciter.",
+            "Activez votre compte pour mettre à jour vos disponibilités, suivre vos missions ou "
+            "supprimer vos données. Le lien est valable 72 heures.",
+        ],
+        Link("Activer mon compte", link),
+    )
+
+
+def _period(start, end) -> str:  # noqa: ANN001
+    return f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
+
+
+def assignment_confirmed(first_name: str, establishment: str, address: str, profession: str, start, end,  # noqa: ANN001
+                         validator_email: str, contact: str | None) -> EmailContent:
+    details = [("Établissement", establishment), ("Adresse", address), ("Mission", profession),
+               ("Période", _period(start, end)), ("Contact", contact or validator_email)]
+    return _compose(
+        "Renfort RH — votre affectation est confirmée",
+        f"Bonjour {first_name},",
+        [f"L'établissement « {establishment} » a validé votre candidature. Merci pour votre engagement !",
+         f"Pour toute question avant votre arrivée, écrivez à {validator_email}."],
+        details=details,
+    )
+
+
+def assignment_cancelled(first_name: str, establishment: str, start, end, reason: str) -> EmailContent:  # noqa: ANN001
+    return _compose(
+        "Renfort RH — votre affectation est annulée",
+        f"Bonjour {first_name},",
+        [f"L'établissement « {establishment} » a annulé votre affectation {_period(start, end)}.",
+         f"Motif indiqué : {reason}",
+         "Vous êtes de nouveau disponible pour d'autres missions."],
+    )
+
+
+def volunteer_declined(first_name: str, volunteer: str, profession: str, start, end) -> EmailContent:  # noqa: ANN001
+    return _compose(
+        "Renfort RH — un professionnel a décliné votre demande",
+        f"Bonjour {first_name},",
+        [f"{volunteer} a décliné votre demande pour la mission « {profession} » {_period(start, end)}.",
+         "Vous pouvez choisir un autre professionnel depuis votre tableau de bord."],
+        Link("Ouvrir mon tableau de bord", link_to("tableau-de-bord")),
+    )
+
+
+def reservation_reminder(first_name: str, volunteer: str, profession: str, days: int, expiry_days: int) -> EmailContent:
+    return _compose(
+        "Renfort RH — un professionnel attend votre réponse",
+        f"Bonjour {first_name},",
+        [f"Vous avez réservé {volunteer} pour la mission « {profession} » il y a {days} jours.",
+         "Validez ou refusez sa candidature : tant qu'il est réservé, aucun autre établissement ne peut "
+         f"le solliciter. Sans réponse, la réservation sera levée après {expiry_days} jours."],
+        Link("Ouvrir mon tableau de bord", link_to("tableau-de-bord")),
+    )
+
+
+def reservation_released(first_name: str, volunteer: str, profession: str, days: int) -> EmailContent:
+    return _compose(
+        "Renfort RH — réservation levée faute de réponse",
+        f"Bonjour {first_name},",
+        [f"Sans réponse de votre part depuis {days} jours, la réservation de {volunteer} pour la mission "
+         f"« {profession} » a été levée : ce professionnel est de nouveau disponible pour tous."],
+    )
+
+
+def volunteer_released(first_name: str, establishment: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — vous êtes de nouveau disponible",
+        f"Bonjour {first_name},",
+        [f"L'établissement « {establishment} » n'a pas donné suite à sa demande : vous êtes de nouveau "
+         "disponible pour d'autres missions."],
+    )
+
+
+def pushed_to_volunteer(first_name: str, establishment: str, profession: str, start, end) -> EmailContent:  # noqa: ANN001
+    return _compose(
+        "Renfort RH — l'ARS vous propose à un établissement",
+        f"Bonjour {first_name},",
+        [f"L'ARS vous a proposé(e) à « {establishment} » pour la mission « {profession} » {_period(start, end)}.",
+         "L'établissement va vous contacter. Si vous n'êtes plus disponible, déclinez depuis « Mes missions »."],
+        Link("Ouvrir « Mes missions »", link_to("mes-missions")),
+    )
+
+
+def pushed_to_establishment(first_name: str, volunteer: str, profession: str, start, end) -> EmailContent:  # noqa: ANN001
+    return _compose(
+        "Renfort RH — l'ARS vous propose un renfort",
+        f"Bonjour {first_name},",
+        [f"L'ARS vous propose {volunteer} pour votre mission « {profession} » {_period(start, end)}.",
+         "Contactez ce professionnel depuis « Choisir des renforts », puis validez ou refusez sa candidature."],
+        Link("Choisir des renforts", link_to("choisir")),
+    )
+
+
+def ccs_alert(first_name: str, region: str, establishment: str, profession: str, message: str) -> EmailContent:
+    return _compose(
+        f"Renfort RH — alerte de l'ARS {region}",
+        f"Bonjour {first_name},",
+        [f"L'ARS {region} signale une mission qu'elle ne parvient pas à pourvoir : « {profession} » pour "
+         f"« {establishment} ».", f"Message de l'ARS : {message}"],
+        Link("Ouvrir les alertes des ARS", link_to("alertes")),
+    )
+
+
+def pools_opened(first_name: str, establishment: str, profession: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — viviers nationaux ouverts",
+        f"Bonjour {first_name},",
+        [f"Le CCS a ouvert les viviers nationaux pour la mission « {profession} » de « {establishment} » : les "
+         "volontaires des autres régions prêts à une mobilité nationale en sont désormais candidats."],
+    )

@@ -1,0 +1,83 @@
+"""One typed settings object, read once from the environment (RENFORT_* variables)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSETS = ROOT / "assets"
+DEFAULT_SQLITE_PATH = ROOT / "data" / "renfort.db"
+DEV_COOKIE_KEY = "cle-de-developpement-a-remplacer"
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    base_url: str
+    cookie_key: str
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_starttls: bool
+    mail_from: str
+    local_radius_km: float
+    reservation_reminder_days: int
+    reservation_expiry_days: int
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "oui", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment; fail fast on unsafe production values."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("RENFORT_ENV", "development").strip() or "development"
+    cookie_key = env.get("RENFORT_COOKIE_KEY", "").strip() or DEV_COOKIE_KEY
+    if mode != "development" and cookie_key == DEV_COOKIE_KEY:
+        # A guessable cookie key would let anyone forge a signed-in session.
+        raise RuntimeError("RENFORT_COOKIE_KEY doit être défini hors développement.")
+    return Settings(
+        env=mode,
+        database_url=env.get("RENFORT_DATABASE_URL", "").strip()
+        or f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        base_url=(env.get("RENFORT_BASE_URL", "").strip() or "http://localhost:8501").rstrip("/"),
+        cookie_key=cookie_key,
+        smtp_host=env.get("RENFORT_SMTP_HOST", "").strip() or None,
+        smtp_port=_int(env, "RENFORT_SMTP_PORT", 25),
+        smtp_user=env.get("RENFORT_SMTP_USER", "").strip() or None,
+        smtp_password=env.get("RENFORT_SMTP_PASSWORD") or None,
+        smtp_starttls=_flag(env.get("RENFORT_SMTP_STARTTLS")),
+        mail_from=env.get("RENFORT_MAIL_FROM", "").strip() or "ne-pas-repondre@renfort-rh.example.org",
+        local_radius_km=float(env.get("RENFORT_LOCAL_RADIUS_KM", "").strip() or 30),
+        reservation_reminder_days=_int(env, "RENFORT_RESERVATION_REMINDER_DAYS", 3),
+        reservation_expiry_days=_int(env, "RENFORT_RESERVATION_EXPIRY_DAYS", 7),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

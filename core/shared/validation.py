@@ -1,0 +1,263 @@
+"""Input checks: each returns the normalised value or raises ValidationError naming the field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+import email_validator
+
+from core.shared.errors import ValidationError
+
+FINESS_PATTERN = re.compile(r"[0-9][0-9AB][0-9]{7}")
+FINESS_DEPARTMENT_PREFIXES = {f"{n:02d}" for n in range(1, 96)} | {"2A", "2B", "97", "98"}
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_BYTES = 72  # bcrypt ignores (and bcrypt 5 refuses) anything longer
+MAX_COUNT = 500
+
+
+def compact(value: Any) -> str:
+    """Text without any whitespace; Excel's '10000024.0' loses its '.0'."""
+    text = re.sub(r"\s+", "", str(value if value is not None else ""))
+    return re.sub(r"^(\d+)\.0$", r"\1", text)
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn check over a string of digits (doubling every second digit from the right)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        n = int(char)
+        if position % 2 == 1:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def validate_finess(value: Any, field: str = "finess") -> str:
+    """A FINESS number: 9 characters, Luhn key when numeric, Corsica 2A/2B on format only."""
+    finess = compact(value).upper()
+    if not finess:
+        raise ValidationError(field, "Le numéro FINESS est obligatoire.")
+    if re.fullmatch(r"\d{8}", finess) and luhn_ok("0" + finess):
+        corrected = "0" + finess
+        raise ValidationError(
+            field,
+            f"Le numéro FINESS « {finess} » n'a que 8 chiffres : il a sans doute perdu son zéro "
+            f"initial dans un tableur. Numéro corrigé proposé : {corrected}.",
+            suggestion=corrected,
+        )
+    if not FINESS_PATTERN.fullmatch(finess) or (finess[1] in "AB" and finess[0] != "2"):
+        raise ValidationError(
+            field,
+            f"Le numéro FINESS « {finess} » doit compter 9 caractères : 9 chiffres, "
+            "ou 2A / 2B suivis de 7 chiffres pour la Corse.",
+        )
+    if finess[:2] not in FINESS_DEPARTMENT_PREFIXES:
+        raise ValidationError(
+            field, f"Le numéro FINESS « {finess} » ne commence pas par un code de département."
+        )
+    # No real Corsican number could confirm the key rule: 2A/2B are checked on format only.
+    if finess.isdigit() and not luhn_ok(finess):
+        raise ValidationError(
+            field,
+            f"Le numéro FINESS « {finess} » est invalide : sa clé de contrôle (dernier chiffre) "
+            "ne correspond pas. Vérifiez la saisie.",
+        )
+    return finess
+
+
+def validate_gid(value: Any, field: str = "finess") -> str:
+    """A vaccination centre's GID: digits only, 1 to 10 characters (format only)."""
+    gid = compact(value)
+    if not gid:
+        raise ValidationError(field, "Le numéro GID du centre de vaccination est obligatoire.")
+    if not re.fullmatch(r"\d{1,10}", gid):
+        raise ValidationError(
+            field, f"Le numéro GID « {gid} » doit comporter de 1 à 10 chiffres, sans lettre."
+        )
+    return gid
+
+
+def validate_email(value: Any, field: str = "email") -> str:
+    """A syntactically valid address (no DNS lookup), normalised to lower case."""
+    text = str(value or "").strip()
+    if not text:
+        raise ValidationError(field, "L'adresse électronique est obligatoire.")
+    try:
+        result = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError as error:
+        raise ValidationError(
+            field,
+            f"L'adresse électronique « {text} » n'est pas valide (exemple attendu : "
+            "prenom.nom@domaine.fr).",
+        ) from error
+    return result.normalized.lower()
+
+
+PASSWORD_RULES: tuple[tuple[str, Any], ...] = (
+    (f"au moins {PASSWORD_MIN_LENGTH} caractères", lambda p: len(p) >= PASSWORD_MIN_LENGTH),
+    ("une lettre majuscule", lambda p: any(c.isupper() for c in p)),
+    ("une lettre minuscule", lambda p: any(c.islower() for c in p)),
+    ("un chiffre", lambda p: any(c.isdigit() for c in p)),
+    ("un caractère spécial (! ? # @ % …)", lambda p: any(not c.isalnum() and not c.isspace() for c in p)),
+)
+
+
+def password_checks(password: str) -> list[tuple[str, bool]]:
+    """Each rule with whether the password meets it, for the ticks beside the field."""
+    return [(label, bool(rule(password or ""))) for label, rule in PASSWORD_RULES]
+
+
+def validate_password(value: Any, field: str = "password") -> str:
+    password = str(value or "")
+    missing = [label for label, ok in password_checks(password) if not ok]
+    if missing:
+        raise ValidationError(field, "Le mot de passe doit contenir " + ", ".join(missing) + ".")
+    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
+        raise ValidationError(field, "Le mot de passe est trop long (64 caractères au plus).")
+    return password
+
+
+def parse_date(value: Any, field: str, label: str) -> date:
+    """A date from a date, a datetime, or text as 2026-11-23 or 23/11/2026."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        raise ValidationError(field, f"La {label} est obligatoire.")
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError(field, f"La {label} « {text} » n'est pas une date (attendu : JJ/MM/AAAA).")
+
+
+def validate_date_range(
+    start: Any, end: Any, *, start_field: str = "start_date", end_field: str = "end_date"
+) -> tuple[date, date]:
+    """Both dates present and the end not before the start."""
+    start_date = parse_date(start, start_field, "date de début")
+    end_date = parse_date(end, end_field, "date de fin")
+    if end_date < start_date:
+        raise ValidationError(
+            end_field,
+            f"La date de fin ({end_date:%d/%m/%Y}) est antérieure à la date de début "
+            f"({start_date:%d/%m/%Y}).",
+        )
+    return start_date, end_date
+
+
+def validate_count(value: Any, field: str = "count") -> int:
+    """A number of people: a whole number between 0 and MAX_COUNT."""
+    if isinstance(value, bool):
+        raise ValidationError(field, "Le nombre de professionnels doit être un nombre entier.")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        raise ValidationError(field, "Le nombre de professionnels doit être un nombre entier.") from None
+    if number < 0:
+        raise ValidationError(field, "Le nombre de professionnels ne peut pas être négatif.")
+    if number > MAX_COUNT:
+        raise ValidationError(field, f"Le nombre de professionnels ne peut pas dépasser {MAX_COUNT}.")
+    return number
+
+
+def validate_text(
+    value: Any, field: str, label: str, *, max_length: int = 200, required: bool = True
+) -> str | None:
+    """Trimmed text with inner runs of spaces collapsed; `label` names the field in the message."""
+    text = re.sub(r"\s+", " ", str(value or "")).strip()
+    if not text:
+        if required:
+            raise ValidationError(field, f"Le champ « {label} » est obligatoire.")
+        return None
+    if len(text) > max_length:
+        raise ValidationError(field, f"Le champ « {label} » dépasse {max_length} caractères.")
+    return text
+
+
+class NeedsConfirmation(ValidationError):
+    """A doubtful but possible value: the user may confirm it (e.g. an RPPS whose key does not match)."""
+
+
+# Overseas numbers dialled nationally (0590…, 0690…) belong to other country codes internationally.
+OVERSEAS_PREFIXES = {
+    "590": "590", "690": "590", "691": "590",  # Guadeloupe, Saint-Martin, Saint-Barthélemy
+    "596": "596", "696": "596", "697": "596",  # Martinique
+    "594": "594", "694": "594",  # Guyane
+    "262": "262", "692": "262", "693": "262",  # La Réunion
+    "269": "262", "639": "262",  # Mayotte
+    "508": "508",  # Saint-Pierre-et-Miquelon
+}
+INTERNATIONAL_CODES = ("33", "590", "596", "594", "262", "508")
+
+
+def validate_phone(value: Any, field: str = "phone") -> str:
+    """A French phone number (mainland or overseas), normalised to E.164 (+33612345678)."""
+    raw = str(value or "").strip()
+    digits = re.sub(r"[\s.\-/()]", "", raw)
+    if not digits:
+        raise ValidationError(field, "Le numéro de téléphone est obligatoire.")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if digits.startswith("+"):
+        number = digits[1:]
+        code = next((c for c in INTERNATIONAL_CODES if number.startswith(c)), None)
+        national = number[len(code):] if code else ""
+        if code and national.startswith("0"):
+            national = national[1:]  # "+33 (0)6…" is a common way of writing it
+        if code and re.fullmatch(r"[1-9]\d{8}", national):
+            # One number, one form: +33 6 90… is the Guadeloupe mobile +590 690…, and a country code
+            # must match the number's prefix (+262 6 12… is not a Réunion number).
+            expected = OVERSEAS_PREFIXES.get(national[:3], "33")
+            if code == "33" or expected == code:
+                return f"+{expected}{national}"
+    elif re.fullmatch(r"0[1-9]\d{8}", digits):
+        code = OVERSEAS_PREFIXES.get(digits[1:4], "33")
+        return f"+{code}{digits[1:]}"
+    raise ValidationError(
+        field,
+        f"Le numéro de téléphone « {raw} » n'est pas un numéro français valide "
+        "(exemples : 06 12 34 56 78, +33 6 12 34 56 78, 0690 12 34 56).",
+    )
+
+
+def format_phone(e164: str | None) -> str:
+    """+33612345678 → 06 12 34 56 78 (the way French users read numbers)."""
+    if not e164:
+        return ""
+    national = "0" + e164[-9:]
+    return " ".join(national[i:i + 2] for i in range(0, 10, 2))
+
+
+def validate_rpps(value: Any, field: str = "id_number", *, confirmed: bool = False) -> str:
+    """An RPPS number: 11 digits starting with 1 (a 12-digit '8' + RPPS is accepted);
+    a Luhn mismatch is a warning the user can confirm, never a blocking error."""
+    number = compact(value)
+    if not number:
+        raise ValidationError(field, "Le numéro RPPS est obligatoire (ou choisissez « Je n'en ai pas »).")
+    if re.fullmatch(r"8\d{11}", number):
+        number = number[1:]
+    if not re.fullmatch(r"1\d{10}", number):
+        raise ValidationError(field, f"Le numéro RPPS « {number} » doit compter 11 chiffres et commencer par 1.")
+    if not luhn_ok(number) and not confirmed:
+        raise NeedsConfirmation(
+            field,
+            f"La clé du numéro RPPS « {number} » ne correspond pas : vérifiez-le sur votre carte CPS. "
+            "S'il est exact, cochez « Je confirme ce numéro ».",
+        )
+    return number
+
+
+def validate_adeli(value: Any, field: str = "id_number") -> str:
+    """An ADELI number: 9 characters (department, profession, sequence, key), checked on format only."""
+    number = compact(value).upper()
+    if not number:
+        raise ValidationError(field, "Le numéro ADELI est obligatoire (ou choisissez « Je n'en ai pas »).")
+    if not re.fullmatch(r"(\d{2}|2[AB])\d{7}", number):
+        raise ValidationError(field, f"Le numéro ADELI « {number} » doit compter 9 caractères (chiffres, 2A/2B pour la Corse).")
+    return number

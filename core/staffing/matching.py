@@ -1,0 +1,473 @@
+"""Matching (DESIGN §4): which volunteers are candidates for a mission, in which order, and why.
+
+Filtering, ranking and paging all happen in SQL. The score is an integer (hundredths of a point)
+built from integer parts — distance in tenths of a kilometre, whole days of overlap — so that
+SQLite, PostgreSQL and a plain Python implementation (`score_in_python`) give exactly the same
+order; ties are broken by the volunteer's id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.clock import paris_today, utcnow
+from core.shared.config import get_settings
+from core.shared.distance import bounding_box, distance_dm
+from core.shared.errors import NotFound, PermissionDenied
+from core.shared.permissions import require_actor, sees_region
+from core.shared.sqlfunc import as_int, days_between, greatest, least
+from core.staffing.crisis import crisis_active
+from db.models import (
+    LIVE_PROPOSAL_STATES,
+    Establishment,
+    Mission,
+    MissionStatus,
+    Mobility,
+    Professional,
+    ProfessionalStatus,
+    Proposal,
+)
+
+# ---------------------------------------------------------------- the documented score
+# Points; the score is stored ×SCALE as an integer. Higher ranks first.
+W_DATES = 30  # the volunteer is available over the whole mission (pro rata of the days covered)
+W_DISTANCE = 25  # at the establishment's door, falling linearly to 0 at DISTANCE_REFERENCE_KM
+DISTANCE_REFERENCE_KM = 200
+W_EXPERIENCE = 10  # for each experience the mission asks for (EHPAD, réanimation) that the volunteer has
+W_VERIFIED = 10  # documents checked by the ARS
+W_SPECIALTY = 5  # same specialty as the mission's
+W_SOLICITATION = 4  # minus, per solicitation in the last SOLICITATION_WINDOW_DAYS (fairness)…
+MAX_SOLICITATIONS = 10  # …counted up to this many
+W_STALE = 20  # minus, when availability has not been confirmed for STALE_AFTER_DAYS
+SOLICITATION_WINDOW_DAYS = 30
+STALE_AFTER_DAYS = 30
+SCALE = 100
+REFERENCE_DM = DISTANCE_REFERENCE_KM * 10
+PAGE_SIZE = 20
+MAP_LIMIT = 5000
+
+LIVE = [s.value for s in LIVE_PROPOSAL_STATES]
+CLOSED_REASONS = {
+    MissionStatus.PENDING.value: "Cette mission attend la validation du compte par l'ARS : pas encore de candidats.",
+    MissionStatus.FILLED.value: "Cette mission est pourvue : elle n'a plus de candidats.",
+    MissionStatus.CLOSED.value: "Cette mission est clôturée : elle n'a plus de candidats.",
+    MissionStatus.ARCHIVED.value: "Cette mission est archivée.",
+}
+
+
+@dataclass(frozen=True)
+class CandidateFilters:
+    """The filter widgets above the table; every one is applied in SQL, to the table and the map."""
+
+    text: str = ""
+    statuses: tuple[str, ...] = ()  # professional statuses; empty = all
+    max_distance_km: float | None = None
+    mobilities: tuple[str, ...] = ()
+    verified_only: bool = False
+    exp_ehpad: bool = False
+    exp_reanimation: bool = False
+    exp_vaccination: bool = False
+    whole_period: bool = False  # available over every day of the mission
+
+
+@dataclass(frozen=True)
+class MissionContext:
+    """What matching needs of a mission and its establishment (plain values, no ORM)."""
+
+    mission_id: int
+    establishment_id: int
+    establishment_name: str
+    profession_code: str
+    specialty: str | None
+    count: int
+    status: str
+    start_date: date
+    end_date: date
+    needs_vehicle: bool
+    needs_weekend: bool
+    exp_ehpad: bool
+    exp_reanimation: bool
+    vaccination: bool
+    pools_opened: bool
+    lat: float
+    lon: float
+    department_code: str
+    ars_code: str
+
+
+@dataclass
+class CandidatePage:
+    mission: MissionContext
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+    reserved_elsewhere: int
+    map_points: list[dict[str, Any]] = field(default_factory=list)
+    crisis: bool = False
+    message: str | None = None  # why there is nobody, when there is nobody
+
+
+# ---------------------------------------------------------------- access
+
+
+def load_mission_context(session: so.Session, mission_id: int) -> MissionContext:
+    row = session.execute(
+        sa.select(Mission, Establishment).join(Establishment, Establishment.id == Mission.establishment_id)
+        .where(Mission.id == mission_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Cette mission n'existe pas.")
+    mission, establishment = row
+    return MissionContext(
+        mission_id=mission.id, establishment_id=establishment.id, establishment_name=establishment.name,
+        profession_code=mission.profession_code, specialty=mission.specialty, count=mission.count,
+        status=mission.status, start_date=mission.start_date, end_date=mission.end_date,
+        needs_vehicle=mission.needs_vehicle, needs_weekend=mission.needs_weekend, exp_ehpad=mission.exp_ehpad,
+        exp_reanimation=mission.exp_reanimation, vaccination=mission.vaccination,
+        pools_opened=mission.pools_opened_at is not None, lat=establishment.lat, lon=establishment.lon,
+        department_code=establishment.department_code, ars_code=establishment.ars_code,
+    )
+
+
+def viewer_kind(actor: SessionUser | None, context: MissionContext) -> str:
+    """'establishment' for the mission's own establishment, 'regulator' for its ARS or the CCS."""
+    actor = require_actor(actor)
+    if actor.role == "etablissement" and context.establishment_id in actor.establishment_ids:
+        return "establishment"
+    if actor.role in ("ars", "ccs", "pool") and sees_region(actor, context.ars_code):
+        return "regulator"
+    raise PermissionDenied("Vous n'avez pas accès aux candidats de cette mission.")
+
+
+# ---------------------------------------------------------------- SQL pieces
+
+
+def _distance(context: MissionContext) -> sa.ColumnElement[int]:
+    return sa.func.distance_dm(Professional.lat, Professional.lon, context.lat, context.lon, type_=sa.Integer)
+
+
+def _overlap_days(context: MissionContext) -> sa.ColumnElement[int]:
+    start = greatest(sa.func.coalesce(Professional.available_from, context.start_date), context.start_date)
+    end = least(sa.func.coalesce(Professional.available_to, context.end_date), context.end_date)
+    return greatest(days_between(start, end) + 1, 0)
+
+
+def _live_for_mission(context: MissionContext) -> sa.Subquery:
+    return (
+        sa.select(Proposal.professional_id, Proposal.id.label("proposal_id"), Proposal.state, Proposal.origin)
+        .where(Proposal.mission_id == context.mission_id, Proposal.state.in_(LIVE))
+        .subquery("live")
+    )
+
+
+def _solicitations(now: datetime) -> sa.ScalarSelect[int]:
+    """Per candidate (index proposal(professional_id, created_at)), not a count over every proposal."""
+    since = now - timedelta(days=SOLICITATION_WINDOW_DAYS)
+    return (
+        sa.select(sa.func.count()).select_from(Proposal)
+        .where(Proposal.professional_id == Professional.id, Proposal.created_at >= since)
+        .correlate(Professional).scalar_subquery()
+    )
+
+
+def _geography(context: MissionContext, distance: sa.ColumnElement[int], local_radius_km: float) -> sa.ColumnElement[bool]:
+    """Rule 4: each volunteer's declared mobility, measured from the establishment."""
+    box = bounding_box(context.lat, context.lon, local_radius_km)
+    national = Professional.ars_code == context.ars_code
+    if context.pools_opened:
+        national = sa.true()  # the CCS opened the other regions' pools for this mission
+    return sa.or_(
+        sa.and_(Professional.mobility == Mobility.LOCALE.value,
+                Professional.lat.between(box.min_lat, box.max_lat),
+                Professional.lon.between(box.min_lon, box.max_lon),
+                distance <= int(local_radius_km * 10)),
+        sa.and_(Professional.mobility == Mobility.DEPARTEMENTALE.value,
+                Professional.department_code == context.department_code),
+        sa.and_(Professional.mobility == Mobility.REGIONALE.value, Professional.ars_code == context.ars_code),
+        sa.and_(Professional.mobility == Mobility.NATIONALE.value, national),
+    )
+
+
+def _eligibility(context: MissionContext, today: date, distance: sa.ColumnElement[int]) -> list[Any]:
+    """Rules 1 to 4: profession, vehicle and weekend, availability, geography."""
+    conditions: list[Any] = [Professional.profession_code == context.profession_code]
+    if context.vaccination:
+        conditions.append(Professional.volunteer_vaccination.is_(True))
+        if not reference.is_eligible_vaccination(context.profession_code):
+            conditions.append(sa.false())
+    if context.needs_vehicle:
+        conditions.append(Professional.has_vehicle.is_(True))
+    if context.needs_weekend:
+        conditions.append(Professional.available_weekend.is_(True))
+    conditions.append(sa.or_(Professional.available_to.is_(None), Professional.available_to >= today))
+    radius = get_settings().local_radius_km
+    conditions.append(_prefilter(context, radius))
+    conditions.append(_geography(context, distance, radius))
+    return conditions
+
+
+def _prefilter(context: MissionContext, local_radius_km: float) -> sa.ColumnElement[bool]:
+    """A cheap superset of rule 4 that indexes can answer — the region, or the bounding box of the local
+    radius across its border — so that distances are computed for a few thousand rows, not 100,000."""
+    if context.pools_opened:
+        return sa.true()
+    box = bounding_box(context.lat, context.lon, local_radius_km)
+    return sa.or_(Professional.ars_code == context.ars_code,
+                  sa.and_(Professional.lat.between(box.min_lat, box.max_lat),
+                          Professional.lon.between(box.min_lon, box.max_lon)))
+
+
+def _score(context: MissionContext, distance: sa.ColumnElement[int], overlap: sa.ColumnElement[int],
+           solicitations: sa.ColumnElement[int], now: datetime) -> sa.ColumnElement[int]:
+    mission_days = (context.end_date - context.start_date).days + 1
+    stale_before = now - timedelta(days=STALE_AFTER_DAYS)
+    specialty = (context.specialty or "").strip().lower()
+    parts = [
+        # Integer division (//) on non-negative operands: the same result in SQLite, PostgreSQL and Python.
+        (W_DATES * SCALE * overlap) // mission_days,
+        (W_DISTANCE * SCALE * greatest(REFERENCE_DM - distance, 0)) // REFERENCE_DM,
+        W_VERIFIED * SCALE * as_int(Professional.verified.is_(True)),
+        -W_SOLICITATION * SCALE * least(solicitations, MAX_SOLICITATIONS),
+        -W_STALE * SCALE * as_int(Professional.availability_confirmed_at < stale_before),
+    ]
+    if context.exp_ehpad:
+        parts.append(W_EXPERIENCE * SCALE * as_int(Professional.exp_ehpad.is_(True)))
+    if context.exp_reanimation:
+        parts.append(W_EXPERIENCE * SCALE * as_int(Professional.exp_reanimation.is_(True)))
+    if specialty:
+        parts.append(W_SPECIALTY * SCALE * as_int(sa.func.lower(sa.func.trim(Professional.specialty)) == specialty))
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _filters(filters: CandidateFilters, distance: sa.ColumnElement[int], overlap: sa.ColumnElement[int],
+             mission_days: int) -> list[Any]:
+    conditions: list[Any] = []
+    text = filters.text.strip().lower()
+    if text:
+        pattern = f"%{text}%"
+        conditions.append(sa.or_(sa.func.lower(Professional.last_name).like(pattern),
+                                 sa.func.lower(Professional.first_name).like(pattern),
+                                 sa.func.lower(Professional.city).like(pattern),
+                                 Professional.postal_code.like(pattern)))
+    if filters.statuses:
+        conditions.append(Professional.status.in_(filters.statuses))
+    if filters.max_distance_km is not None:
+        conditions.append(distance <= int(filters.max_distance_km * 10))
+    if filters.mobilities:
+        conditions.append(Professional.mobility.in_(filters.mobilities))
+    if filters.verified_only:
+        conditions.append(Professional.verified.is_(True))
+    for flag, column in ((filters.exp_ehpad, Professional.exp_ehpad),
+                         (filters.exp_reanimation, Professional.exp_reanimation),
+                         (filters.exp_vaccination, Professional.exp_vaccination)):
+        if flag:
+            conditions.append(column.is_(True))
+    if filters.whole_period:
+        conditions.append(overlap >= mission_days)
+    return conditions
+
+
+@dataclass(frozen=True)
+class _Query:
+    base: sa.Select  # eligible candidates with their computed columns, before the viewer's filters
+    live: sa.Subquery
+
+
+def candidate_query(context: MissionContext, viewer: str, crisis: bool, now: datetime,
+                    *, with_reserved: bool = False) -> _Query:
+    """Eligible, visible candidates with their computed columns. With `with_reserved`, volunteers
+    reserved for another mission come too, flagged `reserved`, so that one pass also counts them."""
+    today = paris_today(now)
+    distance = _distance(context).label("distance_dm")
+    overlap = _overlap_days(context).label("overlap_days")
+    live = _live_for_mission(context)
+    solicitations = _solicitations(now)
+    score = _score(context, distance, overlap, solicitations, now).label("score")
+    visible = sa.or_(Professional.status == ProfessionalStatus.DISPONIBLE.value, live.c.proposal_id.is_not(None))
+    if viewer == "establishment" and crisis:
+        # Rule 6: the ARS proposes. Volunteers already linked to this mission (pushed, or contacted and
+        # assigned before the switch) stay visible so that the establishment can still decide on them.
+        visible = live.c.proposal_id.is_not(None)
+    elsewhere = sa.and_(live.c.proposal_id.is_(None), Professional.status.in_(LIVE))
+    columns = [Professional.id, distance, overlap, solicitations.label("solicitations"), score,
+               live.c.state.label("proposal_state"), live.c.origin.label("proposal_origin")]
+    if with_reserved:
+        columns.append(as_int(elsewhere).label("reserved"))
+    base = (
+        sa.select(*columns)
+        .outerjoin(live, live.c.professional_id == Professional.id)
+        .where(*_eligibility(context, today, distance), sa.or_(visible, elsewhere) if with_reserved else visible)
+    )
+    return _Query(base=base, live=live)
+
+
+# ---------------------------------------------------------------- the service
+
+
+def _empty_message(session: so.Session, context: MissionContext, crisis: bool, filtered: bool,
+                   reserved: int, viewer: str) -> str:
+    profession = reference.profession_labels()[context.profession_code]
+    if viewer == "establishment" and crisis:
+        ars = reference.ars_names()[context.ars_code]
+        return (f"L'ARS {ars} a activé le mode gestion de crise pour la profession « {profession} » : c'est elle "
+                "qui propose les candidats. Ceux qu'elle vous proposera apparaîtront ici.")
+    if filtered:
+        return "Aucun professionnel ne correspond à ces filtres : élargissez-les (distance, statut, expériences…)."
+    parts = [f"Aucun professionnel disponible ne correspond : profession « {profession} »"]
+    if context.vaccination:
+        parts.append("volontaire pour la vaccination")
+    if context.needs_vehicle:
+        parts.append("avec véhicule")
+    if context.needs_weekend:
+        parts.append("disponible le week-end")
+    text = ", ".join(parts) + ", dans la zone de mobilité déclarée par chaque volontaire."
+    if reserved:
+        text += f" {reserved} professionnel(s) correspondant(s) sont déjà réservés par d'autres établissements."
+    return text + " Vous pouvez alerter votre ARS."
+
+
+def find_candidates(session: so.Session, actor: SessionUser | None, mission_id: int,
+                    filters: CandidateFilters | None = None, *, offset: int = 0, limit: int = PAGE_SIZE,
+                    now: datetime | None = None) -> CandidatePage:
+    """One page of ranked candidates, their total, the map points of the whole filtered set, and why
+    the list is empty when it is."""
+    now = now or utcnow()
+    filters = filters or CandidateFilters()
+    context = load_mission_context(session, mission_id)
+    viewer = viewer_kind(actor, context)
+    crisis = crisis_active(session, context.ars_code, context.profession_code, now=now)
+    page = CandidatePage(mission=context, rows=[], total=0, offset=offset, reserved_elsewhere=0, crisis=crisis)
+    if context.status != MissionStatus.OPEN.value or context.count == 0:
+        page.message = CLOSED_REASONS.get(context.status, "Cette mission ne recherche personne (0 poste).")
+        return page
+    query = candidate_query(context, viewer, crisis, now, with_reserved=True)
+    mission_days = (context.end_date - context.start_date).days + 1
+    cols = query.base.selected_columns
+    filtered = query.base.where(*_filters(filters, cols.distance_dm, cols.overlap_days, mission_days)).subquery("c")
+    # One ranked pass over the whole filtered set feeds the map, the total, the count of volunteers
+    # reserved elsewhere and the page's ids; the page's details are then read for those ids only.
+    # Thousands of plain rows: read through the connection, without the ORM's per-row bookkeeping.
+    result = session.connection().execute(
+        sa.select(filtered.c.id, filtered.c.reserved, filtered.c.distance_dm, Professional.lat, Professional.lon,
+                  Professional.first_name, Professional.last_name, Professional.city)
+        .join(Professional, Professional.id == filtered.c.id)
+        .order_by(filtered.c.reserved, filtered.c.score.desc(), filtered.c.id).limit(MAP_LIMIT + 1)
+    )
+    keys = list(result.keys())
+    ranked = [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
+    shown = [row for row in ranked if not row["reserved"]]
+    complete = len(ranked) <= MAP_LIMIT
+    page.map_points = shown[:MAP_LIMIT]
+    page.total = len(shown) if complete else _count(session, filtered, reserved=0)
+    page.reserved_elsewhere = len(ranked) - len(shown) if complete else _count(session, filtered, reserved=1)
+    if page.total == 0:
+        page.message = _empty_message(session, context, crisis, filtered=filters != CandidateFilters(),
+                                      reserved=page.reserved_elsewhere, viewer=viewer)
+        return page
+    if complete:
+        page.rows = _rows_for(session, query, context, now, [row["id"] for row in shown[offset:offset + limit]])
+    else:  # beyond the map's cap, the page is cut by the database itself
+        ids = session.scalars(sa.select(filtered.c.id).where(filtered.c.reserved == 0)
+                              .order_by(filtered.c.score.desc(), filtered.c.id).offset(offset).limit(limit)).all()
+        page.rows = _rows_for(session, query, context, now, list(ids))
+    return page
+
+
+def _count(session: so.Session, filtered: sa.Subquery, *, reserved: int) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(filtered).where(filtered.c.reserved == reserved)) or 0
+
+
+def _rows_for(session: so.Session, query: _Query, context: MissionContext, now: datetime,
+              ids: list[int]) -> list[dict[str, Any]]:
+    """Every column of the table for the page's volunteers (found by primary key), in rank order."""
+    if not ids:
+        return []
+    rows = session.execute(query.base.add_columns(*_display_columns()).where(Professional.id.in_(ids))).mappings()
+    by_id = {row["id"]: row for row in rows}
+    return [_candidate_row(by_id[i], context, now) for i in ids if i in by_id]
+
+
+def _display_columns() -> list[Any]:
+    return [Professional.first_name, Professional.last_name, Professional.postal_code, Professional.city,
+            Professional.profession_code, Professional.specialty, Professional.available_from,
+            Professional.available_to, Professional.exp_ehpad, Professional.exp_reanimation,
+            Professional.exp_vaccination, Professional.has_vehicle, Professional.id_type,
+            Professional.id_number, Professional.mobility, Professional.status, Professional.verified,
+            Professional.availability_confirmed_at, Professional.lat, Professional.lon]
+
+
+def is_stale(availability_confirmed_at: datetime, now: datetime) -> bool:
+    """Availability not confirmed for more than STALE_AFTER_DAYS: ranked lower and flagged."""
+    return availability_confirmed_at < now - timedelta(days=STALE_AFTER_DAYS)
+
+
+def _candidate_row(row: Any, context: MissionContext, now: datetime) -> dict[str, Any]:
+    values = dict(row)
+    stale = is_stale(values["availability_confirmed_at"], now)
+    values["distance_km"] = values["distance_dm"] / 10
+    values["stale"] = stale
+    values["warnings"] = missing_experience(context, values)
+    values["reasons"] = reasons(context, values, stale)
+    return values
+
+
+def missing_experience(context: MissionContext, values: dict[str, Any]) -> list[str]:
+    """The experience the mission asks for and the volunteer lacks (a warning badge, not a filter)."""
+    missing = []
+    if context.exp_reanimation and not values["exp_reanimation"]:
+        missing.append("sans expérience en réanimation")
+    if context.exp_ehpad and not values["exp_ehpad"]:
+        missing.append("sans expérience en EHPAD")
+    return missing
+
+
+def reasons(context: MissionContext, values: dict[str, Any], stale: bool) -> str:
+    """Why this rank, in words: distance, period covered, matches, fairness."""
+    mission_days = (context.end_date - context.start_date).days + 1
+    parts = [f"{values['distance_dm'] / 10:.1f} km".replace(".", ",")]
+    covered = values["overlap_days"]
+    parts.append("disponible toute la période" if covered >= mission_days else f"disponible {covered}/{mission_days} j")
+    if context.exp_ehpad and values["exp_ehpad"]:
+        parts.append("expérience EHPAD")
+    if context.exp_reanimation and values["exp_reanimation"]:
+        parts.append("expérience réanimation")
+    if values["verified"]:
+        parts.append("vérifié")
+    count = values["solicitations"]
+    parts.append(f"{count} sollicitation{'s' if count > 1 else ''} en 30 j")
+    if stale:
+        parts.append("disponibilités non confirmées depuis 30 j")
+    return " · ".join(parts)
+
+
+def score_in_python(context: MissionContext, professional: dict[str, Any], solicitations: int,
+                    now: datetime) -> int:
+    """The same score computed without SQL, for checks and for the naive benchmark."""
+    distance = distance_dm(professional["lat"], professional["lon"], context.lat, context.lon)
+    start = max(professional["available_from"] or context.start_date, context.start_date)
+    end = min(professional["available_to"] or context.end_date, context.end_date)
+    overlap = max((end - start).days + 1, 0)
+    mission_days = (context.end_date - context.start_date).days + 1
+    score = W_DATES * SCALE * overlap // mission_days
+    score += W_DISTANCE * SCALE * max(REFERENCE_DM - distance, 0) // REFERENCE_DM
+    score += W_VERIFIED * SCALE * int(bool(professional["verified"]))
+    score -= W_SOLICITATION * SCALE * min(solicitations, MAX_SOLICITATIONS)
+    score -= W_STALE * SCALE * int(professional["availability_confirmed_at"] < now - timedelta(days=STALE_AFTER_DAYS))
+    if context.exp_ehpad:
+        score += W_EXPERIENCE * SCALE * int(bool(professional["exp_ehpad"]))
+    if context.exp_reanimation:
+        score += W_EXPERIENCE * SCALE * int(bool(professional["exp_reanimation"]))
+    specialty = (context.specialty or "").strip().lower()
+    if specialty and (professional["specialty"] or "").strip().lower() == specialty:
+        score += W_SPECIALTY * SCALE
+    return score

@@ -1,0 +1,509 @@
+"""Regulation by the ARS and the CCS (DESIGN §3, §6): crisis mode, the region's missions as a
+priority queue, pushes of candidates, alerts to the CCS, opening of the national pools, the region's
+volunteers (verification, unavailability, assignment on behalf of an establishment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from core.mail import emails
+from core.mail.outbox import queue_email
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.audit import record_event
+from core.shared.clock import paris_today, utcnow
+from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.shared.permissions import require_region, require_role, sees_region
+from core.shared.sqlfunc import as_int, days_between, greatest, least, paris_date
+from core.shared.validation import validate_text
+from core.staffing.matching import LIVE, candidate_query, load_mission_context
+from core.staffing.workflow import after_assignment, assigned_count, locked_mission, move_proposal, set_status
+from db.models import (
+    CrisisMode,
+    Establishment,
+    Mission,
+    MissionStatus,
+    Professional,
+    ProfessionalStatus,
+    Proposal,
+    ProposalOrigin,
+    ProposalState,
+    Role,
+    User,
+)
+
+READERS = ("ars", "ccs", "ministere", "admin")
+CLOSED_STATUSES = (MissionStatus.FILLED.value, MissionStatus.CLOSED.value, MissionStatus.ARCHIVED.value)  # who may look at a region's tables
+
+
+def require_reader(actor: SessionUser | None, ars_code: str) -> SessionUser:
+    """The ARS of the region, the CCS, the ministry (read-only) and admins."""
+    actor = require_role(actor, *READERS)
+    if not sees_region(actor, ars_code):
+        raise PermissionDenied("Ces informations concernent une autre région.")
+    return actor
+
+
+def _known_region(ars_code: str) -> str:
+    if ars_code not in reference.ars_names():
+        raise NotFound("Cette région n'existe pas.")
+    return ars_code
+
+
+# ---------------------------------------------------------------- crisis mode
+
+
+@dataclass(frozen=True)
+class CrisisState:
+    all_professions: bool
+    professions: tuple[str, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.all_professions or bool(self.professions)
+
+
+def _active_rows(session: so.Session, ars_code: str) -> list[CrisisMode]:
+    return list(session.scalars(
+        sa.select(CrisisMode).where(CrisisMode.ars_code == ars_code, CrisisMode.disabled_at.is_(None))
+        .order_by(CrisisMode.id)
+    ))
+
+
+def crisis_state(session: so.Session, actor: SessionUser | None, ars_code: str) -> CrisisState:
+    require_reader(actor, _known_region(ars_code))
+    rows = _active_rows(session, ars_code)
+    return CrisisState(any(r.profession_code is None for r in rows),
+                       tuple(sorted(r.profession_code for r in rows if r.profession_code)))
+
+
+def set_crisis_mode(session: so.Session, actor: SessionUser | None, ars_code: str, *, enabled: bool,
+                    professions: list[str] | None = None, now: datetime | None = None) -> CrisisState:
+    """Switch the region to crisis management (all professions when `professions` is None) or back."""
+    now = now or utcnow()
+    actor = require_region(actor, _known_region(ars_code))
+    unknown = [p for p in professions or [] if p not in reference.profession_labels()]
+    if unknown or professions == []:
+        raise ValidationError("professions", "Choisissez au moins une profession, ou « toutes les professions ».")
+    active = _active_rows(session, ars_code)
+    targets: list[str | None] = [None] if professions is None else list(dict.fromkeys(professions))
+    if enabled:
+        already = {row.profession_code for row in active}
+        for profession in targets:
+            if profession not in already:
+                row = CrisisMode(ars_code=ars_code, profession_code=profession, enabled_at=now, enabled_by=actor.id)
+                session.add(row)
+                session.flush()
+                record_event(session, actor_id=actor.id, entity="crisis_mode", entity_id=row.id, action="enabled",
+                             after="on", details={"ars_code": ars_code, "profession": profession}, at=now)
+    else:
+        if professions is not None and any(row.profession_code is None for row in active):
+            raise ValidationError("professions", "Le mode gestion de crise est actif pour toutes les professions : "
+                                                 "désactivez-le entièrement, puis réactivez les professions voulues.")
+        for row in active:
+            if professions is None or row.profession_code in targets:
+                row.disabled_at, row.disabled_by = now, actor.id
+                record_event(session, actor_id=actor.id, entity="crisis_mode", entity_id=row.id, action="disabled",
+                             before="on", after="off", details={"ars_code": ars_code, "profession": row.profession_code},
+                             at=now)
+    session.flush()
+    rows = _active_rows(session, ars_code)
+    return CrisisState(any(r.profession_code is None for r in rows),
+                       tuple(sorted(r.profession_code for r in rows if r.profession_code)))
+
+
+def crisis_history(session: so.Session, actor: SessionUser | None, ars_code: str) -> list[dict[str, Any]]:
+    """Every switch of the region, newest first, with who switched it."""
+    require_reader(actor, _known_region(ars_code))
+    enabler, disabler = so.aliased(User), so.aliased(User)
+    rows = session.execute(
+        sa.select(CrisisMode.id, CrisisMode.profession_code, CrisisMode.enabled_at, CrisisMode.disabled_at,
+                  (enabler.first_name + " " + enabler.last_name).label("enabled_by"),
+                  (disabler.first_name + " " + disabler.last_name).label("disabled_by"))
+        .join(enabler, enabler.id == CrisisMode.enabled_by)
+        .outerjoin(disabler, disabler.id == CrisisMode.disabled_by)
+        .where(CrisisMode.ars_code == ars_code).order_by(CrisisMode.enabled_at.desc(), CrisisMode.id.desc())
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+# ---------------------------------------------------------------- the region's missions: a priority queue
+
+# Urgency points (documented on the page): the higher, the sooner the ARS should act.
+U_STARTS_WITHIN_3_DAYS = 30  # or already started
+U_STARTS_WITHIN_7_DAYS = 20
+U_STARTS_WITHIN_14_DAYS = 10
+U_PER_UNFILLED_POST = 5  # up to U_MAX_UNFILLED
+U_MAX_UNFILLED = 25
+U_REANIMATION = 15
+U_EHPAD = 10
+U_PER_DAY_UNFILLED = 2  # days since the mission was created, up to U_MAX_WAITING
+U_MAX_WAITING = 20
+U_CCS_ALERT = 25
+
+
+@dataclass(frozen=True)
+class MissionFilters:
+    department_code: str | None = None
+    profession_code: str | None = None
+    statuses: tuple[str, ...] = (MissionStatus.OPEN.value,)
+    period_start: date | None = None
+    period_end: date | None = None
+    unfilled_only: bool = False
+    mission_id: int | None = None  # one mission only (see region_mission)
+
+
+@dataclass
+class MissionQueue:
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+
+
+def _urgency(today: date, assigned: Any) -> sa.ColumnElement[int]:
+    to_start = days_between(sa.literal(today, sa.Date), Mission.start_date)
+    unfilled = greatest(Mission.count - assigned, 0)
+    # Paris calendar days (DESIGN §2); a CAST to DATE gave the UTC date on PostgreSQL and the number 2026
+    # (the year) on SQLite, where DATE has numeric affinity, so every mission got the maximum.
+    waiting = days_between(paris_date(Mission.created_at), sa.literal(today, sa.Date))
+    return (
+        sa.case((to_start <= 3, U_STARTS_WITHIN_3_DAYS), (to_start <= 7, U_STARTS_WITHIN_7_DAYS),
+                (to_start <= 14, U_STARTS_WITHIN_14_DAYS), else_=0)
+        + least(unfilled * U_PER_UNFILLED_POST, U_MAX_UNFILLED)
+        + U_REANIMATION * as_int(Mission.exp_reanimation.is_(True))
+        + U_EHPAD * as_int(Mission.exp_ehpad.is_(True))
+        + least(greatest(waiting, 0) * U_PER_DAY_UNFILLED, U_MAX_WAITING)
+        + U_CCS_ALERT * as_int(Mission.ccs_alert_at.is_not(None))
+    )
+
+
+def region_missions(session: so.Session, actor: SessionUser | None, ars_code: str,
+                    filters: MissionFilters | None = None, *, offset: int = 0, limit: int = 50,
+                    now: datetime | None = None) -> MissionQueue:
+    """The region's missions ordered by manual priority, then urgency score: filtered, counted and
+    paged in SQL."""
+    now = now or utcnow()
+    require_reader(actor, _known_region(ars_code))
+    filters = filters or MissionFilters()
+    today = paris_today(now)
+    counts = (
+        sa.select(Proposal.mission_id,
+                  sa.func.sum(as_int(Proposal.state == ProposalState.AFFECTE.value)).label("assigned"),
+                  sa.func.sum(as_int(Proposal.state.in_([ProposalState.CONTACTE.value,
+                                                         ProposalState.EN_COURS.value]))).label("waiting"))
+        .join(Mission, Mission.id == Proposal.mission_id)
+        .join(Establishment, Establishment.id == Mission.establishment_id)
+        .where(Establishment.ars_code == ars_code, Proposal.state.in_(LIVE))
+        .group_by(Proposal.mission_id).subquery()
+    )
+    assigned = sa.func.coalesce(counts.c.assigned, 0)
+    urgency = _urgency(today, assigned).label("urgency")
+    conditions = [Establishment.ars_code == ars_code, Mission.count > 0]
+    if filters.statuses:
+        conditions.append(Mission.status.in_(filters.statuses))
+    if filters.department_code:
+        conditions.append(Establishment.department_code == filters.department_code)
+    if filters.profession_code:
+        conditions.append(Mission.profession_code == filters.profession_code)
+    if filters.period_start:
+        conditions.append(Mission.end_date >= filters.period_start)
+    if filters.period_end:
+        conditions.append(Mission.start_date <= filters.period_end)
+    if filters.unfilled_only:
+        conditions.append(assigned < Mission.count)
+    if filters.mission_id is not None:
+        conditions.append(Mission.id == filters.mission_id)
+    base = (
+        sa.select(Mission.id, Mission.profession_code, Mission.specialty, Mission.count, Mission.start_date,
+                  Mission.end_date, Mission.needs_vehicle, Mission.needs_weekend, Mission.exp_ehpad,
+                  Mission.exp_reanimation, Mission.vaccination, Mission.status, Mission.manual_priority,
+                  Mission.ccs_alert_at, Mission.ccs_alert_message, Mission.pools_opened_at, Mission.created_at,
+                  Establishment.id.label("establishment_id"), Establishment.name.label("establishment"),
+                  Establishment.postal_code, Establishment.city, Establishment.department_code,
+                  assigned.label("assigned"), sa.func.coalesce(counts.c.waiting, 0).label("waiting"), urgency)
+        .join(Establishment, Establishment.id == Mission.establishment_id)
+        .outerjoin(counts, counts.c.mission_id == Mission.id)
+        .where(*conditions)
+    )
+    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    ordered = base.order_by(Mission.manual_priority.is_(None), Mission.manual_priority, urgency.desc(),
+                            Mission.start_date, Mission.id)
+    labels = reference.profession_labels()
+    rows = [{**row, "profession": labels.get(row["profession_code"], row["profession_code"])}
+            for row in session.execute(ordered.offset(offset).limit(limit)).mappings()]
+    return MissionQueue(rows=rows, total=total, offset=offset)
+
+
+def accepts_candidates(row: dict[str, Any]) -> bool:
+    """A row of `region_missions` to which candidates can still be proposed (what the priority queue lists)."""
+    return row["status"] == MissionStatus.OPEN.value and row["assigned"] < row["count"]
+
+
+def closed_message(row: dict[str, Any]) -> str:
+    """Why a mission chosen earlier can no longer receive candidates: only what is true of it."""
+    if row["status"] in CLOSED_STATUSES or row["assigned"] >= row["count"]:
+        return "La mission choisie précédemment est maintenant pourvue ou clôturée"
+    return "La mission choisie précédemment n'est pas ouverte"
+
+
+def region_mission(session: so.Session, actor: SessionUser | None, ars_code: str, mission_id: int,
+                   *, now: datetime | None = None) -> dict[str, Any] | None:
+    """One mission of the region read by id, whatever its status, as a row of `region_missions` (same
+    permission check); None when the region has no such mission. For a mission chosen on another page,
+    which may lie beyond the rows a page loads."""
+    rows = region_missions(session, actor, ars_code, MissionFilters(statuses=(), mission_id=mission_id),
+                           limit=1, now=now).rows
+    return rows[0] if rows else None
+
+
+def _regional_mission(session: so.Session, actor: SessionUser | None, mission_id: int) -> tuple[SessionUser, Mission, Establishment]:
+    mission = locked_mission(session, mission_id)
+    establishment = session.get(Establishment, mission.establishment_id)
+    return require_region(actor, establishment.ars_code), mission, establishment
+
+
+def set_manual_priority(session: so.Session, actor: SessionUser | None, mission_id: int, priority: int | None,
+                        *, now: datetime | None = None) -> None:
+    """Override the urgency order: 1 comes first; None gives the mission back to the score."""
+    now = now or utcnow()
+    actor, mission, _ = _regional_mission(session, actor, mission_id)
+    if priority is not None and not 1 <= int(priority) <= 9:
+        raise ValidationError("priority", "La priorité manuelle va de 1 (la plus urgente) à 9.")
+    record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="priority_set",
+                 before=str(mission.manual_priority), after=str(priority), at=now)
+    mission.manual_priority = None if priority is None else int(priority)
+
+
+# ---------------------------------------------------------------- pushes, alerts, national pools
+
+
+def push(session: so.Session, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
+         *, now: datetime | None = None) -> int:
+    """"Proposer": disponible → en cours (origin push) for this mission; the mission's requester and
+    each volunteer get an e-mail. Only the target establishment may then contact them."""
+    now = now or utcnow()
+    actor, mission, establishment = _regional_mission(session, actor, mission_id)
+    if mission.status != MissionStatus.OPEN.value or mission.count == 0:
+        raise Conflict("Cette mission n'est pas ouverte : aucun professionnel ne peut lui être proposé.")
+    ids = list(dict.fromkeys(professional_ids))
+    if not ids:
+        raise ValidationError("professionals", "Sélectionnez au moins un professionnel à proposer.")
+    context = load_mission_context(session, mission_id)
+    query = candidate_query(context, "regulator", False, now)
+    eligible = {row["id"]: row for row in session.execute(query.base.where(Professional.id.in_(ids))).mappings()}
+    requester = session.get(User, mission.created_by)
+    profession = reference.profession_labels()[mission.profession_code]
+    for professional_id in ids:
+        row = eligible.get(professional_id)
+        name = _name(session, professional_id)
+        if row is None or row["proposal_state"] is not None:
+            raise Conflict(f"{name} ne peut pas être proposé(e) : déjà sollicité(e), indisponible ou hors critères.")
+        if not set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value],
+                          ProfessionalStatus.EN_COURS.value, now):
+            raise Conflict(f"{name} vient d'être réservé(e) par un autre établissement.")
+        proposal = Proposal(mission_id=mission_id, professional_id=professional_id, origin=ProposalOrigin.PUSH.value,
+                            state=ProposalState.EN_COURS.value, by_user_id=actor.id, created_at=now)
+        session.add(proposal)
+        session.flush()
+        record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="pushed",
+                     before=ProfessionalStatus.DISPONIBLE.value, after=ProposalState.EN_COURS.value,
+                     details={"mission_id": mission_id, "professional_id": professional_id}, at=now)
+        professional = session.get(Professional, professional_id)
+        queue_email(session, dedup_key=f"pushed-volunteer:{proposal.id}", to=professional.email, now=now,
+                    content=emails.pushed_to_volunteer(professional.first_name, establishment.name, profession,
+                                                       mission.start_date, mission.end_date))
+        queue_email(session, dedup_key=f"pushed-establishment:{proposal.id}", to=requester.email, now=now,
+                    content=emails.pushed_to_establishment(requester.first_name, f"{professional.first_name} "
+                                                           f"{professional.last_name}", profession,
+                                                           mission.start_date, mission.end_date))
+    return len(ids)
+
+
+def _name(session: so.Session, professional_id: int) -> str:
+    professional = session.get(Professional, professional_id)
+    return f"{professional.first_name} {professional.last_name}" if professional else "Ce professionnel"
+
+
+def alert_ccs(session: so.Session, actor: SessionUser | None, mission_id: int, message: str,
+              *, now: datetime | None = None) -> None:
+    """"Alerter le CCS": the mission is flagged (message required) and the CCS accounts are e-mailed."""
+    now = now or utcnow()
+    actor, mission, establishment = _regional_mission(session, actor, mission_id)
+    if actor.role != Role.ARS.value:
+        raise PermissionDenied("L'alerte au CCS est lancée par l'ARS de la région.")
+    message = validate_text(message, "message", "Message au CCS", max_length=1000)
+    if mission.status != MissionStatus.OPEN.value:
+        raise Conflict("Seule une mission ouverte peut faire l'objet d'une alerte.")
+    mission.ccs_alert_at, mission.ccs_alert_message = now, message
+    record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="ccs_alerted", at=now)
+    region = reference.ars_names()[establishment.ars_code]
+    for ccs in session.scalars(sa.select(User).where(User.role == Role.CCS.value, User.status == "active")):
+        queue_email(session, dedup_key=f"alert:{mission.id}:{int(now.timestamp())}:{ccs.id}", to=ccs.email, now=now,
+                    content=emails.ccs_alert(ccs.first_name, region, establishment.name,
+                                             reference.profession_labels()[mission.profession_code], message))
+
+
+def ccs_alerts(session: so.Session, actor: SessionUser | None) -> list[dict[str, Any]]:
+    """Open alerts: the mission is still open and its pools are not opened yet; oldest first."""
+    require_role(actor, "ccs", "ministere", "admin")
+    rows = session.execute(
+        sa.select(Mission.id, Mission.profession_code, Mission.count, Mission.start_date, Mission.end_date,
+                  Mission.ccs_alert_at, Mission.ccs_alert_message, Mission.pools_opened_at,
+                  Establishment.name.label("establishment"), Establishment.ars_code, Establishment.postal_code,
+                  Establishment.city)
+        .join(Establishment, Establishment.id == Mission.establishment_id)
+        .where(Mission.ccs_alert_at.is_not(None), Mission.pools_opened_at.is_(None),
+               Mission.status == MissionStatus.OPEN.value)
+        .order_by(Mission.ccs_alert_at, Mission.id)
+    ).mappings()
+    labels, regions = reference.profession_labels(), reference.ars_names()
+    return [{**row, "profession": labels[row["profession_code"]], "region": regions[row["ars_code"]],
+             "assigned": assigned_count(session, row["id"])} for row in rows]
+
+
+def open_national_pools(session: so.Session, actor: SessionUser | None, mission_id: int,
+                        *, now: datetime | None = None) -> None:
+    """"Ouvrir les viviers nationaux": volunteers of other regions with national mobility become
+    candidates for this mission (DESIGN §4 rule 4); the region's ARS accounts are told."""
+    now = now or utcnow()
+    actor = require_role(actor, "ccs")
+    mission = locked_mission(session, mission_id)
+    if mission.pools_opened_at is not None:
+        raise Conflict("Les viviers nationaux sont déjà ouverts pour cette mission.")
+    if mission.status != MissionStatus.OPEN.value:
+        raise Conflict("Cette mission n'est plus ouverte : inutile d'ouvrir les viviers nationaux.")
+    mission.pools_opened_at = now
+    record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="pools_opened", at=now)
+    establishment = session.get(Establishment, mission.establishment_id)
+    profession = reference.profession_labels()[mission.profession_code]
+    for ars in session.scalars(sa.select(User).where(User.role == Role.ARS.value, User.status == "active",
+                                                     User.ars_code == establishment.ars_code)):
+        queue_email(session, dedup_key=f"pools:{mission.id}:{ars.id}", to=ars.email, now=now,
+                    content=emails.pools_opened(ars.first_name, establishment.name, profession))
+
+
+# ---------------------------------------------------------------- the region's volunteers
+
+
+@dataclass(frozen=True)
+class ProfessionalFilters:
+    text: str = ""
+    profession_code: str | None = None
+    statuses: tuple[str, ...] = ()
+    verified: bool | None = None
+    duplicates_only: bool = False
+
+
+def region_professionals(session: so.Session, actor: SessionUser | None, ars_code: str,
+                         filters: ProfessionalFilters | None = None, *, offset: int = 0,
+                         limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+    """The region's volunteers (deleted ones excluded), searched and paged in SQL."""
+    require_reader(actor, _known_region(ars_code))
+    filters = filters or ProfessionalFilters()
+    conditions = [Professional.ars_code == ars_code, Professional.status != ProfessionalStatus.SUPPRIME.value]
+    text = filters.text.strip().lower()
+    if text:
+        pattern = f"%{text}%"
+        conditions.append(sa.or_(sa.func.lower(Professional.last_name).like(pattern),
+                                 sa.func.lower(Professional.first_name).like(pattern),
+                                 sa.func.lower(Professional.email).like(pattern),
+                                 sa.func.lower(Professional.city).like(pattern), Professional.postal_code.like(pattern)))
+    if filters.profession_code:
+        conditions.append(Professional.profession_code == filters.profession_code)
+    if filters.statuses:
+        conditions.append(Professional.status.in_(filters.statuses))
+    if filters.verified is not None:
+        conditions.append(Professional.verified.is_(filters.verified))
+    if filters.duplicates_only:
+        conditions.append(Professional.possible_duplicate_of.is_not(None))
+    query = sa.select(Professional.id, Professional.last_name, Professional.first_name, Professional.postal_code,
+                      Professional.city, Professional.department_code, Professional.profession_code,
+                      Professional.status, Professional.verified, Professional.possible_duplicate_of,
+                      Professional.availability_confirmed_at).where(*conditions)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    labels = reference.profession_labels()
+    rows = [{**row, "profession": labels[row["profession_code"]]} for row in session.execute(
+        query.order_by(Professional.last_name, Professional.first_name, Professional.id).offset(offset).limit(limit)
+    ).mappings()]
+    return rows, total
+
+
+def _regional_professional(session: so.Session, actor: SessionUser | None, professional_id: int) -> tuple[SessionUser, Professional]:
+    professional = session.get(Professional, professional_id, with_for_update=True, populate_existing=True)
+    if professional is None or professional.status == ProfessionalStatus.SUPPRIME.value:
+        raise NotFound("Ce professionnel n'est plus inscrit.")
+    return require_region(actor, professional.ars_code), professional
+
+
+def set_verified(session: so.Session, actor: SessionUser | None, professional_id: int, verified: bool,
+                 *, now: datetime | None = None) -> None:
+    """Documents checked by the ARS: the "VÉRIFIÉ" badge (and a better rank)."""
+    now = now or utcnow()
+    actor, professional = _regional_professional(session, actor, professional_id)
+    if professional.verified != verified:
+        record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
+                     action="verified" if verified else "unverified", at=now)
+        professional.verified = verified
+
+
+def set_unavailable_by_ars(session: so.Session, actor: SessionUser | None, professional_id: int, reason: str,
+                           *, now: datetime | None = None) -> None:
+    """The ARS takes a volunteer out of the pool (never proposed again until they resume)."""
+    now = now or utcnow()
+    reason = validate_text(reason, "reason", "Motif", max_length=500)
+    actor, professional = _regional_professional(session, actor, professional_id)
+    if professional.status != ProfessionalStatus.DISPONIBLE.value:
+        raise Conflict("Seul un professionnel disponible peut être rendu indisponible (il est sollicité ou déjà "
+                       "indisponible).")
+    set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value], ProfessionalStatus.INDISPONIBLE.value,
+               now)
+    record_event(session, actor_id=actor.id, entity="professional", entity_id=professional_id,
+                 action="made_unavailable", before="disponible", after="indisponible", details={"by": "ars"}, at=now)
+
+
+def assign_on_behalf(session: so.Session, actor: SessionUser | None, mission_id: int, professional_id: int,
+                     *, now: datetime | None = None) -> None:
+    """The ARS records an assignment for an establishment (a volunteer found by phone, for instance)."""
+    now = now or utcnow()
+    actor, mission, establishment = _regional_mission(session, actor, mission_id)
+    if actor.role != Role.ARS.value:
+        raise PermissionDenied("L'affectation pour le compte d'un établissement est réservée à son ARS.")
+    if mission.status != MissionStatus.OPEN.value or mission.count == 0:
+        raise Conflict("Cette mission n'est pas ouverte.")
+    if assigned_count(session, mission_id) >= mission.count:
+        raise Conflict("Cette mission est déjà pourvue.")
+    professional = session.get(Professional, professional_id)
+    if professional is None or professional.profession_code != mission.profession_code:
+        raise Conflict("Ce professionnel n'exerce pas la profession demandée par la mission.")
+    linked = session.scalar(sa.select(Proposal).where(
+        Proposal.mission_id == mission_id, Proposal.professional_id == professional_id,
+        Proposal.state.in_([ProposalState.CONTACTE.value, ProposalState.EN_COURS.value])).with_for_update())
+    if linked is not None:
+        set_status(session, professional_id, [linked.state], ProfessionalStatus.AFFECTE.value, now)
+        move_proposal(session, linked, ProposalState.AFFECTE.value, actor.id, now, action="assigned_on_behalf")
+    else:
+        if not set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value],
+                          ProfessionalStatus.AFFECTE.value, now):
+            raise Conflict(f"{_name(session, professional_id)} est déjà sollicité(e) ou indisponible.")
+        proposal = Proposal(mission_id=mission_id, professional_id=professional_id, origin=ProposalOrigin.PUSH.value,
+                            state=ProposalState.AFFECTE.value, by_user_id=actor.id, created_at=now, decided_at=now)
+        session.add(proposal)
+        session.flush()
+        record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id,
+                     action="assigned_on_behalf", before="disponible", after="affecte",
+                     details={"mission_id": mission_id, "professional_id": professional_id}, at=now)
+    after_assignment(session, mission, actor.id, now)
+    validator = session.get(User, actor.id)
+    queue_email(session, dedup_key=f"assigned-by-ars:{mission_id}:{professional_id}:{int(now.timestamp())}",
+                to=professional.email, now=now,
+                content=emails.assignment_confirmed(
+                    professional.first_name, establishment.name,
+                    f"{establishment.address}, {establishment.postal_code} {establishment.city}",
+                    reference.profession_labels()[mission.profession_code], mission.start_date, mission.end_date,
+                    validator.email, " — ".join(x for x in (mission.contact_name, mission.contact_phone) if x) or None))
+

@@ -1,0 +1,341 @@
+"""The volunteer's status machine (DESIGN §3): contact, validate, refuse, close, cancel, withdraw.
+
+Every transition checks permissions, changes the proposal and the volunteer's status together,
+writes an Event and queues its e-mails in the caller's transaction. Races are settled by the
+database: a conditional UPDATE … WHERE status = :expected plus the partial unique index "one live
+proposal per volunteer"; the mission row is locked (FOR UPDATE) while its assignments are counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.exc import IntegrityError
+
+from core.mail import emails
+from core.mail.outbox import queue_email
+from core.places import reference
+from core.shared.actor import SessionUser
+from core.shared.audit import record_event
+from core.shared.clock import utcnow
+from core.shared.errors import Conflict, NotFound, PermissionDenied
+from core.shared.permissions import require_actor, require_role, sees_region
+from core.shared.validation import validate_text
+from core.staffing.crisis import crisis_active
+from core.staffing.matching import candidate_query, load_mission_context
+from db.models import (
+    Establishment,
+    Mission,
+    MissionStatus,
+    Professional,
+    ProfessionalStatus,
+    Proposal,
+    ProposalOrigin,
+    ProposalState,
+    User,
+)
+
+DECLINED_REASON = "décliné par le volontaire"
+REBOOKED = "Ce professionnel vient d'être réservé par un autre établissement."
+NOT_OPEN = {
+    MissionStatus.PENDING.value: "Cette mission attend la validation de votre compte.",
+    MissionStatus.FILLED.value: "Cette mission est déjà pourvue.",
+    MissionStatus.CLOSED.value: "Cette mission est clôturée.",
+    MissionStatus.ARCHIVED.value: "Cette mission est archivée.",
+}
+
+
+# ---------------------------------------------------------------- shared steps
+
+
+def locked_mission(session: so.Session, mission_id: int) -> Mission:
+    """The mission, locked until the end of the transaction (PostgreSQL; SQLite writers are serialised)."""
+    mission = session.get(Mission, mission_id, with_for_update=True, populate_existing=True)
+    if mission is None:
+        raise NotFound("Cette mission n'existe pas.")
+    return mission
+
+
+def _establishment(session: so.Session, mission: Mission) -> Establishment:
+    return session.get(Establishment, mission.establishment_id)
+
+
+def require_member(actor: SessionUser | None, mission: Mission) -> SessionUser:
+    """Only the accounts of the mission's establishment."""
+    actor = require_role(actor, "etablissement")
+    if mission.establishment_id not in actor.establishment_ids:
+        raise PermissionDenied("Cette mission appartient à un autre établissement.")
+    return actor
+
+
+def require_manager(session: so.Session, actor: SessionUser | None, mission: Mission) -> SessionUser:
+    """The establishment's accounts, the ARS of its region, or the CCS."""
+    actor = require_actor(actor)
+    if actor.role == "etablissement":
+        return require_member(actor, mission)
+    if actor.role in ("ars", "ccs") and sees_region(actor, _establishment(session, mission).ars_code):
+        return actor
+    raise PermissionDenied("Vous ne pouvez pas agir sur cette mission.")
+
+
+def assigned_count(session: so.Session, mission_id: int) -> int:
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Proposal)
+        .where(Proposal.mission_id == mission_id, Proposal.state == ProposalState.AFFECTE.value)
+    ) or 0
+
+
+def refresh_mission_status(session: so.Session, mission: Mission, *, now: datetime | None = None) -> str:
+    """open ⇄ filled from the derived number of assignments; pending, closed and archived stay."""
+    now = now or utcnow()
+    if mission.status not in (MissionStatus.OPEN.value, MissionStatus.FILLED.value):
+        return mission.status
+    assigned = assigned_count(session, mission.id)
+    target = MissionStatus.FILLED.value if mission.count > 0 and assigned >= mission.count else MissionStatus.OPEN.value
+    if target != mission.status:
+        record_event(session, actor_id=None, entity="mission", entity_id=mission.id, action="status_refreshed",
+                     before=mission.status, after=target, details={"assigned": assigned}, at=now)
+        mission.status = target
+        mission.filled_at = now if target == MissionStatus.FILLED.value else None
+    return mission.status
+
+
+def set_status(session: so.Session, professional_id: int, expected: Iterable[str], target: str, now: datetime) -> bool:
+    """Conditional UPDATE: True only if the volunteer was in one of the expected statuses."""
+    result = session.execute(
+        sa.update(Professional)
+        .where(Professional.id == professional_id, Professional.status.in_(list(expected)))
+        .values(status=target, status_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def move_proposal(session: so.Session, proposal: Proposal, target: str, actor_id: int | None, now: datetime,
+                  reason: str | None = None, action: str | None = None, keep_decision_time: bool = False) -> None:
+    record_event(session, actor_id=actor_id, entity="proposal", entity_id=proposal.id, action=action or target,
+                 before=proposal.state, after=target,
+                 details={"mission_id": proposal.mission_id, "professional_id": proposal.professional_id}, at=now)
+    proposal.state = target
+    if not keep_decision_time:
+        proposal.decided_at = now
+    if reason:
+        proposal.reason = reason
+
+
+def _live_proposal(session: so.Session, mission_id: int, professional_id: int, states: Iterable[str]) -> Proposal | None:
+    return session.scalar(
+        sa.select(Proposal).where(Proposal.mission_id == mission_id, Proposal.professional_id == professional_id,
+                                  Proposal.state.in_(list(states))).with_for_update()
+    )
+
+
+def _name(session: so.Session, professional_id: int) -> str:
+    professional = session.get(Professional, professional_id)
+    return f"{professional.first_name} {professional.last_name}" if professional else "Ce professionnel"
+
+
+def _require_open(mission: Mission) -> None:
+    if mission.status != MissionStatus.OPEN.value or mission.count == 0:
+        raise Conflict(NOT_OPEN.get(mission.status, "Cette mission ne recherche personne (0 poste)."))
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def contact(session: so.Session, actor: SessionUser | None, mission_id: int, professional_id: int,
+            *, now: datetime | None = None) -> Proposal:
+    """disponible → contacté (new proposal), or pushed to this mission → contacté (same proposal).
+    When several establishments click at the same instant, exactly one wins."""
+    now = now or utcnow()
+    mission = locked_mission(session, mission_id)
+    actor = require_member(actor, mission)
+    _require_open(mission)
+    context = load_mission_context(session, mission_id)
+    crisis = crisis_active(session, context.ars_code, context.profession_code, now=now)
+    query = candidate_query(context, "establishment", crisis, now)
+    row = session.execute(query.base.where(Professional.id == professional_id)).mappings().first()
+    if row is None:
+        return _refuse_contact(session, professional_id, crisis)
+    if row["proposal_state"] == ProposalState.EN_COURS.value:
+        proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.EN_COURS.value])
+        if proposal is None or not set_status(session, professional_id, [ProfessionalStatus.EN_COURS.value],
+                                               ProfessionalStatus.CONTACTE.value, now):
+            raise Conflict("Cette proposition de l'ARS vient d'être déclinée ou levée.")
+        move_proposal(session, proposal, ProposalState.CONTACTE.value, actor.id, now, action="contacted")
+        proposal.by_user_id = actor.id
+        return proposal
+    if row["proposal_state"] is not None:
+        raise Conflict(f"{_name(session, professional_id)} est déjà contacté(e) ou affecté(e) pour cette mission.")
+    if not set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value],
+                       ProfessionalStatus.CONTACTE.value, now):
+        raise Conflict(REBOOKED)
+    proposal = Proposal(mission_id=mission_id, professional_id=professional_id, origin=ProposalOrigin.DIRECT.value,
+                        state=ProposalState.CONTACTE.value, by_user_id=actor.id, created_at=now)
+    session.add(proposal)
+    try:
+        session.flush()
+    except IntegrityError as error:  # the live-proposal index: someone else got there first
+        raise Conflict(REBOOKED) from error
+    record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="contacted",
+                 before=ProfessionalStatus.DISPONIBLE.value, after=ProposalState.CONTACTE.value,
+                 details={"mission_id": mission_id, "professional_id": professional_id}, at=now)
+    return proposal
+
+
+def _refuse_contact(session: so.Session, professional_id: int, crisis: bool) -> Proposal:
+    professional = session.get(Professional, professional_id)
+    if professional is None:
+        raise NotFound("Ce professionnel n'existe pas.")
+    if crisis:
+        raise Conflict("Le mode gestion de crise est actif : seuls les professionnels proposés par l'ARS "
+                       "peuvent être contactés.")
+    if professional.status in (ProfessionalStatus.CONTACTE.value, ProfessionalStatus.EN_COURS.value,
+                               ProfessionalStatus.AFFECTE.value):
+        raise Conflict(REBOOKED)
+    if professional.status == ProfessionalStatus.INDISPONIBLE.value:
+        raise Conflict(f"{_name(session, professional_id)} s'est déclaré(e) indisponible.")
+    raise Conflict(f"{_name(session, professional_id)} ne correspond pas à cette mission (profession, zone ou "
+                   "disponibilité).")
+
+
+def validate(session: so.Session, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
+             *, now: datetime | None = None) -> int:
+    """contacté (this mission) → affecté, never beyond the mission's count; e-mails each volunteer."""
+    now = now or utcnow()
+    ids = list(dict.fromkeys(professional_ids))
+    mission = locked_mission(session, mission_id)
+    actor = require_member(actor, mission)
+    _require_open(mission)
+    remaining = mission.count - assigned_count(session, mission_id)
+    if len(ids) > remaining:
+        raise Conflict(f"Il ne reste que {remaining} poste(s) à pourvoir sur cette mission : sélectionnez au plus "
+                       f"{remaining} professionnel(s).")
+    establishment = _establishment(session, mission)
+    validator = session.get(User, actor.id)
+    for professional_id in ids:
+        proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.CONTACTE.value])
+        if proposal is None or not set_status(session, professional_id, [ProfessionalStatus.CONTACTE.value],
+                                               ProfessionalStatus.AFFECTE.value, now):
+            raise Conflict(f"{_name(session, professional_id)} n'est pas (ou plus) contacté(e) pour cette mission.")
+        move_proposal(session, proposal, ProposalState.AFFECTE.value, actor.id, now, action="validated")
+        _mail_assignment(session, proposal, mission, establishment, validator, now)
+    after_assignment(session, mission, actor.id, now)
+    return len(ids)
+
+
+def after_assignment(session: so.Session, mission: Mission, actor_id: int, now: datetime) -> None:
+    """Refresh the mission; once it is filled, the volunteers still contacted or pushed for it go back
+    to everyone (nobody else can be validated)."""
+    if refresh_mission_status(session, mission, now=now) == MissionStatus.FILLED.value:
+        release_live(session, mission, actor_id, now, reason="mission pourvue")
+
+
+def _mail_assignment(session: so.Session, proposal: Proposal, mission: Mission, establishment: Establishment,
+                     validator: User, now: datetime) -> None:
+    professional = session.get(Professional, proposal.professional_id)
+    contact = " — ".join(x for x in (mission.contact_name, mission.contact_phone) if x) or None
+    content = emails.assignment_confirmed(
+        professional.first_name, establishment.name,
+        f"{establishment.address}, {establishment.postal_code} {establishment.city}",
+        reference.profession_labels()[mission.profession_code], mission.start_date, mission.end_date,
+        validator.email, contact,
+    )
+    queue_email(session, dedup_key=f"assigned:{proposal.id}", to=professional.email, content=content, now=now)
+
+
+def refuse(session: so.Session, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
+           *, now: datetime | None = None) -> int:
+    """contacté or pushed (this mission) → disponible again, without e-mail."""
+    now = now or utcnow()
+    mission = locked_mission(session, mission_id)
+    actor = require_member(actor, mission)
+    live = [ProposalState.CONTACTE.value, ProposalState.EN_COURS.value]
+    ids = list(dict.fromkeys(professional_ids))
+    for professional_id in ids:
+        proposal = _live_proposal(session, mission_id, professional_id, live)
+        if proposal is None:
+            raise Conflict(f"{_name(session, professional_id)} n'est pas (ou plus) contacté(e) pour cette mission.")
+        set_status(session, professional_id, live, ProfessionalStatus.DISPONIBLE.value, now)
+        move_proposal(session, proposal, ProposalState.REFUSE.value, actor.id, now, action="refused")
+    return len(ids)
+
+
+def close_mission(session: so.Session, actor: SessionUser | None, mission_id: int,
+                  *, now: datetime | None = None) -> int:
+    """Close a mission (never deleted): contacted and pushed volunteers are released; assigned ones
+    stay until the end of the mission. Returns how many were released."""
+    now = now or utcnow()
+    mission = locked_mission(session, mission_id)
+    actor = require_manager(session, actor, mission)
+    if mission.status in (MissionStatus.CLOSED.value, MissionStatus.ARCHIVED.value):
+        raise Conflict("Cette mission est déjà clôturée.")
+    released = release_live(session, mission, actor.id, now, reason="mission clôturée")
+    record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="closed",
+                 before=mission.status, after=MissionStatus.CLOSED.value, details={"released": released}, at=now)
+    mission.status = MissionStatus.CLOSED.value
+    mission.closed_at = now
+    return released
+
+
+def release_live(session: so.Session, mission: Mission, actor_id: int | None, now: datetime, reason: str) -> int:
+    """Contacted and pushed volunteers of a mission → libéré, disponible again."""
+    live = [ProposalState.CONTACTE.value, ProposalState.EN_COURS.value]
+    proposals = session.scalars(
+        sa.select(Proposal).where(Proposal.mission_id == mission.id, Proposal.state.in_(live)).with_for_update()
+    ).all()
+    for proposal in proposals:
+        set_status(session, proposal.professional_id, live, ProfessionalStatus.DISPONIBLE.value, now)
+        move_proposal(session, proposal, ProposalState.LIBERE.value, actor_id, now, reason=reason, action="released")
+    return len(proposals)
+
+
+def cancel_assignment(session: so.Session, actor: SessionUser | None, mission_id: int, professional_id: int,
+                      reason: str, *, now: datetime | None = None) -> None:
+    """affecté → disponible (a no-show, a change of plan): the mission reopens, the volunteer is told."""
+    now = now or utcnow()
+    reason = validate_text(reason, "reason", "Motif de l'annulation", max_length=500)
+    mission = locked_mission(session, mission_id)
+    actor = require_manager(session, actor, mission)
+    proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.AFFECTE.value])
+    if proposal is None:
+        raise Conflict(f"{_name(session, professional_id)} n'est pas affecté(e) à cette mission.")
+    set_status(session, professional_id, [ProfessionalStatus.AFFECTE.value], ProfessionalStatus.DISPONIBLE.value, now)
+    move_proposal(session, proposal, ProposalState.ANNULE.value, actor.id, now, reason=reason, action="assignment_cancelled")
+    refresh_mission_status(session, mission, now=now)
+    professional = session.get(Professional, professional_id)
+    queue_email(session, dedup_key=f"cancelled:{proposal.id}", to=professional.email, now=now,
+                content=emails.assignment_cancelled(professional.first_name, _establishment(session, mission).name,
+                                                    mission.start_date, mission.end_date, reason))
+
+
+def withdraw(session: so.Session, actor: SessionUser | None, proposal_id: int, *, pause: bool = False,
+             now: datetime | None = None) -> None:
+    """The volunteer declines a push or a reservation from "Mes missions"; the establishment is told."""
+    now = now or utcnow()
+    actor = require_role(actor, "professionnel")
+    proposal = session.get(Proposal, proposal_id, with_for_update=True)
+    if proposal is None or proposal.professional_id != actor.professional_id:
+        raise NotFound("Cette proposition n'existe pas.")
+    live = [ProposalState.CONTACTE.value, ProposalState.EN_COURS.value]
+    if proposal.state == ProposalState.AFFECTE.value:
+        raise Conflict("Vous êtes affecté(e) à cette mission : prévenez l'établissement, qui annulera l'affectation.")
+    if proposal.state not in live:
+        raise Conflict("Cette demande n'est plus en cours.")
+    target = ProfessionalStatus.INDISPONIBLE.value if pause else ProfessionalStatus.DISPONIBLE.value
+    set_status(session, proposal.professional_id, live, target, now)
+    move_proposal(session, proposal, ProposalState.LIBERE.value, actor.id, now, reason=DECLINED_REASON,
+          action="declined")
+    mission = session.get(Mission, proposal.mission_id)
+    # The establishment is always told; so is whoever made the contact or the push, when someone else.
+    professional = session.get(Professional, proposal.professional_id)
+    for user_id in dict.fromkeys(filter(None, (mission.created_by, proposal.by_user_id))):
+        recipient = session.get(User, user_id)
+        queue_email(session, dedup_key=f"declined:{proposal.id}:{user_id}", to=recipient.email, now=now,
+                    content=emails.volunteer_declined(recipient.first_name,
+                                                      f"{professional.first_name} {professional.last_name}",
+                                                      reference.profession_labels()[mission.profession_code],
+                                                      mission.start_date, mission.end_date))

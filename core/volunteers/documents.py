@@ -1,0 +1,52 @@
+"""Volunteers' documents: type checked by magic bytes, size capped, stored with their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+from core.shared.errors import ValidationError
+
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+KIND_LABELS = {"identite": "Pièce d'identité", "diplome": "Diplôme", "autre": "Autre document"}
+# (signature, mime, extension): what the file *is*, whatever its name says.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+
+
+@dataclass(frozen=True)
+class DocumentUpload:
+    kind: str
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+    content: bytes
+
+
+def detect_type(content: bytes) -> tuple[str, str] | None:
+    return next(((mime, ext) for magic, mime, ext in SIGNATURES if content.startswith(magic)), None)
+
+
+def check_document(kind: str, filename: str, content: bytes, field: str | None = None) -> DocumentUpload:
+    """A PDF, JPEG or PNG of at most 5 Mo, recognised by its content (an .exe renamed .pdf is refused)."""
+    field = field or f"document_{kind}"
+    label = KIND_LABELS.get(kind, "Document")
+    name = (filename or "").strip().replace("/", "_").replace("\\", "_")[-200:] or "document"
+    if not content:
+        raise ValidationError(field, f"{label} : le fichier « {name} » est vide.")
+    if len(content) > MAX_DOCUMENT_BYTES:
+        size_mo = f"{math.ceil(len(content) / 1024 / 1024 * 10) / 10:.1f}".replace(".", ",")  # 5 Mo + 1 octet → 5,1
+        raise ValidationError(field, f"{label} : le fichier « {name} » pèse {size_mo} Mo ; la limite est de 5 Mo.")
+    detected = detect_type(content)
+    if detected is None:
+        raise ValidationError(
+            field, f"{label} : le fichier « {name} » n'est ni un PDF, ni une image JPEG ou PNG (contenu vérifié)."
+        )
+    mime, _ = detected
+    return DocumentUpload(kind=kind, filename=name, mime=mime, size=len(content),
+                          sha256=hashlib.sha256(content).hexdigest(), content=content)

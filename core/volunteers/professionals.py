@@ -1,0 +1,487 @@
+"""Volunteers: registration, profile, availability, deletion of their data (GDPR)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.exc import IntegrityError
+
+from core.access.tokens import issue_token
+from core.mail import emails
+from core.mail.outbox import forget_recipient, queue_email
+from core.places import geo, reference
+from core.shared.actor import SessionUser
+from core.shared.audit import record_event
+from core.shared.clock import paris_today, utcnow
+from core.shared.errors import Conflict, ErrorCollector, NotFound, PermissionDenied, ValidationError
+from core.shared.permissions import require_actor, sees_region
+from core.shared.validation import (
+    parse_date,
+    validate_adeli,
+    validate_email,
+    validate_phone,
+    validate_rpps,
+    validate_text,
+)
+from core.staffing.matching import is_stale
+from core.volunteers.documents import check_document
+from db.models import (
+    AccountStatus,
+    ActivityType,
+    Document,
+    Establishment,
+    IdType,
+    Mission,
+    Mobility,
+    Professional,
+    ProfessionalStatus,
+    Proposal,
+    ProposalState,
+    Role,
+    Token,
+    TokenPurpose,
+    User,
+)
+
+MAX_MESSAGE = 2000
+REQUIRED_DOCUMENTS = ("identite", "diplome")
+BUSY_STATUSES = {
+    ProfessionalStatus.EN_COURS.value: "une ARS vous a proposé(e) à un établissement : déclinez d'abord "
+                                       "cette proposition dans « Mes missions »",
+    ProfessionalStatus.CONTACTE.value: "un établissement vous a réservé(e) : déclinez d'abord cette "
+                                       "réservation dans « Mes missions »",
+    ProfessionalStatus.AFFECTE.value: "vous êtes affecté(e) à une mission en cours : l'établissement doit "
+                                      "d'abord annuler l'affectation",
+}
+
+
+@dataclass
+class AvailabilityInput:
+    """What a volunteer can change later from "Mon profil"."""
+
+    phone: str = ""
+    postal_code: str = ""
+    city: str = ""
+    specialty: str = ""
+    has_vehicle: bool = False
+    available_week: bool = True
+    available_weekend: bool = False
+    available_from: Any = None
+    available_to: Any = None
+    mobility: str = Mobility.DEPARTEMENTALE.value
+    exp_ehpad: bool = False
+    exp_reanimation: bool = False
+    exp_vaccination: bool = False
+    volunteer_vaccination: bool = False
+    message: str = ""
+
+
+@dataclass
+class RegistrationInput(AvailabilityInput):
+    """The public questionnaire "Je souhaite proposer mon aide"."""
+
+    last_name: str = ""
+    first_name: str = ""
+    email: str = ""
+    profession_code: str = ""
+    activity_type: str = ActivityType.SALARIE.value
+    id_type: str = IdType.NONE.value
+    id_number: str = ""
+    rpps_confirmed: bool = False
+    consent: bool = False
+    documents: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # kind → (filename, content)
+
+
+@dataclass(frozen=True)
+class Registration:
+    professional_id: int
+    user_id: int
+    email: str
+
+
+
+def _clean_availability(data: AvailabilityInput, profession_code: str, errors: ErrorCollector,
+                        today: date) -> dict[str, Any]:
+    location = errors.check(geo.locate, data.postal_code, data.city or None)
+    start = errors.check(parse_date, data.available_from or today, "available_from", "date de début de disponibilité")
+    end = None
+    if data.available_to:
+        end = errors.check(parse_date, data.available_to, "available_to", "date de fin de disponibilité")
+        if start and end and end < start:
+            errors.add("available_to", "La fin de disponibilité est antérieure à son début.")
+        elif end and end < today:
+            errors.add("available_to", "La fin de disponibilité est déjà passée.")
+    if data.mobility not in {m.value for m in Mobility}:
+        errors.add("mobility", "Choisissez votre mobilité.")
+    if data.volunteer_vaccination and profession_code and not reference.is_eligible_vaccination(profession_code):
+        errors.add("volunteer_vaccination", "Votre profession n'est pas autorisée à vacciner.")
+    if not (data.available_week or data.available_weekend):
+        errors.add("available_week", "Indiquez au moins une disponibilité : en semaine ou le week-end.")
+    values = {
+        "phone": errors.check(validate_phone, data.phone, "phone"),
+        "specialty": errors.check(validate_text, data.specialty, "specialty", "Spécialité",
+                                  max_length=120, required=False),
+        "has_vehicle": bool(data.has_vehicle),
+        "available_week": bool(data.available_week),
+        "available_weekend": bool(data.available_weekend),
+        "available_from": start,
+        "available_to": end,
+        "mobility": data.mobility,
+        "exp_ehpad": bool(data.exp_ehpad),
+        "exp_reanimation": bool(data.exp_reanimation),
+        "exp_vaccination": bool(data.exp_vaccination),
+        "volunteer_vaccination": bool(data.volunteer_vaccination),
+        "message": errors.check(validate_text, data.message, "message", "Message", max_length=MAX_MESSAGE,
+                                required=False),
+    }
+    if location:
+        values.update(postal_code=location.postal_code, city=location.commune, department_code=location.department,
+                      ars_code=location.ars, lat=location.lat, lon=location.lon)
+    return values
+
+
+def _clean_identifier(form: RegistrationInput, errors: ErrorCollector) -> str | None:
+    if form.id_type == IdType.RPPS.value:
+        return errors.check(validate_rpps, form.id_number, "id_number", confirmed=form.rpps_confirmed)
+    if form.id_type == IdType.ADELI.value:
+        return errors.check(validate_adeli, form.id_number, "id_number")
+    if form.id_type != IdType.NONE.value:
+        errors.add("id_type", "Choisissez le type d'identifiant professionnel.")
+    return None
+
+
+def _clean_registration(form: RegistrationInput, errors: ErrorCollector, today: date) -> dict[str, Any]:
+    profession = (form.profession_code or "").strip()
+    if profession not in reference.profession_labels():
+        errors.add("profession_code", "Choisissez votre profession.")
+    if form.activity_type not in {a.value for a in ActivityType}:
+        errors.add("activity_type", "Choisissez votre type d'activité.")
+    if not form.consent:
+        errors.add("consent", "Votre accord est nécessaire pour enregistrer votre inscription.")
+    return {
+        "last_name": errors.check(validate_text, form.last_name, "last_name", "Nom", max_length=100),
+        "first_name": errors.check(validate_text, form.first_name, "first_name", "Prénom", max_length=100),
+        "email": errors.check(validate_email, form.email, "email"),
+        "profession_code": profession,
+        "activity_type": form.activity_type,
+        "id_type": form.id_type,
+        "id_number": _clean_identifier(form, errors),
+        **_clean_availability(form, profession, errors, today),
+    }
+
+
+def _clean_documents(form: RegistrationInput, errors: ErrorCollector) -> list:
+    uploads = []
+    for kind in REQUIRED_DOCUMENTS:
+        if kind not in form.documents:
+            label = "votre pièce d'identité" if kind == "identite" else "votre diplôme"
+            errors.add(f"document_{kind}", f"Joignez {label} (PDF, JPEG ou PNG, 5 Mo au plus).")
+            continue
+        filename, content = form.documents[kind]
+        uploads.append(errors.check(check_document, kind, filename, content))
+    return [u for u in uploads if u is not None]
+
+
+def _email_in_use(session: so.Session, email: str) -> bool:
+    return bool(
+        session.scalar(sa.select(sa.func.count()).where(sa.func.lower(Professional.email) == email))
+        or session.scalar(sa.select(sa.func.count()).where(
+            sa.func.lower(User.email) == email, User.status != AccountStatus.REJECTED.value))
+    )
+
+
+def _probable_duplicate(session: so.Session, phone: str, id_number: str | None) -> tuple[int | None, list[str]]:
+    """An earlier volunteer with the same phone or RPPS/ADELI number, and which fields matched."""
+    live = Professional.status != ProfessionalStatus.SUPPRIME.value
+    matches: list[str] = []
+    found = session.scalar(sa.select(Professional.id).where(live, Professional.phone == phone).limit(1))
+    if found:
+        matches.append("phone")
+    if id_number:
+        by_number = session.scalar(sa.select(Professional.id).where(live, Professional.id_number == id_number).limit(1))
+        if by_number:
+            matches.append("id_number")
+            found = found or by_number
+    return found, matches
+
+
+def register_professional(session: so.Session, actor: SessionUser | None, form: RegistrationInput,
+                          *, now: datetime | None = None) -> Registration:
+    """Record a volunteer with their documents and e-mail an activation link; all or nothing."""
+    now = now or utcnow()
+    errors = ErrorCollector()
+    values = _clean_registration(form, errors, paris_today(now))
+    uploads = _clean_documents(form, errors)
+    if values["email"] and _email_in_use(session, values["email"]):
+        errors.add("email", "Une inscription existe déjà avec cette adresse électronique : connectez-vous ou "
+                            "utilisez « Mot de passe oublié ? » pour la mettre à jour.")
+    errors.raise_if_any()
+    duplicate_of, matched = _probable_duplicate(session, values["phone"], values["id_number"])
+    professional = Professional(**values, status=ProfessionalStatus.DISPONIBLE.value, status_since=now,
+                                consent_at=now, availability_confirmed_at=now, created_at=now,
+                                possible_duplicate_of=duplicate_of)
+    session.add(professional)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict("Une inscription avec cette adresse vient d'être enregistrée : vérifiez vos courriels.") from error
+    for upload in uploads:
+        session.add(Document(professional_id=professional.id, kind=upload.kind, filename=upload.filename,
+                             mime=upload.mime, size=upload.size, sha256=upload.sha256, content=upload.content,
+                             created_at=now))
+    user = User(email=professional.email, first_name=professional.first_name, last_name=professional.last_name,
+                phone=professional.phone, role=Role.PROFESSIONNEL.value, status=AccountStatus.ACTIVE.value,
+                professional_id=professional.id, created_at=now)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as error:  # an account request took the same e-mail in the meantime
+        raise Conflict("Un compte avec cette adresse vient d'être créé : connectez-vous ou utilisez "
+                       "« Mot de passe oublié ? ».") from error
+    record_event(session, actor_id=None, entity="professional", entity_id=professional.id, action="registered",
+                 after=professional.status,
+                 details={"documents": [u.kind for u in uploads], "possible_duplicate_of": duplicate_of,
+                          "duplicate_fields": matched}, at=now)
+    token = issue_token(session, user, TokenPurpose.ACTIVATION.value, now=now)
+    profession = reference.profession_labels()[professional.profession_code]
+    queue_email(session, dedup_key=f"volunteer-welcome:{professional.id}", to=professional.email, now=now,
+                content=emails.volunteer_welcome(professional.first_name, profession,
+                                                 emails.link_to(emails.ACTIVATION_PATH, jeton=token)))
+    return Registration(professional.id, user.id, professional.email)
+
+
+# ---------------------------------------------------------------- the volunteer's own profile
+
+
+def _own_professional(session: so.Session, actor: SessionUser | None, *, lock: bool = False) -> Professional:
+    actor = require_actor(actor)
+    if actor.role != Role.PROFESSIONNEL.value or actor.professional_id is None:
+        raise PermissionDenied("Cette page est réservée aux professionnels volontaires.")
+    professional = session.get(Professional, actor.professional_id, with_for_update=lock)
+    if professional is None or professional.status == ProfessionalStatus.SUPPRIME.value:
+        raise NotFound("Votre inscription est introuvable.")
+    return professional
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    professional: dict[str, Any]
+    documents: list[dict[str, Any]]
+    stale: bool
+
+
+
+def my_profile(session: so.Session, actor: SessionUser | None, *, now: datetime | None = None) -> ProfileView:
+    """Everything the volunteer registered, with their documents (without their content)."""
+    now = now or utcnow()
+    professional = _own_professional(session, actor)
+    columns = {c.key: getattr(professional, c.key) for c in Professional.__table__.columns}
+    documents = [
+        {"id": d.id, "kind": d.kind, "filename": d.filename, "size": d.size, "mime": d.mime}
+        for d in session.execute(
+            sa.select(Document.id, Document.kind, Document.filename, Document.size, Document.mime)
+            .where(Document.professional_id == professional.id).order_by(Document.id)
+        )
+    ]
+    stale = is_stale(professional.availability_confirmed_at, now)
+    return ProfileView(professional=columns, documents=documents, stale=stale)
+
+
+def update_professional(session: so.Session, actor: SessionUser | None, data: AvailabilityInput,
+                        *, now: datetime | None = None) -> list[str]:
+    """Save the volunteer's changes and confirm their availability; returns the changed field names."""
+    now = now or utcnow()
+    professional = _own_professional(session, actor, lock=True)
+    errors = ErrorCollector()
+    values = _clean_availability(data, professional.profession_code, errors, paris_today(now))
+    errors.raise_if_any()
+    changed = sorted(name for name, value in values.items() if getattr(professional, name) != value)
+    for name in changed:
+        setattr(professional, name, values[name])
+    if "phone" in changed:
+        session.execute(sa.update(User).where(User.professional_id == professional.id).values(phone=professional.phone))
+    professional.availability_confirmed_at = now
+    record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
+                 action="profile_updated", details={"fields": changed}, at=now)
+    return changed
+
+
+def set_available(session: so.Session, actor: SessionUser | None, available: bool,
+                  *, now: datetime | None = None) -> str:
+    """Pause ("indisponible") or resume ("disponible"); refused while a proposal is live."""
+    now = now or utcnow()
+    professional = _own_professional(session, actor, lock=True)
+    if professional.status in BUSY_STATUSES:
+        raise Conflict(f"Impossible de changer votre disponibilité : {BUSY_STATUSES[professional.status]}.")
+    target = ProfessionalStatus.DISPONIBLE.value if available else ProfessionalStatus.INDISPONIBLE.value
+    if professional.status != target:
+        record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
+                     action="availability_changed", before=professional.status, after=target, at=now)
+        professional.status = target
+        professional.status_since = now
+    professional.availability_confirmed_at = now
+    return target
+
+
+def delete_professional(session: so.Session, actor: SessionUser | None, *, now: datetime | None = None) -> None:
+    """Erase the volunteer's personal data: the row is anonymised, documents deleted, the account closed."""
+    now = now or utcnow()
+    professional = _own_professional(session, actor, lock=True)
+    if professional.status in BUSY_STATUSES:
+        raise Conflict(f"Vos données ne peuvent pas être supprimées maintenant : {BUSY_STATUSES[professional.status]}.")
+    before, email = professional.status, professional.email
+    session.execute(sa.delete(Document).where(Document.professional_id == professional.id))
+    departement = reference.departements()[professional.department_code]
+    anonymous = f"supprime-{professional.id}@anonyme.invalid"
+    # Department, region and profession stay for the statistics; nothing else identifies the person.
+    for name, value in {
+        "first_name": "Volontaire", "last_name": "supprimé", "email": anonymous, "phone": "",
+        "postal_code": "", "city": "", "lat": departement.lat, "lon": departement.lon, "specialty": None,
+        "id_type": IdType.NONE.value, "id_number": None, "message": None, "available_to": None,
+        "status": ProfessionalStatus.SUPPRIME.value, "status_since": now, "possible_duplicate_of": None,
+    }.items():
+        setattr(professional, name, value)
+    for user in session.scalars(sa.select(User).where(User.professional_id == professional.id)):
+        user.email, user.first_name, user.last_name, user.phone = anonymous, "Volontaire", "supprimé", None
+        user.password_hash = None
+        user.status = AccountStatus.DISABLED.value
+        session.execute(sa.update(Token).where(Token.user_id == user.id, Token.used_at.is_(None),
+                                               Token.cancelled_at.is_(None)).values(cancelled_at=now))
+    forget_recipient(session, email, anonymous)
+    record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
+                 action="deleted", before=before, after=ProfessionalStatus.SUPPRIME.value, at=now)
+
+
+def replace_document(session: so.Session, actor: SessionUser | None, kind: str, filename: str, content: bytes,
+                     *, now: datetime | None = None) -> bool:
+    """The volunteer adds or replaces their identity document or diploma (one of each is kept).
+
+    A volunteer whose documents the ARS had checked loses the "VÉRIFIÉ" badge: the ARS has not seen the
+    new file. Returns True when that happened, so that the page can say so.
+    """
+    now = now or utcnow()
+    professional = _own_professional(session, actor, lock=True)
+    if kind not in REQUIRED_DOCUMENTS:
+        raise ValidationError("document_kind", "Choisissez le justificatif à remplacer : pièce d'identité ou diplôme.")
+    upload = check_document(kind, filename, content, field="document")
+    replaced = session.execute(sa.delete(Document).where(
+        Document.professional_id == professional.id, Document.kind == kind)).rowcount
+    session.add(Document(professional_id=professional.id, kind=kind, filename=upload.filename, mime=upload.mime,
+                         size=upload.size, sha256=upload.sha256, content=upload.content, created_at=now))
+    unverified = professional.verified
+    professional.verified = False
+    record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
+                 action="document_replaced" if replaced else "document_added",
+                 details={"kind": kind, "size": upload.size, "unverified": unverified},
+                 at=now)
+    return unverified
+
+
+def document_for_download(session: so.Session, actor: SessionUser | None, document_id: int) -> Document:
+    """A document with its content, for its owner, the ARS of their region, the CCS, admins, and the
+    establishments the volunteer is pushed to, contacted by or assigned to."""
+    actor = require_actor(actor)
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound("Ce document n'existe plus.")
+    owner = session.get(Professional, document.professional_id)
+    allowed = (actor.professional_id == owner.id or sees_region(actor, owner.ars_code)
+               or (actor.role == "etablissement"
+                   and linked_to_establishments(session, owner.id, actor.establishment_ids)))
+    if not allowed or actor.role == "ministere":
+        raise PermissionDenied("Vous n'avez pas accès à ce document.")
+    return document
+
+
+# ---------------------------------------------------------------- what others see of a volunteer
+
+LIVE_STATES = (ProposalState.EN_COURS.value, ProposalState.CONTACTE.value, ProposalState.AFFECTE.value)
+PUBLIC_FIELDS = ("id", "first_name", "last_name", "postal_code", "city", "department_code", "profession_code",
+                 "specialty", "activity_type", "id_type", "id_number", "has_vehicle", "available_week",
+                 "available_weekend", "available_from", "available_to", "mobility", "exp_ehpad", "exp_reanimation",
+                 "exp_vaccination", "volunteer_vaccination", "message", "verified", "status",
+                 "availability_confirmed_at")  # no coordinates: the commune says where, the sheet needs no more
+CONTACT_FIELDS = ("email", "phone")
+
+
+def linked_to_establishments(session: so.Session, professional_id: int, establishment_ids: tuple[int, ...]) -> bool:
+    """Is the volunteer pushed to, contacted by or assigned to one of these establishments?"""
+    if not establishment_ids:
+        return False
+    return bool(session.scalar(
+        sa.select(sa.func.count()).select_from(Proposal).join(Mission, Mission.id == Proposal.mission_id)
+        .where(Proposal.professional_id == professional_id, Proposal.state.in_(LIVE_STATES),
+               Mission.establishment_id.in_(establishment_ids))
+    ))
+
+
+@dataclass(frozen=True)
+class Sheet:
+    professional: dict[str, Any]
+    contact_visible: bool
+    documents: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+
+
+def professional_sheet(session: so.Session, actor: SessionUser | None, professional_id: int) -> Sheet:
+    """"Fiche du professionnel": contact details and documents only once the volunteer is pushed to,
+    contacted by or assigned to the establishment; the ARS of the region and the CCS see everything."""
+    actor = require_actor(actor)
+    professional = session.get(Professional, professional_id)
+    if professional is None or professional.status == ProfessionalStatus.SUPPRIME.value:
+        raise NotFound("Ce professionnel n'est plus inscrit.")
+    regulator = actor.role in ("ars", "ccs", "admin") and sees_region(actor, professional.ars_code)
+    if not regulator and actor.role != "etablissement":
+        raise PermissionDenied("Vous n'avez pas accès à cette fiche.")
+    contact = regulator or linked_to_establishments(session, professional_id, actor.establishment_ids)
+    values = {name: getattr(professional, name) for name in PUBLIC_FIELDS}
+    if contact:
+        values.update({name: getattr(professional, name) for name in CONTACT_FIELDS})
+    documents = []
+    if contact:
+        documents = [dict(row) for row in session.execute(
+            sa.select(Document.id, Document.kind, Document.filename, Document.size, Document.mime)
+            .where(Document.professional_id == professional_id).order_by(Document.id)).mappings()]
+    return Sheet(values, contact, documents, _history(session, professional_id, None if regulator else actor.establishment_ids))
+
+
+def _history(session: so.Session, professional_id: int, establishment_ids: tuple[int, ...] | None) -> list[dict]:
+    """The volunteer's proposals, newest first — an establishment sees only its own."""
+    query = (
+        sa.select(Proposal.id, Proposal.state, Proposal.origin, Proposal.created_at, Proposal.decided_at,
+                  Proposal.reason, Mission.profession_code, Mission.start_date, Mission.end_date,
+                  Establishment.name.label("establishment"))
+        .join(Mission, Mission.id == Proposal.mission_id)
+        .join(Establishment, Establishment.id == Mission.establishment_id)
+        .where(Proposal.professional_id == professional_id)
+        .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+    )
+    if establishment_ids is not None:
+        query = query.where(Mission.establishment_id.in_(establishment_ids or (-1,)))
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def my_missions(session: so.Session, actor: SessionUser | None) -> list[dict[str, Any]]:
+    """"Mes missions": pushes, reservations and assignments first, then the past, with each contact."""
+    professional = _own_professional(session, actor)
+    requester = so.aliased(User)
+    rows = session.execute(
+        sa.select(Proposal.id, Proposal.state, Proposal.origin, Proposal.created_at, Proposal.decided_at,
+                  Proposal.reason, Mission.profession_code, Mission.start_date, Mission.end_date, Mission.contact_name,
+                  Mission.contact_phone, Establishment.name.label("establishment"), Establishment.address,
+                  Establishment.postal_code, Establishment.city, requester.email.label("requester_email"),
+                  requester.phone.label("requester_phone"),
+                  (requester.first_name + " " + requester.last_name).label("requester_name"))
+        .join(Mission, Mission.id == Proposal.mission_id)
+        .join(Establishment, Establishment.id == Mission.establishment_id)
+        .join(requester, requester.id == Mission.created_by)
+        .where(Proposal.professional_id == professional.id)
+        .order_by(sa.case((Proposal.state.in_(LIVE_STATES), 0), else_=1), Proposal.created_at.desc())
+    ).mappings()
+    return [{**row, "live": row["state"] in LIVE_STATES,
+             "can_decline": row["state"] in (ProposalState.EN_COURS.value, ProposalState.CONTACTE.value)}
+            for row in rows]

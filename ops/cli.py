@@ -1,0 +1,116 @@
+"""Command line behind `python -m core`: migrate, seed, worker, bench.
+
+Each command imports its tools when it runs, so that `migrate` or `worker` do not load Streamlit and
+pandas (the page measurements of the bench need them)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.shared.errors import DomainError
+
+
+def _cmd_migrate(args: argparse.Namespace) -> None:
+    from ops.migrate import migrate
+
+    written = migrate(args.db)
+    changed = {table: count for table, count in written.items() if count}
+    print("Base à jour." + (f" Référentiels écrits : {changed}" if changed else " Référentiels inchangés."))
+
+
+def _cmd_seed(args: argparse.Namespace) -> None:
+    if args.scale == "national":
+        from ops.seed_national import seed_national
+
+        print(seed_national(args.db, seed=args.seed, progress=lambda text: print(text, flush=True)))
+        return
+    if not args.demo:
+        raise SystemExit("Précisez --demo ou --scale national.")
+    from ops.seed import seed_demo
+
+    print(seed_demo(url=args.db, seed=args.seed, only_if_empty=args.if_empty))
+
+
+def _cmd_worker(args: argparse.Namespace) -> None:
+    from ops.worker import run_forever, run_once
+
+    if args.once:
+        for line in run_once(args.db):
+            print(line)
+    else:
+        run_forever(args.db, args.interval)
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from ops import bench, bench_pages  # noqa: F401 - bench_pages registers the page measurements (AppTest)
+
+    url = args.db or bench.DEFAULT_BENCH_URL
+    if args.explain:
+        print(bench.explain_plans(url))
+        return
+    if args.load:
+        from ops.load import run_load
+
+        report = run_load(url, workers=args.workers, seconds=args.seconds)
+        print(report.table())
+        if args.json:
+            bench.write_json(report.as_dict(), args.json)
+        if not report.invariants_ok:
+            raise SystemExit(1)
+        return
+    report = bench.run_bench(url, scale=args.scale, runs=args.runs, only=args.only)
+    print(bench.format_table(report))
+    if args.json:
+        bench.write_json(report, args.json)
+        print(f"Résultats écrits dans {args.json}")
+    if not bench.all_ok(report):
+        raise SystemExit(1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Renfort RH — commandes")
+    parser.add_argument("--db", help="URL de base (par défaut RENFORT_DATABASE_URL)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    # --db is accepted before or after the command (python -m core bench --db URL).
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--db", default=argparse.SUPPRESS, help="URL de base (par défaut RENFORT_DATABASE_URL)")
+    sub.add_parser("migrate", parents=[database], help="crée ou met à jour le schéma et les référentiels").set_defaults(
+        func=_cmd_migrate
+    )
+    seed = sub.add_parser("seed", parents=[database], help="jeu de données de démonstration")
+    seed.add_argument("--demo", action="store_true", help="données de démonstration (~3 000 volontaires)")
+    seed.add_argument("--scale", choices=["national"], help="jeu national : 100 000 volontaires, 10 000 établissements")
+    seed.add_argument("--seed", type=int, default=2020, help="graine du générateur (déterministe)")
+    seed.add_argument("--if-empty", action="store_true", help="ne rien faire si la base contient déjà des données")
+    seed.set_defaults(func=_cmd_seed)
+    worker = sub.add_parser("worker", parents=[database], help="envoie les courriels et exécute les tâches périodiques")
+    worker.add_argument("--once", action="store_true", help="un seul passage puis arrêt")
+    worker.add_argument("--interval", type=float, default=30, help="secondes entre deux passages")
+    worker.set_defaults(func=_cmd_worker)
+    bench = sub.add_parser("bench", parents=[database], help="mesure les temps de réponse sur le jeu national")
+    bench.add_argument("--scale", choices=["national", "current"], default="national",
+                       help="national : construit le jeu national si la base est vide ; current : la base telle quelle")
+    bench.add_argument("--json", help="fichier JSON des résultats")
+    bench.add_argument("--runs", type=int, help="nombre d'essais par opération (30 par défaut)")
+    bench.add_argument("--only", nargs="*", help="seulement ces opérations (clés)")
+    bench.add_argument("--explain", action="store_true", help="plans d'exécution PostgreSQL (candidats, tableau de bord, affectés, indicateurs d'une ARS)")
+    bench.add_argument("--load", action="store_true", help="test de charge : établissements simultanés")
+    bench.add_argument("--workers", type=int, default=20)
+    bench.add_argument("--seconds", type=float, default=30)
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except DomainError as error:
+        print(f"Erreur : {error.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""`python -m core worker`: sends the outbox and runs the periodic jobs (one worker per deployment).
+
+Sending stays safe should two workers run at once (a restart overlapping the old process): each e-mail
+is claimed before it is sent (core.mail.outbox). The log line reports sends interrupted by a crash, which
+wait for an admin on the "Courriels" page.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import datetime
+
+from core.mail.outbox import send_pending
+from core.shared.clock import utcnow
+from core.staffing.jobs import run_jobs
+from db.session import session_scope
+
+DEFAULT_INTERVAL_SECONDS = 30
+
+
+def run_once(url: str | None = None, *, now: datetime | None = None) -> list[str]:
+    """One pass of every job; returns a French line per job for the log."""
+    now = now or utcnow()
+    with session_scope(url) as session:
+        jobs = run_jobs(session, now=now)
+    return [str(jobs), str(send_pending(url, now=now))]
+
+
+def run_forever(url: str | None = None, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping:
+        for line in run_once(url):
+            print(f"[{utcnow():%Y-%m-%d %H:%M:%S}Z] {line}", flush=True)
+        deadline = time.monotonic() + interval
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.5)
