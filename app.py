@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import navigation
-from ui import auth, layout
+from ui import auth, layout, state
 
 layout.setup_page()
 user = auth.current_user()
-layout.remember_user(user)
+state.remember_user(user)
 page = navigation.build_navigation(user)
 layout.sidebar(user)
-layout.show_flash()
+state.show_flash()
 page.run()

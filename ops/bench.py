@@ -57,7 +57,7 @@ class BenchContext:
 
     def actor(self, session: Any, user_id: int) -> SessionUser:
         if user_id not in self.actors:
-            self.actors[user_id] = to_session_user(session, session.get(m.User, user_id))
+            self.actors[user_id] = to_session_user(session, user=session.get(m.User, user_id))
         return self.actors[user_id]
 
 
@@ -88,7 +88,7 @@ def _candidates(ctx: BenchContext) -> float:
     mission_id, user_id = ctx.rng.choice(ctx.missions)
     with session_scope(ctx.url, read_only=True) as session:
         actor = ctx.actor(session, user_id)
-        return timed(lambda: find_candidates(session, actor, mission_id, now=ctx.now))
+        return timed(lambda: find_candidates(session, actor=actor, mission_id=mission_id, now=ctx.now))
 
 
 def _free_candidate(ctx: BenchContext) -> tuple[int, int, int] | None:
@@ -97,7 +97,7 @@ def _free_candidate(ctx: BenchContext) -> tuple[int, int, int] | None:
     for _ in range(20):
         mission_id, user_id = ctx.rng.choice(ctx.missions)
         with session_scope(ctx.url, read_only=True) as session:
-            page = find_candidates(session, ctx.actor(session, user_id), mission_id, now=ctx.now)
+            page = find_candidates(session, actor=ctx.actor(session, user_id), mission_id=mission_id, now=ctx.now)
         free = [row["id"] for row in page.rows if row["proposal_state"] is None]
         if free:
             return mission_id, free[0], user_id
@@ -115,7 +115,7 @@ def _contact(ctx: BenchContext) -> float | None:
 
     def act() -> None:
         with session_scope(ctx.url) as session:
-            contact(session, ctx.actor(session, user_id), mission_id, professional_id, now=utcnow())
+            contact(session, actor=ctx.actor(session, user_id), mission_id=mission_id, professional_id=professional_id, now=utcnow())
 
     duration = timed(act)
     ctx.pending_refusals.append(picked)
@@ -132,7 +132,7 @@ def _refuse(ctx: BenchContext) -> float | None:
 
     def act() -> None:
         with session_scope(ctx.url) as session:
-            refuse(session, ctx.actor(session, user_id), mission_id, [professional_id], now=utcnow())
+            refuse(session, actor=ctx.actor(session, user_id), mission_id=mission_id, professional_ids=[professional_id], now=utcnow())
 
     return timed(act)
 
@@ -144,7 +144,7 @@ def _dashboard(ctx: BenchContext) -> float:
     establishment_id, user_id = ctx.rng.choice(ctx.establishments)
     with session_scope(ctx.url, read_only=True) as session:
         actor = ctx.actor(session, user_id)
-        return timed(lambda: dashboard(session, actor, establishment_id))
+        return timed(lambda: dashboard(session, actor=actor, establishment_id=establishment_id))
 
 
 @operation("assigned_staff", "Liste des professionnels affectés d'un établissement", 150)
@@ -154,7 +154,7 @@ def _assigned(ctx: BenchContext) -> float:
     establishment_id, user_id = ctx.rng.choice(ctx.establishments)
     with session_scope(ctx.url, read_only=True) as session:
         actor = ctx.actor(session, user_id)
-        return timed(lambda: assigned_staff(session, actor, establishment_id))
+        return timed(lambda: assigned_staff(session, actor=actor, establishment_id=establishment_id))
 
 
 @operation("register_professional", "Inscription d'un volontaire avec deux documents", 50)
@@ -171,7 +171,7 @@ def _register(ctx: BenchContext) -> float:
 
     def act() -> None:
         with session_scope(ctx.url) as session:
-            register_professional(session, None, form)
+            register_professional(session, actor=None, form=form)
 
     return timed(act)
 
@@ -195,7 +195,7 @@ def _account_request(ctx: BenchContext) -> float:
 
     def act() -> None:
         with session_scope(ctx.url) as session:
-            request_establishment_account(session, None, request)
+            request_establishment_account(session, actor=None, request=request)
 
     return timed(act)
 
@@ -222,8 +222,8 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
     from core.staffing.matching import LIVE, SOLICITATION_WINDOW_DAYS, load_mission_context, score_in_python
 
     with session_scope(url, read_only=True) as session:
-        context = load_mission_context(session, mission_id)
-        crisis = crisis_active(session, context.ars_code, context.profession_code, now=now)
+        context = load_mission_context(session, mission_id=mission_id)
+        crisis = crisis_active(session, ars_code=context.ars_code, profession_code=context.profession_code, now=now)
         connection = session.connection()
         people = pd.read_sql(sa.select(m.Professional.__table__), connection)
         proposals = pd.read_sql(sa.select(m.Proposal.professional_id, m.Proposal.mission_id, m.Proposal.state,
@@ -460,16 +460,16 @@ def explain_plans(url: str, seed: int = 7) -> str:
     with session_scope(url, read_only=True) as session:
         actor = ctx.actor(session, user_id)
         for title, call in (
-            ("(1) Candidats d'une mission", lambda: find_candidates(session, actor, mission_id, now=ctx.now)),
+            ("(1) Candidats d'une mission", lambda: find_candidates(session, actor=actor, mission_id=mission_id, now=ctx.now)),
             ("(3) Tableau de bord d'un établissement",
-             lambda: dashboard(session, actor, actor.establishment_ids[0])),
+             lambda: dashboard(session, actor=actor, establishment_id=actor.establishment_ids[0])),
             ("(3) Professionnels affectés d'un établissement",
-             lambda: assigned_staff(session, actor, actor.establishment_ids[0])),
+             lambda: assigned_staff(session, actor=actor, establishment_id=actor.establishment_ids[0])),
             ("(4) Missions d'une région (ARS)",
-             lambda: region_missions(session, _national_actor(ctx, session), "11", now=ctx.now)),
+             lambda: region_missions(session, actor=_national_actor(ctx, session), ars_code="11", now=ctx.now)),
             ("(4) Indicateurs d'une ARS",
-             lambda: region_indicators(session, _national_actor(ctx, session), ars_code="11", now=ctx.now)),
-            ("(5) Vue nationale (CCS)", lambda: national_overview(session, _national_actor(ctx, session), now=ctx.now)),
+             lambda: region_indicators(session, actor=_national_actor(ctx, session), ars_code="11", now=ctx.now)),
+            ("(5) Vue nationale (CCS)", lambda: national_overview(session, actor=_national_actor(ctx, session), now=ctx.now)),
         ):
             statements = _captured(session, call)
             cursor = session.connection().connection.driver_connection.cursor()
@@ -518,7 +518,7 @@ def _region_indicators(ctx: BenchContext) -> float:
     with session_scope(ctx.url, read_only=True) as session:
         actor = _national_actor(ctx, session)
         ars_code = ctx.rng.choice(session.scalars(sa.select(m.Ars.code).order_by(m.Ars.code)).all())
-        return timed(lambda: region_indicators(session, actor, ars_code=ars_code, now=ctx.now))
+        return timed(lambda: region_indicators(session, actor=actor, ars_code=ars_code, now=ctx.now))
 
 
 @operation("national_overview", "Vue nationale du CCS", 300)
@@ -527,7 +527,7 @@ def _national_overview(ctx: BenchContext) -> float:
 
     with session_scope(ctx.url, read_only=True) as session:
         actor = _national_actor(ctx, session)
-        return timed(lambda: national_overview(session, actor, now=ctx.now))
+        return timed(lambda: national_overview(session, actor=actor, now=ctx.now))
 
 
 @operation("region_missions", "Missions d'une région : première page et total", 200)
@@ -537,7 +537,7 @@ def _region_missions(ctx: BenchContext) -> float:
     with session_scope(ctx.url, read_only=True) as session:
         actor = _national_actor(ctx, session)
         ars_code = ctx.rng.choice(session.scalars(sa.select(m.Ars.code).order_by(m.Ars.code)).all())
-        return timed(lambda: region_missions(session, actor, ars_code, now=ctx.now))
+        return timed(lambda: region_missions(session, actor=actor, ars_code=ars_code, now=ctx.now))
 
 
 @operation("push", "Proposer un professionnel (ARS, une transaction)", 30)
@@ -557,6 +557,6 @@ def _push(ctx: BenchContext) -> float | None:
 
     def act() -> None:
         with session_scope(ctx.url) as session:
-            push(session, actor, mission_id, [professional_id], now=utcnow())
+            push(session, actor=actor, mission_id=mission_id, professional_ids=[professional_id], now=utcnow())
 
     return timed(act)

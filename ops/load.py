@@ -115,7 +115,7 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         with session_scope(self.url, read_only=True) as session:
-            actor = to_session_user(session, session.get(m.User, self.user_id))
+            actor = to_session_user(session, user=session.get(m.User, self.user_id))
         while time.monotonic() < self.deadline:
             if not self.missions:
                 with self.lock:
@@ -125,7 +125,7 @@ class Worker(threading.Thread):
 
             def matching(mission: int = mission_id) -> Any:
                 with session_scope(self.url, read_only=True) as session:
-                    return find_candidates(session, actor, mission, limit=10)
+                    return find_candidates(session, actor=actor, mission_id=mission, limit=10)
 
             found, page = self._timed(MATCHING, matching)
             if not found:
@@ -136,18 +136,18 @@ class Worker(threading.Thread):
                 continue
             professional_id = self.rng.choice(free[:3])  # several workers aim at the same top candidates
 
-            def do(action: Any, *args: Any, mission: int = mission_id) -> Any:
+            def do(action: Any, mission: int = mission_id, **arguments: Any) -> Any:
                 def call() -> None:
                     with session_scope(self.url) as session:
-                        action(session, actor, mission, *args, now=utcnow())
+                        action(session, actor=actor, mission_id=mission, now=utcnow(), **arguments)
                 return call
 
-            if not self._timed("contact", do(contact, professional_id))[0]:
+            if not self._timed("contact", do(contact, professional_id=professional_id))[0]:
                 continue
             if self.rng.random() < 0.3:
-                self._timed("validate", do(validate, [professional_id]))
+                self._timed("validate", do(validate, professional_ids=[professional_id]))
             else:
-                self._timed("refuse", do(refuse, [professional_id]))
+                self._timed("refuse", do(refuse, professional_ids=[professional_id]))
 
 
 def _invariants(url: str, since: datetime, report: LoadReport) -> dict[str, bool]:

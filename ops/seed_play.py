@@ -45,11 +45,11 @@ class Player:
 
     def actor(self, user_id: int) -> SessionUser:
         if user_id not in self._actors:
-            self._actors[user_id] = to_session_user(self.session, self.session.get(User, user_id))
+            self._actors[user_id] = to_session_user(self.session, user=self.session.get(User, user_id))
         return self._actors[user_id]
 
     def _free_candidates(self, actor: SessionUser, mission_id: int, at: datetime, howmany: int) -> list[int]:
-        page = find_candidates(self.session, actor, mission_id, limit=howmany * 2, now=at)
+        page = find_candidates(self.session, actor=actor, mission_id=mission_id, limit=howmany * 2, now=at)
         return [row["id"] for row in page.rows
                 if row["proposal_state"] is None and row["id"] not in self.untouched][:howmany]
 
@@ -58,7 +58,7 @@ class Player:
         contacted = []
         for professional_id in self._free_candidates(actor, mission.id, at, howmany):
             try:
-                contact(self.session, actor, mission.id, professional_id, now=at)
+                contact(self.session, actor=actor, mission_id=mission.id, professional_id=professional_id, now=at)
             except DomainError as error:  # e.g. reserved a moment ago by another demo establishment
                 self.report.failures.append(error.message)
                 continue
@@ -71,14 +71,14 @@ class Player:
         actor = self.actor(mission.created_by)
         keep = contacted[: self.rng.randint(0, min(len(contacted), mission.count))]
         if keep:
-            validate(self.session, actor, mission.id, keep, now=at)
+            validate(self.session, actor=actor, mission_id=mission.id, professional_ids=keep, now=at)
             self.report.validations += len(keep)
         if len(keep) >= mission.count:
             return  # the mission is filled: validate() already released the others
         others = [p for p in contacted if p not in keep]
         drop = [p for p in others if self.rng.random() < 0.5]
         if drop:
-            refuse(self.session, actor, mission.id, drop, now=at)
+            refuse(self.session, actor=actor, mission_id=mission.id, professional_ids=drop, now=at)
             self.report.refusals += len(drop)
 
     def play_mission(self, mission: Mission) -> None:
@@ -99,9 +99,9 @@ class Player:
         if not contacted:
             return False
         actor = self.actor(mission.created_by)
-        validate(self.session, actor, mission.id, contacted, now=at + timedelta(hours=2))
-        cancel_assignment(self.session, actor, mission.id, contacted[0],
-                          "Le professionnel ne s'est pas présenté (démonstration).", now=at + timedelta(days=1))
+        validate(self.session, actor=actor, mission_id=mission.id, professional_ids=contacted, now=at + timedelta(hours=2))
+        cancel_assignment(self.session, actor=actor, mission_id=mission.id, professional_id=contacted[0],
+                          reason="Le professionnel ne s'est pas présenté (démonstration).", now=at + timedelta(days=1))
         self.report.validations += 1
         self.report.cancellations += 1
         return True
@@ -118,7 +118,7 @@ class Player:
         chosen = self._free_candidates(self.actor(ars_id), mission.id, at, 1)
         if not chosen:
             return False
-        push(self.session, self.actor(ars_id), mission.id, chosen, now=at)
+        push(self.session, actor=self.actor(ars_id), mission_id=mission.id, professional_ids=chosen, now=at)
         self.report.pushes += 1
         return True
 
@@ -126,7 +126,7 @@ class Player:
         """A need the establishment no longer has: closed by hand, its reservations released."""
         if not self.contact_some(mission, self.now - timedelta(days=3), 1):
             return False
-        close_mission(self.session, self.actor(mission.created_by), mission.id, now=self.now - timedelta(days=2))
+        close_mission(self.session, actor=self.actor(mission.created_by), mission_id=mission.id, now=self.now - timedelta(days=2))
         self.report.closures += 1
         return True
 
@@ -172,7 +172,7 @@ def _reserve_demo_volunteer(session: so.Session, player: Player, email: str, est
     if mission is None or professional.status != "disponible":
         return
     try:
-        contact(session, player.actor(mission.created_by), mission.id, professional.id, now=player.now - timedelta(hours=3))
+        contact(session, actor=player.actor(mission.created_by), mission_id=mission.id, professional_id=professional.id, now=player.now - timedelta(hours=3))
         player.report.contacts += 1
     except DomainError as error:
         player.report.failures.append(error.message)

@@ -12,8 +12,7 @@ from core.access.accounts import (
 )
 from core.places import reference
 from core.shared.clock import paris_today
-from core.shared.errors import DomainError
-from db.session import session_scope
+from ui.actions import run_action
 from ui.forms import FormState, label
 from ui.links import page_link
 from ui.mission_form import mission_rows
@@ -69,14 +68,10 @@ def _submit(form: FormState, missions: list) -> None:
         establishment_name=value("establishment_name"), address=value("address"),
         postal_code=value("postal_code"), city=value("city"), ars_code=value("ars_code"), missions=missions,
     )
-    try:
-        with session_scope() as session:
-            receipt = request_establishment_account(session, None, request)
-    except DomainError as error:
-        form.capture(error)
-        return
-    form.reset()
-    st.session_state[RECEIPT] = receipt
+    outcome = run_action(request_establishment_account, request=request, on_error=form.capture)
+    if outcome:
+        form.reset()
+        st.session_state[RECEIPT] = outcome.value
 
 
 def _confirmation(receipt: RequestReceipt) -> None:

@@ -8,28 +8,23 @@ import streamlit as st
 from core.access.accounts import PendingRequest, pending_requests, reject_account, validate_account
 from core.places import reference
 from core.shared.clock import paris_datetime
-from core.shared.errors import DomainError
+from core.shared.permissions import own_region
 from core.shared.validation import format_phone
-from db.session import session_scope
+from ui.actions import read, run_action
 from ui.format import check_line, fr_date
 from ui.labels import yes_no
-from ui.layout import flash, signed_in_user
+from ui.state import signed_in_user
+
+
+def _validate(user_id: int) -> None:
+    run_action(validate_account, user_id=user_id,
+               done=lambda email: f"Compte validé : un lien d'activation a été envoyé à {email}.")
 
 
 def _reject(user_id: int) -> None:
     # Read at click time: arguments bound when the page was drawn could predate the typed reason.
-    _act(reject_account, user_id, st.session_state.get(f"reason_{user_id}", ""))
-
-
-def _act(action, *args) -> None:  # noqa: ANN001
-    try:
-        with session_scope() as session:
-            email = action(session, signed_in_user(), *args)
-    except DomainError as error:
-        flash("error", error.message)
-        return
-    verb = "validé : un lien d'activation a été envoyé à" if action is validate_account else "refusé ; le motif a été envoyé à"
-    flash("success", f"Compte {verb} {email}.")
+    run_action(reject_account, user_id=user_id, reason=st.session_state.get(f"reason_{user_id}", ""),
+               done=lambda email: f"Compte refusé ; le motif a été envoyé à {email}.")
 
 
 def _missions_table(request: PendingRequest) -> None:
@@ -64,7 +59,7 @@ def _request_card(request: PendingRequest) -> None:
         _missions_table(request)
         validate_col, reject_col = st.columns([1, 3])
         validate_col.button("Valider", key=f"validate_{request.user_id}", type="primary", icon=":material/check:",
-                            on_click=_act, args=(validate_account, request.user_id), width="stretch")
+                            on_click=_validate, args=(request.user_id,), width="stretch")
         with reject_col, st.popover("Refuser…", icon=":material/close:"):
             st.text_area("Motif du refus (envoyé au demandeur) *", key=f"reason_{request.user_id}")
             st.button("Confirmer le refus", key=f"reject_{request.user_id}", on_click=_reject,
@@ -73,14 +68,10 @@ def _request_card(request: PendingRequest) -> None:
 
 def render() -> None:
     st.title("Validation des comptes")
-    user = signed_in_user()
-    try:
-        with session_scope(read_only=True) as session:
-            requests = pending_requests(session, user)
-    except DomainError as error:
-        st.error(error.message)
+    requests = read(pending_requests)
+    if requests is None:
         return
-    scope = "de votre région" if user.role == "ars" else "de toutes les régions"
+    scope = "de votre région" if own_region(signed_in_user()) else "de toutes les régions"
     if not requests:
         st.info(f"Aucune demande de compte en attente {scope}.", icon=":material/inbox:")
         return

@@ -13,14 +13,14 @@ import streamlit as st
 from core.access.accounts import LinkOwner, activate, password_link_owner
 from core.access.tokens import InvalidLink
 from core.shared.actor import SessionUser
-from core.shared.errors import DomainError, ValidationError
+from core.shared.errors import DomainError
 from core.shared.security import token_hash
 from core.shared.validation import password_checks
-from db.session import session_scope
+from ui.actions import read, run_action
 from ui.auth import sign_out_callback
-from ui.layout import signed_in_user
 from ui.links import page_link
 from ui.password_reset import reset_form
+from ui.state import signed_in_user
 
 DONE = "_activation_done_for"  # (hash of the link used, e-mail of the account)
 CHECKS = "_activation_checks"  # [(rule, met?), …] of the last submit — never the password itself
@@ -50,13 +50,11 @@ def _submit(token: str) -> None:
     if password != confirmation:
         st.session_state[ERROR] = "Les deux mots de passe ne sont pas identiques."
         return
-    try:
-        with session_scope() as session:
-            email = activate(session, None, token, password)
-    except (ValidationError, InvalidLink, DomainError) as error:
-        st.session_state[ERROR] = error.message
+    outcome = run_action(activate, token=token, password=password,
+                         on_error=lambda error: st.session_state.__setitem__(ERROR, error.message))
+    if not outcome:
         return
-    st.session_state[DONE] = (token_hash(token), email)
+    st.session_state[DONE] = (token_hash(token), outcome.value)
     st.session_state.pop(ERROR, None)
     st.session_state.pop(CHECKS, None)
 
@@ -73,6 +71,12 @@ def _password_form(token: str, first_name: str) -> None:
         st.form_submit_button("Enregistrer mon mot de passe", type="primary", on_click=_submit, args=(token,))
     with right:
         _rules(st.session_state.get(CHECKS))
+
+
+def _invalid_link(error: DomainError) -> None:
+    st.error(error.message, icon=":material/link_off:")
+    if isinstance(error, InvalidLink) and error.can_renew:
+        reset_form("activation_renew")
 
 
 def _done(user: SessionUser | None, email: str) -> None:
@@ -105,13 +109,8 @@ def render() -> None:
         if done and done[0] == token_hash(token):
             _done(user, done[1])
             return
-        try:
-            with session_scope(read_only=True) as session:
-                owner = password_link_owner(session, token)
-        except InvalidLink as error:
-            st.error(error.message, icon=":material/link_off:")
-            if error.can_renew:
-                reset_form("activation_renew")
+        owner = read(password_link_owner, token=token, on_error=_invalid_link)
+        if owner is None:
             return
         if user is not None and user.email.lower() != owner.email.lower():
             _signed_in_as_someone_else(user, owner)

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.shared.actions import Action
 from core.shared.clock import paris_datetime
-from core.shared.errors import DomainError
 from core.staffing.regulation import ccs_alerts, open_national_pools
-from db.session import session_scope
+from ui.actions import read, run_action
 from ui.candidates import PROPOSE
 from ui.format import fr_date
-from ui.layout import flash, signed_in_user
 from ui.regions import CHOSEN_REGION
 
-
-def _open_pools(mission_id: int) -> None:
-    try:
-        with session_scope() as session:
-            open_national_pools(session, signed_in_user(), mission_id)
-    except DomainError as error:
-        flash("error", error.message)
-    else:
-        flash("success", "Viviers nationaux ouverts : les volontaires des autres régions prêts à une mobilité "
-                         "nationale sont désormais candidats ; l'ARS est prévenue.")
+POOLS_OPENED = ("Viviers nationaux ouverts : les volontaires des autres régions prêts à une mobilité nationale sont "
+                "désormais candidats ; l'ARS est prévenue.")
 
 
 def _propose(alert: dict) -> None:
@@ -31,13 +22,9 @@ def _propose(alert: dict) -> None:
 
 
 def render() -> None:
-    user = signed_in_user()
     st.title("Alertes des ARS")
-    try:
-        with session_scope(read_only=True) as session:
-            alerts = ccs_alerts(session, user)
-    except DomainError as error:
-        st.error(error.message)
+    alerts = read(ccs_alerts)
+    if alerts is None:
         return
     if not alerts:
         st.success("Aucune alerte en attente.", icon=":material/check:")
@@ -50,12 +37,14 @@ def render() -> None:
             st.markdown(f"**{alert['profession']}** du {fr_date(alert['start_date'])} au {fr_date(alert['end_date'])}"
                         f" — POURVUE {alert['assigned']}/{alert['count']} — {alert['postal_code']} {alert['city']}  \n"
                         f"Alerte du {paris_datetime(alert['ccs_alert_at'])} : « {alert['ccs_alert_message']} »")
-            if user.role == "ccs":
-                left, right, _ = st.columns([2, 2, 3])
+            left, right, _ = st.columns([2, 2, 3])
+            if Action.OPEN_POOLS in alert["actions"]:
                 with left.popover("Ouvrir les viviers nationaux…", icon=":material/public:", width="stretch"):
                     st.write("Les volontaires des autres régions prêts à une mobilité nationale deviendront candidats "
                              "de cette mission ; l'ARS sera prévenue par courriel.")
                     st.button("Confirmer l'ouverture", type="primary", key=f"pools_{alert['id']}",
-                              on_click=_open_pools, args=(alert["id"],))
+                              on_click=run_action, args=(open_national_pools,),
+                              kwargs={"mission_id": alert["id"], "done": POOLS_OPENED})
+            if Action.PROPOSE in alert["actions"]:
                 right.button("Proposer des candidats", icon=":material/person_search:", key=f"ccs_propose_{alert['id']}",
                              on_click=_propose, args=(alert,), width="stretch")

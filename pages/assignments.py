@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pandas as pd
 import streamlit as st
 
 from core.figures.exports import export_assigned_staff, export_filename
+from core.shared.actions import Action
 from core.shared.clock import paris_today
-from core.shared.errors import DomainError
 from core.shared.validation import format_phone
 from core.staffing.missions import assigned_staff
 from core.staffing.workflow import cancel_assignment
-from db.session import session_scope
+from ui.actions import later, run_action
 from ui.format import fr_date
-from ui.layout import establishment_data, flash, signed_in_user
+from ui.layout import establishment_data
 from ui.selection import rows_key, selection_rows
 from ui.sheet import show_sheet
-
-
-def _export(establishment_id: int) -> bytes:
-    with session_scope() as session:  # the export is recorded as an Event
-        return export_assigned_staff(session, signed_in_user(), establishment_id)
+from ui.state import signed_in_user
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -35,23 +29,20 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def _cancel(row: dict) -> None:
-    reason = st.session_state.get(f"cancel_reason_{row['proposal_id']}", "")
-    try:
-        with session_scope() as session:
-            cancel_assignment(session, signed_in_user(), row["mission_id"], row["professional_id"], reason)
-    except DomainError as error:
-        flash("error", error.message)
-    else:
-        flash("success", f"Affectation de {row['first_name']} {row['last_name']} annulée ; la mission est rouverte "
-                         "et le professionnel prévenu par courriel.")
+    run_action(cancel_assignment, mission_id=row["mission_id"], professional_id=row["professional_id"],
+               reason=st.session_state.get(f"cancel_reason_{row['proposal_id']}", ""),
+               done=f"Affectation de {row['first_name']} {row['last_name']} annulée ; la mission est rouverte et le "
+                    "professionnel prévenu par courriel.")
 
 
 def _actions(row: dict) -> None:
     st.markdown(f"**{row['first_name']} {row['last_name']}** — {row['mission']} du {fr_date(row['start_date'])} "
                 f"au {fr_date(row['end_date'])}")
     left, right, _ = st.columns([1, 1, 2])
-    if left.button("Voir la fiche", icon=":material/badge:", width="stretch"):
+    if Action.SHEET in row["actions"] and left.button("Voir la fiche", icon=":material/badge:", width="stretch"):
         show_sheet(row["professional_id"])
+    if Action.CANCEL not in row["actions"]:
+        return
     with right.popover("Annuler l'affectation…", icon=":material/event_busy:", width="stretch"):
         st.caption("Absence, changement de programme : la mission est rouverte et le professionnel prévenu.")
         st.text_area("Motif de l'annulation *", key=f"cancel_reason_{row['proposal_id']}")
@@ -70,7 +61,9 @@ def render() -> None:
     if not rows:
         st.info("Aucun professionnel affecté pour l'instant.")
         return
-    st.download_button("Exporter la liste (.xlsx)", partial(_export, establishment.id),
+    # Writes: the export is recorded as an Event.
+    st.download_button("Exporter la liste (.xlsx)", later(export_assigned_staff, writes=True,
+                                                          establishment_id=establishment.id),
                        file_name=export_filename("affectations", establishment.name, paris_today()),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/download:")

@@ -3,28 +3,32 @@ validate or refuse them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from core.shared.errors import DomainError
+from core.shared.actions import Action, common
 from core.staffing.matching import CandidatePage
 from core.staffing.missions import dashboard
-from core.staffing.workflow import contact, refuse, validate
-from db.session import session_scope
+from core.staffing.workflow import contact_many, refuse, validate
+from ui.actions import read, run_action
 from ui.candidates import CHOOSE as VIEW
 from ui.candidates import mission_criteria
 from ui.format import fr_date
-from ui.layout import establishment_or_notice, flash, signed_in_user
-from ui.selection import allowed_actions, ids_from_rows
+from ui.layout import establishment_or_notice
+from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
+from ui.state import signed_in_user
 
 CHOSEN_MISSION = VIEW.mission_key
 
 
-def _mission_choice(user, establishment_id: int) -> dict | None:  # noqa: ANN001
-    with session_scope(read_only=True) as session:
-        rows = dashboard(session, user, establishment_id, statuses=("open",))
-    rows = [r for r in rows if r["can_choose"]]
+def _mission_choice(establishment_id: int) -> dict | None:
+    rows = read(dashboard, establishment_id=establishment_id, statuses=("open",))
+    if rows is None:
+        return None
+    rows = [r for r in rows if Action.CHOOSE in r["actions"]]
     if not rows:
         st.info("Aucune mission ouverte : toutes sont pourvues ou clôturées. Déclarez un « Nouveau besoin ».")
         return None
@@ -40,57 +44,40 @@ def _mission_choice(user, establishment_id: int) -> dict | None:  # noqa: ANN001
     return by_id[st.session_state[CHOSEN_MISSION]]
 
 
-def _contact_each(mission_id: int, ids: list[int]) -> None:
-    """One transaction per volunteer: losing a race on one does not undo the others."""
-    user, won, lost = signed_in_user(), 0, []
-    for professional_id in ids:
-        try:
-            with session_scope() as session:
-                contact(session, user, mission_id, professional_id)
-            won += 1
-        except DomainError as error:
-            lost.append(error.message)
-    if won:
-        flash("success", f"{won} professionnel(s) contacté(s) : ils sont réservés pour vous. Appelez-les, puis "
-                         "validez ou refusez leur candidature." + (f" Échec pour {len(lost)} : {lost[0]}" if lost else ""))
-    else:
-        flash("error", lost[0] if lost else "Aucun professionnel sélectionné.")
-    VIEW.reset_selection()
+def _contacted(outcome: Any) -> str:
+    failed = f" Échec pour {len(outcome.failures)} : {outcome.failures[0]}" if outcome.failures else ""
+    return (f"{outcome.contacted} professionnel(s) contacté(s) : ils sont réservés pour vous. Appelez-les, puis "
+            "validez ou refusez leur candidature." + failed)
 
 
-def _decide(action, mission_id: int, ids: list[int], done: str) -> None:  # noqa: ANN001
-    """Validate or refuse the ticked volunteers together: all or nothing."""
-    try:
-        with session_scope() as session:
-            action(session, signed_in_user(), mission_id, ids)
-    except DomainError as error:
-        flash("error", error.message)
-    else:
-        flash("success", done)
+def _act(service: Any, done: Any, **arguments: Any) -> None:
+    """A button's action on the ticked volunteers; the table and the map start afresh afterwards."""
+    run_action(service, done=done, **arguments)
     VIEW.reset_selection()
 
 
 def _buttons(page: CandidatePage, frame: pd.DataFrame, selected: list[int]) -> None:
     chosen = [page.rows[i] for i in selected if i < len(page.rows)]
-    allowed = allowed_actions([r["proposal_state"] for r in chosen], [r["status"] for r in chosen], True)
+    allowed = common(chosen)
     ids = ids_from_rows(frame, selected)
     count = len(ids)
+    mission = {"mission_id": page.mission.mission_id, "professional_ids": ids}
     columns = st.columns(4)
     columns[0].button(f"Contacter ({count})" if count else "Contacter", type="primary", icon=":material/call:",
-                      disabled=not allowed["contact"], width="stretch",
-                      on_click=_contact_each, args=(page.mission.mission_id, ids),
+                      disabled=Action.CONTACT not in allowed, width="stretch",
+                      on_click=_act, args=(contact_many, _contacted), kwargs=mission,
                       help="Réserve les professionnels cochés pour cette mission.")
-    columns[1].button("Valider les candidatures", icon=":material/how_to_reg:", disabled=not allowed["validate"],
-                      width="stretch", on_click=_decide,
-                      args=(validate, page.mission.mission_id, ids,
-                            f"{count} candidature(s) validée(s) : un courriel de confirmation leur est envoyé."),
+    columns[1].button("Valider les candidatures", icon=":material/how_to_reg:",
+                      disabled=Action.VALIDATE not in allowed, width="stretch", on_click=_act,
+                      args=(validate, f"{count} candidature(s) validée(s) : un courriel de confirmation leur est "
+                                      "envoyé."), kwargs=mission,
                       help="Pour les professionnels CONTACTÉS retenus.")
-    columns[2].button("Refuser les candidatures", icon=":material/person_remove:", disabled=not allowed["refuse"],
-                      width="stretch", on_click=_decide,
-                      args=(refuse, page.mission.mission_id, ids,
-                            f"{count} professionnel(s) libéré(s) pour d'autres établissements."),
-                      help="Rend les professionnels contactés de nouveau disponibles pour tous.")
-    if columns[3].button("Voir la fiche", icon=":material/badge:", disabled=not allowed["sheet"], width="stretch"):
+    columns[2].button("Refuser les candidatures", icon=":material/person_remove:",
+                      disabled=Action.REFUSE not in allowed, width="stretch", on_click=_act,
+                      args=(refuse, f"{count} professionnel(s) libéré(s) pour d'autres établissements."),
+                      kwargs=mission, help="Rend les professionnels contactés de nouveau disponibles pour tous.")
+    if columns[3].button("Voir la fiche", icon=":material/badge:", width="stretch",
+                         disabled=Action.SHEET not in allowed or count != 1):
         show_sheet(ids[0])
 
 
@@ -100,11 +87,11 @@ def render() -> None:
     establishment_id = establishment_or_notice(user)
     if establishment_id is None:
         return
-    mission = _mission_choice(user, establishment_id)
+    mission = _mission_choice(establishment_id)
     if mission is None:
         return
     st.caption(mission_criteria(mission))
-    page = VIEW.search(user, mission["id"])
+    page = VIEW.search(mission["id"])
     if page is None:
         return
     if page.crisis:

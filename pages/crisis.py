@@ -6,28 +6,23 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
+from core.shared.actions import Action
 from core.shared.clock import paris_datetime
-from core.shared.errors import DomainError
-from core.staffing.regulation import crisis_history, crisis_state, set_crisis_mode
-from db.session import session_scope
-from ui.layout import flash, signed_in_user
+from core.staffing.regulation import CrisisState, crisis_history, crisis_state, set_crisis_mode
+from ui.actions import read, run_action
 from ui.regions import region_choice, region_name
+from ui.state import signed_in_user
 
 ALL = "all"
 
 
 def _switch(ars_code: str, enabled: bool, professions: list[str] | None) -> None:
-    try:
-        with session_scope() as session:
-            set_crisis_mode(session, signed_in_user(), ars_code, enabled=enabled, professions=professions)
-    except DomainError as error:
-        flash("error", error.message)
-        return
     scope = "toutes les professions" if professions is None else ", ".join(
         reference.profession_labels()[p] for p in professions)
-    flash("success", f"Mode gestion de crise {'activé' if enabled else 'désactivé'} pour {scope}.")
-    for key in ("crisis_professions", "crisis_disable"):  # done: the next choice starts empty
-        st.session_state.pop(key, None)
+    if run_action(set_crisis_mode, ars_code=ars_code, enabled=enabled, professions=professions,
+                  done=f"Mode gestion de crise {'activé' if enabled else 'désactivé'} pour {scope}."):
+        for key in ("crisis_professions", "crisis_disable"):  # done: the next choice starts empty
+            st.session_state.pop(key, None)
 
 
 def _ask(ars_code: str, professions: list[str] | None, enabled: bool, consequence: str, answer: str) -> None:
@@ -59,16 +54,14 @@ def _confirm_disable(ars_code: str, professions: list[str]) -> None:
          "renforts ; le mode gestion de crise reste actif pour les autres professions.", "Oui, désactiver")
 
 
-def _state(ars_code: str) -> None:
-    with session_scope(read_only=True) as session:
-        state = crisis_state(session, signed_in_user(), ars_code)
+def _state(ars_code: str, state: CrisisState) -> None:
     labels = reference.profession_labels()
     if not state.active:
         st.success("Mode normal : les établissements choisissent eux-mêmes leurs renforts.", icon=":material/check:")
         return
     scope = "toutes les professions" if state.all_professions else ", ".join(labels[p] for p in state.professions)
     st.error(f"Mode gestion de crise actif pour : {scope}. L'ARS propose les candidats.", icon=":material/emergency:")
-    if signed_in_user().role in ("ars", "ccs"):
+    if Action.SWITCH_CRISIS in state.actions:
         with st.popover("Revenir au mode normal…", icon=":material/undo:"):
             st.write("Les établissements de la région choisiront de nouveau eux-mêmes leurs renforts, pour toutes "
                      "les professions.")
@@ -96,8 +89,9 @@ def _enable_form(ars_code: str) -> None:
 
 
 def _history(ars_code: str) -> None:
-    with session_scope(read_only=True) as session:
-        rows = crisis_history(session, signed_in_user(), ars_code)
+    rows = read(crisis_history, ars_code=ars_code)
+    if rows is None:
+        return
     st.subheader("Historique")
     if not rows:
         st.caption("Le mode gestion de crise n'a jamais été activé dans cette région.")
@@ -116,11 +110,10 @@ def render() -> None:
     user = signed_in_user()
     st.title("Gestion de crise")
     ars_code = region_choice(user)
-    try:
-        _state(ars_code)
-    except DomainError as error:
-        st.error(error.message)
+    state = read(crisis_state, ars_code=ars_code)
+    if state is None:
         return
-    if user.role in ("ars", "ccs"):
+    _state(ars_code, state)
+    if Action.SWITCH_CRISIS in state.actions:
         _enable_form(ars_code)
     _history(ars_code)

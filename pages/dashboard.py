@@ -6,17 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
-from core.shared.errors import DomainError
-from core.staffing.missions import dashboard, duplicate_mission
+from core.shared.actions import Action
+from core.staffing.missions import dashboard, dashboard_figures, duplicate_mission
 from core.staffing.workflow import close_mission
-from db.session import session_scope
+from ui.actions import read, run_action
 from ui.candidates import CHOOSE
 from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
-from ui.layout import establishment_data, flash, signed_in_user
+from ui.layout import establishment_data
 from ui.links import page_link
 from ui.mission_edit import edit_mission_dialog
 from ui.selection import rows_key, selection_rows
+from ui.state import signed_in_user
 
 GENERATION = "dashboard_generation"  # bumped after an action: the table starts with nothing ticked
 SORTS = {"start": "Date de début", "created": "Dernières créées", "profession": "Profession"}
@@ -38,13 +39,13 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def _figures(rows: list[dict]) -> None:
-    open_rows = [r for r in rows if r["status"] == "open"]
+    figures = dashboard_figures(rows)
     columns = st.columns(4)
-    columns[0].metric("Missions ouvertes", fr_int(len(open_rows)), border=True)
-    columns[1].metric("Postes à pourvoir", fr_int(sum(r["count"] - r["assigned"] for r in open_rows)), border=True)
-    columns[2].metric("Professionnels contactés", fr_int(sum(r["contacted"] + r["pushed"] for r in rows)), border=True,
+    columns[0].metric("Missions ouvertes", fr_int(figures.open_missions), border=True)
+    columns[1].metric("Postes à pourvoir", fr_int(figures.posts_to_fill), border=True)
+    columns[2].metric("Professionnels contactés", fr_int(figures.waiting), border=True,
                       help="Réservés pour vous en attente de votre décision : validez ou refusez-les vite.")
-    columns[3].metric("Professionnels affectés", fr_int(sum(r["assigned"] for r in rows)), border=True)
+    columns[3].metric("Professionnels affectés", fr_int(figures.assigned), border=True)
 
 
 def _filters() -> dict:
@@ -60,19 +61,10 @@ def _filters() -> dict:
     return {"statuses": tuple(statuses), "profession": profession, "unfilled_only": unfilled, "sort": order}
 
 
-def _choose(mission_id: int) -> None:
-    CHOOSE.open(mission_id)
-
-
 def _duplicate(mission_id: int) -> None:
-    try:
-        with session_scope() as session:
-            duplicate_mission(session, signed_in_user(), mission_id)
-    except DomainError as error:
-        flash("error", error.message)
-        return
-    flash("success", "Mission dupliquée : la copie est ouverte, vous pouvez la modifier.")
-    _reset_selection()
+    if run_action(duplicate_mission, mission_id=mission_id,
+                  done="Mission dupliquée : la copie est ouverte, vous pouvez la modifier."):
+        _reset_selection()
 
 
 def _reset_selection() -> None:
@@ -91,36 +83,29 @@ def _close_dialog(row: dict) -> None:
     if cancel.button("Annuler", width="stretch"):
         st.rerun()
     if confirm.button("Oui, clôturer", type="primary", width="stretch"):
-        try:
-            with session_scope() as session:
-                released = close_mission(session, signed_in_user(), row["id"])
-        except DomainError as error:
-            flash("error", error.message)
-        else:
-            flash("success", f"Mission clôturée ; {released} professionnel(s) libéré(s).")
+        if run_action(close_mission, mission_id=row["id"],
+                      done=lambda released: f"Mission clôturée ; {released} professionnel(s) libéré(s)."):
             _reset_selection()
         st.rerun()
-
-
-NO_CHOICE = {"filled": "Mission pourvue : plus de renfort à choisir.",
-             "closed": "Mission clôturée.", "open": "Aucun poste à pourvoir (0 demandé)."}
 
 
 def _actions(row: dict) -> None:
     st.markdown(f"**Mission sélectionnée : {row['profession']}** — {fr_date(row['start_date'])} au "
                 f"{fr_date(row['end_date'])} — POURVUE {row['assigned']}/{row['count']}")
+    actions, why_not = row["actions"], row["why_not"]
     columns = st.columns(4)
-    if row["can_choose"]:
-        columns[0].button("Choisir", type="primary", icon=":material/person_search:", on_click=_choose,
+    if Action.CHOOSE in actions:
+        columns[0].button("Choisir", type="primary", icon=":material/person_search:", on_click=CHOOSE.open,
                           args=(row["id"],), width="stretch")
     else:  # a filled mission has nobody left to choose: no button, but say why
-        columns[0].caption(NO_CHOICE.get(row["status"], NO_CHOICE["open"]))
-    if columns[1].button("Modifier", icon=":material/edit:", disabled=not row["can_edit"], width="stretch",
-                         help=None if row["can_edit"] else "Impossible une fois un professionnel affecté."):
+        columns[0].caption(why_not[Action.CHOOSE])
+    if columns[1].button("Modifier", icon=":material/edit:", disabled=Action.EDIT not in actions, width="stretch",
+                         help=why_not.get(Action.EDIT)):
         edit_mission_dialog(row["id"])
     columns[2].button("Dupliquer", icon=":material/content_copy:", on_click=_duplicate, args=(row["id"],),
-                      width="stretch")
-    if columns[3].button("Clôturer", icon=":material/task_alt:", disabled=not row["can_close"], width="stretch"):
+                      width="stretch", disabled=Action.DUPLICATE not in actions)
+    if columns[3].button("Clôturer", icon=":material/task_alt:", disabled=Action.CLOSE not in actions,
+                         width="stretch", help=why_not.get(Action.CLOSE)):
         _close_dialog(row)
 
 
@@ -135,8 +120,9 @@ def render() -> None:
                f"{establishment.postal_code} {establishment.city}")
     _figures(everything)
     options = _filters()
-    with session_scope(read_only=True) as session:
-        rows = dashboard(session, user, establishment.id, **options)
+    rows = read(dashboard, establishment_id=establishment.id, **options)
+    if rows is None:
+        return
     links = st.columns([1, 2, 2])
     with links[0]:
         page_link("nouveau-besoin", "Nouveau besoin", icon=":material/add_circle:")

@@ -6,17 +6,16 @@ import streamlit as st
 
 from core.figures.stats import NationalFigures, national_figures
 from core.shared.config import get_settings
-from db.session import session_scope
+from ui.actions import read
 from ui.format import fr_int
-from ui.layout import signed_in_user
 from ui.links import page_link
+from ui.state import signed_in_user
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _figures(database_url: str) -> NationalFigures:
+def _figures(database_url: str) -> NationalFigures:  # noqa: ARG001 - the cache key: one entry per database
     # Public, identical for every visitor: safe to share for 30 seconds.
-    with session_scope(database_url, read_only=True) as session:
-        return national_figures(session)
+    return read(national_figures)
 
 
 def _figures_row() -> None:

@@ -16,12 +16,12 @@ from core.figures.indicators import (
     region_indicators,
 )
 from core.places import reference
-from core.shared.errors import DomainError
-from db.session import session_scope
+from core.shared.permissions import is_read_only
+from ui.actions import read
 from ui.charts import BLUE, GREY, RED, all_zero, french, line, posts_bars
 from ui.format import fr_date, fr_int
-from ui.layout import signed_in_user
 from ui.regions import region_choice, region_name
+from ui.state import signed_in_user
 
 
 def _filters(ars_code: str) -> IndicatorFilters:
@@ -133,14 +133,11 @@ def render() -> None:
     ars_code = region_choice(user)
     filters = _filters(ars_code)
     activity = activity_period(filters.period) if filters.period else None
-    try:
-        with session_scope(read_only=True) as session:
-            data = region_indicators(session, user, ars_code=ars_code, filters=filters, series_period=activity)
-    except DomainError as error:
-        st.error(error.message)
+    data = read(region_indicators, ars_code=ars_code, filters=filters, series_period=activity)
+    if data is None:
         return
     scope = region_name(ars_code) if not filters.department_code else reference.departements()[filters.department_code].name
-    st.caption(f"ARS {region_name(ars_code)} — {scope}" + (" — consultation seule" if user.role == "ministere" else ""))
+    st.caption(f"ARS {region_name(ars_code)} — {scope}" + (" — consultation seule" if is_read_only(user) else ""))
     if filters.period is None:  # a range being picked: the series falls back to the last 30 days
         activity = data.period
     _headline(data)

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 from core.places import reference
-from core.shared.errors import DomainError
+from core.shared.actions import Action
 from core.shared.validation import format_phone
 from core.volunteers.documents import KIND_LABELS
 from core.volunteers.professionals import (
+    MAX_MESSAGE,
     REQUIRED_DOCUMENTS,
     AvailabilityInput,
     ProfileView,
     delete_professional,
-    document_for_download,
     my_profile,
     replace_document,
     set_available,
     update_professional,
 )
-from db.session import session_scope
-from ui.actions import run_action
+from ui.actions import read, run_action
 from ui.auth import sign_out_callback
 from ui.forms import FormState, label
 from ui.labels import MOBILITY, PROFESSIONAL_STATUS
-from ui.layout import flash, signed_in_user
 from ui.place import postal_code_and_city
+from ui.sheet import document_content
+from ui.state import flash
 
 FORM = "my_profile"
 UPLOAD_GENERATION = "_my_profile_upload_generation"  # a new key empties the uploader
@@ -45,15 +43,15 @@ def _status(profile: ProfileView) -> None:
     if profile.stale:
         st.warning("Vous n'avez pas confirmé vos disponibilités depuis plus de 30 jours : vérifiez-les et "
                    "enregistrez, vous serez mieux placé(e) dans les recherches.", icon=":material/schedule:")
-    if p["status"] not in ("disponible", "indisponible"):
-        return
-    available = p["status"] == "indisponible"
+    if not profile.actions & {Action.PAUSE, Action.RESUME}:
+        return  # a live proposal holds the volunteer: « Mes missions » says how to decline it
+    available = Action.RESUME in profile.actions
     text = "Me rendre de nouveau disponible" if available else "Me rendre indisponible"
     if st.button(text, type="primary" if available else "secondary",
                  icon=":material/play_circle:" if available else ":material/pause_circle:"):
-        if run_action(set_available, available):
-            flash("success", "Vous êtes de nouveau disponible." if available else
-                                        "Vous êtes indisponible : aucun établissement ne vous verra.")
+        run_action(set_available, available=available,
+                   done="Vous êtes de nouveau disponible." if available else
+                   "Vous êtes indisponible : aucun établissement ne vous verra.")
         st.rerun()
 
 
@@ -94,27 +92,18 @@ def _edit(form: FormState) -> None:
     )):
         column.checkbox(text, key=form.key(field))
     form.error("volunteer_vaccination")
-    st.text_area("Message aux établissements et à l'ARS", key=form.key("message"), max_chars=2000)
+    st.text_area("Message aux établissements et à l'ARS", key=form.key("message"), max_chars=MAX_MESSAGE)
     form.keep()
     if st.button("Enregistrer et confirmer mes disponibilités", type="primary", icon=":material/save:"):
         values = {name: form.value(name) for name in AvailabilityInput.__dataclass_fields__}
-        try:
-            with session_scope() as session:
-                changed = update_professional(session, signed_in_user(), AvailabilityInput(**values))
-        except DomainError as error:
-            form.capture(error)
-        else:
+        if run_action(update_professional, data=AvailabilityInput(**values), on_error=form.capture,
+                      done=lambda changed: "Profil enregistré et disponibilités confirmées"
+                      + (f" ({len(changed)} champ(s) modifié(s))." if changed else ".")):
             form.set_errors({})
-            flash("success", "Profil enregistré et disponibilités confirmées"
-                                        + (f" ({len(changed)} champ(s) modifié(s))." if changed else "."))
         st.rerun()
     form.summary()
 
 
-def _content(document_id: int) -> bytes:
-    """Read only when the button is clicked: the page never loads megabytes of documents to draw."""
-    with session_scope(read_only=True) as session:
-        return document_for_download(session, signed_in_user(), document_id).content
 
 
 def _documents(profile: ProfileView) -> None:
@@ -127,7 +116,8 @@ def _documents(profile: ProfileView) -> None:
                        "vérifier votre profil.", icon=":material/upload_file:")
             continue
         size = f"{max(1, round(document['size'] / 1024))} Ko"
-        st.download_button(f"{KIND_LABELS[kind]} — {document['filename']} ({size})", partial(_content, document["id"]),
+        # Read only when the button is clicked: the page never loads megabytes of documents to draw.
+        st.download_button(f"{KIND_LABELS[kind]} — {document['filename']} ({size})", document_content(document["id"]),
                            file_name=document["filename"],
                            mime=document["mime"], key=f"doc_{document['id']}", icon=":material/download:")
     _replace_document(bool(profile.professional["verified"]), expanded=len(by_kind) < len(REQUIRED_DOCUMENTS))
@@ -155,12 +145,11 @@ def _save_document(kind: str, uploaded) -> None:  # noqa: ANN001 - streamlit's U
     if uploaded is None:
         st.session_state[UPLOAD_ERROR] = "Fichier : choisissez le fichier à enregistrer."
         st.rerun()
-    try:
-        with session_scope() as session:
-            unverified = replace_document(session, signed_in_user(), kind, uploaded.name, uploaded.getvalue())
-    except DomainError as error:
-        st.session_state[UPLOAD_ERROR] = error.message
+    outcome = run_action(replace_document, kind=kind, filename=uploaded.name, content=uploaded.getvalue(),
+                         on_error=lambda error: st.session_state.__setitem__(UPLOAD_ERROR, error.message))
+    if not outcome:
         st.rerun()
+    unverified = outcome.value
     st.session_state.pop(UPLOAD_ERROR, None)
     st.session_state[UPLOAD_GENERATION] += 1
     flash("success", f"{SAVED[kind]} : « {uploaded.name.strip()} »."
@@ -184,11 +173,8 @@ def _delete() -> None:
 
 def render() -> None:
     st.title("Mon profil")
-    try:
-        with session_scope(read_only=True) as session:
-            profile = my_profile(session, signed_in_user())
-    except DomainError as error:
-        st.error(error.message)
+    profile = read(my_profile)
+    if profile is None:
         return
     p = profile.professional
     st.caption(f"{p['first_name']} {p['last_name']} — {reference.profession_labels()[p['profession_code']]} — {p['email']}")

@@ -14,9 +14,9 @@ from core.figures.indicators import (
     national_overview,
 )
 from core.places import reference
-from core.shared.errors import DomainError
+from core.shared.permissions import is_read_only
 from core.staffing.regulation import MissionFilters, region_missions
-from db.session import session_scope
+from ui.actions import read
 from ui.charts import (
     MAINLAND,
     OVERSEAS,
@@ -28,7 +28,7 @@ from ui.charts import (
     selected_location,
 )
 from ui.format import fr_date, fr_int, fr_percent
-from ui.layout import signed_in_user
+from ui.state import signed_in_user
 
 MEASURES = {"unfilled": "Postes non pourvus", "tension": "Tension : postes non pourvus par volontaire disponible"}
 MAP_KEYS = ("national_map", *(f"national_inset_{code}" for code in OVERSEAS))
@@ -141,11 +141,12 @@ def _department_missions(code: str, filters: IndicatorFilters) -> None:
         return
     st.subheader(f"Missions ouvertes — {departement.name} ({code})")
     period = filters.period
-    with session_scope(read_only=True) as session:
-        queue = region_missions(session, signed_in_user(), departement.ars_code, MissionFilters(
-            department_code=code, profession_code=filters.profession_code,
-            period_start=period.start if period else None, period_end=period.end if period else None,
-            unfilled_only=True), limit=200)
+    queue = read(region_missions, ars_code=departement.ars_code, limit=200, filters=MissionFilters(
+        department_code=code, profession_code=filters.profession_code,
+        period_start=period.start if period else None, period_end=period.end if period else None,
+        unfilled_only=True))
+    if queue is None:
+        return
     scope = [reference.profession_labels().get(filters.profession_code, filters.profession_code)] \
         if filters.profession_code else []
     if period:
@@ -196,15 +197,12 @@ def _charts(overview: NationalOverview, activity: Period | None) -> None:
 
 def render() -> None:
     st.title("Vue nationale")
-    if signed_in_user().role == "ministere":
+    if is_read_only(signed_in_user()):
         st.caption("Consultation seule.")
     filters = _filters()
     activity = activity_period(filters.period) if filters.period else None
-    try:
-        with session_scope(read_only=True) as session:
-            overview = national_overview(session, signed_in_user(), filters=filters, series_period=activity)
-    except DomainError as error:
-        st.error(error.message)
+    overview = read(national_overview, filters=filters, series_period=activity)
+    if overview is None:
         return
     if filters.period is None:  # a range being picked: the series falls back to the last 30 days
         activity = overview.period

@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.shared.clock import paris_today
-from core.shared.errors import DomainError
 from core.staffing.missions import create_missions, establishment_for
-from db.session import session_scope
+from ui.actions import read, run_action
 from ui.forms import FormState
-from ui.layout import establishment_or_notice, flash, signed_in_user
+from ui.layout import establishment_or_notice
 from ui.links import switch_to
 from ui.mission_form import mission_rows
+from ui.state import signed_in_user
 
 FORM = "new_need"
 
@@ -22,8 +22,9 @@ def render() -> None:
     establishment_id = establishment_or_notice(user)
     if establishment_id is None:
         return
-    with session_scope(read_only=True) as session:
-        establishment = establishment_for(session, user, establishment_id)
+    establishment = read(establishment_for, establishment_id=establishment_id)
+    if establishment is None:
+        return
     with st.container(border=True):
         st.markdown(f"**{establishment.name}**  \n{establishment.address}, {establishment.postal_code} "
                     f"{establishment.city}  \n{'GID' if establishment.id_kind == 'gid' else 'FINESS'} "
@@ -35,14 +36,11 @@ def render() -> None:
     form.keep()
     save, cancel, _ = st.columns([2, 1, 3])
     if save.button("Enregistrer les besoins", type="primary", icon=":material/save:", width="stretch"):
-        try:
-            with session_scope() as session:
-                ids = create_missions(session, user, establishment_id, missions)
-        except DomainError as error:
-            form.capture(error)
+        if not run_action(create_missions, establishment_id=establishment_id, missions=missions,
+                          on_error=form.capture,
+                          done=lambda ids: f"{len(ids)} besoin(s) enregistré(s) : choisissez maintenant vos renforts."):
             st.rerun()
         form.reset()
-        flash("success", f"{len(ids)} besoin(s) enregistré(s) : choisissez maintenant vos renforts.")
         switch_to("tableau-de-bord")
     if cancel.button("Annuler", icon=":material/close:", width="stretch"):
         form.reset()

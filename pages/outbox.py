@@ -5,19 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.mail.outbox import (
-    get_outbox_message,
-    is_interrupted,
-    links_in,
-    list_outbox,
-    outbox_status,
-    requeue_interrupted,
-)
-from core.shared.clock import paris_datetime, utcnow
+from core.mail.outbox import list_outbox, outbox_message, requeue_interrupted
+from core.shared.clock import paris_datetime
 from core.shared.config import get_settings
-from core.shared.errors import DomainError
-from db.session import session_scope
-from ui.layout import flash, signed_in_user
+from ui.actions import read, run_action
 
 PAGE_SIZE = 50
 
@@ -31,39 +22,30 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     ])
 
 
-def _requeue(outbox_id: int) -> None:
-    try:
-        with session_scope() as session:
-            requeue_interrupted(session, signed_in_user(), outbox_id)
-    except DomainError as error:
-        flash("error", error.message)
-    else:
-        flash("success", f"Courriel n° {outbox_id} remis en file : le prochain passage du worker l'enverra.")
-
-
 def _requeue_button(outbox_id: int) -> None:
     """An interrupted send may have reached the recipient: ask before sending it again."""
     st.warning("L'envoi de ce courriel a été interrompu : le destinataire l'a peut-être reçu. Vérifiez auprès "
                "de lui avant de le renvoyer.", icon=":material/warning:")
     with st.popover("Remettre en file…", icon=":material/replay:"):
         st.caption("Le courriel sera envoyé de nouveau au prochain passage du worker.")
-        st.button("Oui, remettre en file", type="primary", on_click=_requeue, args=(outbox_id,),
+        st.button("Oui, remettre en file", type="primary", on_click=run_action, args=(requeue_interrupted,),
+                  kwargs={"outbox_id": outbox_id, "done": f"Courriel n° {outbox_id} remis en file : le prochain "
+                                                          "passage du worker l'enverra."},
                   key=f"requeue_{outbox_id}")
 
 
 def _message(outbox_id: int) -> None:
-    with session_scope(read_only=True) as session:
-        row = get_outbox_message(session, signed_in_user(), outbox_id)
-        body, subject, to, status = row.body_text, row.subject, row.to, outbox_status(row)
-        interrupted = is_interrupted(row, utcnow())
+    message = read(outbox_message, outbox_id=outbox_id)
+    if message is None:
+        return
     with st.container(border=True):
-        st.markdown(f"**{subject}**  \nÀ : {to} — {status}")
-        if interrupted:
+        st.markdown(f"**{message.subject}**  \nÀ : {message.to} — {message.status}")
+        if message.interrupted:
             _requeue_button(outbox_id)
-        for link in links_in(body):
+        for link in message.links:
             st.link_button("Ouvrir le lien du message", link, icon=":material/open_in_new:")
             st.code(link, language=None)
-        st.text(body)
+        st.text(message.body)
 
 
 def render() -> None:
@@ -73,12 +55,8 @@ def render() -> None:
                 "ses liens (activation de compte, mot de passe…).", icon=":material/info:")
     search = st.text_input("Rechercher (destinataire ou objet)", key="outbox_search")
     page = st.number_input("Page", min_value=1, value=1, step=1, key="outbox_page")
-    try:
-        with session_scope(read_only=True) as session:
-            result = list_outbox(session, signed_in_user(), search=search, offset=(page - 1) * PAGE_SIZE,
-                                 limit=PAGE_SIZE)
-    except DomainError as error:
-        st.error(error.message)
+    result = read(list_outbox, search=search, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    if result is None:
         return
     if not result.rows:
         st.info("Aucun courriel.")

@@ -3,41 +3,57 @@ of view (same map and table), pushing volunteers or recording an assignment for 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from core.shared.errors import DomainError
+from core.shared.actions import Action, common
 from core.staffing.matching import CandidatePage
 from core.staffing.regulation import (
     MissionFilters,
-    accepts_candidates,
+    MissionQueue,
     assign_on_behalf,
     closed_message,
     push,
     region_mission,
     region_missions,
 )
-from db.session import session_scope
+from ui.actions import read, run_action
 from ui.candidates import PROPOSE as VIEW
 from ui.candidates import mission_criteria
 from ui.format import fr_date, fr_int
-from ui.layout import flash, signed_in_user
 from ui.regions import region_choice, region_name
 from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
+from ui.state import signed_in_user
 
 PROPOSED_MISSION = VIEW.mission_key
 MISSION_CHOICES = 500  # the most urgent open missions listed; a mission chosen elsewhere is read by id and added
 
 
-def _mission_choice(user, ars_code: str) -> dict | None:  # noqa: ANN001
-    chosen = st.session_state.get(PROPOSED_MISSION)
-    with session_scope(read_only=True) as session:
-        queue = region_missions(session, user, ars_code, MissionFilters(unfilled_only=True), limit=MISSION_CHOICES)
-        by_id = {r["id"]: r for r in queue.rows}
+def _queue_and_chosen(ars_code: str, chosen: int | None) -> tuple[MissionQueue, dict[str, Any] | None] | None:
+    """The region's queue of missions to staff and, when it lies beyond it, the mission chosen on another page."""
+    def both(session, *, actor) -> tuple[MissionQueue, dict[str, Any] | None]:  # noqa: ANN001 - a service's
+        queue = region_missions(session, actor=actor, ars_code=ars_code, filters=MissionFilters(unfilled_only=True),
+                                limit=MISSION_CHOICES)
+        listed = {r["id"] for r in queue.rows}
         # Chosen in the region table or an alert, it may rank beyond the loaded rows: read it by id.
-        extra = region_mission(session, user, ars_code, chosen) if chosen is not None and chosen not in by_id else None
-    if extra is not None and accepts_candidates(extra):
+        extra = (region_mission(session, actor=actor, ars_code=ars_code, mission_id=chosen)
+                 if chosen is not None and chosen not in listed else None)
+        return queue, extra
+
+    return read(both)
+
+
+def _mission_choice(ars_code: str) -> dict | None:
+    chosen = st.session_state.get(PROPOSED_MISSION)
+    loaded = _queue_and_chosen(ars_code, chosen)
+    if loaded is None:
+        return None
+    queue, extra = loaded
+    by_id = {r["id"]: r for r in queue.rows}
+    if extra is not None and Action.PROPOSE in extra["actions"]:
         by_id = {extra["id"]: extra, **by_id}
     elif chosen is not None and chosen not in by_id:
         if extra is not None:  # a mission of another region (the CCS changed region) just gives way
@@ -60,47 +76,38 @@ def _mission_choice(user, ars_code: str) -> dict | None:  # noqa: ANN001
     return by_id[st.session_state[PROPOSED_MISSION]]
 
 
-def _push(mission_id: int, ids: list[int]) -> None:
-    try:
-        with session_scope() as session:
-            count = push(session, signed_in_user(), mission_id, ids)
-    except DomainError as error:
-        flash("error", error.message)
-    else:
-        flash("success", f"{count} professionnel(s) proposé(s) : statut EN COURS. L'établissement et les "
-                         "professionnels sont prévenus par courriel ; l'établissement va les contacter.")
+def _act(service: Any, done: Any, **arguments: Any) -> None:
+    run_action(service, done=done, **arguments)
     VIEW.reset_selection()
 
 
-def _assign(mission_id: int, professional_id: int) -> None:
-    try:
-        with session_scope() as session:
-            assign_on_behalf(session, signed_in_user(), mission_id, professional_id)
-    except DomainError as error:
-        flash("error", error.message)
-    else:
-        flash("success", "Affectation enregistrée pour le compte de l'établissement ; le professionnel est "
-                         "prévenu par courriel.")
-    VIEW.reset_selection()
+def _pushed(count: int) -> str:
+    return (f"{count} professionnel(s) proposé(s) : statut EN COURS. L'établissement et les professionnels sont "
+            "prévenus par courriel ; l'établissement va les contacter.")
 
 
-def _buttons(page: CandidatePage, frame: pd.DataFrame, selected: list[int], role: str) -> None:
+def _buttons(page: CandidatePage, frame: pd.DataFrame, selected: list[int]) -> None:
     chosen = [page.rows[i] for i in selected if i < len(page.rows)]
+    allowed = common(chosen)
     ids = ids_from_rows(frame, selected)
-    free = bool(chosen) and all(r["status"] == "disponible" and r["proposal_state"] is None for r in chosen)
+    mission_id = page.mission.mission_id
     columns = st.columns(3)
     columns[0].button(f"Proposer ({len(ids)})" if ids else "Proposer", type="primary", icon=":material/send:",
-                      disabled=not free, width="stretch", on_click=_push, args=(page.mission.mission_id, ids),
+                      disabled=Action.PUSH not in allowed, width="stretch", on_click=_act, args=(push, _pushed),
+                      kwargs={"mission_id": mission_id, "professional_ids": ids},
                       help="Propose les professionnels cochés à l'établissement (statut EN COURS).")
-    one = len(chosen) == 1 and chosen[0]["proposal_state"] in (None, "contacte", "en_cours") and role == "ars"
+    one = len(chosen) == 1 and Action.ASSIGN in allowed
     with columns[1].popover("Affecter pour l'établissement…", icon=":material/how_to_reg:", disabled=not one,
                             width="stretch", help="Enregistre directement l'affectation (un professionnel à la fois)."):
         if one:
             st.write(f"Affecter **{chosen[0]['first_name']} {chosen[0]['last_name']}** à cette mission pour le "
                      "compte de l'établissement ? Le professionnel recevra un courriel de confirmation.")
-            st.button("Confirmer l'affectation", type="primary", on_click=_assign,
-                      args=(page.mission.mission_id, ids[0]), key="propose_assign_confirm")
-    if columns[2].button("Voir la fiche", icon=":material/badge:", disabled=len(ids) != 1, width="stretch"):
+            st.button("Confirmer l'affectation", type="primary", on_click=_act, key="propose_assign_confirm",
+                      args=(assign_on_behalf, "Affectation enregistrée pour le compte de l'établissement ; le "
+                                              "professionnel est prévenu par courriel."),
+                      kwargs={"mission_id": mission_id, "professional_id": ids[0]})
+    if columns[2].button("Voir la fiche", icon=":material/badge:", width="stretch",
+                         disabled=Action.SHEET not in allowed or len(ids) != 1):
         show_sheet(ids[0])
 
 
@@ -108,12 +115,12 @@ def render() -> None:
     user = signed_in_user()
     st.title("Proposer des candidats")
     ars_code = region_choice(user)
-    mission = _mission_choice(user, ars_code)
+    mission = _mission_choice(ars_code)
     if mission is None:
         return
     st.caption(f"{mission['establishment']} ({mission['postal_code']} {mission['city']}) — "
                f"{mission_criteria(mission)}")
-    page = VIEW.search(user, mission["id"])
+    page = VIEW.search(mission["id"])
     if page is None:
         return
     if page.message:
@@ -121,4 +128,4 @@ def render() -> None:
         return
     VIEW.show_map(page)
     frame, selected = VIEW.table(page)
-    _buttons(page, frame, selected, user.role)
+    _buttons(page, frame, selected)

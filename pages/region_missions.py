@@ -8,45 +8,29 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
+from core.shared.actions import Action
 from core.shared.clock import paris_today
-from core.shared.errors import DomainError
 from core.staffing.regulation import (
-    U_CCS_ALERT,
-    U_EHPAD,
-    U_MAX_UNFILLED,
-    U_MAX_WAITING,
-    U_PER_DAY_UNFILLED,
-    U_PER_UNFILLED_POST,
-    U_REANIMATION,
-    U_STARTS_WITHIN_3_DAYS,
-    U_STARTS_WITHIN_7_DAYS,
-    U_STARTS_WITHIN_14_DAYS,
+    ALERT_MESSAGE_MAX,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
     MissionFilters,
     alert_ccs,
     region_missions,
     set_manual_priority,
+    urgency_explanation,
 )
-from db.session import session_scope
-from ui.actions import run_action
+from ui.actions import read, run_action
 from ui.candidates import PROPOSE
 from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
-from ui.layout import signed_in_user
 from ui.regions import region_choice, region_name
 from ui.selection import rows_key, selection_rows
+from ui.state import signed_in_user
 
 PAGE_SIZE = 50
 PAGE = "region_missions_page"
 STATUSES = {"open": "Ouverte", "filled": "Pourvue", "closed": "Clôturée"}
-URGENCY_HELP = (
-    f"Score d'urgence : début dans 3 jours ou moins (ou déjà commencée) +{U_STARTS_WITHIN_3_DAYS}, dans 7 jours "
-    f"+{U_STARTS_WITHIN_7_DAYS}, dans 14 jours +{U_STARTS_WITHIN_14_DAYS} ; +{U_PER_UNFILLED_POST} par poste non "
-    f"pourvu (max {U_MAX_UNFILLED}) ; réanimation +{U_REANIMATION} ; EHPAD +{U_EHPAD} ; +{U_PER_DAY_UNFILLED} par "
-    f"jour depuis la création (max {U_MAX_WAITING}) ; alerte CCS +{U_CCS_ALERT}. Une priorité manuelle (1 = la plus "
-    "urgente) passe avant le score."
-)
-
-
 def _first_page() -> None:
     st.session_state[PAGE] = 0
 
@@ -85,32 +69,32 @@ def _frame(rows: list[dict], ars_name: str) -> pd.DataFrame:
     return frame
 
 
-def _propose(mission_id: int) -> None:
-    PROPOSE.open(mission_id)
-
-
-def _actions(row: dict, can_act: bool) -> None:
+def _actions(row: dict) -> None:
     st.markdown(f"**{row['establishment']}** — {row['profession']} du {fr_date(row['start_date'])} au "
                 f"{fr_date(row['end_date'])} — POURVUE {row['assigned']}/{row['count']} — urgence {row['urgency']}")
     if row["ccs_alert_at"]:
         st.warning(f"Alerte envoyée au CCS : {row['ccs_alert_message']}", icon=":material/campaign:")
-    if not can_act:
+    actions = row["actions"]
+    if not actions:
         st.caption("Consultation seule.")
         return
     columns = st.columns(3)
     columns[0].button("Proposer des candidats", type="primary", icon=":material/person_search:", width="stretch",
-                      on_click=_propose, args=(row["id"],), disabled=row["status"] != "open")
-    with columns[1].popover("Priorité manuelle…", icon=":material/low_priority:", width="stretch"):
-        st.number_input("Priorité (1 = la plus urgente)", min_value=1, max_value=9, step=1,
-                        value=row["manual_priority"] or 1, key=f"priority_{row['id']}")
-        # Read when the button fires: a value captured here may predate an edit sent with the click.
-        st.button("Enregistrer la priorité", on_click=_save_priority, args=(row["id"],),
-                  key=f"priority_save_{row['id']}")
-        st.button("Revenir au score d'urgence", on_click=run_action, args=(set_manual_priority, row["id"], None),
-                  kwargs={"done": "Priorité manuelle retirée."}, key=f"priority_clear_{row['id']}")
-    if signed_in_user().role == "ars":
+                      on_click=PROPOSE.open, args=(row["id"],), disabled=Action.PROPOSE not in actions)
+    if Action.PRIORITISE in actions:
+        with columns[1].popover("Priorité manuelle…", icon=":material/low_priority:", width="stretch"):
+            st.number_input(f"Priorité ({PRIORITY_MIN} = la plus urgente)", min_value=PRIORITY_MIN,
+                            max_value=PRIORITY_MAX, step=1, value=row["manual_priority"] or PRIORITY_MIN,
+                            key=f"priority_{row['id']}")
+            # Read when the button fires: a value captured here may predate an edit sent with the click.
+            st.button("Enregistrer la priorité", on_click=_save_priority, args=(row["id"],),
+                      key=f"priority_save_{row['id']}")
+            st.button("Revenir au score d'urgence", on_click=run_action, args=(set_manual_priority,),
+                      kwargs={"mission_id": row["id"], "priority": None, "done": "Priorité manuelle retirée."},
+                      key=f"priority_clear_{row['id']}")
+    if Action.ALERT in actions:
         with columns[2].popover("Alerter le CCS…", icon=":material/campaign:", width="stretch"):
-            st.text_area("Message au CCS *", key=f"alert_message_{row['id']}",
+            st.text_area("Message au CCS *", key=f"alert_message_{row['id']}", max_chars=ALERT_MESSAGE_MAX,
                          placeholder="Ce qui a été tenté, ce qui manque…")
             st.button("Envoyer l'alerte", type="primary", key=f"alert_send_{row['id']}", on_click=_alert,
                       args=(row["id"],))
@@ -118,26 +102,24 @@ def _actions(row: dict, can_act: bool) -> None:
 
 def _save_priority(mission_id: int) -> None:
     value = st.session_state.get(f"priority_{mission_id}")
-    run_action(set_manual_priority, mission_id, value, done=f"Priorité {value} enregistrée.")
+    run_action(set_manual_priority, mission_id=mission_id, priority=value, done=f"Priorité {value} enregistrée.")
 
 
 def _alert(mission_id: int) -> None:
     message = st.session_state.get(f"alert_message_{mission_id}", "")
-    run_action(alert_ccs, mission_id, message, done="Alerte envoyée au CCS : la mission est signalée dans sa liste.")
+    run_action(alert_ccs, mission_id=mission_id, message=message,
+               done="Alerte envoyée au CCS : la mission est signalée dans sa liste.")
 
 
 def render() -> None:
     user = signed_in_user()
     st.title("Missions de la région")
     ars_code = region_choice(user)
-    st.caption(f"ARS {region_name(ars_code)} — file de priorité des besoins. {URGENCY_HELP}")
+    st.caption(f"ARS {region_name(ars_code)} — file de priorité des besoins. {urgency_explanation()}")
     filters = _filters(ars_code)
     offset = st.session_state.get(PAGE, 0)
-    try:
-        with session_scope(read_only=True) as session:
-            queue = region_missions(session, user, ars_code, filters, offset=offset, limit=PAGE_SIZE)
-    except DomainError as error:
-        st.error(error.message)
+    queue = read(region_missions, ars_code=ars_code, filters=filters, offset=offset, limit=PAGE_SIZE)
+    if queue is None:
         return
     if not queue.rows:
         st.info("Aucune mission ne correspond à ces filtres.")
@@ -148,10 +130,10 @@ def render() -> None:
     left, middle, right = st.columns([1, 4, 1])
     left.button("◀ Précédentes", disabled=offset == 0, key="region_prev",
                 on_click=lambda: st.session_state.update({PAGE: max(0, offset - PAGE_SIZE)}))
-    hint = "cochez une mission pour agir" if user.role in ("ars", "ccs") else "consultation seule"
+    hint = "cochez une mission pour agir" if any(r["actions"] for r in queue.rows) else "consultation seule"
     middle.caption(f"Affichage {offset + 1} - {offset + len(queue.rows)} de {fr_int(queue.total)} · {hint}.")
     right.button("Suivantes ▶", disabled=offset + PAGE_SIZE >= queue.total, key="region_next",
                  on_click=lambda: st.session_state.update({PAGE: offset + PAGE_SIZE}))
     selected = selection_rows(event)
     if selected and selected[0] < len(queue.rows):
-        _actions(queue.rows[selected[0]], can_act=user.role in ("ars", "ccs"))
+        _actions(queue.rows[selected[0]])

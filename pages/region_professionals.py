@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
+from core.shared.actions import Action
 from core.shared.clock import paris_datetime
-from core.shared.errors import DomainError
 from core.staffing.regulation import (
+    LISTED_STATUSES,
+    REASON_MAX,
     MissionFilters,
     ProfessionalFilters,
-    accepts_candidates,
     assign_on_behalf,
     closed_message,
     region_mission,
@@ -21,14 +22,13 @@ from core.staffing.regulation import (
     set_unavailable_by_ars,
     set_verified,
 )
-from db.session import session_scope
-from ui.actions import run_action
+from ui.actions import read, run_action
 from ui.format import fr_date, fr_int
 from ui.labels import PROFESSIONAL_STATUS
-from ui.layout import flash, signed_in_user
 from ui.regions import region_choice, region_name
 from ui.selection import rows_key, selection_rows
 from ui.sheet import show_sheet
+from ui.state import flash, signed_in_user
 
 PAGE_SIZE = 50
 MISSION_CHOICES = 200  # most urgent missions listed to assign to; the one already picked is kept
@@ -45,7 +45,7 @@ def _filters() -> ProfessionalFilters:
     text = columns[0].text_input("Nom, courriel ou commune", key="pros_text", on_change=_first_page)
     profession = columns[1].selectbox("Profession", [None, *labels], key="pros_profession", on_change=_first_page,
                                       format_func=lambda c: "Toutes" if c is None else labels[c], placeholder="Toutes")
-    statuses = columns[2].multiselect("Statut", [s for s in PROFESSIONAL_STATUS if s != "supprime"],
+    statuses = columns[2].multiselect("Statut", list(LISTED_STATUSES),
                                       format_func=PROFESSIONAL_STATUS.get, key="pros_statuses",
                                       on_change=_first_page, placeholder="Tous")
     verified = columns[3].selectbox("Documents", [None, True, False], key="pros_verified", on_change=_first_page,
@@ -56,8 +56,9 @@ def _filters() -> ProfessionalFilters:
 
 
 def _unavailable(professional_id: int) -> None:
-    run_action(set_unavailable_by_ars, professional_id, st.session_state.get(f"pro_reason_{professional_id}", ""),
-         done="Professionnel rendu indisponible : il n'est plus proposé.")
+    run_action(set_unavailable_by_ars, professional_id=professional_id,
+               reason=st.session_state.get(f"pro_reason_{professional_id}", ""),
+               done="Professionnel rendu indisponible : il n'est plus proposé.")
 
 
 def _assign(row: dict) -> None:
@@ -65,25 +66,38 @@ def _assign(row: dict) -> None:
     if mission_id is None:
         flash("error", "Choisissez la mission.")
         return
-    run_action(assign_on_behalf, mission_id, row["id"], done=f"{row['first_name']} {row['last_name']} est affecté(e) ; "
-                                                        "un courriel de confirmation lui est envoyé.")
+    run_action(assign_on_behalf, mission_id=mission_id, professional_id=row["id"],
+               done=f"{row['first_name']} {row['last_name']} est affecté(e) ; un courriel de confirmation lui est "
+                    "envoyé.")
+
+
+def _missions_for(row: dict, ars_code: str, chosen: int | None) -> tuple | None:
+    """The region's most urgent open missions of the volunteer's profession, and the one already picked here
+    when it is no longer among them."""
+    def both(session, *, actor):  # noqa: ANN001, ANN202 - called by read() like a service
+        queue = region_missions(session, actor=actor, ars_code=ars_code, limit=MISSION_CHOICES,
+                                filters=MissionFilters(profession_code=row["profession_code"], unfilled_only=True))
+        listed = {m["id"] for m in queue.rows}
+        extra = (region_mission(session, actor=actor, ars_code=ars_code, mission_id=chosen)
+                 if chosen is not None and chosen not in listed else None)
+        return queue, extra
+
+    return read(both)
 
 
 def _mission_choice(row: dict, ars_code: str) -> None:
-    """The region's most urgent open missions of the volunteer's profession; the mission already picked here is
-    read by id and kept first when it is no longer among them (the queue moved), or reported if filled."""
+    """The mission to assign to; the one already picked is kept first when the queue moved, or reported if filled."""
     key = f"pro_mission_{row['id']}"
-    user, chosen = signed_in_user(), st.session_state.get(key)
-    with session_scope(read_only=True) as session:
-        queue = region_missions(session, user, ars_code,
-                                MissionFilters(profession_code=row["profession_code"], unfilled_only=True),
-                                limit=MISSION_CHOICES)
-        by_id = {m["id"]: m for m in queue.rows}
-        extra = region_mission(session, user, ars_code, chosen) if chosen is not None and chosen not in by_id else None
-    if extra is not None and accepts_candidates(extra) and extra["profession_code"] == row["profession_code"]:
+    chosen = st.session_state.get(key)
+    loaded = _missions_for(row, ars_code, chosen)
+    if loaded is None:
+        return
+    queue, extra = loaded
+    by_id = {m["id"]: m for m in queue.rows}
+    if extra is not None and Action.PROPOSE in extra["actions"] and extra["profession_code"] == row["profession_code"]:
         by_id = {extra["id"]: extra, **by_id}
     elif chosen is not None and chosen not in by_id:
-        if extra is not None and not accepts_candidates(extra):
+        if extra is not None and Action.PROPOSE not in extra["actions"]:
             st.info(f"{closed_message(extra)} : choisissez-en une autre.", icon=":material/task_alt:")
         st.session_state.pop(key)
     more = (f"Les {fr_int(len(queue.rows))} missions les plus prioritaires sur {fr_int(queue.total)} sont listées ; "
@@ -99,23 +113,27 @@ def _actions(row: dict, ars_code: str) -> None:
     st.markdown(f"**{name}** — {row['profession']} — {PROFESSIONAL_STATUS[row['status']]}"
                 + (" · VÉRIFIÉ" if row["verified"] else "")
                 + (f" · doublon probable de la fiche n° {row['possible_duplicate_of']}" if row["possible_duplicate_of"] else ""))
+    actions = row["actions"]
     columns = st.columns(4)
-    if columns[0].button("Voir la fiche", icon=":material/badge:", width="stretch"):
+    if Action.SHEET in actions and columns[0].button("Voir la fiche", icon=":material/badge:", width="stretch"):
         show_sheet(row["id"])
-    if signed_in_user().role not in ("ars", "ccs"):
+    if Action.VERIFY not in actions:
         return
     columns[1].button("Retirer « VÉRIFIÉ »" if row["verified"] else "Marquer VÉRIFIÉ", icon=":material/verified:",
-                      width="stretch", on_click=run_action, args=(set_verified, row["id"], not row["verified"]),
-                      kwargs={"done": "Badge VÉRIFIÉ retiré." if row["verified"] else "Documents vérifiés : badge VÉRIFIÉ."})
+                      width="stretch", on_click=run_action, args=(set_verified,),
+                      kwargs={"professional_id": row["id"], "verified": not row["verified"],
+                              "done": "Badge VÉRIFIÉ retiré." if row["verified"] else
+                              "Documents vérifiés : badge VÉRIFIÉ."})
+    why_not = row["why_not"]
     with columns[2].popover("Rendre indisponible…", icon=":material/pause_circle:", width="stretch",
-                            disabled=row["status"] != "disponible"):
-        st.text_area("Motif *", key=f"pro_reason_{row['id']}",
+                            disabled=Action.SET_UNAVAILABLE not in actions, help=why_not.get(Action.SET_UNAVAILABLE)):
+        st.text_area("Motif *", key=f"pro_reason_{row['id']}", max_chars=REASON_MAX,
                      help="Demandé pour que la décision soit réfléchie ; il n'est pas conservé (le journal d'audit "
                           "ne garde aucune donnée personnelle).")
         st.button("Confirmer", key=f"pro_unavailable_{row['id']}", on_click=_unavailable, args=(row["id"],))
-    if signed_in_user().role == "ars":
+    if Action.ASSIGN in actions or Action.ASSIGN in why_not:
         with columns[3].popover("Affecter à une mission…", icon=":material/how_to_reg:", width="stretch",
-                                disabled=row["status"] not in ("disponible", "contacte", "en_cours")):
+                                disabled=Action.ASSIGN not in actions, help=why_not.get(Action.ASSIGN)):
             _mission_choice(row, ars_code)
             st.button("Enregistrer l'affectation", type="primary", key=f"pro_assign_{row['id']}", on_click=_assign,
                       args=(row,))
@@ -128,12 +146,10 @@ def render() -> None:
     st.caption(f"ARS {region_name(ars_code)} — volontaires inscrits dans la région.")
     filters = _filters()
     offset = st.session_state.get(PAGE, 0)
-    try:
-        with session_scope(read_only=True) as session:
-            rows, total = region_professionals(session, user, ars_code, filters, offset=offset, limit=PAGE_SIZE)
-    except DomainError as error:
-        st.error(error.message)
+    loaded = read(region_professionals, ars_code=ars_code, filters=filters, offset=offset, limit=PAGE_SIZE)
+    if loaded is None:
         return
+    rows, total = loaded
     if not rows:
         st.info("Aucun professionnel ne correspond.")
         return

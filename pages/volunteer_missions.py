@@ -5,15 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core.places import reference
+from core.shared.actions import Action
 from core.shared.clock import paris_datetime
-from core.shared.errors import DomainError
 from core.shared.validation import format_phone
-from core.staffing.workflow import DECLINED_REASON, withdraw
+from core.staffing.workflow import withdraw
 from core.volunteers.professionals import my_missions
-from db.session import session_scope
+from ui.actions import read, run_action
 from ui.format import fr_date
 from ui.labels import PROPOSAL_STATE
-from ui.layout import flash, signed_in_user
 
 HEADLINES = {
     "en_cours": "L'ARS vous propose à cet établissement : il va vous contacter.",
@@ -23,21 +22,14 @@ HEADLINES = {
 
 
 def _state(row: dict) -> str:
-    if row["state"] == "libere" and row["reason"] == DECLINED_REASON:
-        return "Déclinée par vous"
-    return PROPOSAL_STATE.get(row["state"], row["state"])
+    return "Déclinée par vous" if row["declined"] else PROPOSAL_STATE.get(row["state"], row["state"])
 
 
 def _decline(proposal_id: int) -> None:
     pause = bool(st.session_state.get(f"decline_pause_{proposal_id}"))
-    try:
-        with session_scope() as session:
-            withdraw(session, signed_in_user(), proposal_id, pause=pause)
-    except DomainError as error:
-        flash("error", error.message)
-    else:
-        flash("success", "Demande déclinée : l'établissement est prévenu."
-                         + (" Vous êtes indisponible jusqu'à nouvel ordre." if pause else ""))
+    run_action(withdraw, proposal_id=proposal_id, pause=pause,
+               done="Demande déclinée : l'établissement est prévenu."
+                    + (" Vous êtes indisponible jusqu'à nouvel ordre." if pause else ""))
 
 
 def _contact(row: dict) -> str:
@@ -54,7 +46,7 @@ def _card(row: dict) -> None:
                     f"{row['address']}, {row['postal_code']} {row['city']}  \n"
                     f"**Contact** : {_contact(row)}")
         st.info(HEADLINES[row["state"]], icon=":material/info:")
-        if row["can_decline"]:
+        if Action.DECLINE in row["actions"]:
             with st.popover("Décliner…", icon=":material/block:"):
                 st.checkbox("Me rendre aussi indisponible", key=f"decline_pause_{row['id']}")
                 st.button("Confirmer : je décline", type="primary", on_click=_decline, args=(row["id"],),
@@ -63,11 +55,8 @@ def _card(row: dict) -> None:
 
 def render() -> None:
     st.title("Mes missions")
-    try:
-        with session_scope(read_only=True) as session:
-            rows = my_missions(session, signed_in_user())
-    except DomainError as error:
-        st.error(error.message)
+    rows = read(my_missions)
+    if rows is None:
         return
     live = [r for r in rows if r["live"]]
     if not live:

@@ -9,7 +9,7 @@ from core.shared.clock import paris_today
 from core.shared.errors import DomainError, FormErrors
 from core.shared.validation import NeedsConfirmation
 from core.volunteers.professionals import Registration, RegistrationInput, register_professional
-from db.session import session_scope
+from ui.actions import run_action
 from ui.forms import FormState, label
 from ui.labels import ACTIVITY, MOBILITY
 from ui.links import page_link
@@ -120,16 +120,15 @@ def _submit(form: FormState, documents: dict[str, tuple[str, bytes]]) -> None:
     data = RegistrationInput(**values, documents=documents)
     if data.id_type == "none":
         data.id_number = ""
-    try:
-        with session_scope() as session:
-            registration = register_professional(session, None, data)
-    except DomainError as error:
+    def refused(error: DomainError) -> None:
         needs_confirmation = isinstance(error, FormErrors) and any(isinstance(e, NeedsConfirmation) for e in error.errors)
         form.set_value("_needs_rpps_confirmation", needs_confirmation or bool(form.value("_needs_rpps_confirmation")))
         form.capture(error)
-        return
-    form.reset()
-    st.session_state[RECEIPT] = registration
+
+    outcome = run_action(register_professional, form=data, on_error=refused)
+    if outcome:
+        form.reset()
+        st.session_state[RECEIPT] = outcome.value
 
 
 def _confirmation(registration: Registration) -> None:

@@ -1,23 +1,84 @@
-"""One user action = one transaction, its outcome flashed on the next run (pages call this, never SQL)."""
+"""Every page action through one door: one transaction, the French message of a refusal shown, a flash on
+success. Pages never open a session nor catch a DomainError themselves (DESIGN §8).
+
+`run_action` runs a service that writes, `read` one that only reads (a read-only scope, the refusal shown
+in place). Both call `service(session, actor=<signed-in user>, **arguments)`: services take the acting
+user and their other arguments by keyword.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import streamlit as st
 
 from core.shared.errors import DomainError
 from db.session import session_scope
-from ui.layout import flash, signed_in_user
+from ui.state import flash, signed_in_user
+
+Done = str | Callable[[Any], str] | None  # a confirmation, or how to word it from the service's answer
 
 
-def run_action(action: Callable[..., Any], *args: Any, done: str | None = None) -> bool:
-    """Call `action(session, user, *args)`; a refusal or the `done` confirmation is shown after the rerun."""
+@dataclass(frozen=True)
+class Outcome:
+    """What an action gave: true when it went through, with the service's answer."""
+
+    ok: bool
+    value: Any = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _flash_refusal(error: DomainError) -> None:
+    flash("error", error.message)
+
+
+def _show_refusal(error: DomainError) -> None:
+    st.error(error.message, icon=":material/error:")
+
+
+def run_action(service: Callable[..., Any], /, *, done: Done = None,
+               on_error: Callable[[DomainError], None] | None = None, **arguments: Any) -> Outcome:
+    """One user action in one transaction, committed when the service returns, rolled back if it refuses.
+
+    A refusal's French message is flashed at the top of the next run, or handed to `on_error` (a form shows
+    it beside its fields); `done` is flashed on success.
+    """
     try:
         with session_scope() as session:
-            action(session, signed_in_user(), *args)
+            value = service(session, actor=signed_in_user(), **arguments)
     except DomainError as error:
-        flash("error", error.message)
-        return False
-    if done:
-        flash("success", done)
-    return True
+        (on_error or _flash_refusal)(error)
+        return Outcome(False)
+    if done is not None:
+        flash("success", done(value) if callable(done) else done)
+    return Outcome(True, value)
+
+
+def read(service: Callable[..., Any], /, *, on_error: Callable[[DomainError], None] | None = None,
+         **arguments: Any) -> Any:
+    """What a page shows, read in a read-only scope; None once a refusal has been shown in its place."""
+    try:
+        with session_scope(read_only=True) as session:
+            return service(session, actor=signed_in_user(), **arguments)
+    except DomainError as error:
+        (on_error or _show_refusal)(error)
+        return None
+
+
+def later(service: Callable[..., Any], /, *, writes: bool = False, **arguments: Any) -> Callable[[], Any]:
+    """The callable of a download button: the service runs in its own transaction when the button is clicked.
+
+    Streamlit calls it outside the page's run (STACK-NOTES, « Downloads »): no flash, no st.error there —
+    a refusal propagates to Streamlit's log.
+    """
+    actor = signed_in_user()  # read now, during the run: the session state may not be there later
+
+    def run() -> Any:
+        with session_scope(read_only=not writes) as session:
+            return service(session, actor=actor, **arguments)
+
+    return run

@@ -9,10 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
-from core.shared.actor import SessionUser
-from core.shared.errors import DomainError
 from core.staffing.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates
-from db.session import session_scope
+from ui.actions import read
 from ui.format import fr_date, fr_int
 from ui.labels import MOBILITY, yes_no
 from ui.links import switch_to
@@ -82,15 +80,10 @@ class CandidateView:
                                 mobilities=tuple(mobilities), verified_only=flags[0], exp_ehpad=flags[1],
                                 exp_reanimation=flags[2], exp_vaccination=flags[3], whole_period=flags[4])
 
-    def search(self, user: SessionUser, mission_id: int) -> CandidatePage | None:
-        """The filters above the table, then the current page of candidates (None after an error shown)."""
+    def search(self, mission_id: int) -> CandidatePage | None:
+        """The filters above the table, then the current page of candidates (None after a refusal shown)."""
         filters = self.filters()
-        try:
-            with session_scope(read_only=True) as session:
-                return find_candidates(session, user, mission_id, filters, offset=self.offset)
-        except DomainError as error:
-            st.error(error.message)
-            return None
+        return read(find_candidates, mission_id=mission_id, filters=filters, offset=self.offset)
 
     def show_map(self, page: CandidatePage) -> None:
         profession = reference.profession_labels().get(page.mission.profession_code, "")

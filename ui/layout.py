@@ -11,15 +11,13 @@ from sqlalchemy.orm import Session
 from core.places import reference
 from core.shared.actor import SessionUser
 from core.shared.config import ASSETS
-from core.shared.errors import DomainError
+from core.shared.permissions import own_region
 from core.staffing.missions import establishment_for, my_establishments
-from db.session import session_scope
+from ui.actions import read
 from ui.auth import sign_out_callback
 from ui.labels import ROLE_LABELS
 
 T = TypeVar("T")
-
-_USER_KEY = "_renfort_current_user"
 
 CSS = """
 <style>
@@ -53,31 +51,6 @@ def setup_page() -> None:
     st.html(CSS)
 
 
-_FLASH = "_renfort_flash"
-
-
-def flash(kind: str, text: str) -> None:
-    """A confirmation or refusal to show at the top of the next page drawn (survives st.rerun)."""
-    st.session_state[_FLASH] = (kind, text)
-
-
-def show_flash() -> None:
-    kind, text = st.session_state.pop(_FLASH, (None, None))
-    if kind == "success":
-        st.success(text, icon=":material/check_circle:")
-    elif kind == "error":
-        st.error(text, icon=":material/error:")
-
-
-def remember_user(user: SessionUser | None) -> None:
-    st.session_state[_USER_KEY] = user
-
-
-def signed_in_user() -> SessionUser | None:
-    """The user app.py resolved for this run (pages never read the cookie themselves)."""
-    return st.session_state.get(_USER_KEY)
-
-
 CURRENT_ESTABLISHMENT = "current_establishment"
 
 
@@ -85,8 +58,9 @@ def _establishment_choice(user: SessionUser) -> None:
     """A user managing several establishments picks the current one here."""
     if len(user.establishment_ids) < 2:
         return
-    with session_scope(read_only=True) as session:
-        names = my_establishments(session, user)
+    names = read(my_establishments)
+    if not names:
+        return
     if st.session_state.get(CURRENT_ESTABLISHMENT) not in names:
         st.session_state[CURRENT_ESTABLISHMENT] = next(iter(names))
     st.selectbox("Établissement", list(names), format_func=names.get, key=CURRENT_ESTABLISHMENT)
@@ -108,17 +82,18 @@ def establishment_or_notice(user: SessionUser) -> int | None:
     return establishment_id
 
 
-def establishment_data(user: SessionUser, fetch: Callable[[Session, SessionUser, int], T]) -> tuple[Any, T] | None:
-    """The current establishment and what `fetch` reads of it, or None once a notice or an error is shown."""
+def establishment_data(user: SessionUser, fetch: Callable[..., T]) -> tuple[Any, T] | None:
+    """The current establishment and what `fetch(session, actor=…, establishment_id=…)` reads of it, or None
+    once a notice or a refusal is shown."""
     establishment_id = establishment_or_notice(user)
     if establishment_id is None:
         return None
-    try:
-        with session_scope(read_only=True) as session:
-            return establishment_for(session, user, establishment_id), fetch(session, user, establishment_id)
-    except DomainError as error:
-        st.error(error.message)
-        return None
+
+    def both(session: Session, *, actor: SessionUser | None) -> tuple[Any, T]:
+        return (establishment_for(session, actor=actor, establishment_id=establishment_id),
+                fetch(session, actor=actor, establishment_id=establishment_id))
+
+    return read(both)
 
 
 def sidebar(user: SessionUser | None) -> None:
@@ -126,11 +101,9 @@ def sidebar(user: SessionUser | None) -> None:
         if user is None:
             st.caption("Plateforme nationale de renforts en personnels de santé.")
             return
-        role = ROLE_LABELS.get(user.role, user.role)
-        if user.role == "ars" and user.ars_code:
-            role = f"ARS {reference.ars_names().get(user.ars_code, user.ars_code)}"
+        region = own_region(user)
+        role = f"ARS {reference.ars_names().get(region, region)}" if region else ROLE_LABELS.get(user.role, user.role)
         st.markdown(f"**{user.display_name}**  \n{role}")
-        if user.role == "etablissement":
-            _establishment_choice(user)
+        _establishment_choice(user)
         st.button("Se déconnecter", key="sign_out", on_click=sign_out_callback,
                   icon=":material/logout:", width="stretch")

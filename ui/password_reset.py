@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.access.accounts import request_password_reset
-from core.shared.errors import DomainError
-from db.session import session_scope
+from ui.actions import run_action
 
 SENT = "_reset_sent_to"
 
@@ -15,12 +14,9 @@ def request_link(email: str) -> str | None:
     """Ask for a link; returns an error message only for a malformed entry (never for unknown e-mails)."""
     if "@" not in (email or ""):
         return "Saisissez l'adresse électronique de votre compte."
-    try:
-        with session_scope() as session:
-            request_password_reset(session, None, email)
-    except DomainError as error:
-        return error.message
-    return None
+    refusals: list[str] = []
+    run_action(request_password_reset, email=email, on_error=lambda error: refusals.append(error.message))
+    return refusals[0] if refusals else None
 
 
 def reset_form(key: str) -> None:

@@ -6,14 +6,16 @@ import streamlit as st
 
 from core.places import reference
 from core.shared.actor import SessionUser
+from core.shared.permissions import own_region
 
 CHOSEN_REGION = "chosen_region"
 
 
 def region_choice(user: SessionUser, *, label: str = "Région") -> str:
     """The ARS's own region, or a region picked in a selectbox by national roles (kept across pages)."""
-    if user.role == "ars" and user.ars_code:
-        return user.ars_code
+    region = own_region(user)
+    if region:
+        return region
     names = reference.ars_names()
     codes = sorted(names, key=names.get)
     if st.session_state.get(CHOSEN_REGION) not in names:

@@ -37,16 +37,3 @@ def candidate_from_map(event: Any, layer: str = "candidats") -> int | None:
     objects = (selection.get("objects") if isinstance(selection, dict) else selection.objects) or {}
     picked = objects.get(layer) or []
     return int(picked[0]["id"]) if picked else None
-
-
-def allowed_actions(states: list[str | None], statuses: list[str], mission_open: bool) -> dict[str, bool]:
-    """Which candidate buttons a selection allows: each button acts on every selected row or on none."""
-    if not states:
-        return {"contact": False, "validate": False, "refuse": False, "sheet": False}
-    return {
-        "contact": mission_open and all(s in (None, "en_cours") for s in states)
-        and all(st in ("disponible", "en_cours") for st in statuses),
-        "validate": mission_open and all(s == "contacte" for s in states),
-        "refuse": all(s in ("contacte", "en_cours") for s in states),
-        "sheet": len(states) == 1,
-    }

@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from core.places import reference
 from core.shared.clock import paris_datetime
-from core.shared.errors import DomainError
 from core.shared.validation import format_phone
 from core.volunteers.professionals import document_for_download, professional_sheet
-from db.session import session_scope
+from ui.actions import later, read
 from ui.format import fr_date
 from ui.labels import ACTIVITY, MOBILITY, PROPOSAL_STATE, yes_no
-from ui.layout import signed_in_user
 
 
-def _content(document_id: int) -> bytes:
-    with session_scope(read_only=True) as session:
-        return document_for_download(session, signed_in_user(), document_id).content
+def _content(session, *, actor, document_id: int) -> bytes:  # noqa: ANN001 - called like a service
+    return document_for_download(session, actor=actor, document_id=document_id).content
+
+
+def document_content(document_id: int) -> Callable[[], bytes]:
+    """A document's bytes for a download button, read only when it is clicked."""
+    return later(_content, document_id=document_id)
 
 
 @st.dialog("Fiche du professionnel", width="large")
 def show_sheet(professional_id: int) -> None:
-    try:
-        with session_scope(read_only=True) as session:
-            sheet = professional_sheet(session, signed_in_user(), professional_id)
-    except DomainError as error:
-        st.error(error.message)
+    sheet = read(professional_sheet, professional_id=professional_id)
+    if sheet is None:
         return
     p = sheet.professional
     badge = " :blue-badge[VÉRIFIÉ]" if p["verified"] else ""
@@ -59,7 +58,7 @@ def show_sheet(professional_id: int) -> None:
         st.write(p["message"])
     for document in sheet.documents:
         kind = {"identite": "Pièce d'identité", "diplome": "Diplôme"}.get(document["kind"], "Document")
-        st.download_button(f"{kind} — {document['filename']}", partial(_content, document["id"]),
+        st.download_button(f"{kind} — {document['filename']}", document_content(document["id"]),
                            file_name=document["filename"], mime=document["mime"], key=f"sheet_doc_{document['id']}",
                            icon=":material/download:")
     if sheet.history:

@@ -71,7 +71,7 @@ def load_session_user(session: so.Session, *, email: str) -> SessionUser | None:
     user = _find_live_user(session, email or "")
     if user is None or user.status != AccountStatus.ACTIVE.value or not user.password_hash:
         return None
-    return to_session_user(session, user)
+    return to_session_user(session, user=user)
 
 
 def _status_refusal(user: User) -> str | None:
@@ -116,7 +116,7 @@ def authenticate(
     user.failed_logins = 0
     user.locked_until = None
     record_event(session, actor_id=user.id, entity="user", entity_id=user.id, action="login", at=now)
-    return LoginOutcome(to_session_user(session, user))
+    return LoginOutcome(to_session_user(session, user=user))
 
 
 def _locked_message(until: datetime) -> str:
@@ -170,7 +170,7 @@ class RequestReceipt:
     joined_existing: bool
 
 
-def email_taken(session: so.Session, email: str) -> bool:
+def email_taken(session: so.Session, *, email: str) -> bool:
     return _find_live_user(session, email) is not None
 
 
@@ -217,8 +217,8 @@ def _find_live_establishment(session: so.Session, id_kind: str, identifier: str)
     )
 
 
-def request_establishment_account(session: so.Session, actor: SessionUser | None, request: AccountRequest,
-                                  *, now: datetime | None = None) -> RequestReceipt:
+def request_establishment_account(session: so.Session, *, actor: SessionUser | None, request: AccountRequest,
+                                  now: datetime | None = None) -> RequestReceipt:
     """File a pending account with its establishment and needs; nothing is saved if anything is wrong."""
     now = now or utcnow()
     today = paris_today(now)
@@ -227,7 +227,7 @@ def request_establishment_account(session: so.Session, actor: SessionUser | None
     place = _clean_establishment(request, errors)
     missions = request.missions or [placeholder_mission(today)]
     cleaned = [clean_mission(m, f"missions.{i}.", errors, today) for i, m in enumerate(missions)]
-    if identity["email"] and email_taken(session, identity["email"]):
+    if identity["email"] and email_taken(session, email=identity["email"]):
         errors.add("email", "Un compte existe déjà avec cette adresse électronique : connectez-vous, ou "
                             "utilisez « Mot de passe oublié ? ».")
     errors.raise_if_any()
@@ -351,19 +351,20 @@ def _pending_query(actor: SessionUser) -> sa.Select:
     return query
 
 
-def pending_requests(session: so.Session, actor: SessionUser | None) -> list[PendingRequest]:
+def pending_requests(session: so.Session, *, actor: SessionUser | None) -> list[PendingRequest]:
     """The queue "Validation des comptes": an ARS sees its region, the CCS every region."""
     actor = require_role(actor, *REGULATORS)
     rows = session.execute(_pending_query(actor).order_by(User.created_at, User.id)).all()
     return [_pending_view(session, user, establishment) for user, establishment in rows]
 
 
-def pending_count(session: so.Session, actor: SessionUser | None) -> int:
+def pending_count(session: so.Session, *, actor: SessionUser | None) -> int:
     actor = require_role(actor, *REGULATORS)
     return session.scalar(sa.select(sa.func.count()).select_from(_pending_query(actor).subquery())) or 0
 
 
-def _pending_user(session: so.Session, actor: SessionUser | None, user_id: int) -> tuple[User, list[Establishment]]:
+def _pending_user(session: so.Session, actor: SessionUser | None, user_id: int) -> tuple[User,
+                  list[Establishment]]:
     user = session.get(User, user_id, with_for_update=True)
     if user is None or user.role != Role.ETABLISSEMENT.value:
         raise NotFound("Cette demande de compte n'existe pas.")
@@ -378,8 +379,8 @@ def _pending_user(session: so.Session, actor: SessionUser | None, user_id: int) 
     return user, list(establishments)
 
 
-def validate_account(session: so.Session, actor: SessionUser | None, user_id: int,
-                     *, now: datetime | None = None) -> str:
+def validate_account(session: so.Session, *, actor: SessionUser | None, user_id: int,
+                     now: datetime | None = None) -> str:
     """Activate the account, its establishment and its needs, and e-mail a single-use activation link."""
     now = now or utcnow()
     user, establishments = _pending_user(session, actor, user_id)
@@ -396,7 +397,7 @@ def validate_account(session: so.Session, actor: SessionUser | None, user_id: in
         mission.status = MissionStatus.OPEN.value
         record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="opened",
                      before="pending", after="open", at=now)
-    token = issue_token(session, user, TokenPurpose.ACTIVATION.value, now=now)
+    token = issue_token(session, user=user, purpose=TokenPurpose.ACTIVATION.value, now=now)
     link = emails.link_to(emails.ACTIVATION_PATH, jeton=token)
     name = establishments[0].name if establishments else ""
     queue_email(session, dedup_key=f"account-validated:{user.id}", to=user.email, now=now,
@@ -404,8 +405,8 @@ def validate_account(session: so.Session, actor: SessionUser | None, user_id: in
     return user.email
 
 
-def reject_account(session: so.Session, actor: SessionUser | None, user_id: int, reason: str,
-                   *, now: datetime | None = None) -> str:
+def reject_account(session: so.Session, *, actor: SessionUser | None, user_id: int, reason: str,
+                   now: datetime | None = None) -> str:
     """Refuse a request with a reason: frees its e-mail and, if nobody else uses it, its FINESS."""
     now = now or utcnow()
     reason = validate_text(reason, "reason", "Motif du refus", max_length=1000)
@@ -450,19 +451,22 @@ class LinkOwner:
     email: str
 
 
-def password_link_owner(session: so.Session, token: str, *, now: datetime | None = None) -> LinkOwner:
-    """Whose password a usable link sets, or InvalidLink; the link itself is not used up."""
-    found = usable_token(session, token, PASSWORD_PURPOSES, now=now)
+def password_link_owner(session: so.Session, *, actor: SessionUser | None = None, token: str,
+                        now: datetime | None = None) -> LinkOwner:
+    """Whose password a usable link sets, or InvalidLink; the link itself is not used up. Anyone holding the
+    link may ask, signed in or not (the page tells a signed-in stranger to sign out)."""
+    found = usable_token(session, raw=token, purposes=PASSWORD_PURPOSES, now=now)
     user = session.get(User, found.user_id)
     return LinkOwner(user.first_name, user.email)
 
 
-def activate(session: so.Session, actor: SessionUser | None, token: str, password: str,
-             *, now: datetime | None = None) -> str:
-    """Set the password from a single-use link (activation or reset); returns the account's e-mail."""
+def activate(session: so.Session, *, actor: SessionUser | None, token: str, password: str,
+             now: datetime | None = None) -> str:
+    """Set the password from a single-use link (activation or reset); returns the account's e-mail. The link
+    is the proof: whoever is signed in (`actor`) plays no part."""
     now = now or utcnow()
     password = validate_password(password)
-    user = consume_token(session, token, PASSWORD_PURPOSES, now=now)
+    user = consume_token(session, raw=token, purposes=PASSWORD_PURPOSES, now=now)
     if user.status != AccountStatus.ACTIVE.value:
         raise InvalidLink("Ce compte n'est pas actif : contactez votre ARS.", can_renew=False)
     first_time = user.password_hash is None
@@ -474,14 +478,14 @@ def activate(session: so.Session, actor: SessionUser | None, token: str, passwor
     return user.email
 
 
-def request_password_reset(session: so.Session, actor: SessionUser | None, email: str,
-                           *, now: datetime | None = None) -> None:
+def request_password_reset(session: so.Session, *, actor: SessionUser | None, email: str,
+                           now: datetime | None = None) -> None:
     """Send a fresh link to an active account (activated or not); says nothing about unknown e-mails."""
     now = now or utcnow()
     user = _find_live_user(session, email or "")
     if user is None or user.status != AccountStatus.ACTIVE.value:
         return
-    token = issue_token(session, user, TokenPurpose.RESET.value, now=now)
+    token = issue_token(session, user=user, purpose=TokenPurpose.RESET.value, now=now)
     link = emails.link_to(emails.ACTIVATION_PATH, jeton=token)
     queue_email(session, dedup_key=f"reset:{token_hash(token)[:24]}", to=user.email, now=now,
                 content=emails.password_link(user.first_name, link))

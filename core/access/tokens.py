@@ -24,7 +24,7 @@ class InvalidLink(DomainError):
         self.can_renew = can_renew
 
 
-def issue_token(session: so.Session, user: User, purpose: str, *, now: datetime | None = None) -> str:
+def issue_token(session: so.Session, *, user: User, purpose: str, now: datetime | None = None) -> str:
     """A new link for this user; the user's earlier password links stop working."""
     now = now or utcnow()
     purposes = PASSWORD_PURPOSES if purpose in PASSWORD_PURPOSES else (purpose,)
@@ -41,7 +41,8 @@ def issue_token(session: so.Session, user: User, purpose: str, *, now: datetime 
     return raw
 
 
-def usable_token(session: so.Session, raw: str, purposes: tuple[str, ...], *, now: datetime | None = None) -> Token:
+def usable_token(session: so.Session, *, raw: str, purposes: tuple[str, ...],
+                 now: datetime | None = None) -> Token:
     """The token behind a link if it can still be used; InvalidLink says why not."""
     now = now or utcnow()
     token = session.scalar(
@@ -58,9 +59,10 @@ def usable_token(session: so.Session, raw: str, purposes: tuple[str, ...], *, no
     return token
 
 
-def consume_token(session: so.Session, raw: str, purposes: tuple[str, ...], *, now: datetime | None = None) -> User:
+def consume_token(session: so.Session, *, raw: str, purposes: tuple[str, ...],
+                  now: datetime | None = None) -> User:
     """The user behind a valid link, which is marked used (single use)."""
     now = now or utcnow()
-    token = usable_token(session, raw, purposes, now=now)
+    token = usable_token(session, raw=raw, purposes=purposes, now=now)
     token.used_at = now
     return session.get(User, token.user_id)

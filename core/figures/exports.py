@@ -79,11 +79,11 @@ def export_filename(kind: str, name: str, today: date) -> str:
     return f"{kind}-{safe_name}-{today:%Y-%m-%d}.xlsx"
 
 
-def export_assigned_staff(session: so.Session, actor: SessionUser | None, establishment_id: int,
-                          *, now: datetime | None = None) -> bytes:
+def export_assigned_staff(session: so.Session, *, actor: SessionUser | None, establishment_id: int,
+                          now: datetime | None = None) -> bytes:
     """The "Voir affectation professionnels" list as .xlsx; the export itself is recorded (who, what)."""
     now = now or utcnow()
-    rows = assigned_staff(session, actor, establishment_id)
+    rows = assigned_staff(session, actor=actor, establishment_id=establishment_id)
     content = write_xlsx("Affectations", ASSIGNED_COLUMNS, (
         (r["last_name"], r["first_name"], r["profession"], format_phone(r["phone"]), r["email"], r["mission"],
          r["start_date"], r["end_date"], r["decided_at"]) for r in rows

@@ -332,7 +332,7 @@ def _tension(unfilled: int, available: int) -> float | None:
 # ---------------------------------------------------------------- ARS "Indicateurs"
 
 
-def region_indicators(session: so.Session, actor: SessionUser | None, *, ars_code: str,
+def region_indicators(session: so.Session, *, actor: SessionUser | None, ars_code: str,
                       filters: IndicatorFilters | None = None, now: datetime | None = None,
                       series_period: Period | None = None) -> RegionIndicators:
     """The figures of one region (ARS of the region, CCS, ministry, admin).
@@ -495,7 +495,8 @@ def _volunteers(session: so.Session, ars_code: str, filters: IndicatorFilters,
 # ---------------------------------------------------------------- CCS "Vue nationale"
 
 
-def national_overview(session: so.Session, actor: SessionUser | None, *, filters: IndicatorFilters | None = None,
+def national_overview(session: so.Session, *, actor: SessionUser | None,
+                      filters: IndicatorFilters | None = None,
                       now: datetime | None = None, series_period: Period | None = None) -> NationalOverview:
     """National tension and posts (CCS, ministry — read-only — and admin).
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from core.shared.actor import SessionUser
 from db.models import Mission, MissionStatus, Professional, ProfessionalStatus, Proposal, ProposalState
 
 
@@ -18,8 +19,9 @@ class NationalFigures:
     posts_filled: int
 
 
-def national_figures(session: so.Session) -> NationalFigures:
-    """Public headline figures of the home page (placeholder missions of 0 people excluded)."""
+def national_figures(session: so.Session, *, actor: SessionUser | None = None) -> NationalFigures:
+    """Public headline figures of the home page, for anyone signed in or not (placeholder missions of 0 people
+    excluded)."""
     volunteers = session.scalar(
         sa.select(sa.func.count()).where(Professional.status == ProfessionalStatus.DISPONIBLE.value)
     )

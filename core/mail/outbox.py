@@ -58,7 +58,7 @@ def queue_email(session: so.Session, *, dedup_key: str, to: str, content: EmailC
     return row
 
 
-def forget_recipient(session: so.Session, email: str, anonymous: str) -> None:
+def forget_recipient(session: so.Session, *, email: str, anonymous: str) -> None:
     """GDPR erasure: unsent messages to this address are dropped, sent ones keep only their subject."""
     address = sa.func.lower(Outbox.to) == email.lower()
     session.execute(sa.delete(Outbox).where(address, Outbox.status != SENT))
@@ -269,7 +269,7 @@ class OutboxPage:
     total: int
 
 
-def list_outbox(session: so.Session, actor: SessionUser | None, *, search: str = "",
+def list_outbox(session: so.Session, *, actor: SessionUser | None, search: str = "",
                 offset: int = 0, limit: int = 50, now: datetime | None = None) -> OutboxPage:
     """The admin's view of the outbox, newest first, filtered on recipient or subject."""
     require_role(actor, "admin")
@@ -290,7 +290,7 @@ def list_outbox(session: so.Session, actor: SessionUser | None, *, search: str =
     return OutboxPage(rows=rows, total=total)
 
 
-def get_outbox_message(session: so.Session, actor: SessionUser | None, outbox_id: int) -> Outbox:
+def get_outbox_message(session: so.Session, *, actor: SessionUser | None, outbox_id: int) -> Outbox:
     require_role(actor, "admin")
     row = session.get(Outbox, outbox_id)
     if row is None:
@@ -298,8 +298,8 @@ def get_outbox_message(session: so.Session, actor: SessionUser | None, outbox_id
     return row
 
 
-def requeue_interrupted(session: so.Session, actor: SessionUser | None, outbox_id: int,
-                        *, now: datetime | None = None) -> Outbox:
+def requeue_interrupted(session: so.Session, *, actor: SessionUser | None, outbox_id: int,
+                        now: datetime | None = None) -> Outbox:
     """Admin: send again a message whose send was interrupted, once it is checked that the recipient
     did not get it (mail clients merge a duplicate anyway: the Message-ID is unchanged)."""
     actor = require_role(actor, "admin")
@@ -319,6 +319,26 @@ def requeue_interrupted(session: so.Session, actor: SessionUser | None, outbox_i
                  before=SENDING, after=PENDING, at=now)
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One message as the « Courriels » page shows it, with its links made clickable."""
+
+    id: int
+    subject: str
+    to: str
+    status: str
+    interrupted: bool  # the admin may put it back in the queue, after checking with the recipient
+    body: str
+    links: list[str]
+
+
+def outbox_message(session: so.Session, *, actor: SessionUser | None, outbox_id: int,
+                   now: datetime | None = None) -> OutboxMessage:
+    row = get_outbox_message(session, actor=actor, outbox_id=outbox_id)
+    return OutboxMessage(id=row.id, subject=row.subject, to=row.to, status=outbox_status(row, now),
+                         interrupted=is_interrupted(row, now), body=row.body_text, links=links_in(row.body_text))
 
 
 def links_in(text: str) -> list[str]:

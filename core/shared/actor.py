@@ -29,7 +29,7 @@ class SessionUser:
 
 
 
-def to_session_user(session: so.Session, user: User) -> SessionUser:
+def to_session_user(session: so.Session, *, user: User) -> SessionUser:
     establishment_ids = tuple(
         session.scalars(
             sa.select(Membership.establishment_id)

@@ -12,7 +12,8 @@ from core.shared.clock import utcnow
 from db.models import CrisisMode
 
 
-def crisis_active(session: so.Session, ars_code: str, profession_code: str, *, now: datetime | None = None) -> bool:
+def crisis_active(session: so.Session, *, ars_code: str, profession_code: str,
+                  now: datetime | None = None) -> bool:
     """Is crisis mode on for this region and this profession (or for every profession)?"""
     now = now or utcnow()
     return bool(session.scalar(

@@ -14,6 +14,7 @@ from core.places import reference
 from core.shared.audit import record_event
 from core.shared.clock import paris_today, utcnow
 from core.shared.config import get_settings
+from core.staffing.transitions import WAITING
 from core.staffing.workflow import move_proposal, release_live, set_status
 from db.models import (
     Establishment,
@@ -25,8 +26,6 @@ from db.models import (
     ProposalState,
     User,
 )
-
-WAITING = (ProposalState.CONTACTE.value, ProposalState.EN_COURS.value)
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def _requester(session: so.Session, proposal: Proposal) -> tuple[Mission, User, 
     return mission, session.get(User, mission.created_by), session.get(Professional, proposal.professional_id)
 
 
-def send_reminders(session: so.Session, now: datetime) -> int:
+def send_reminders(session: so.Session, *, now: datetime) -> int:
     """A reservation (or push) waiting for RESERVATION_REMINDER_DAYS: one reminder to the establishment."""
     settings = get_settings()
     sent = 0
@@ -76,15 +75,15 @@ def send_reminders(session: so.Session, now: datetime) -> int:
     return sent
 
 
-def release_expired(session: so.Session, now: datetime) -> int:
+def release_expired(session: so.Session, *, now: datetime) -> int:
     """Beyond RESERVATION_EXPIRY_DAYS the volunteer is released, and both sides are told."""
     days = get_settings().reservation_expiry_days
     expired = _waiting_since(session, now - timedelta(days=days))
     for proposal in expired:
         mission, requester, professional = _requester(session, proposal)
         establishment = session.get(Establishment, mission.establishment_id)
-        set_status(session, proposal.professional_id, WAITING, ProfessionalStatus.DISPONIBLE.value, now)
-        move_proposal(session, proposal, ProposalState.LIBERE.value, None, now, reason="réservation expirée",
+        set_status(session, professional_id=proposal.professional_id, expected=WAITING, target=ProfessionalStatus.DISPONIBLE.value, now=now)
+        move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=None, now=now, reason="réservation expirée",
               action="expired")
         name = f"{professional.first_name} {professional.last_name}"
         profession = reference.profession_labels()[mission.profession_code]
@@ -95,7 +94,7 @@ def release_expired(session: so.Session, now: datetime) -> int:
     return len(expired)
 
 
-def end_finished_missions(session: so.Session, now: datetime) -> tuple[int, int]:
+def end_finished_missions(session: so.Session, *, now: datetime) -> tuple[int, int]:
     """The day after its end a mission closes and its volunteers are disponible again."""
     today = paris_today(now)
     missions = session.scalars(
@@ -103,7 +102,7 @@ def end_finished_missions(session: so.Session, now: datetime) -> tuple[int, int]
                                  Mission.status.in_([MissionStatus.OPEN.value, MissionStatus.FILLED.value]))
     ).all()
     for mission in missions:
-        release_live(session, mission, None, now, reason="mission terminée")
+        release_live(session, mission=mission, actor_id=None, now=now, reason="mission terminée")
         record_event(session, actor_id=None, entity="mission", entity_id=mission.id, action="ended",
                      before=mission.status, after=MissionStatus.CLOSED.value, at=now)
         mission.status = MissionStatus.CLOSED.value
@@ -113,10 +112,10 @@ def end_finished_missions(session: so.Session, now: datetime) -> tuple[int, int]
         .where(Proposal.state == ProposalState.AFFECTE.value, Mission.end_date < today)
     ).all()
     for proposal in ended:
-        set_status(session, proposal.professional_id, [ProfessionalStatus.AFFECTE.value],
-                    ProfessionalStatus.DISPONIBLE.value, now)
+        set_status(session, professional_id=proposal.professional_id, expected=[ProfessionalStatus.AFFECTE.value],
+                    target=ProfessionalStatus.DISPONIBLE.value, now=now)
         # decided_at stays the day of the assignment: time-to-fill and assignment series read it.
-        move_proposal(session, proposal, ProposalState.TERMINE.value, None, now, action="assignment_ended",
+        move_proposal(session, proposal=proposal, target=ProposalState.TERMINE.value, actor_id=None, now=now, action="assignment_ended",
                       keep_decision_time=True)
     return len(missions), len(ended)
 
@@ -125,9 +124,9 @@ def run_jobs(session: so.Session, *, now: datetime | None = None) -> JobReport:
     """Expiries, then reminders, then finished missions — each safe to run again. Expiries come first so
     that a reservation first seen after the expiry delay is released without a contradictory reminder."""
     now = now or utcnow()
-    released = release_expired(session, now)
-    reminders = send_reminders(session, now)
-    closed, ended = end_finished_missions(session, now)
+    released = release_expired(session, now=now)
+    reminders = send_reminders(session, now=now)
+    closed, ended = end_finished_missions(session, now=now)
     return JobReport(reminders, released, closed, ended)
 
 

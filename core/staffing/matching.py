@@ -24,6 +24,7 @@ from core.shared.errors import NotFound, PermissionDenied
 from core.shared.permissions import require_actor, sees_region
 from core.shared.sqlfunc import as_int, days_between, greatest, least
 from core.staffing.crisis import crisis_active
+from core.staffing.transitions import NOTHING_TO_FILL, accepts_people, candidate_actions
 from db.models import (
     LIVE_PROPOSAL_STATES,
     Establishment,
@@ -117,7 +118,7 @@ class CandidatePage:
 # ---------------------------------------------------------------- access
 
 
-def load_mission_context(session: so.Session, mission_id: int) -> MissionContext:
+def load_mission_context(session: so.Session, *, mission_id: int) -> MissionContext:
     row = session.execute(
         sa.select(Mission, Establishment).join(Establishment, Establishment.id == Mission.establishment_id)
         .where(Mission.id == mission_id)
@@ -336,19 +337,19 @@ def _empty_message(session: so.Session, context: MissionContext, crisis: bool, f
     return text + " Vous pouvez alerter votre ARS."
 
 
-def find_candidates(session: so.Session, actor: SessionUser | None, mission_id: int,
-                    filters: CandidateFilters | None = None, *, offset: int = 0, limit: int = PAGE_SIZE,
+def find_candidates(session: so.Session, *, actor: SessionUser | None, mission_id: int,
+                    filters: CandidateFilters | None = None, offset: int = 0, limit: int = PAGE_SIZE,
                     now: datetime | None = None) -> CandidatePage:
     """One page of ranked candidates, their total, the map points of the whole filtered set, and why
     the list is empty when it is."""
     now = now or utcnow()
     filters = filters or CandidateFilters()
-    context = load_mission_context(session, mission_id)
+    context = load_mission_context(session, mission_id=mission_id)
     viewer = viewer_kind(actor, context)
-    crisis = crisis_active(session, context.ars_code, context.profession_code, now=now)
+    crisis = crisis_active(session, ars_code=context.ars_code, profession_code=context.profession_code, now=now)
     page = CandidatePage(mission=context, rows=[], total=0, offset=offset, reserved_elsewhere=0, crisis=crisis)
-    if context.status != MissionStatus.OPEN.value or context.count == 0:
-        page.message = CLOSED_REASONS.get(context.status, "Cette mission ne recherche personne (0 poste).")
+    if not accepts_people(context.status, context.count):
+        page.message = CLOSED_REASONS.get(context.status, NOTHING_TO_FILL)
         return page
     query = candidate_query(context, viewer, crisis, now, with_reserved=True)
     mission_days = (context.end_date - context.start_date).days + 1
@@ -375,11 +376,13 @@ def find_candidates(session: so.Session, actor: SessionUser | None, mission_id: 
                                       reserved=page.reserved_elsewhere, viewer=viewer)
         return page
     if complete:
-        page.rows = _rows_for(session, query, context, now, [row["id"] for row in shown[offset:offset + limit]])
+        ids = [row["id"] for row in shown[offset:offset + limit]]
     else:  # beyond the map's cap, the page is cut by the database itself
-        ids = session.scalars(sa.select(filtered.c.id).where(filtered.c.reserved == 0)
-                              .order_by(filtered.c.score.desc(), filtered.c.id).offset(offset).limit(limit)).all()
-        page.rows = _rows_for(session, query, context, now, list(ids))
+        ids = list(session.scalars(sa.select(filtered.c.id).where(filtered.c.reserved == 0)
+                                   .order_by(filtered.c.score.desc(), filtered.c.id).offset(offset).limit(limit)))
+    page.rows = _rows_for(session, query, context, now, ids)
+    for row in page.rows:
+        row["actions"] = candidate_actions(viewer, actor.role, row["proposal_state"], row["status"])
     return page
 
 

@@ -10,12 +10,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.places import reference
+from core.shared.actions import NONE, Action
 from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import paris_today, utcnow
 from core.shared.errors import Conflict, ErrorCollector, NotFound, PermissionDenied, ValidationError
-from core.shared.permissions import require_actor, sees_region
+from core.shared.permissions import regulates, require_actor, sees_region
 from core.shared.validation import validate_count, validate_date_range, validate_phone, validate_text
+from core.staffing import transitions
 from db.models import Establishment, Mission, MissionStatus, Professional, Proposal, ProposalState
 
 
@@ -82,7 +84,8 @@ def clean_mission(mission: MissionInput, prefix: str, errors: ErrorCollector, to
 # ---------------------------------------------------------------- an establishment's missions
 
 
-def establishment_for(session: so.Session, actor: SessionUser | None, establishment_id: int) -> Establishment:
+def establishment_for(session: so.Session, *, actor: SessionUser | None,
+                      establishment_id: int) -> Establishment:
     """The establishment if the actor may see it: its members, the ARS of its region, national roles."""
     actor = require_actor(actor)
     establishment = session.get(Establishment, establishment_id)
@@ -93,7 +96,7 @@ def establishment_for(session: so.Session, actor: SessionUser | None, establishm
     return establishment
 
 
-def my_establishments(session: so.Session, actor: SessionUser | None) -> dict[int, str]:
+def my_establishments(session: so.Session, *, actor: SessionUser | None) -> dict[int, str]:
     """The establishments the user manages (id → name), for the sidebar's choice."""
     actor = require_actor(actor)
     if not actor.establishment_ids:
@@ -105,7 +108,7 @@ def my_establishments(session: so.Session, actor: SessionUser | None) -> dict[in
     return {row.id: row.name for row in rows}
 
 
-def assigned_counts(session: so.Session, mission_ids: list[int]) -> dict[int, int]:
+def assigned_counts(session: so.Session, *, mission_ids: list[int]) -> dict[int, int]:
     """Validated assignments per mission: the x of "POURVUE x/n", always derived, never typed."""
     if not mission_ids:
         return {}
@@ -117,14 +120,15 @@ def assigned_counts(session: so.Session, mission_ids: list[int]) -> dict[int, in
     return dict(rows.all())
 
 
-def establishment_missions(session: so.Session, actor: SessionUser | None, establishment_id: int) -> list[dict]:
+def establishment_missions(session: so.Session, *, actor: SessionUser | None,
+                           establishment_id: int) -> list[dict]:
     """Every mission of the establishment (all its accounts see the same list), newest start first."""
-    establishment_for(session, actor, establishment_id)
+    establishment_for(session, actor=actor, establishment_id=establishment_id)
     missions = session.scalars(
         sa.select(Mission).where(Mission.establishment_id == establishment_id)
         .order_by(Mission.start_date.desc(), Mission.id.desc())
     ).all()
-    filled = assigned_counts(session, [m.id for m in missions])
+    filled = assigned_counts(session, mission_ids=[m.id for m in missions])
     labels = reference.profession_labels()
     return [
         {"id": m.id, "profession": labels.get(m.profession_code, m.profession_code), "specialty": m.specialty,
@@ -138,7 +142,8 @@ def establishment_missions(session: so.Session, actor: SessionUser | None, estab
 # ---------------------------------------------------------------- the establishment's needs
 
 
-def _member_establishment(session: so.Session, actor: SessionUser | None, establishment_id: int) -> Establishment:
+def _member_establishment(session: so.Session, actor: SessionUser | None,
+                          establishment_id: int) -> Establishment:
     actor = require_actor(actor)
     if actor.role != "etablissement" or establishment_id not in actor.establishment_ids:
         raise PermissionDenied("Vous ne gérez pas cet établissement.")
@@ -148,8 +153,8 @@ def _member_establishment(session: so.Session, actor: SessionUser | None, establ
     return establishment
 
 
-def create_missions(session: so.Session, actor: SessionUser | None, establishment_id: int,
-                    missions: list[MissionInput], *, now: datetime | None = None) -> list[int]:
+def create_missions(session: so.Session, *, actor: SessionUser | None, establishment_id: int,
+                    missions: list[MissionInput], now: datetime | None = None) -> list[int]:
     """"Nouveau besoin": one or more missions at once, all or nothing; open at once for an active establishment."""
     now = now or utcnow()
     establishment = _member_establishment(session, actor, establishment_id)
@@ -182,24 +187,21 @@ def _editable_mission(session: so.Session, actor: SessionUser | None, mission_id
     return mission
 
 
-def mission_input(session: so.Session, actor: SessionUser | None, mission_id: int) -> MissionInput:
+def mission_input(session: so.Session, *, actor: SessionUser | None, mission_id: int) -> MissionInput:
     """A mission's values as a form would hold them (to edit or duplicate it)."""
     mission = _editable_mission(session, actor, mission_id)
     return MissionInput(**{name: getattr(mission, name) if getattr(mission, name) is not None else ""
                            for name in MissionInput.__dataclass_fields__})
 
 
-def update_mission(session: so.Session, actor: SessionUser | None, mission_id: int, data: MissionInput,
-                   *, now: datetime | None = None) -> list[str]:
+def update_mission(session: so.Session, *, actor: SessionUser | None, mission_id: int, data: MissionInput,
+                   now: datetime | None = None) -> list[str]:
     """"Modifier": allowed while nothing is assigned; returns the changed field names."""
     now = now or utcnow()
     mission = _editable_mission(session, actor, mission_id)
-    if mission.status in (MissionStatus.CLOSED.value, MissionStatus.ARCHIVED.value):
-        raise Conflict("Une mission clôturée ne peut plus être modifiée : dupliquez-la.")
-    assigned = assigned_counts(session, [mission_id]).get(mission_id, 0)
-    if assigned:
-        raise Conflict(f"{assigned} professionnel(s) sont déjà affectés à cette mission : elle ne peut plus être "
-                       "modifiée. Annulez d'abord l'affectation, ou dupliquez la mission.")
+    assigned = assigned_counts(session, mission_ids=[mission_id]).get(mission_id, 0)
+    if (refusal := transitions.edit_refusal(mission.status, assigned)) is not None:
+        raise Conflict(refusal)
     errors = ErrorCollector()
     values = clean_mission(data, "missions.0.", errors, paris_today(now))
     errors.raise_if_any()
@@ -211,17 +213,17 @@ def update_mission(session: so.Session, actor: SessionUser | None, mission_id: i
     return changed
 
 
-def duplicate_mission(session: so.Session, actor: SessionUser | None, mission_id: int,
-                      *, now: datetime | None = None) -> int:
+def duplicate_mission(session: so.Session, *, actor: SessionUser | None, mission_id: int,
+                      now: datetime | None = None) -> int:
     """"Dupliquer": a new mission with the same needs; a past period is moved to start today."""
     now = now or utcnow()
     source = _editable_mission(session, actor, mission_id)
-    data = mission_input(session, actor, mission_id)
+    data = mission_input(session, actor=actor, mission_id=mission_id)
     today = paris_today(now)
     if data.end_date < today:
         length = data.end_date - data.start_date
         data.start_date, data.end_date = today, today + length
-    return create_missions(session, actor, source.establishment_id, [data], now=now)[0]
+    return create_missions(session, actor=actor, establishment_id=source.establishment_id, missions=[data], now=now)[0]
 
 
 DASHBOARD_SORTS = {
@@ -231,12 +233,12 @@ DASHBOARD_SORTS = {
 }
 
 
-def dashboard(session: so.Session, actor: SessionUser | None, establishment_id: int, *,
+def dashboard(session: so.Session, *, actor: SessionUser | None, establishment_id: int,
               statuses: tuple[str, ...] = (), profession: str | None = None, unfilled_only: bool = False,
               sort: str = "start") -> list[dict]:
     """"Traitement des besoins": every mission of the establishment with its POURVUE x/n and how many
     volunteers are contacted or pushed, filtered and sorted in SQL."""
-    establishment_for(session, actor, establishment_id)
+    establishment_for(session, actor=actor, establishment_id=establishment_id)
     assigned = (
         sa.select(Proposal.mission_id,
                   sa.func.sum(sa.case((Proposal.state == ProposalState.AFFECTE.value, 1), else_=0)).label("assigned"),
@@ -259,6 +261,7 @@ def dashboard(session: so.Session, actor: SessionUser | None, establishment_id: 
     if unfilled_only:
         query = query.where(sa.func.coalesce(assigned.c.assigned, 0) < Mission.count)
     labels = reference.profession_labels()
+    member = establishment_id in actor.establishment_ids  # regulators may read the list, not act on it
     rows = []
     for mission, filled, contacted, pushed in session.execute(query.order_by(*DASHBOARD_SORTS.get(sort, DASHBOARD_SORTS["start"]))):
         rows.append({
@@ -270,18 +273,35 @@ def dashboard(session: so.Session, actor: SessionUser | None, establishment_id: 
             "needs_weekend": mission.needs_weekend, "exp_ehpad": mission.exp_ehpad,
             "exp_reanimation": mission.exp_reanimation, "vaccination": mission.vaccination,
             "status": mission.status, "contact_name": mission.contact_name,
-            "can_choose": mission.status == MissionStatus.OPEN.value and mission.count > 0,
-            "can_edit": mission.status in (MissionStatus.OPEN.value, MissionStatus.PENDING.value,
-                                           MissionStatus.FILLED.value) and int(filled) == 0,
-            "can_close": mission.status in (MissionStatus.OPEN.value, MissionStatus.FILLED.value,
-                                            MissionStatus.PENDING.value),
         })
+        rows[-1]["actions"], rows[-1]["why_not"] = (
+            transitions.establishment_mission_actions(mission.status, mission.count, int(filled)) if member
+            else (NONE, {}))
     return rows
 
 
-def assigned_staff(session: so.Session, actor: SessionUser | None, establishment_id: int) -> list[dict]:
+@dataclass(frozen=True)
+class DashboardFigures:
+    open_missions: int
+    posts_to_fill: int  # in open missions
+    waiting: int  # contacted or pushed, awaiting the establishment's decision
+    assigned: int
+
+
+def dashboard_figures(rows: list[dict]) -> DashboardFigures:
+    """The four figures above an establishment's dashboard, from all its missions' rows."""
+    open_rows = [r for r in rows if r["status"] == MissionStatus.OPEN.value]
+    return DashboardFigures(open_missions=len(open_rows), posts_to_fill=sum(r["count"] - r["assigned"] for r in open_rows),
+                            waiting=sum(r["contacted"] + r["pushed"] for r in rows),
+                            assigned=sum(r["assigned"] for r in rows))
+
+
+def assigned_staff(session: so.Session, *, actor: SessionUser | None, establishment_id: int) -> list[dict]:
     """"Voir affectation professionnels": everyone assigned to the establishment's missions, with contact."""
-    establishment_for(session, actor, establishment_id)
+    establishment = establishment_for(session, actor=actor, establishment_id=establishment_id)
+    # Each row: the sheet, and cancelling the assignment for those who manage the mission (close_mission's rule).
+    actions = frozenset({Action.SHEET, Action.CANCEL}) if (
+        establishment_id in actor.establishment_ids or regulates(actor, establishment.ars_code)) else NONE
     labels = reference.profession_labels()
     rows = session.execute(
         sa.select(Proposal.id.label("proposal_id"), Proposal.decided_at, Mission.id.label("mission_id"),
@@ -294,4 +314,5 @@ def assigned_staff(session: so.Session, actor: SessionUser | None, establishment
         .order_by(Mission.start_date, Professional.last_name, Professional.first_name)
     ).mappings()
     return [{**row, "mission": labels.get(row["profession_code"], row["profession_code"]),
-             "profession": labels.get(row["own_profession"], row["own_profession"])} for row in rows]
+             "profession": labels.get(row["own_profession"], row["own_profession"]), "actions": actions}
+            for row in rows]

@@ -4,7 +4,7 @@ volunteers (verification, unavailability, assignment on behalf of an establishme
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -14,13 +14,22 @@ import sqlalchemy.orm as so
 from core.mail import emails
 from core.mail.outbox import queue_email
 from core.places import reference
+from core.shared.actions import NONE, Action, Actions
 from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import paris_today, utcnow
 from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.shared.permissions import require_region, require_role, sees_region
+from core.shared.permissions import (
+    NATIONAL_ROLES,
+    reads_volunteer_files,
+    regulates,
+    require_region,
+    require_role,
+    sees_region,
+)
 from core.shared.sqlfunc import as_int, days_between, greatest, least, paris_date
 from core.shared.validation import validate_text
+from core.staffing import transitions
 from core.staffing.matching import LIVE, candidate_query, load_mission_context
 from core.staffing.workflow import after_assignment, assigned_count, locked_mission, move_proposal, set_status
 from db.models import (
@@ -37,8 +46,15 @@ from db.models import (
     User,
 )
 
-READERS = ("ars", "ccs", "ministere", "admin")
-CLOSED_STATUSES = (MissionStatus.FILLED.value, MissionStatus.CLOSED.value, MissionStatus.ARCHIVED.value)  # who may look at a region's tables
+READERS = ("ars", "ccs", "ministere", "admin")  # who may look at a region's tables
+CLOSED_STATUSES = (MissionStatus.FILLED.value, MissionStatus.CLOSED.value, MissionStatus.ARCHIVED.value)
+ALERTERS = ("ars",)  # « Alerter le CCS » belongs to the region's own ARS
+POOL_OPENERS = ("ccs",)
+PRIORITY_MIN, PRIORITY_MAX = 1, 9  # manual priority: 1 is the most urgent
+ALERT_MESSAGE_MAX = 1000
+UNAVAILABLE_REFUSAL = ("Seul un professionnel disponible peut être rendu indisponible (il est sollicité ou déjà "
+                       "indisponible).")
+REASON_MAX = 500
 
 
 def require_reader(actor: SessionUser | None, ars_code: str) -> SessionUser:
@@ -62,6 +78,8 @@ def _known_region(ars_code: str) -> str:
 class CrisisState:
     all_professions: bool
     professions: tuple[str, ...]
+    # SWITCH_CRISIS for the region's ARS and the CCS: what the reader may do, not part of the state itself.
+    actions: Actions = field(default=NONE, compare=False)
 
     @property
     def active(self) -> bool:
@@ -75,14 +93,19 @@ def _active_rows(session: so.Session, ars_code: str) -> list[CrisisMode]:
     ))
 
 
-def crisis_state(session: so.Session, actor: SessionUser | None, ars_code: str) -> CrisisState:
+def crisis_state(session: so.Session, *, actor: SessionUser | None, ars_code: str) -> CrisisState:
     require_reader(actor, _known_region(ars_code))
+    return _state_of(session, actor, ars_code)
+
+
+def _state_of(session: so.Session, actor: SessionUser, ars_code: str) -> CrisisState:
     rows = _active_rows(session, ars_code)
     return CrisisState(any(r.profession_code is None for r in rows),
-                       tuple(sorted(r.profession_code for r in rows if r.profession_code)))
+                       tuple(sorted(r.profession_code for r in rows if r.profession_code)),
+                       frozenset({Action.SWITCH_CRISIS}) if regulates(actor, ars_code) else NONE)
 
 
-def set_crisis_mode(session: so.Session, actor: SessionUser | None, ars_code: str, *, enabled: bool,
+def set_crisis_mode(session: so.Session, *, actor: SessionUser | None, ars_code: str, enabled: bool,
                     professions: list[str] | None = None, now: datetime | None = None) -> CrisisState:
     """Switch the region to crisis management (all professions when `professions` is None) or back."""
     now = now or utcnow()
@@ -112,12 +135,10 @@ def set_crisis_mode(session: so.Session, actor: SessionUser | None, ars_code: st
                              before="on", after="off", details={"ars_code": ars_code, "profession": row.profession_code},
                              at=now)
     session.flush()
-    rows = _active_rows(session, ars_code)
-    return CrisisState(any(r.profession_code is None for r in rows),
-                       tuple(sorted(r.profession_code for r in rows if r.profession_code)))
+    return _state_of(session, actor, ars_code)
 
 
-def crisis_history(session: so.Session, actor: SessionUser | None, ars_code: str) -> list[dict[str, Any]]:
+def crisis_history(session: so.Session, *, actor: SessionUser | None, ars_code: str) -> list[dict[str, Any]]:
     """Every switch of the region, newest first, with who switched it."""
     require_reader(actor, _known_region(ars_code))
     enabler, disabler = so.aliased(User), so.aliased(User)
@@ -145,6 +166,17 @@ U_EHPAD = 10
 U_PER_DAY_UNFILLED = 2  # days since the mission was created, up to U_MAX_WAITING
 U_MAX_WAITING = 20
 U_CCS_ALERT = 25
+
+
+def urgency_explanation() -> str:
+    """The urgency score in words, for the regulators who sort by it."""
+    return (
+        f"Score d'urgence : début dans 3 jours ou moins (ou déjà commencée) +{U_STARTS_WITHIN_3_DAYS}, dans 7 jours "
+        f"+{U_STARTS_WITHIN_7_DAYS}, dans 14 jours +{U_STARTS_WITHIN_14_DAYS} ; +{U_PER_UNFILLED_POST} par poste non "
+        f"pourvu (max {U_MAX_UNFILLED}) ; réanimation +{U_REANIMATION} ; EHPAD +{U_EHPAD} ; +{U_PER_DAY_UNFILLED} "
+        f"par jour depuis la création (max {U_MAX_WAITING}) ; alerte CCS +{U_CCS_ALERT}. Une priorité manuelle "
+        f"({PRIORITY_MIN} = la plus urgente) passe avant le score."
+    )
 
 
 @dataclass(frozen=True)
@@ -182,8 +214,8 @@ def _urgency(today: date, assigned: Any) -> sa.ColumnElement[int]:
     )
 
 
-def region_missions(session: so.Session, actor: SessionUser | None, ars_code: str,
-                    filters: MissionFilters | None = None, *, offset: int = 0, limit: int = 50,
+def region_missions(session: so.Session, *, actor: SessionUser | None, ars_code: str,
+                    filters: MissionFilters | None = None, offset: int = 0, limit: int = 50,
                     now: datetime | None = None) -> MissionQueue:
     """The region's missions ordered by manual priority, then urgency score: filtered, counted and
     paged in SQL."""
@@ -236,7 +268,21 @@ def region_missions(session: so.Session, actor: SessionUser | None, ars_code: st
     labels = reference.profession_labels()
     rows = [{**row, "profession": labels.get(row["profession_code"], row["profession_code"])}
             for row in session.execute(ordered.offset(offset).limit(limit)).mappings()]
+    for row in rows:
+        row["actions"] = _mission_actions(actor, ars_code, row)
     return MissionQueue(rows=rows, total=total, offset=offset)
+
+
+def _mission_actions(actor: SessionUser, ars_code: str, row: dict[str, Any]) -> Actions:
+    """A row of the region's queue: what its ARS (or the CCS) may do; the ministry only reads."""
+    if not regulates(actor, ars_code):
+        return NONE
+    actions = {Action.PRIORITISE}
+    if accepts_candidates(row):
+        actions.add(Action.PROPOSE)
+    if actor.role in ALERTERS and row["status"] == MissionStatus.OPEN.value:
+        actions.add(Action.ALERT)
+    return frozenset(actions)
 
 
 def accepts_candidates(row: dict[str, Any]) -> bool:
@@ -251,29 +297,31 @@ def closed_message(row: dict[str, Any]) -> str:
     return "La mission choisie précédemment n'est pas ouverte"
 
 
-def region_mission(session: so.Session, actor: SessionUser | None, ars_code: str, mission_id: int,
-                   *, now: datetime | None = None) -> dict[str, Any] | None:
+def region_mission(session: so.Session, *, actor: SessionUser | None, ars_code: str, mission_id: int,
+                   now: datetime | None = None) -> dict[str, Any] | None:
     """One mission of the region read by id, whatever its status, as a row of `region_missions` (same
     permission check); None when the region has no such mission. For a mission chosen on another page,
     which may lie beyond the rows a page loads."""
-    rows = region_missions(session, actor, ars_code, MissionFilters(statuses=(), mission_id=mission_id),
+    rows = region_missions(session, actor=actor, ars_code=ars_code, filters=MissionFilters(statuses=(), mission_id=mission_id),
                            limit=1, now=now).rows
     return rows[0] if rows else None
 
 
-def _regional_mission(session: so.Session, actor: SessionUser | None, mission_id: int) -> tuple[SessionUser, Mission, Establishment]:
-    mission = locked_mission(session, mission_id)
+def _regional_mission(session: so.Session, actor: SessionUser | None, mission_id: int) -> tuple[SessionUser,
+                      Mission, Establishment]:
+    mission = locked_mission(session, mission_id=mission_id)
     establishment = session.get(Establishment, mission.establishment_id)
     return require_region(actor, establishment.ars_code), mission, establishment
 
 
-def set_manual_priority(session: so.Session, actor: SessionUser | None, mission_id: int, priority: int | None,
-                        *, now: datetime | None = None) -> None:
+def set_manual_priority(session: so.Session, *, actor: SessionUser | None, mission_id: int,
+                        priority: int | None, now: datetime | None = None) -> None:
     """Override the urgency order: 1 comes first; None gives the mission back to the score."""
     now = now or utcnow()
     actor, mission, _ = _regional_mission(session, actor, mission_id)
-    if priority is not None and not 1 <= int(priority) <= 9:
-        raise ValidationError("priority", "La priorité manuelle va de 1 (la plus urgente) à 9.")
+    if priority is not None and not PRIORITY_MIN <= int(priority) <= PRIORITY_MAX:
+        raise ValidationError("priority", f"La priorité manuelle va de {PRIORITY_MIN} (la plus urgente) à "
+                                          f"{PRIORITY_MAX}.")
     record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="priority_set",
                  before=str(mission.manual_priority), after=str(priority), at=now)
     mission.manual_priority = None if priority is None else int(priority)
@@ -282,18 +330,18 @@ def set_manual_priority(session: so.Session, actor: SessionUser | None, mission_
 # ---------------------------------------------------------------- pushes, alerts, national pools
 
 
-def push(session: so.Session, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
-         *, now: datetime | None = None) -> int:
+def push(session: so.Session, *, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
+         now: datetime | None = None) -> int:
     """"Proposer": disponible → en cours (origin push) for this mission; the mission's requester and
     each volunteer get an e-mail. Only the target establishment may then contact them."""
     now = now or utcnow()
     actor, mission, establishment = _regional_mission(session, actor, mission_id)
-    if mission.status != MissionStatus.OPEN.value or mission.count == 0:
+    if not transitions.accepts_people(mission.status, mission.count):
         raise Conflict("Cette mission n'est pas ouverte : aucun professionnel ne peut lui être proposé.")
     ids = list(dict.fromkeys(professional_ids))
     if not ids:
         raise ValidationError("professionals", "Sélectionnez au moins un professionnel à proposer.")
-    context = load_mission_context(session, mission_id)
+    context = load_mission_context(session, mission_id=mission_id)
     query = candidate_query(context, "regulator", False, now)
     eligible = {row["id"]: row for row in session.execute(query.base.where(Professional.id.in_(ids))).mappings()}
     requester = session.get(User, mission.created_by)
@@ -301,10 +349,10 @@ def push(session: so.Session, actor: SessionUser | None, mission_id: int, profes
     for professional_id in ids:
         row = eligible.get(professional_id)
         name = _name(session, professional_id)
-        if row is None or row["proposal_state"] is not None:
+        if row is None or row["proposal_state"] not in transitions.PUSH_FROM:
             raise Conflict(f"{name} ne peut pas être proposé(e) : déjà sollicité(e), indisponible ou hors critères.")
-        if not set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value],
-                          ProfessionalStatus.EN_COURS.value, now):
+        if not set_status(session, professional_id=professional_id, expected=[transitions.PUSH_FROM[None]],
+                          target=ProfessionalStatus.EN_COURS.value, now=now):
             raise Conflict(f"{name} vient d'être réservé(e) par un autre établissement.")
         proposal = Proposal(mission_id=mission_id, professional_id=professional_id, origin=ProposalOrigin.PUSH.value,
                             state=ProposalState.EN_COURS.value, by_user_id=actor.id, created_at=now)
@@ -329,14 +377,14 @@ def _name(session: so.Session, professional_id: int) -> str:
     return f"{professional.first_name} {professional.last_name}" if professional else "Ce professionnel"
 
 
-def alert_ccs(session: so.Session, actor: SessionUser | None, mission_id: int, message: str,
-              *, now: datetime | None = None) -> None:
+def alert_ccs(session: so.Session, *, actor: SessionUser | None, mission_id: int, message: str,
+              now: datetime | None = None) -> None:
     """"Alerter le CCS": the mission is flagged (message required) and the CCS accounts are e-mailed."""
     now = now or utcnow()
     actor, mission, establishment = _regional_mission(session, actor, mission_id)
-    if actor.role != Role.ARS.value:
+    if actor.role not in ALERTERS:
         raise PermissionDenied("L'alerte au CCS est lancée par l'ARS de la région.")
-    message = validate_text(message, "message", "Message au CCS", max_length=1000)
+    message = validate_text(message, "message", "Message au CCS", max_length=ALERT_MESSAGE_MAX)
     if mission.status != MissionStatus.OPEN.value:
         raise Conflict("Seule une mission ouverte peut faire l'objet d'une alerte.")
     mission.ccs_alert_at, mission.ccs_alert_message = now, message
@@ -348,9 +396,9 @@ def alert_ccs(session: so.Session, actor: SessionUser | None, mission_id: int, m
                                              reference.profession_labels()[mission.profession_code], message))
 
 
-def ccs_alerts(session: so.Session, actor: SessionUser | None) -> list[dict[str, Any]]:
+def ccs_alerts(session: so.Session, *, actor: SessionUser | None) -> list[dict[str, Any]]:
     """Open alerts: the mission is still open and its pools are not opened yet; oldest first."""
-    require_role(actor, "ccs", "ministere", "admin")
+    actor = require_role(actor, *NATIONAL_ROLES)
     rows = session.execute(
         sa.select(Mission.id, Mission.profession_code, Mission.count, Mission.start_date, Mission.end_date,
                   Mission.ccs_alert_at, Mission.ccs_alert_message, Mission.pools_opened_at,
@@ -362,17 +410,18 @@ def ccs_alerts(session: so.Session, actor: SessionUser | None) -> list[dict[str,
         .order_by(Mission.ccs_alert_at, Mission.id)
     ).mappings()
     labels, regions = reference.profession_labels(), reference.ars_names()
+    actions = frozenset({Action.OPEN_POOLS, Action.PROPOSE}) if actor.role in POOL_OPENERS else NONE
     return [{**row, "profession": labels[row["profession_code"]], "region": regions[row["ars_code"]],
-             "assigned": assigned_count(session, row["id"])} for row in rows]
+             "assigned": assigned_count(session, mission_id=row["id"]), "actions": actions} for row in rows]
 
 
-def open_national_pools(session: so.Session, actor: SessionUser | None, mission_id: int,
-                        *, now: datetime | None = None) -> None:
+def open_national_pools(session: so.Session, *, actor: SessionUser | None, mission_id: int,
+                        now: datetime | None = None) -> None:
     """"Ouvrir les viviers nationaux": volunteers of other regions with national mobility become
     candidates for this mission (DESIGN §4 rule 4); the region's ARS accounts are told."""
     now = now or utcnow()
-    actor = require_role(actor, "ccs")
-    mission = locked_mission(session, mission_id)
+    actor = require_role(actor, *POOL_OPENERS)
+    mission = locked_mission(session, mission_id=mission_id)
     if mission.pools_opened_at is not None:
         raise Conflict("Les viviers nationaux sont déjà ouverts pour cette mission.")
     if mission.status != MissionStatus.OPEN.value:
@@ -390,6 +439,9 @@ def open_national_pools(session: so.Session, actor: SessionUser | None, mission_
 # ---------------------------------------------------------------- the region's volunteers
 
 
+LISTED_STATUSES = tuple(s.value for s in ProfessionalStatus if s != ProfessionalStatus.SUPPRIME)  # deleted: never
+
+
 @dataclass(frozen=True)
 class ProfessionalFilters:
     text: str = ""
@@ -399,11 +451,11 @@ class ProfessionalFilters:
     duplicates_only: bool = False
 
 
-def region_professionals(session: so.Session, actor: SessionUser | None, ars_code: str,
-                         filters: ProfessionalFilters | None = None, *, offset: int = 0,
+def region_professionals(session: so.Session, *, actor: SessionUser | None, ars_code: str,
+                         filters: ProfessionalFilters | None = None, offset: int = 0,
                          limit: int = 50) -> tuple[list[dict[str, Any]], int]:
     """The region's volunteers (deleted ones excluded), searched and paged in SQL."""
-    require_reader(actor, _known_region(ars_code))
+    actor = require_reader(actor, _known_region(ars_code))
     filters = filters or ProfessionalFilters()
     conditions = [Professional.ars_code == ars_code, Professional.status != ProfessionalStatus.SUPPRIME.value]
     text = filters.text.strip().lower()
@@ -427,21 +479,43 @@ def region_professionals(session: so.Session, actor: SessionUser | None, ars_cod
                       Professional.availability_confirmed_at).where(*conditions)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     labels = reference.profession_labels()
-    rows = [{**row, "profession": labels[row["profession_code"]]} for row in session.execute(
-        query.order_by(Professional.last_name, Professional.first_name, Professional.id).offset(offset).limit(limit)
-    ).mappings()]
+    rows = [{**row, "profession": labels[row["profession_code"]]}
+            for row in session.execute(query.order_by(Professional.last_name, Professional.first_name, Professional.id)
+                                       .offset(offset).limit(limit)).mappings()]
+    for row in rows:
+        row["actions"], row["why_not"] = _volunteer_actions(actor, ars_code, row["status"])
     return rows, total
 
 
-def _regional_professional(session: so.Session, actor: SessionUser | None, professional_id: int) -> tuple[SessionUser, Professional]:
+def _volunteer_actions(actor: SessionUser, ars_code: str, status: str) -> tuple[Actions, dict[Action, str]]:
+    """A volunteer of the region: the sheet for whoever reads files, the rest for the region's regulators; and
+    why an action of theirs is not possible for this volunteer now."""
+    actions = {Action.SHEET} if reads_volunteer_files(actor, ars_code) else set()
+    why_not: dict[Action, str] = {}
+    if regulates(actor, ars_code):
+        actions.add(Action.VERIFY)
+        if status in transitions.UNAVAILABLE_FROM:
+            actions.add(Action.SET_UNAVAILABLE)
+        else:
+            why_not[Action.SET_UNAVAILABLE] = UNAVAILABLE_REFUSAL
+        if actor.role in transitions.ON_BEHALF_ROLES:
+            if status in transitions.ASSIGNABLE_STATUSES:
+                actions.add(Action.ASSIGN)
+            else:
+                why_not[Action.ASSIGN] = "Ce professionnel est déjà affecté ou indisponible."
+    return frozenset(actions), why_not
+
+
+def _regional_professional(session: so.Session, actor: SessionUser | None,
+                           professional_id: int) -> tuple[SessionUser, Professional]:
     professional = session.get(Professional, professional_id, with_for_update=True, populate_existing=True)
     if professional is None or professional.status == ProfessionalStatus.SUPPRIME.value:
         raise NotFound("Ce professionnel n'est plus inscrit.")
     return require_region(actor, professional.ars_code), professional
 
 
-def set_verified(session: so.Session, actor: SessionUser | None, professional_id: int, verified: bool,
-                 *, now: datetime | None = None) -> None:
+def set_verified(session: so.Session, *, actor: SessionUser | None, professional_id: int, verified: bool,
+                 now: datetime | None = None) -> None:
     """Documents checked by the ARS: the "VÉRIFIÉ" badge (and a better rank)."""
     now = now or utcnow()
     actor, professional = _regional_professional(session, actor, professional_id)
@@ -451,44 +525,44 @@ def set_verified(session: so.Session, actor: SessionUser | None, professional_id
         professional.verified = verified
 
 
-def set_unavailable_by_ars(session: so.Session, actor: SessionUser | None, professional_id: int, reason: str,
-                           *, now: datetime | None = None) -> None:
+def set_unavailable_by_ars(session: so.Session, *, actor: SessionUser | None, professional_id: int,
+                           reason: str, now: datetime | None = None) -> None:
     """The ARS takes a volunteer out of the pool (never proposed again until they resume)."""
     now = now or utcnow()
-    reason = validate_text(reason, "reason", "Motif", max_length=500)
+    reason = validate_text(reason, "reason", "Motif", max_length=REASON_MAX)
     actor, professional = _regional_professional(session, actor, professional_id)
-    if professional.status != ProfessionalStatus.DISPONIBLE.value:
-        raise Conflict("Seul un professionnel disponible peut être rendu indisponible (il est sollicité ou déjà "
-                       "indisponible).")
-    set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value], ProfessionalStatus.INDISPONIBLE.value,
-               now)
+    if professional.status not in transitions.UNAVAILABLE_FROM:
+        raise Conflict(UNAVAILABLE_REFUSAL)
+    set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.DISPONIBLE.value], target=ProfessionalStatus.INDISPONIBLE.value,
+               now=now)
     record_event(session, actor_id=actor.id, entity="professional", entity_id=professional_id,
                  action="made_unavailable", before="disponible", after="indisponible", details={"by": "ars"}, at=now)
 
 
-def assign_on_behalf(session: so.Session, actor: SessionUser | None, mission_id: int, professional_id: int,
-                     *, now: datetime | None = None) -> None:
+def assign_on_behalf(session: so.Session, *, actor: SessionUser | None, mission_id: int, professional_id: int,
+                     now: datetime | None = None) -> None:
     """The ARS records an assignment for an establishment (a volunteer found by phone, for instance)."""
     now = now or utcnow()
     actor, mission, establishment = _regional_mission(session, actor, mission_id)
-    if actor.role != Role.ARS.value:
+    if actor.role not in transitions.ON_BEHALF_ROLES:
         raise PermissionDenied("L'affectation pour le compte d'un établissement est réservée à son ARS.")
-    if mission.status != MissionStatus.OPEN.value or mission.count == 0:
+    if not transitions.accepts_people(mission.status, mission.count):
         raise Conflict("Cette mission n'est pas ouverte.")
-    if assigned_count(session, mission_id) >= mission.count:
+    if assigned_count(session, mission_id=mission_id) >= mission.count:
         raise Conflict("Cette mission est déjà pourvue.")
     professional = session.get(Professional, professional_id)
     if professional is None or professional.profession_code != mission.profession_code:
         raise Conflict("Ce professionnel n'exerce pas la profession demandée par la mission.")
     linked = session.scalar(sa.select(Proposal).where(
         Proposal.mission_id == mission_id, Proposal.professional_id == professional_id,
-        Proposal.state.in_([ProposalState.CONTACTE.value, ProposalState.EN_COURS.value])).with_for_update())
+        Proposal.state.in_([s for s in transitions.ASSIGN_ON_BEHALF_FROM if s])).with_for_update())
     if linked is not None:
-        set_status(session, professional_id, [linked.state], ProfessionalStatus.AFFECTE.value, now)
-        move_proposal(session, linked, ProposalState.AFFECTE.value, actor.id, now, action="assigned_on_behalf")
+        set_status(session, professional_id=professional_id, expected=[transitions.ASSIGN_ON_BEHALF_FROM[linked.state]],
+                   target=ProfessionalStatus.AFFECTE.value, now=now)
+        move_proposal(session, proposal=linked, target=ProposalState.AFFECTE.value, actor_id=actor.id, now=now, action="assigned_on_behalf")
     else:
-        if not set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value],
-                          ProfessionalStatus.AFFECTE.value, now):
+        if not set_status(session, professional_id=professional_id, expected=[transitions.ASSIGN_ON_BEHALF_FROM[None]],
+                          target=ProfessionalStatus.AFFECTE.value, now=now):
             raise Conflict(f"{_name(session, professional_id)} est déjà sollicité(e) ou indisponible.")
         proposal = Proposal(mission_id=mission_id, professional_id=professional_id, origin=ProposalOrigin.PUSH.value,
                             state=ProposalState.AFFECTE.value, by_user_id=actor.id, created_at=now, decided_at=now)
@@ -497,7 +571,7 @@ def assign_on_behalf(session: so.Session, actor: SessionUser | None, mission_id:
         record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id,
                      action="assigned_on_behalf", before="disponible", after="affecte",
                      details={"mission_id": mission_id, "professional_id": professional_id}, at=now)
-    after_assignment(session, mission, actor.id, now)
+    after_assignment(session, mission=mission, actor_id=actor.id, now=now)
     validator = session.get(User, actor.id)
     queue_email(session, dedup_key=f"assigned-by-ars:{mission_id}:{professional_id}:{int(now.timestamp())}",
                 to=professional.email, now=now,

@@ -9,6 +9,7 @@ proposal per volunteer"; the mission row is locked (FOR UPDATE) while its assign
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,9 +22,10 @@ from core.places import reference
 from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import utcnow
-from core.shared.errors import Conflict, NotFound, PermissionDenied
-from core.shared.permissions import require_actor, require_role, sees_region
+from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.shared.permissions import regulates, require_actor, require_role
 from core.shared.validation import validate_text
+from core.staffing import transitions
 from core.staffing.crisis import crisis_active
 from core.staffing.matching import candidate_query, load_mission_context
 from db.models import (
@@ -40,18 +42,12 @@ from db.models import (
 
 DECLINED_REASON = "décliné par le volontaire"
 REBOOKED = "Ce professionnel vient d'être réservé par un autre établissement."
-NOT_OPEN = {
-    MissionStatus.PENDING.value: "Cette mission attend la validation de votre compte.",
-    MissionStatus.FILLED.value: "Cette mission est déjà pourvue.",
-    MissionStatus.CLOSED.value: "Cette mission est clôturée.",
-    MissionStatus.ARCHIVED.value: "Cette mission est archivée.",
-}
 
 
 # ---------------------------------------------------------------- shared steps
 
 
-def locked_mission(session: so.Session, mission_id: int) -> Mission:
+def locked_mission(session: so.Session, *, mission_id: int) -> Mission:
     """The mission, locked until the end of the transaction (PostgreSQL; SQLite writers are serialised)."""
     mission = session.get(Mission, mission_id, with_for_update=True, populate_existing=True)
     if mission is None:
@@ -71,29 +67,29 @@ def require_member(actor: SessionUser | None, mission: Mission) -> SessionUser:
     return actor
 
 
-def require_manager(session: so.Session, actor: SessionUser | None, mission: Mission) -> SessionUser:
+def require_manager(session: so.Session, *, actor: SessionUser | None, mission: Mission) -> SessionUser:
     """The establishment's accounts, the ARS of its region, or the CCS."""
     actor = require_actor(actor)
     if actor.role == "etablissement":
         return require_member(actor, mission)
-    if actor.role in ("ars", "ccs") and sees_region(actor, _establishment(session, mission).ars_code):
+    if regulates(actor, _establishment(session, mission).ars_code):
         return actor
     raise PermissionDenied("Vous ne pouvez pas agir sur cette mission.")
 
 
-def assigned_count(session: so.Session, mission_id: int) -> int:
+def assigned_count(session: so.Session, *, mission_id: int) -> int:
     return session.scalar(
         sa.select(sa.func.count()).select_from(Proposal)
         .where(Proposal.mission_id == mission_id, Proposal.state == ProposalState.AFFECTE.value)
     ) or 0
 
 
-def refresh_mission_status(session: so.Session, mission: Mission, *, now: datetime | None = None) -> str:
+def refresh_mission_status(session: so.Session, *, mission: Mission, now: datetime | None = None) -> str:
     """open ⇄ filled from the derived number of assignments; pending, closed and archived stay."""
     now = now or utcnow()
     if mission.status not in (MissionStatus.OPEN.value, MissionStatus.FILLED.value):
         return mission.status
-    assigned = assigned_count(session, mission.id)
+    assigned = assigned_count(session, mission_id=mission.id)
     target = MissionStatus.FILLED.value if mission.count > 0 and assigned >= mission.count else MissionStatus.OPEN.value
     if target != mission.status:
         record_event(session, actor_id=None, entity="mission", entity_id=mission.id, action="status_refreshed",
@@ -103,7 +99,8 @@ def refresh_mission_status(session: so.Session, mission: Mission, *, now: dateti
     return mission.status
 
 
-def set_status(session: so.Session, professional_id: int, expected: Iterable[str], target: str, now: datetime) -> bool:
+def set_status(session: so.Session, *, professional_id: int, expected: Iterable[str], target: str,
+               now: datetime) -> bool:
     """Conditional UPDATE: True only if the volunteer was in one of the expected statuses."""
     result = session.execute(
         sa.update(Professional)
@@ -114,8 +111,9 @@ def set_status(session: so.Session, professional_id: int, expected: Iterable[str
     return result.rowcount == 1
 
 
-def move_proposal(session: so.Session, proposal: Proposal, target: str, actor_id: int | None, now: datetime,
-                  reason: str | None = None, action: str | None = None, keep_decision_time: bool = False) -> None:
+def move_proposal(session: so.Session, *, proposal: Proposal, target: str, actor_id: int | None,
+                  now: datetime, reason: str | None = None, action: str | None = None,
+                  keep_decision_time: bool = False) -> None:
     record_event(session, actor_id=actor_id, entity="proposal", entity_id=proposal.id, action=action or target,
                  before=proposal.state, after=target,
                  details={"mission_id": proposal.mission_id, "professional_id": proposal.professional_id}, at=now)
@@ -126,7 +124,8 @@ def move_proposal(session: so.Session, proposal: Proposal, target: str, actor_id
         proposal.reason = reason
 
 
-def _live_proposal(session: so.Session, mission_id: int, professional_id: int, states: Iterable[str]) -> Proposal | None:
+def _live_proposal(session: so.Session, mission_id: int, professional_id: int,
+                   states: Iterable[str]) -> Proposal | None:
     return session.scalar(
         sa.select(Proposal).where(Proposal.mission_id == mission_id, Proposal.professional_id == professional_id,
                                   Proposal.state.in_(list(states))).with_for_update()
@@ -139,39 +138,41 @@ def _name(session: so.Session, professional_id: int) -> str:
 
 
 def _require_open(mission: Mission) -> None:
-    if mission.status != MissionStatus.OPEN.value or mission.count == 0:
-        raise Conflict(NOT_OPEN.get(mission.status, "Cette mission ne recherche personne (0 poste)."))
+    if not transitions.accepts_people(mission.status, mission.count):
+        raise Conflict(transitions.not_open_reason(mission.status))
 
 
 # ---------------------------------------------------------------- transitions
 
 
-def contact(session: so.Session, actor: SessionUser | None, mission_id: int, professional_id: int,
-            *, now: datetime | None = None) -> Proposal:
+def contact(session: so.Session, *, actor: SessionUser | None, mission_id: int, professional_id: int,
+            now: datetime | None = None) -> Proposal:
     """disponible → contacté (new proposal), or pushed to this mission → contacté (same proposal).
     When several establishments click at the same instant, exactly one wins."""
     now = now or utcnow()
-    mission = locked_mission(session, mission_id)
+    mission = locked_mission(session, mission_id=mission_id)
     actor = require_member(actor, mission)
     _require_open(mission)
-    context = load_mission_context(session, mission_id)
-    crisis = crisis_active(session, context.ars_code, context.profession_code, now=now)
+    context = load_mission_context(session, mission_id=mission_id)
+    crisis = crisis_active(session, ars_code=context.ars_code, profession_code=context.profession_code, now=now)
     query = candidate_query(context, "establishment", crisis, now)
     row = session.execute(query.base.where(Professional.id == professional_id)).mappings().first()
     if row is None:
         return _refuse_contact(session, professional_id, crisis)
-    if row["proposal_state"] == ProposalState.EN_COURS.value:
-        proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.EN_COURS.value])
-        if proposal is None or not set_status(session, professional_id, [ProfessionalStatus.EN_COURS.value],
-                                               ProfessionalStatus.CONTACTE.value, now):
+    state = row["proposal_state"]
+    if state not in transitions.CONTACT_FROM:
+        raise Conflict(f"{_name(session, professional_id)} est déjà contacté(e) ou affecté(e) pour cette mission.")
+    expected = [transitions.CONTACT_FROM[state]]
+    if state is not None:  # pushed by the ARS to this mission: the same proposal goes on
+        proposal = _live_proposal(session, mission_id, professional_id, [state])
+        if proposal is None or not set_status(session, professional_id=professional_id, expected=expected,
+                                               target=ProfessionalStatus.CONTACTE.value, now=now):
             raise Conflict("Cette proposition de l'ARS vient d'être déclinée ou levée.")
-        move_proposal(session, proposal, ProposalState.CONTACTE.value, actor.id, now, action="contacted")
+        move_proposal(session, proposal=proposal, target=ProposalState.CONTACTE.value, actor_id=actor.id, now=now, action="contacted")
         proposal.by_user_id = actor.id
         return proposal
-    if row["proposal_state"] is not None:
-        raise Conflict(f"{_name(session, professional_id)} est déjà contacté(e) ou affecté(e) pour cette mission.")
-    if not set_status(session, professional_id, [ProfessionalStatus.DISPONIBLE.value],
-                       ProfessionalStatus.CONTACTE.value, now):
+    if not set_status(session, professional_id=professional_id, expected=expected,
+                      target=ProfessionalStatus.CONTACTE.value, now=now):
         raise Conflict(REBOOKED)
     proposal = Proposal(mission_id=mission_id, professional_id=professional_id, origin=ProposalOrigin.DIRECT.value,
                         state=ProposalState.CONTACTE.value, by_user_id=actor.id, created_at=now)
@@ -184,6 +185,35 @@ def contact(session: so.Session, actor: SessionUser | None, mission_id: int, pro
                  before=ProfessionalStatus.DISPONIBLE.value, after=ProposalState.CONTACTE.value,
                  details={"mission_id": mission_id, "professional_id": professional_id}, at=now)
     return proposal
+
+
+@dataclass(frozen=True)
+class ContactOutcome:
+    contacted: int
+    failures: list[str]  # one French sentence per volunteer who could not be contacted
+
+
+def contact_many(session: so.Session, *, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
+                 now: datetime | None = None) -> ContactOutcome:
+    """« Contacter » on several ticked volunteers: each one is contacted in a savepoint of its own, so that losing
+    a race on one (another establishment was faster) does not undo the others. Refused when nobody could be."""
+    mission = locked_mission(session, mission_id=mission_id)
+    require_member(actor, mission)  # who may, and on which mission: refused as a whole, never per volunteer
+    _require_open(mission)
+    ids = list(dict.fromkeys(professional_ids))
+    if not ids:
+        raise ValidationError("professionals", "Aucun professionnel sélectionné.")
+    contacted, failures = 0, []
+    for professional_id in ids:
+        try:
+            with session.begin_nested():
+                contact(session, actor=actor, mission_id=mission_id, professional_id=professional_id, now=now)
+            contacted += 1
+        except Conflict as error:  # taken by another establishment meanwhile, or no longer a candidate
+            failures.append(error.message)
+    if not contacted:
+        raise Conflict(failures[0])
+    return ContactOutcome(contacted, failures)
 
 
 def _refuse_contact(session: so.Session, professional_id: int, crisis: bool) -> Proposal:
@@ -202,36 +232,36 @@ def _refuse_contact(session: so.Session, professional_id: int, crisis: bool) -> 
                    "disponibilité).")
 
 
-def validate(session: so.Session, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
-             *, now: datetime | None = None) -> int:
+def validate(session: so.Session, *, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
+             now: datetime | None = None) -> int:
     """contacté (this mission) → affecté, never beyond the mission's count; e-mails each volunteer."""
     now = now or utcnow()
     ids = list(dict.fromkeys(professional_ids))
-    mission = locked_mission(session, mission_id)
+    mission = locked_mission(session, mission_id=mission_id)
     actor = require_member(actor, mission)
     _require_open(mission)
-    remaining = mission.count - assigned_count(session, mission_id)
+    remaining = mission.count - assigned_count(session, mission_id=mission_id)
     if len(ids) > remaining:
         raise Conflict(f"Il ne reste que {remaining} poste(s) à pourvoir sur cette mission : sélectionnez au plus "
                        f"{remaining} professionnel(s).")
     establishment = _establishment(session, mission)
     validator = session.get(User, actor.id)
     for professional_id in ids:
-        proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.CONTACTE.value])
-        if proposal is None or not set_status(session, professional_id, [ProfessionalStatus.CONTACTE.value],
-                                               ProfessionalStatus.AFFECTE.value, now):
+        proposal = _live_proposal(session, mission_id, professional_id, transitions.VALIDATE_FROM)
+        if proposal is None or not set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.CONTACTE.value],
+                                               target=ProfessionalStatus.AFFECTE.value, now=now):
             raise Conflict(f"{_name(session, professional_id)} n'est pas (ou plus) contacté(e) pour cette mission.")
-        move_proposal(session, proposal, ProposalState.AFFECTE.value, actor.id, now, action="validated")
+        move_proposal(session, proposal=proposal, target=ProposalState.AFFECTE.value, actor_id=actor.id, now=now, action="validated")
         _mail_assignment(session, proposal, mission, establishment, validator, now)
-    after_assignment(session, mission, actor.id, now)
+    after_assignment(session, mission=mission, actor_id=actor.id, now=now)
     return len(ids)
 
 
-def after_assignment(session: so.Session, mission: Mission, actor_id: int, now: datetime) -> None:
+def after_assignment(session: so.Session, *, mission: Mission, actor_id: int, now: datetime) -> None:
     """Refresh the mission; once it is filled, the volunteers still contacted or pushed for it go back
     to everyone (nobody else can be validated)."""
-    if refresh_mission_status(session, mission, now=now) == MissionStatus.FILLED.value:
-        release_live(session, mission, actor_id, now, reason="mission pourvue")
+    if refresh_mission_status(session, mission=mission, now=now) == MissionStatus.FILLED.value:
+        release_live(session, mission=mission, actor_id=actor_id, now=now, reason="mission pourvue")
 
 
 def _mail_assignment(session: so.Session, proposal: Proposal, mission: Mission, establishment: Establishment,
@@ -247,33 +277,33 @@ def _mail_assignment(session: so.Session, proposal: Proposal, mission: Mission, 
     queue_email(session, dedup_key=f"assigned:{proposal.id}", to=professional.email, content=content, now=now)
 
 
-def refuse(session: so.Session, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
-           *, now: datetime | None = None) -> int:
+def refuse(session: so.Session, *, actor: SessionUser | None, mission_id: int, professional_ids: list[int],
+           now: datetime | None = None) -> int:
     """contacté or pushed (this mission) → disponible again, without e-mail."""
     now = now or utcnow()
-    mission = locked_mission(session, mission_id)
+    mission = locked_mission(session, mission_id=mission_id)
     actor = require_member(actor, mission)
-    live = [ProposalState.CONTACTE.value, ProposalState.EN_COURS.value]
+    live = transitions.REFUSE_FROM
     ids = list(dict.fromkeys(professional_ids))
     for professional_id in ids:
         proposal = _live_proposal(session, mission_id, professional_id, live)
         if proposal is None:
             raise Conflict(f"{_name(session, professional_id)} n'est pas (ou plus) contacté(e) pour cette mission.")
-        set_status(session, professional_id, live, ProfessionalStatus.DISPONIBLE.value, now)
-        move_proposal(session, proposal, ProposalState.REFUSE.value, actor.id, now, action="refused")
+        set_status(session, professional_id=professional_id, expected=live, target=ProfessionalStatus.DISPONIBLE.value, now=now)
+        move_proposal(session, proposal=proposal, target=ProposalState.REFUSE.value, actor_id=actor.id, now=now, action="refused")
     return len(ids)
 
 
-def close_mission(session: so.Session, actor: SessionUser | None, mission_id: int,
-                  *, now: datetime | None = None) -> int:
+def close_mission(session: so.Session, *, actor: SessionUser | None, mission_id: int,
+                  now: datetime | None = None) -> int:
     """Close a mission (never deleted): contacted and pushed volunteers are released; assigned ones
     stay until the end of the mission. Returns how many were released."""
     now = now or utcnow()
-    mission = locked_mission(session, mission_id)
-    actor = require_manager(session, actor, mission)
-    if mission.status in (MissionStatus.CLOSED.value, MissionStatus.ARCHIVED.value):
-        raise Conflict("Cette mission est déjà clôturée.")
-    released = release_live(session, mission, actor.id, now, reason="mission clôturée")
+    mission = locked_mission(session, mission_id=mission_id)
+    actor = require_manager(session, actor=actor, mission=mission)
+    if (refusal := transitions.close_refusal(mission.status)) is not None:
+        raise Conflict(refusal)
+    released = release_live(session, mission=mission, actor_id=actor.id, now=now, reason="mission clôturée")
     record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="closed",
                  before=mission.status, after=MissionStatus.CLOSED.value, details={"released": released}, at=now)
     mission.status = MissionStatus.CLOSED.value
@@ -281,38 +311,39 @@ def close_mission(session: so.Session, actor: SessionUser | None, mission_id: in
     return released
 
 
-def release_live(session: so.Session, mission: Mission, actor_id: int | None, now: datetime, reason: str) -> int:
+def release_live(session: so.Session, *, mission: Mission, actor_id: int | None, now: datetime,
+                 reason: str) -> int:
     """Contacted and pushed volunteers of a mission → libéré, disponible again."""
-    live = [ProposalState.CONTACTE.value, ProposalState.EN_COURS.value]
+    live = transitions.WAITING
     proposals = session.scalars(
         sa.select(Proposal).where(Proposal.mission_id == mission.id, Proposal.state.in_(live)).with_for_update()
     ).all()
     for proposal in proposals:
-        set_status(session, proposal.professional_id, live, ProfessionalStatus.DISPONIBLE.value, now)
-        move_proposal(session, proposal, ProposalState.LIBERE.value, actor_id, now, reason=reason, action="released")
+        set_status(session, professional_id=proposal.professional_id, expected=live, target=ProfessionalStatus.DISPONIBLE.value, now=now)
+        move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=actor_id, now=now, reason=reason, action="released")
     return len(proposals)
 
 
-def cancel_assignment(session: so.Session, actor: SessionUser | None, mission_id: int, professional_id: int,
-                      reason: str, *, now: datetime | None = None) -> None:
+def cancel_assignment(session: so.Session, *, actor: SessionUser | None, mission_id: int,
+                      professional_id: int, reason: str, now: datetime | None = None) -> None:
     """affecté → disponible (a no-show, a change of plan): the mission reopens, the volunteer is told."""
     now = now or utcnow()
     reason = validate_text(reason, "reason", "Motif de l'annulation", max_length=500)
-    mission = locked_mission(session, mission_id)
-    actor = require_manager(session, actor, mission)
+    mission = locked_mission(session, mission_id=mission_id)
+    actor = require_manager(session, actor=actor, mission=mission)
     proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.AFFECTE.value])
     if proposal is None:
         raise Conflict(f"{_name(session, professional_id)} n'est pas affecté(e) à cette mission.")
-    set_status(session, professional_id, [ProfessionalStatus.AFFECTE.value], ProfessionalStatus.DISPONIBLE.value, now)
-    move_proposal(session, proposal, ProposalState.ANNULE.value, actor.id, now, reason=reason, action="assignment_cancelled")
-    refresh_mission_status(session, mission, now=now)
+    set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.AFFECTE.value], target=ProfessionalStatus.DISPONIBLE.value, now=now)
+    move_proposal(session, proposal=proposal, target=ProposalState.ANNULE.value, actor_id=actor.id, now=now, reason=reason, action="assignment_cancelled")
+    refresh_mission_status(session, mission=mission, now=now)
     professional = session.get(Professional, professional_id)
     queue_email(session, dedup_key=f"cancelled:{proposal.id}", to=professional.email, now=now,
                 content=emails.assignment_cancelled(professional.first_name, _establishment(session, mission).name,
                                                     mission.start_date, mission.end_date, reason))
 
 
-def withdraw(session: so.Session, actor: SessionUser | None, proposal_id: int, *, pause: bool = False,
+def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int, pause: bool = False,
              now: datetime | None = None) -> None:
     """The volunteer declines a push or a reservation from "Mes missions"; the establishment is told."""
     now = now or utcnow()
@@ -320,14 +351,14 @@ def withdraw(session: so.Session, actor: SessionUser | None, proposal_id: int, *
     proposal = session.get(Proposal, proposal_id, with_for_update=True)
     if proposal is None or proposal.professional_id != actor.professional_id:
         raise NotFound("Cette proposition n'existe pas.")
-    live = [ProposalState.CONTACTE.value, ProposalState.EN_COURS.value]
+    live = transitions.DECLINE_FROM
     if proposal.state == ProposalState.AFFECTE.value:
         raise Conflict("Vous êtes affecté(e) à cette mission : prévenez l'établissement, qui annulera l'affectation.")
     if proposal.state not in live:
         raise Conflict("Cette demande n'est plus en cours.")
     target = ProfessionalStatus.INDISPONIBLE.value if pause else ProfessionalStatus.DISPONIBLE.value
-    set_status(session, proposal.professional_id, live, target, now)
-    move_proposal(session, proposal, ProposalState.LIBERE.value, actor.id, now, reason=DECLINED_REASON,
+    set_status(session, professional_id=proposal.professional_id, expected=live, target=target, now=now)
+    move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=actor.id, now=now, reason=DECLINED_REASON,
           action="declined")
     mission = session.get(Mission, proposal.mission_id)
     # The establishment is always told; so is whoever made the contact or the push, when someone else.

@@ -14,11 +14,12 @@ from core.access.tokens import issue_token
 from core.mail import emails
 from core.mail.outbox import forget_recipient, queue_email
 from core.places import geo, reference
+from core.shared.actions import NONE, Action, Actions
 from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import paris_today, utcnow
 from core.shared.errors import Conflict, ErrorCollector, NotFound, PermissionDenied, ValidationError
-from core.shared.permissions import require_actor, sees_region
+from core.shared.permissions import reads_volunteer_files, require_actor, sees_region
 from core.shared.validation import (
     parse_date,
     validate_adeli,
@@ -28,6 +29,8 @@ from core.shared.validation import (
     validate_text,
 )
 from core.staffing.matching import is_stale
+from core.staffing.transitions import DECLINE_FROM
+from core.staffing.workflow import DECLINED_REASON
 from core.volunteers.documents import check_document
 from db.models import (
     AccountStatus,
@@ -49,6 +52,9 @@ from db.models import (
 
 MAX_MESSAGE = 2000
 REQUIRED_DOCUMENTS = ("identite", "diplome")
+# What « Mon profil » offers: a pause, or a return (set_available refuses both while BUSY_STATUSES hold).
+AVAILABILITY_ACTIONS = {ProfessionalStatus.DISPONIBLE.value: frozenset({Action.PAUSE}),
+                        ProfessionalStatus.INDISPONIBLE.value: frozenset({Action.RESUME})}
 BUSY_STATUSES = {
     ProfessionalStatus.EN_COURS.value: "une ARS vous a proposé(e) à un établissement : déclinez d'abord "
                                        "cette proposition dans « Mes missions »",
@@ -194,7 +200,8 @@ def _email_in_use(session: so.Session, email: str) -> bool:
     )
 
 
-def _probable_duplicate(session: so.Session, phone: str, id_number: str | None) -> tuple[int | None, list[str]]:
+def _probable_duplicate(session: so.Session, phone: str, id_number: str | None) -> tuple[int | None,
+                        list[str]]:
     """An earlier volunteer with the same phone or RPPS/ADELI number, and which fields matched."""
     live = Professional.status != ProfessionalStatus.SUPPRIME.value
     matches: list[str] = []
@@ -209,8 +216,8 @@ def _probable_duplicate(session: so.Session, phone: str, id_number: str | None) 
     return found, matches
 
 
-def register_professional(session: so.Session, actor: SessionUser | None, form: RegistrationInput,
-                          *, now: datetime | None = None) -> Registration:
+def register_professional(session: so.Session, *, actor: SessionUser | None, form: RegistrationInput,
+                          now: datetime | None = None) -> Registration:
     """Record a volunteer with their documents and e-mail an activation link; all or nothing."""
     now = now or utcnow()
     errors = ErrorCollector()
@@ -246,7 +253,7 @@ def register_professional(session: so.Session, actor: SessionUser | None, form: 
                  after=professional.status,
                  details={"documents": [u.kind for u in uploads], "possible_duplicate_of": duplicate_of,
                           "duplicate_fields": matched}, at=now)
-    token = issue_token(session, user, TokenPurpose.ACTIVATION.value, now=now)
+    token = issue_token(session, user=user, purpose=TokenPurpose.ACTIVATION.value, now=now)
     profession = reference.profession_labels()[professional.profession_code]
     queue_email(session, dedup_key=f"volunteer-welcome:{professional.id}", to=professional.email, now=now,
                 content=emails.volunteer_welcome(professional.first_name, profession,
@@ -272,10 +279,11 @@ class ProfileView:
     professional: dict[str, Any]
     documents: list[dict[str, Any]]
     stale: bool
+    actions: Actions = NONE  # PAUSE or RESUME, unless a live proposal holds the volunteer
 
 
 
-def my_profile(session: so.Session, actor: SessionUser | None, *, now: datetime | None = None) -> ProfileView:
+def my_profile(session: so.Session, *, actor: SessionUser | None, now: datetime | None = None) -> ProfileView:
     """Everything the volunteer registered, with their documents (without their content)."""
     now = now or utcnow()
     professional = _own_professional(session, actor)
@@ -288,11 +296,12 @@ def my_profile(session: so.Session, actor: SessionUser | None, *, now: datetime 
         )
     ]
     stale = is_stale(professional.availability_confirmed_at, now)
-    return ProfileView(professional=columns, documents=documents, stale=stale)
+    return ProfileView(professional=columns, documents=documents, stale=stale,
+                       actions=AVAILABILITY_ACTIONS.get(professional.status, NONE))
 
 
-def update_professional(session: so.Session, actor: SessionUser | None, data: AvailabilityInput,
-                        *, now: datetime | None = None) -> list[str]:
+def update_professional(session: so.Session, *, actor: SessionUser | None, data: AvailabilityInput,
+                        now: datetime | None = None) -> list[str]:
     """Save the volunteer's changes and confirm their availability; returns the changed field names."""
     now = now or utcnow()
     professional = _own_professional(session, actor, lock=True)
@@ -310,8 +319,8 @@ def update_professional(session: so.Session, actor: SessionUser | None, data: Av
     return changed
 
 
-def set_available(session: so.Session, actor: SessionUser | None, available: bool,
-                  *, now: datetime | None = None) -> str:
+def set_available(session: so.Session, *, actor: SessionUser | None, available: bool,
+                  now: datetime | None = None) -> str:
     """Pause ("indisponible") or resume ("disponible"); refused while a proposal is live."""
     now = now or utcnow()
     professional = _own_professional(session, actor, lock=True)
@@ -327,7 +336,8 @@ def set_available(session: so.Session, actor: SessionUser | None, available: boo
     return target
 
 
-def delete_professional(session: so.Session, actor: SessionUser | None, *, now: datetime | None = None) -> None:
+def delete_professional(session: so.Session, *, actor: SessionUser | None,
+                        now: datetime | None = None) -> None:
     """Erase the volunteer's personal data: the row is anonymised, documents deleted, the account closed."""
     now = now or utcnow()
     professional = _own_professional(session, actor, lock=True)
@@ -351,13 +361,13 @@ def delete_professional(session: so.Session, actor: SessionUser | None, *, now: 
         user.status = AccountStatus.DISABLED.value
         session.execute(sa.update(Token).where(Token.user_id == user.id, Token.used_at.is_(None),
                                                Token.cancelled_at.is_(None)).values(cancelled_at=now))
-    forget_recipient(session, email, anonymous)
+    forget_recipient(session, email=email, anonymous=anonymous)
     record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
                  action="deleted", before=before, after=ProfessionalStatus.SUPPRIME.value, at=now)
 
 
-def replace_document(session: so.Session, actor: SessionUser | None, kind: str, filename: str, content: bytes,
-                     *, now: datetime | None = None) -> bool:
+def replace_document(session: so.Session, *, actor: SessionUser | None, kind: str, filename: str,
+                     content: bytes, now: datetime | None = None) -> bool:
     """The volunteer adds or replaces their identity document or diploma (one of each is kept).
 
     A volunteer whose documents the ARS had checked loses the "VÉRIFIÉ" badge: the ARS has not seen the
@@ -381,7 +391,7 @@ def replace_document(session: so.Session, actor: SessionUser | None, kind: str, 
     return unverified
 
 
-def document_for_download(session: so.Session, actor: SessionUser | None, document_id: int) -> Document:
+def document_for_download(session: so.Session, *, actor: SessionUser | None, document_id: int) -> Document:
     """A document with its content, for its owner, the ARS of their region, the CCS, admins, and the
     establishments the volunteer is pushed to, contacted by or assigned to."""
     actor = require_actor(actor)
@@ -391,7 +401,7 @@ def document_for_download(session: so.Session, actor: SessionUser | None, docume
     owner = session.get(Professional, document.professional_id)
     allowed = (actor.professional_id == owner.id or sees_region(actor, owner.ars_code)
                or (actor.role == "etablissement"
-                   and linked_to_establishments(session, owner.id, actor.establishment_ids)))
+                   and linked_to_establishments(session, professional_id=owner.id, establishment_ids=actor.establishment_ids)))
     if not allowed or actor.role == "ministere":
         raise PermissionDenied("Vous n'avez pas accès à ce document.")
     return document
@@ -408,7 +418,8 @@ PUBLIC_FIELDS = ("id", "first_name", "last_name", "postal_code", "city", "depart
 CONTACT_FIELDS = ("email", "phone")
 
 
-def linked_to_establishments(session: so.Session, professional_id: int, establishment_ids: tuple[int, ...]) -> bool:
+def linked_to_establishments(session: so.Session, *, professional_id: int,
+                             establishment_ids: tuple[int, ...]) -> bool:
     """Is the volunteer pushed to, contacted by or assigned to one of these establishments?"""
     if not establishment_ids:
         return False
@@ -427,17 +438,17 @@ class Sheet:
     history: list[dict[str, Any]]
 
 
-def professional_sheet(session: so.Session, actor: SessionUser | None, professional_id: int) -> Sheet:
+def professional_sheet(session: so.Session, *, actor: SessionUser | None, professional_id: int) -> Sheet:
     """"Fiche du professionnel": contact details and documents only once the volunteer is pushed to,
     contacted by or assigned to the establishment; the ARS of the region and the CCS see everything."""
     actor = require_actor(actor)
     professional = session.get(Professional, professional_id)
     if professional is None or professional.status == ProfessionalStatus.SUPPRIME.value:
         raise NotFound("Ce professionnel n'est plus inscrit.")
-    regulator = actor.role in ("ars", "ccs", "admin") and sees_region(actor, professional.ars_code)
+    regulator = reads_volunteer_files(actor, professional.ars_code)
     if not regulator and actor.role != "etablissement":
         raise PermissionDenied("Vous n'avez pas accès à cette fiche.")
-    contact = regulator or linked_to_establishments(session, professional_id, actor.establishment_ids)
+    contact = regulator or linked_to_establishments(session, professional_id=professional_id, establishment_ids=actor.establishment_ids)
     values = {name: getattr(professional, name) for name in PUBLIC_FIELDS}
     if contact:
         values.update({name: getattr(professional, name) for name in CONTACT_FIELDS})
@@ -449,7 +460,8 @@ def professional_sheet(session: so.Session, actor: SessionUser | None, professio
     return Sheet(values, contact, documents, _history(session, professional_id, None if regulator else actor.establishment_ids))
 
 
-def _history(session: so.Session, professional_id: int, establishment_ids: tuple[int, ...] | None) -> list[dict]:
+def _history(session: so.Session, professional_id: int,
+             establishment_ids: tuple[int, ...] | None) -> list[dict]:
     """The volunteer's proposals, newest first — an establishment sees only its own."""
     query = (
         sa.select(Proposal.id, Proposal.state, Proposal.origin, Proposal.created_at, Proposal.decided_at,
@@ -465,7 +477,7 @@ def _history(session: so.Session, professional_id: int, establishment_ids: tuple
     return [dict(row) for row in session.execute(query).mappings()]
 
 
-def my_missions(session: so.Session, actor: SessionUser | None) -> list[dict[str, Any]]:
+def my_missions(session: so.Session, *, actor: SessionUser | None) -> list[dict[str, Any]]:
     """"Mes missions": pushes, reservations and assignments first, then the past, with each contact."""
     professional = _own_professional(session, actor)
     requester = so.aliased(User)
@@ -483,5 +495,6 @@ def my_missions(session: so.Session, actor: SessionUser | None) -> list[dict[str
         .order_by(sa.case((Proposal.state.in_(LIVE_STATES), 0), else_=1), Proposal.created_at.desc())
     ).mappings()
     return [{**row, "live": row["state"] in LIVE_STATES,
-             "can_decline": row["state"] in (ProposalState.EN_COURS.value, ProposalState.CONTACTE.value)}
+             "declined": row["state"] == ProposalState.LIBERE.value and row["reason"] == DECLINED_REASON,
+             "actions": frozenset({Action.DECLINE}) if row["state"] in DECLINE_FROM else NONE}
             for row in rows]

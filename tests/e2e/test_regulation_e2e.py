@@ -27,9 +27,9 @@ def _new_mission(database_url: str) -> str:
     end = start + timedelta(days=7)
     with session_scope(database_url) as session:
         user = session.scalar(sa.select(m.User).where(m.User.email == "etablissement@example.org"))
-        actor = to_session_user(session, user)
-        create_missions(session, actor, actor.establishment_ids[0],
-                        [MissionInput(profession_code="infirmier_de", count=1, start_date=start, end_date=end)])
+        actor = to_session_user(session, user=user)
+        create_missions(session, actor=actor, establishment_id=actor.establishment_ids[0],
+                        missions=[MissionInput(profession_code="infirmier_de", count=1, start_date=start, end_date=end)])
     return f"{start:%d/%m/%Y} au {end:%d/%m/%Y} — POURVUE 0/1"
 
 
@@ -70,7 +70,7 @@ def crisis_cleanup(e2e_database: str):  # noqa: ANN201
 
     with session_scope(e2e_database) as session:
         ars = session.scalar(sa.select(m.User).where(m.User.email == "ars.paysdelaloire@example.org"))
-        set_crisis_mode(session, to_session_user(session, ars), "52", enabled=False)
+        set_crisis_mode(session, actor=to_session_user(session, user=ars), ars_code="52", enabled=False)
 
 
 def test_the_ars_proposes_in_crisis_mode_and_the_establishment_validates(live_app, e2e_database, browser,

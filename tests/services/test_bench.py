@@ -62,8 +62,8 @@ def test_naive_and_sql_matching_return_the_same_candidates_in_the_same_order(tin
     compared = 0
     for mission_id, user_id in random.Random(5).sample(_open_missions(tiny_url), 25):
         with session_scope(tiny_url, read_only=True) as session:
-            actor = to_session_user(session, session.get(m.User, user_id))
-            page = find_candidates(session, actor, mission_id, limit=100_000, now=NOW)
+            actor = to_session_user(session, user=session.get(m.User, user_id))
+            page = find_candidates(session, actor=actor, mission_id=mission_id, limit=100_000, now=NOW)
         naive = bench.naive_candidates(tiny_url, mission_id, NOW)
         assert [row["id"] for row in page.rows] == naive, mission_id
         compared += bool(naive)

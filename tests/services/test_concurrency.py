@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.shared.actor import SessionUser, to_session_user
-from core.shared.errors import Conflict
+from core.shared.errors import Conflict, ValidationError
 from core.staffing import workflow
 from core.volunteers.professionals import set_available
 from db import models as m
@@ -102,7 +102,7 @@ def _establishment_with_mission(session: so.Session, postal_code: str, **mission
     establishment = make_establishment(session, postal_code)
     user = make_user(session, establishment=establishment)
     created = make_mission(session, establishment, user, **mission)
-    return created.id, to_session_user(session, user)
+    return created.id, to_session_user(session, user=user)
 
 
 def _volunteer(session: so.Session, *, with_account: bool = False) -> tuple[int, SessionUser | None]:
@@ -110,7 +110,7 @@ def _volunteer(session: so.Session, *, with_account: bool = False) -> tuple[int,
     if not with_account:
         return professional.id, None
     user = make_user(session, "professionnel", professional_id=professional.id)
-    return professional.id, to_session_user(session, user)
+    return professional.id, to_session_user(session, user=user)
 
 
 def _live_proposals(session: so.Session, professional_id: int) -> list[m.Proposal]:
@@ -137,7 +137,7 @@ def test_twenty_establishments_contact_the_same_volunteer_exactly_one_wins(uow, 
     for round_number, professional_id in enumerate(volunteers, start=1):
         outcomes = race(db_url, {
             f"etab{i:02d}": (lambda session, mission_id=mission_id, actor=actor, pid=professional_id:
-                             workflow.contact(session, actor, mission_id, pid).id)
+                             workflow.contact(session, actor=actor, mission_id=mission_id, professional_id=pid).id)
             for i, (mission_id, actor) in enumerate(missions)
         })
         won = winners(outcomes)
@@ -176,17 +176,17 @@ def test_simultaneous_validations_never_exceed_the_mission_count(
         with uow() as session:
             establishment = make_establishment(session, "44000")
             users = [make_user(session, establishment=establishment) for _ in range(threads)]
-            actors = [to_session_user(session, user) for user in users]
+            actors = [to_session_user(session, user=user) for user in users]
             mission_id = make_mission(session, establishment, users[0], count=count).id
             volunteers = [_volunteer(session)[0] for _ in range(1 + threads * per_thread)]
             for professional_id in volunteers:
-                workflow.contact(session, actors[0], mission_id, professional_id)
-            workflow.validate(session, actors[0], mission_id, volunteers[:1])  # one already assigned
+                workflow.contact(session, actor=actors[0], mission_id=mission_id, professional_id=professional_id)
+            workflow.validate(session, actor=actors[0], mission_id=mission_id, professional_ids=volunteers[:1])  # one already assigned
         batches = [volunteers[1 + i * per_thread: 1 + (i + 1) * per_thread] for i in range(threads)]
 
         outcomes = race(db_url, {
             f"user{i}": (lambda session, actor=actor, ids=ids, mission_id=mission_id:
-                         workflow.validate(session, actor, mission_id, ids))
+                         workflow.validate(session, actor=actor, mission_id=mission_id, professional_ids=ids))
             for i, (actor, ids) in enumerate(zip(actors, batches))
         })
         won = winners(outcomes)
@@ -227,10 +227,10 @@ def test_contacts_racing_the_volunteer_pausing_leave_a_consistent_state(uow, db_
     for round_number, (professional_id, own_account) in enumerate(volunteers, start=1):
         calls: dict[str, Callable[[so.Session], Any]] = {
             f"etab{i:02d}": (lambda session, mission_id=mission_id, actor=actor, pid=professional_id:
-                             workflow.contact(session, actor, mission_id, pid).id)
+                             workflow.contact(session, actor=actor, mission_id=mission_id, professional_id=pid).id)
             for i, (mission_id, actor) in enumerate(missions)
         }
-        calls["volunteer"] = lambda session, actor=own_account: set_available(session, actor, False)
+        calls["volunteer"] = lambda session, actor=own_account: set_available(session, actor=actor, available=False)
         outcomes = race(db_url, calls)
         pause = outcomes.pop("volunteer")
         contacts_won = winners(outcomes)
@@ -257,3 +257,49 @@ def test_contacts_racing_the_volunteer_pausing_leave_a_consistent_state(uow, db_
             assert [p.state for p in live] == ["contacte"]
             assert live[0].id == outcomes[contacts_won[0]].value
     assert seen  # either ordering is legitimate; both are checked whenever they happen
+
+
+# ---------------------------------------------------------------- « Contacter » on several ticked volunteers
+
+
+def test_contacting_several_volunteers_keeps_the_ones_won_when_another_is_lost(uow) -> None:
+    with uow() as session:
+        (mine, me), (theirs, them) = (_establishment_with_mission(session, "44000") for _ in range(2))
+        first, taken, last = (_volunteer(session)[0] for _ in range(3))
+        workflow.contact(session, actor=them, mission_id=theirs, professional_id=taken)
+        outcome = workflow.contact_many(session, actor=me, mission_id=mine, professional_ids=[first, taken, last, first])
+        assert (outcome.contacted, outcome.failures) == (2, [REBOOKED])
+        assert [p.mission_id for p in _live_proposals(session, first) + _live_proposals(session, last)] == [mine, mine]
+        assert [p.mission_id for p in _live_proposals(session, taken)] == [theirs]
+
+
+def test_contacting_only_volunteers_already_taken_is_refused_and_nothing_is_kept(uow) -> None:
+    with uow() as session:
+        (mine, me), (theirs, them) = (_establishment_with_mission(session, "44000") for _ in range(2))
+        taken = _volunteer(session)[0]
+        workflow.contact(session, actor=them, mission_id=theirs, professional_id=taken)
+        with pytest.raises(Conflict, match=REBOOKED):
+            workflow.contact_many(session, actor=me, mission_id=mine, professional_ids=[taken])
+        with pytest.raises(ValidationError, match="Aucun professionnel sélectionné."):
+            workflow.contact_many(session, actor=me, mission_id=mine, professional_ids=[])
+
+
+def test_two_establishments_ticking_overlapping_volunteers_share_them_exactly_once(uow, db_url: str) -> None:
+    for round_number in range(1, 6):
+        with uow() as session:
+            (one, first_hr), (two, second_hr) = (_establishment_with_mission(session, "44000") for _ in range(2))
+            left, shared, right = (_volunteer(session)[0] for _ in range(3))
+        ticks = {"one": (first_hr, one, [left, shared]), "two": (second_hr, two, [shared, right])}
+        outcomes = race(db_url, {
+            name: (lambda session, who=who, mission_id=mission_id, ids=ids:
+                   workflow.contact_many(session, actor=who, mission_id=mission_id, professional_ids=ids))
+            for name, (who, mission_id, ids) in ticks.items()
+        })
+        assert winners(outcomes) == ["one", "two"], f"round {round_number}: {outcomes}"
+        results = [outcomes[name].value for name in ("one", "two")]
+        assert sum(r.contacted for r in results) == 3
+        assert [f for r in results for f in r.failures] == [REBOOKED]
+        with uow() as session:
+            owners = {pid: [p.mission_id for p in _live_proposals(session, pid)] for pid in (left, shared, right)}
+            assert owners[left] == [one] and owners[right] == [two] and owners[shared] in ([one], [two])
+            assert all(len(_events(session, "contacted", pid)) == 1 for pid in (left, shared, right))

@@ -148,7 +148,7 @@ def by_code(rows: list[Any]) -> dict[str, Any]:
 
 def test_the_national_headline_counts_open_needs_posts_volunteers_requests_and_alerts(data: Any) -> None:
     with data() as session:
-        overview = national_overview(session, CCS, now=NOW)
+        overview = national_overview(session, actor=CCS, now=NOW)
     headline = overview.headline
     assert headline.open_missions == 4  # M1, M3, M8, M11
     assert headline.posts_requested == 12  # 3 + 2 + 1 + 2 + 3 + 1
@@ -161,7 +161,7 @@ def test_the_national_headline_counts_open_needs_posts_volunteers_requests_and_a
 
 def test_the_tension_map_divides_unfilled_posts_by_available_volunteers_of_the_same_professions(data: Any) -> None:
     with data() as session:
-        overview = national_overview(session, CCS, now=NOW)
+        overview = national_overview(session, actor=CCS, now=NOW)
     departments = by_code(overview.by_department)
     assert len(departments) == 103  # every department with an ARS, for a complete map
     assert departments["44"] == ("44", "Loire-Atlantique", "52", 2, 3, pytest.approx(2 / 3))
@@ -178,7 +178,7 @@ def test_the_tension_map_divides_unfilled_posts_by_available_volunteers_of_the_s
 
 def test_needs_and_filled_posts_are_given_by_region_and_by_profession(data: Any) -> None:
     with data() as session:
-        overview = national_overview(session, CCS, now=NOW)
+        overview = national_overview(session, actor=CCS, now=NOW)
     regions = by_code(overview.by_region_posts)
     assert regions["52"] == ("52", "Pays de la Loire", 8, 3)
     assert regions["53"] == ("53", "Bretagne", 4, 2)
@@ -191,7 +191,7 @@ def test_needs_and_filled_posts_are_given_by_region_and_by_profession(data: Any)
 
 def test_the_time_series_counts_missions_created_and_assignments_per_paris_day(data: Any) -> None:
     with data() as session:
-        overview = national_overview(session, CCS, now=NOW)
+        overview = national_overview(session, actor=CCS, now=NOW)
     assert overview.period == Period(d(10, 25), d(11, 23))  # the last 30 days
     series = {day: (created, assigned) for day, created, assigned in overview.time_series}
     assert list(series) == [d(10, 25) + timedelta(days=n) for n in range(30)]
@@ -210,8 +210,8 @@ def test_the_time_series_counts_missions_created_and_assignments_per_paris_day(d
 
 def test_the_placeholder_mission_of_an_account_request_never_counts(data: Any) -> None:
     with data() as session:
-        overview = national_overview(session, CCS, now=NOW)
-        region = region_indicators(session, CCS, ars_code="52", now=NOW)
+        overview = national_overview(session, actor=CCS, now=NOW)
+        region = region_indicators(session, actor=CCS, ars_code="52", now=NOW)
     assert "autre" not in by_code(overview.by_profession_posts)
     assert "autre" not in by_code(region.needs_by_profession)
     assert overview.headline.open_missions == 4 and overview.headline.posts_requested == 12
@@ -219,7 +219,7 @@ def test_the_placeholder_mission_of_an_account_request_never_counts(data: Any) -
 
 def test_the_profession_filter_applies_to_every_national_figure(data: Any) -> None:
     with data() as session:
-        overview = national_overview(session, CCS, filters=IndicatorFilters(profession_code=AS), now=NOW)
+        overview = national_overview(session, actor=CCS, filters=IndicatorFilters(profession_code=AS), now=NOW)
     headline = overview.headline
     assert (headline.open_missions, headline.posts_requested, headline.posts_filled) == (1, 5, 3)
     assert headline.available_volunteers == 1  # v15
@@ -238,7 +238,7 @@ def test_the_profession_filter_applies_to_every_national_figure(data: Any) -> No
 def test_the_period_filter_keeps_the_missions_that_overlap_it_and_the_volunteers_available_then(data: Any) -> None:
     december = Period(d(12, 1), d(12, 31))
     with data() as session:
-        overview = national_overview(session, CCS, filters=IndicatorFilters(period=december), now=NOW)
+        overview = national_overview(session, actor=CCS, filters=IndicatorFilters(period=december), now=NOW)
     headline = overview.headline
     assert headline.open_missions == 3  # M3, M8, M11 (M1 ends on 30/11)
     assert headline.posts_requested == 8  # M2 2 + M3 1 + M8 3 + M11 2
@@ -254,7 +254,7 @@ def test_the_period_filter_keeps_the_missions_that_overlap_it_and_the_volunteers
 
 def test_the_department_filter_narrows_the_national_overview_to_one_department(data: Any) -> None:
     with data() as session:
-        overview = national_overview(session, CCS, filters=IndicatorFilters(department_code="44"), now=NOW)
+        overview = national_overview(session, actor=CCS, filters=IndicatorFilters(department_code="44"), now=NOW)
     headline = overview.headline
     assert (headline.open_missions, headline.posts_requested, headline.posts_filled) == (1, 5, 3)
     assert headline.available_volunteers == 3
@@ -268,7 +268,7 @@ def test_the_department_filter_narrows_the_national_overview_to_one_department(d
 
 def test_an_ars_sees_posts_needs_and_available_volunteers_of_its_departments(data: Any) -> None:
     with data() as session:
-        region = region_indicators(session, actor("ars", ars_code="52"), ars_code="52", now=NOW)
+        region = region_indicators(session, actor=actor("ars", ars_code="52"), ars_code="52", now=NOW)
     assert region.ars_name == "Pays de la Loire"
     assert region.posts_by_department == [
         ("44", "Loire-Atlantique", 5, 3),
@@ -283,7 +283,7 @@ def test_an_ars_sees_posts_needs_and_available_volunteers_of_its_departments(dat
 
 def test_open_needs_over_time_follow_creation_filling_and_closing_day_by_day(data: Any) -> None:
     with data() as session:
-        region = region_indicators(session, CCS, ars_code="52", now=NOW)
+        region = region_indicators(session, actor=CCS, ars_code="52", now=NOW)
     series = dict(region.open_needs_over_time)
     assert list(series) == [d(10, 25) + timedelta(days=n) for n in range(30)]
     assert all(series[d(10, 25) + timedelta(days=n)] == 1 for n in range(17))  # M4 until it closes on 11/11
@@ -293,10 +293,10 @@ def test_open_needs_over_time_follow_creation_filling_and_closing_day_by_day(dat
 
 def test_the_median_time_to_fill_takes_the_middle_mission_or_the_mean_of_the_two_middle_ones(data: Any) -> None:
     with data() as session:
-        odd = region_indicators(session, CCS, ars_code="52", now=NOW)  # 6 h, 12 h, 154.5 h
-        even = region_indicators(session, CCS, ars_code="53", now=NOW)  # 22 h, 36.5 h
-        nurses = region_indicators(session, CCS, ars_code="53", filters=IndicatorFilters(profession_code=INF), now=NOW)
-        none = region_indicators(session, CCS, ars_code="11", now=NOW)
+        odd = region_indicators(session, actor=CCS, ars_code="52", now=NOW)  # 6 h, 12 h, 154.5 h
+        even = region_indicators(session, actor=CCS, ars_code="53", now=NOW)  # 22 h, 36.5 h
+        nurses = region_indicators(session, actor=CCS, ars_code="53", filters=IndicatorFilters(profession_code=INF), now=NOW)
+        none = region_indicators(session, actor=CCS, ars_code="11", now=NOW)
     assert odd.median_time_to_fill_hours == 12.0
     assert even.median_time_to_fill_hours == 29.25
     assert nurses.median_time_to_fill_hours == 22.0
@@ -305,8 +305,8 @@ def test_the_median_time_to_fill_takes_the_middle_mission_or_the_mean_of_the_two
 
 def test_the_funnel_goes_from_registered_to_verified_solicited_and_assigned_by_profession(data: Any) -> None:
     with data() as session:
-        region = region_indicators(session, CCS, ars_code="52", now=NOW)
-        brittany = region_indicators(session, CCS, ars_code="53", now=NOW)
+        region = region_indicators(session, actor=CCS, ars_code="52", now=NOW)
+        brittany = region_indicators(session, actor=CCS, ars_code="53", now=NOW)
     assert region.funnel == [
         (INF, "Infirmier diplômé d'État", 6, 3, 5, 2),  # v1 v2 v3 v6 v10 v11; v1 v3 v6; all but v10; v1 v6
         (AS, "Aide-soignant", 3, 1, 2, 2),  # v4 v5 v12 (v13 deleted); v5; v4 v5; v4 v5
@@ -317,7 +317,7 @@ def test_the_funnel_goes_from_registered_to_verified_solicited_and_assigned_by_p
 def test_the_period_and_profession_filters_apply_to_every_regional_figure(data: Any) -> None:
     filters = IndicatorFilters(period=Period(d(11, 19), d(11, 23)), profession_code=INF)
     with data() as session:
-        region = region_indicators(session, CCS, ars_code="52", filters=filters, now=NOW)
+        region = region_indicators(session, actor=CCS, ars_code="52", filters=filters, now=NOW)
     assert region.period == filters.period
     assert region.posts_by_department[:2] == [("44", "Loire-Atlantique", 3, 1), ("49", "Maine-et-Loire", 0, 0)]
     assert region.needs_by_profession == [(INF, "Infirmier diplômé d'État", 1, 3)]
@@ -331,7 +331,7 @@ def test_the_period_and_profession_filters_apply_to_every_regional_figure(data: 
 
 def test_the_department_filter_narrows_the_region_to_one_department(data: Any) -> None:
     with data() as session:
-        region = region_indicators(session, CCS, ars_code="52", filters=IndicatorFilters(department_code="49"), now=NOW)
+        region = region_indicators(session, actor=CCS, ars_code="52", filters=IndicatorFilters(department_code="49"), now=NOW)
     assert region.posts_by_department == [("49", "Maine-et-Loire", 1, 0)]
     assert region.needs_by_profession == [(INF, "Infirmier diplômé d'État", 1, 1)]
     assert region.available_by_profession_and_department == [(INF, "49", 1)]
@@ -343,11 +343,11 @@ def test_the_department_filter_narrows_the_region_to_one_department(data: Any) -
 def test_a_department_of_another_region_or_an_unknown_region_is_refused(data: Any) -> None:
     with data() as session:
         with pytest.raises(ValidationError):
-            region_indicators(session, CCS, ars_code="52", filters=IndicatorFilters(department_code="35"), now=NOW)
+            region_indicators(session, actor=CCS, ars_code="52", filters=IndicatorFilters(department_code="35"), now=NOW)
         with pytest.raises(NotFound):
-            region_indicators(session, CCS, ars_code="99", now=NOW)
+            region_indicators(session, actor=CCS, ars_code="99", now=NOW)
         with pytest.raises(ValidationError):
-            national_overview(session, CCS, filters=IndicatorFilters(department_code="975"), now=NOW)
+            national_overview(session, actor=CCS, filters=IndicatorFilters(department_code="975"), now=NOW)
     with pytest.raises(ValidationError):
         Period(d(11, 23), d(11, 1))
 
@@ -358,35 +358,35 @@ def test_a_department_of_another_region_or_an_unknown_region_is_refused(data: An
 @pytest.mark.parametrize("role", ["ccs", "ministere", "admin"])
 def test_national_roles_see_every_region_and_the_national_overview(data: Any, role: str) -> None:
     with data() as session:
-        assert region_indicators(session, actor(role), ars_code="53", now=NOW).posts_by_department
-        assert national_overview(session, actor(role), now=NOW).headline.posts_requested == 12
+        assert region_indicators(session, actor=actor(role), ars_code="53", now=NOW).posts_by_department
+        assert national_overview(session, actor=actor(role), now=NOW).headline.posts_requested == 12
 
 
 def test_an_ars_sees_its_own_region_only_and_not_the_national_overview(data: Any) -> None:
     with data() as session:
-        assert region_indicators(session, actor("ars", ars_code="52"), ars_code="52", now=NOW).posts_by_department
+        assert region_indicators(session, actor=actor("ars", ars_code="52"), ars_code="52", now=NOW).posts_by_department
         with pytest.raises(PermissionDenied):
-            region_indicators(session, actor("ars", ars_code="52"), ars_code="53", now=NOW)
+            region_indicators(session, actor=actor("ars", ars_code="52"), ars_code="53", now=NOW)
         with pytest.raises(PermissionDenied):
-            national_overview(session, actor("ars", "52"), now=NOW)
+            national_overview(session, actor=actor("ars", "52"), now=NOW)
 
 
 @pytest.mark.parametrize("role", ["etablissement", "professionnel", "pool"])
 def test_establishments_volunteers_and_pools_see_no_indicator(data: Any, role: str) -> None:
     with data() as session:
         with pytest.raises(PermissionDenied):
-            region_indicators(session, actor(role, ars_code="52"), ars_code="52", now=NOW)
+            region_indicators(session, actor=actor(role, ars_code="52"), ars_code="52", now=NOW)
         with pytest.raises(PermissionDenied):
-            national_overview(session, actor(role, "52"), now=NOW)
+            national_overview(session, actor=actor(role, "52"), now=NOW)
         with pytest.raises(PermissionDenied):
-            region_indicators(session, None, ars_code="52", now=NOW)
+            region_indicators(session, actor=None, ars_code="52", now=NOW)
 
 
 def test_the_ministry_reads_the_dashboards_without_writing_anything(data: Any) -> None:
     with data() as session:
         events = session.scalar(sa.select(sa.func.count()).select_from(m.Event))
-        national_overview(session, actor("ministere"), now=NOW)
-        region_indicators(session, actor("ministere"), ars_code="52", now=NOW)
+        national_overview(session, actor=actor("ministere"), now=NOW)
+        region_indicators(session, actor=actor("ministere"), ars_code="52", now=NOW)
         assert not session.new and not session.dirty and not session.deleted
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Event)) == events
 

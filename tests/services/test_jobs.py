@@ -24,7 +24,7 @@ def mission(session: so.Session, email: str | None = "rh@chu-test.fr", **overrid
     establishment = make_establishment(session, postal_code="44000", name="CHU de Nantes")
     user = make_user(session, establishment=establishment, first_name="Hélène", **({"email": email} if email else {}))
     row = make_mission(session, establishment, user, **{"start_date": START, "end_date": END, **overrides})
-    return row, to_session_user(session, user)
+    return row, to_session_user(session, user=user)
 
 
 def nurse(session: so.Session, **overrides: Any) -> m.Professional:
@@ -37,7 +37,7 @@ def reserved(session: so.Session, days_ago: float, **overrides: Any) -> tuple[m.
     """A volunteer contacted `days_ago` days before NOW and still waiting for an answer."""
     row, hr = mission(session, **overrides)
     professional = nurse(session)
-    proposal = contact(session, hr, row.id, professional.id, now=NOW - timedelta(days=days_ago))
+    proposal = contact(session, actor=hr, mission_id=row.id, professional_id=professional.id, now=NOW - timedelta(days=days_ago))
     return row, professional, proposal
 
 
@@ -142,7 +142,7 @@ def test_a_push_then_contacted_waits_afresh_from_the_contact(uow) -> None:
         session.flush()
     assert jobs(uow, NOW - timedelta(days=2)).reminders == 1  # the push waited 4 days: one reminder
     with uow() as session:
-        contact(session, hr, row.id, professional.id, now=NOW - timedelta(days=1))
+        contact(session, actor=hr, mission_id=row.id, professional_id=professional.id, now=NOW - timedelta(days=1))
     assert jobs(uow) == NOTHING
     assert jobs(uow, NOW + timedelta(days=2)).reminders == 1  # 3 days after the contact: its own reminder
     assert jobs(uow, NOW + timedelta(days=5, hours=23)).released == 0
@@ -155,8 +155,8 @@ def test_assignments_never_expire(uow) -> None:
     with uow() as session:
         row, hr = mission(session)
         professional = nurse(session)
-        contact(session, hr, row.id, professional.id, now=NOW - timedelta(days=10))
-        validate(session, hr, row.id, [professional.id], now=NOW - timedelta(days=9))
+        contact(session, actor=hr, mission_id=row.id, professional_id=professional.id, now=NOW - timedelta(days=10))
+        validate(session, actor=hr, mission_id=row.id, professional_ids=[professional.id], now=NOW - timedelta(days=9))
     assert jobs(uow) == NOTHING
     with uow() as session:
         assert session.get(m.Professional, professional.id).status == "affecte"
@@ -170,10 +170,10 @@ def _ending(session: so.Session, end_date: date) -> tuple[m.Mission, m.Professio
     row, hr = mission(session, email=None, start_date=end_date - timedelta(days=5), end_date=end_date, count=2)
     assigned, contacted = nurse(session), nurse(session)
     before = NOW - timedelta(days=6)
-    contact(session, hr, row.id, assigned.id, now=before)
-    validate(session, hr, row.id, [assigned.id], now=before)
+    contact(session, actor=hr, mission_id=row.id, professional_id=assigned.id, now=before)
+    validate(session, actor=hr, mission_id=row.id, professional_ids=[assigned.id], now=before)
     # The contact was made while the mission was running: put it there without the jobs' expiry.
-    contact(session, hr, row.id, contacted.id, now=NOW - timedelta(days=1))
+    contact(session, actor=hr, mission_id=row.id, professional_id=contacted.id, now=NOW - timedelta(days=1))
     return row, assigned, contacted
 
 

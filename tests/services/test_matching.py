@@ -35,7 +35,7 @@ def nantes_mission(session: so.Session, **overrides: Any) -> tuple[m.Mission, Se
     establishment = make_establishment(session, postal_code="44000")
     user = make_user(session, establishment=establishment)
     mission = make_mission(session, establishment, user, **{"start_date": START, "end_date": END, **overrides})
-    return mission, to_session_user(session, user)
+    return mission, to_session_user(session, user=user)
 
 
 def volunteer(session: so.Session, postal_code: str = "44000", **overrides: Any) -> m.Professional:
@@ -46,14 +46,14 @@ def volunteer(session: so.Session, postal_code: str = "44000", **overrides: Any)
 
 
 def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, make_user(session, role, **overrides))
+    return to_session_user(session, user=make_user(session, role, **overrides))
 
 
 def page_of(session: so.Session, who: SessionUser, mission: m.Mission, filters: CandidateFilters | None = None,
             **kwargs: Any) -> CandidatePage:
     kwargs.setdefault("limit", 100)
     kwargs.setdefault("now", NOW)
-    return find_candidates(session, who, mission.id, filters, **kwargs)
+    return find_candidates(session, actor=who, mission_id=mission.id, filters=filters, **kwargs)
 
 
 def ids(session: so.Session, who: SessionUser, mission: m.Mission, filters: CandidateFilters | None = None,
@@ -389,9 +389,9 @@ def test_only_the_establishment_its_ars_and_the_ccs_see_the_candidates(uow) -> N
         professional = volunteer(session)
         stranger_place = make_establishment(session, postal_code="44000")
         intruders = [
-            to_session_user(session, make_user(session, establishment=stranger_place)),
+            to_session_user(session, user=make_user(session, establishment=stranger_place)),
             actor(session, "ars", ars_code="11"),
-            to_session_user(session, make_user(session, "professionnel", professional_id=professional.id)),
+            to_session_user(session, user=make_user(session, "professionnel", professional_id=professional.id)),
             actor(session, "ministere"),
             actor(session, "admin"),
         ]
@@ -432,7 +432,7 @@ def test_the_sql_order_is_the_documented_score_computed_in_python(uow) -> None:
             if professional.id in solicitations:
                 solicit(session, professional, days_ago=2, times=solicitations[professional.id])
         solicit(session, pool[0], days_ago=31)  # too old to count
-        context = load_mission_context(session, mission.id)
+        context = load_mission_context(session, mission_id=mission.id)
         expected = {p.id: score_in_python(context, columns(p), solicitations.get(p.id, 0), NOW) for p in pool}
         rows = page_of(session, hr, mission).rows
     assert [row["id"] for row in rows] == sorted(expected, key=lambda pid: (-expected[pid], pid))

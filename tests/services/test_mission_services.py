@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from core.shared.actions import Action
 from core.shared.actor import SessionUser, to_session_user
 from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
 from core.staffing.missions import (
@@ -44,7 +45,7 @@ class Office:
 def office(session: so.Session, status: str = "active", **user: Any) -> Office:
     establishment = make_establishment(session, postal_code="44000", status=status)
     account = make_user(session, establishment=establishment, **user)
-    return Office(establishment.id, to_session_user(session, account))
+    return Office(establishment.id, to_session_user(session, user=account))
 
 
 def need(**overrides: Any) -> MissionInput:
@@ -65,7 +66,7 @@ def nurse(session: so.Session, postal_code: str = "44300", **overrides: Any) -> 
 
 
 def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, make_user(session, role, **overrides))
+    return to_session_user(session, user=make_user(session, role, **overrides))
 
 
 def count(session: so.Session, model: type[m.Base]) -> int:
@@ -74,8 +75,8 @@ def count(session: so.Session, model: type[m.Base]) -> int:
 
 def assign(session: so.Session, where: Office, row: m.Mission, *professionals: m.Professional) -> None:
     for professional in professionals:
-        contact(session, where.hr, row.id, professional.id, now=NOW)
-    validate(session, where.hr, row.id, [p.id for p in professionals], now=NOW)
+        contact(session, actor=where.hr, mission_id=row.id, professional_id=professional.id, now=NOW)
+    validate(session, actor=where.hr, mission_id=row.id, professional_ids=[p.id for p in professionals], now=NOW)
 
 
 # ---------------------------------------------------------------- "Nouveau besoin"
@@ -85,7 +86,7 @@ def test_several_needs_are_filed_at_once_and_open_at_once_for_an_active_establis
     with uow() as session:
         here = office(session)
     with uow() as session:
-        ids = create_missions(session, here.hr, here.establishment_id, [
+        ids = create_missions(session, actor=here.hr, establishment_id=here.establishment_id, missions=[
             need(specialty="  Urgences ", exp_reanimation=True, contact_name="Dr Martin", contact_phone="02 40 08 33 33"),
             need(profession_code="aide_soignant", count=1, needs_weekend=True),
             need(vaccination=True, count="3"),
@@ -106,7 +107,7 @@ def test_several_needs_are_filed_at_once_and_open_at_once_for_an_active_establis
 def test_needs_of_an_establishment_awaiting_validation_wait_too(uow) -> None:
     with uow() as session:
         here = office(session, status="pending")
-        [mission_id] = create_missions(session, here.hr, here.establishment_id, [need()], now=NOW)
+        [mission_id] = create_missions(session, actor=here.hr, establishment_id=here.establishment_id, missions=[need()], now=NOW)
         assert session.get(m.Mission, mission_id).status == "pending"
 
 
@@ -114,7 +115,7 @@ def test_an_error_in_the_second_need_saves_none_of_them(uow) -> None:
     with uow() as session:
         here = office(session)
     with pytest.raises(FormErrors) as error, uow() as session:
-        create_missions(session, here.hr, here.establishment_id, [
+        create_missions(session, actor=here.hr, establishment_id=here.establishment_id, missions=[
             need(),
             need(count=-1, start_date=END, end_date=START),
             need(profession_code="psychologue", vaccination=True, end_date=TODAY - timedelta(days=1),
@@ -135,7 +136,7 @@ def test_a_need_without_any_row_is_refused(uow) -> None:
     with uow() as session:
         here = office(session)
         with pytest.raises(ValidationError) as error:
-            create_missions(session, here.hr, here.establishment_id, [], now=NOW)
+            create_missions(session, actor=here.hr, establishment_id=here.establishment_id, missions=[], now=NOW)
     assert (error.value.field, error.value.message) == ("missions", "Ajoutez au moins une mission.")
 
 
@@ -144,7 +145,7 @@ def test_only_the_establishments_own_accounts_file_its_needs(uow) -> None:
         here, elsewhere = office(session), office(session)
         for outsider in (elsewhere.hr, actor(session, "ars"), actor(session, "ccs")):
             with pytest.raises(PermissionDenied) as error:
-                create_missions(session, outsider, here.establishment_id, [need()], now=NOW)
+                create_missions(session, actor=outsider, establishment_id=here.establishment_id, missions=[need()], now=NOW)
             assert error.value.message == "Vous ne gérez pas cet établissement."
         assert count(session, m.Mission) == 0
 
@@ -157,7 +158,7 @@ def test_a_mission_is_edited_and_the_changed_fields_are_recorded(uow) -> None:
         here = office(session)
         row = mission(session, here, count=2)
     with uow() as session:
-        changed = update_mission(session, here.hr, row.id, need(count=4, needs_vehicle=True, specialty="Gériatrie"),
+        changed = update_mission(session, actor=here.hr, mission_id=row.id, data=need(count=4, needs_vehicle=True, specialty="Gériatrie"),
                                  now=NOW)
     assert changed == ["count", "needs_vehicle", "specialty"]
     with uow() as session:
@@ -174,7 +175,7 @@ def test_a_mission_with_someone_assigned_can_no_longer_be_edited_whatever_the_co
         assign(session, here, row, nurse(session))
     for new_count in (0, 1, 5):
         with pytest.raises(Conflict) as error, uow() as session:
-            update_mission(session, here.hr, row.id, need(count=new_count), now=NOW)
+            update_mission(session, actor=here.hr, mission_id=row.id, data=need(count=new_count), now=NOW)
         assert error.value.message == ("1 professionnel(s) sont déjà affectés à cette mission : elle ne peut plus "
                                        "être modifiée. Annulez d'abord l'affectation, ou dupliquez la mission.")
     with uow() as session:
@@ -187,17 +188,17 @@ def test_once_the_assignment_is_cancelled_the_mission_can_be_edited_again(uow) -
         row = mission(session, here, count=1)
         professional = nurse(session)
         assign(session, here, row, professional)
-        cancel_assignment(session, here.hr, row.id, professional.id, "Changement de planning", now=NOW)
-        assert update_mission(session, here.hr, row.id, need(count=1, exp_ehpad=True), now=NOW) == ["exp_ehpad"]
+        cancel_assignment(session, actor=here.hr, mission_id=row.id, professional_id=professional.id, reason="Changement de planning", now=NOW)
+        assert update_mission(session, actor=here.hr, mission_id=row.id, data=need(count=1, exp_ehpad=True), now=NOW) == ["exp_ehpad"]
 
 
 def test_a_closed_mission_cannot_be_edited(uow) -> None:
     with uow() as session:
         here = office(session)
         row = mission(session, here)
-        close_mission(session, here.hr, row.id, now=NOW)
+        close_mission(session, actor=here.hr, mission_id=row.id, now=NOW)
         with pytest.raises(Conflict) as error:
-            update_mission(session, here.hr, row.id, need(), now=NOW)
+            update_mission(session, actor=here.hr, mission_id=row.id, data=need(), now=NOW)
     assert error.value.message == "Une mission clôturée ne peut plus être modifiée : dupliquez-la."
 
 
@@ -206,10 +207,10 @@ def test_an_edit_with_errors_changes_nothing_and_outsiders_cannot_edit(uow) -> N
         here, elsewhere = office(session), office(session)
         row = mission(session, here)
     with pytest.raises(FormErrors) as error, uow() as session:
-        update_mission(session, here.hr, row.id, need(count="deux", specialty="Urgences"), now=NOW)
+        update_mission(session, actor=here.hr, mission_id=row.id, data=need(count="deux", specialty="Urgences"), now=NOW)
     assert set(error.value.by_field()) == {"missions.0.count"}
     with pytest.raises(PermissionDenied), uow() as session:
-        update_mission(session, elsewhere.hr, row.id, need(count=9), now=NOW)
+        update_mission(session, actor=elsewhere.hr, mission_id=row.id, data=need(count=9), now=NOW)
     with uow() as session:
         stored = session.get(m.Mission, row.id)
         assert (stored.count, stored.specialty) == (1, None)
@@ -225,7 +226,7 @@ def test_duplicating_a_past_mission_moves_its_period_to_start_today(uow) -> None
                          count=3, specialty="Réanimation", exp_reanimation=True, needs_vehicle=True,
                          contact_name="Dr Martin", contact_phone="+33240083333")
     with uow() as session:
-        copy_id = duplicate_mission(session, here.hr, source.id, now=NOW)
+        copy_id = duplicate_mission(session, actor=here.hr, mission_id=source.id, now=NOW)
     with uow() as session:
         copy, original = session.get(m.Mission, copy_id), session.get(m.Mission, source.id)
     assert copy_id != source.id
@@ -239,7 +240,7 @@ def test_duplicating_a_future_mission_keeps_its_period(uow) -> None:
     with uow() as session:
         here = office(session)
         source = mission(session, here)
-        copy = session.get(m.Mission, duplicate_mission(session, here.hr, source.id, now=NOW))
+        copy = session.get(m.Mission, duplicate_mission(session, actor=here.hr, mission_id=source.id, now=NOW))
         assert (copy.start_date, copy.end_date, copy.specialty) == (START, END, None)
 
 
@@ -258,14 +259,14 @@ def _dashboard_scene(session: so.Session) -> tuple[Office, dict[str, m.Mission]]
     }
     assigned, contacted, pushed, refused = nurse(session), nurse(session), nurse(session), nurse(session)
     assign(session, here, missions["busy"], assigned)
-    contact(session, here.hr, missions["busy"].id, contacted.id, now=NOW)
-    contact(session, here.hr, missions["busy"].id, refused.id, now=NOW)
-    refuse(session, here.hr, missions["busy"].id, [refused.id], now=NOW)
+    contact(session, actor=here.hr, mission_id=missions["busy"].id, professional_id=contacted.id, now=NOW)
+    contact(session, actor=here.hr, mission_id=missions["busy"].id, professional_id=refused.id, now=NOW)
+    refuse(session, actor=here.hr, mission_id=missions["busy"].id, professional_ids=[refused.id], now=NOW)
     session.add(m.Proposal(mission_id=missions["busy"].id, professional_id=pushed.id, origin="push", state="en_cours",
                            created_at=NOW))
     pushed.status = "en_cours"
     assign(session, here, missions["filled"], nurse(session))
-    close_mission(session, here.hr, missions["closed"].id, now=NOW)
+    close_mission(session, actor=here.hr, mission_id=missions["closed"].id, now=NOW)
     mission(session, office(session))  # another establishment's mission is never listed
     return here, missions
 
@@ -273,13 +274,13 @@ def _dashboard_scene(session: so.Session) -> tuple[Office, dict[str, m.Mission]]
 def test_the_dashboard_shows_pourvue_x_of_n_and_who_is_contacted_or_pushed(uow) -> None:
     with uow() as session:
         here, missions = _dashboard_scene(session)
-        rows = dashboard(session, here.hr, here.establishment_id)
+        rows = dashboard(session, actor=here.hr, establishment_id=here.establishment_id)
     name = {row.id: key for key, row in missions.items()}
     summary = {name[r["id"]]: (r["status"], r["assigned"], r["count"], r["contacted"], r["pushed"]) for r in rows}
     assert [name[r["id"]] for r in rows] == ["busy", "filled", "closed", "carers", "placeholder"]
     assert summary == {"busy": ("open", 1, 3, 1, 1), "filled": ("filled", 1, 1, 0, 0), "closed": ("closed", 0, 2, 0, 0),
                        "carers": ("open", 0, 1, 0, 0), "placeholder": ("open", 0, 0, 0, 0)}
-    flags = {name[r["id"]]: (r["can_choose"], r["can_edit"], r["can_close"]) for r in rows}
+    flags = {name[r["id"]]: tuple(a in r["actions"] for a in (Action.CHOOSE, Action.EDIT, Action.CLOSE)) for r in rows}
     assert flags == {"busy": (True, False, True), "filled": (False, False, True), "closed": (False, False, False),
                      "carers": (True, True, True), "placeholder": (False, True, True)}
     assert rows[3]["profession"] == "Aide-soignant"
@@ -297,7 +298,7 @@ def test_the_dashboard_filters_by_status_profession_and_unfilled_needs(uow) -> N
         here, missions = _dashboard_scene(session)
         name = {row.id: key for key, row in missions.items()}
         for filters, expected in cases:
-            rows = dashboard(session, here.hr, here.establishment_id, **filters)
+            rows = dashboard(session, actor=here.hr, establishment_id=here.establishment_id, **filters)
             assert [name[r["id"]] for r in rows] == expected, filters
 
 
@@ -309,12 +310,12 @@ def test_the_dashboard_and_the_staff_list_are_for_the_establishment_and_its_regu
                          actor(session, "professionnel", professional_id=nurse(session).id)):
             for service in (dashboard, assigned_staff):
                 with pytest.raises(PermissionDenied) as error:
-                    service(session, outsider, here.establishment_id)
+                    service(session, actor=outsider, establishment_id=here.establishment_id)
                 assert error.value.message == "Vous n'avez pas accès à cet établissement."
         for regulator in (actor(session, "ars"), actor(session, "ccs"), actor(session, "ministere")):
-            assert len(dashboard(session, regulator, here.establishment_id)) == 1
+            assert len(dashboard(session, actor=regulator, establishment_id=here.establishment_id)) == 1
         with pytest.raises(NotFound):
-            dashboard(session, here.hr, 999_999)
+            dashboard(session, actor=here.hr, establishment_id=999_999)
 
 
 # ---------------------------------------------------------------- "Voir affectation professionnels"
@@ -331,8 +332,8 @@ def test_the_staff_list_gives_the_contact_of_every_assigned_volunteer_and_nobody
         waiting = nurse(session)
         assign(session, here, early, yann, zoe)
         assign(session, here, late, carer)
-        contact(session, here.hr, mission(session, here).id, waiting.id, now=NOW)
-        staff = assigned_staff(session, here.hr, here.establishment_id)
+        contact(session, actor=here.hr, mission_id=mission(session, here).id, professional_id=waiting.id, now=NOW)
+        staff = assigned_staff(session, actor=here.hr, establishment_id=here.establishment_id)
     assert [(row["first_name"], row["last_name"], row["mission_id"]) for row in staff] == [
         ("Zoé", "Aubert", early.id), ("Yann", "Bodin", early.id), ("Lou", "Abadie", late.id)]
     assert {k: staff[0][k] for k in ("phone", "email", "mission", "profession", "start_date", "end_date")} == {
@@ -359,14 +360,14 @@ def test_an_establishment_sees_contact_details_and_documents_only_while_linked_t
         here = office(session)
         row = mission(session, here)
         professional, document = _volunteer_with_document(session)
-        before = professional_sheet(session, here.hr, professional.id)
+        before = professional_sheet(session, actor=here.hr, professional_id=professional.id)
         with pytest.raises(PermissionDenied) as denied:
-            document_for_download(session, here.hr, document.id)
-        contact(session, here.hr, row.id, professional.id, now=NOW)
-        during = professional_sheet(session, here.hr, professional.id)
-        downloaded = document_for_download(session, here.hr, document.id)
-        refuse(session, here.hr, row.id, [professional.id], now=NOW)
-        after = professional_sheet(session, here.hr, professional.id)
+            document_for_download(session, actor=here.hr, document_id=document.id)
+        contact(session, actor=here.hr, mission_id=row.id, professional_id=professional.id, now=NOW)
+        during = professional_sheet(session, actor=here.hr, professional_id=professional.id)
+        downloaded = document_for_download(session, actor=here.hr, document_id=document.id)
+        refuse(session, actor=here.hr, mission_id=row.id, professional_ids=[professional.id], now=NOW)
+        after = professional_sheet(session, actor=here.hr, professional_id=professional.id)
     assert (before.contact_visible, before.documents, before.history) == (False, [], [])
     assert "email" not in before.professional and "phone" not in before.professional
     assert (before.professional["last_name"], before.professional["postal_code"]) == (professional.last_name, "44300")
@@ -384,8 +385,8 @@ def test_an_establishment_sees_only_its_own_history_with_a_volunteer(uow) -> Non
     with uow() as session:
         here, elsewhere = office(session), office(session)
         professional, _ = _volunteer_with_document(session)
-        contact(session, elsewhere.hr, mission(session, elsewhere).id, professional.id, now=NOW)
-        sheet = professional_sheet(session, here.hr, professional.id)
+        contact(session, actor=elsewhere.hr, mission_id=mission(session, elsewhere).id, professional_id=professional.id, now=NOW)
+        sheet = professional_sheet(session, actor=here.hr, professional_id=professional.id)
     assert (sheet.contact_visible, sheet.history) == (False, [])
 
 
@@ -394,12 +395,12 @@ def test_the_ars_of_the_volunteers_region_and_the_ccs_see_everything(uow) -> Non
         nantes, _ = _volunteer_with_document(session)
         rennes = nurse(session, postal_code="35000")
         elsewhere = office(session)
-        contact(session, elsewhere.hr, mission(session, elsewhere).id, nantes.id, now=NOW)
+        contact(session, actor=elsewhere.hr, mission_id=mission(session, elsewhere).id, professional_id=nantes.id, now=NOW)
         ars, ccs = actor(session, "ars"), actor(session, "ccs")
-        sheets = [professional_sheet(session, who, nantes.id) for who in (ars, ccs)]
+        sheets = [professional_sheet(session, actor=who, professional_id=nantes.id) for who in (ars, ccs)]
         with pytest.raises(PermissionDenied) as other_region:
-            professional_sheet(session, ars, rennes.id)
-        assert document_for_download(session, ars, sheets[0].documents[0]["id"]).filename == "diplome.pdf"
+            professional_sheet(session, actor=ars, professional_id=rennes.id)
+        assert document_for_download(session, actor=ars, document_id=sheets[0].documents[0]["id"]).filename == "diplome.pdf"
     for sheet in sheets:
         assert sheet.contact_visible and sheet.professional["email"] == "ines@example.org"
         assert len(sheet.documents) == 1 and [h["state"] for h in sheet.history] == ["contacte"]
@@ -414,15 +415,15 @@ def test_other_roles_do_not_see_a_volunteers_sheet_or_documents(uow) -> None:
                      actor(session, "professionnel", professional_id=other.id)]
         for outsider in outsiders:
             with pytest.raises(PermissionDenied):
-                professional_sheet(session, outsider, professional.id)
+                professional_sheet(session, actor=outsider, professional_id=professional.id)
             with pytest.raises(PermissionDenied):
-                document_for_download(session, outsider, document.id)
+                document_for_download(session, actor=outsider, document_id=document.id)
         owner = actor(session, "professionnel", professional_id=professional.id)
-        assert document_for_download(session, owner, document.id).content == PDF
+        assert document_for_download(session, actor=owner, document_id=document.id).content == PDF
         professional.status = "supprime"
         session.flush()
         with pytest.raises(NotFound) as gone:
-            professional_sheet(session, actor(session, "ccs"), professional.id)
+            professional_sheet(session, actor=actor(session, "ccs"), professional_id=professional.id)
     assert gone.value.message == "Ce professionnel n'est plus inscrit."
 
 
@@ -436,14 +437,14 @@ def test_my_missions_lists_the_live_proposal_first_with_the_establishments_conta
         past = mission(session, office(session), start_date=date(2026, 9, 1), end_date=date(2026, 9, 10))
         professional = nurse(session)
         me = actor(session, "professionnel", professional_id=professional.id)
-        contact(session, here.hr, current.id, professional.id, now=NOW - timedelta(days=2))
+        contact(session, actor=here.hr, mission_id=current.id, professional_id=professional.id, now=NOW - timedelta(days=2))
         # An older solicitation that ended, recorded after the reservation: live still comes first.
         session.add(m.Proposal(mission_id=past.id, professional_id=professional.id, origin="direct",
                                state="termine", created_at=NOW - timedelta(days=1), decided_at=NOW))
         session.flush()
-        rows = my_missions(session, me)
+        rows = my_missions(session, actor=me)
         establishment = session.get(m.Establishment, here.establishment_id)
-    assert [(r["state"], r["live"], r["can_decline"]) for r in rows] == [("contacte", True, True),
+    assert [(r["state"], r["live"], Action.DECLINE in r["actions"]) for r in rows] == [("contacte", True, True),
                                                                         ("termine", False, False)]
     first = rows[0]
     assert {k: first[k] for k in ("establishment", "address", "postal_code", "city", "requester_name",
@@ -462,7 +463,7 @@ def test_an_assignment_is_live_in_my_missions_but_cannot_be_declined(uow) -> Non
         professional = nurse(session)
         assign(session, here, row, professional)
         me = actor(session, "professionnel", professional_id=professional.id)
-        assert [(r["state"], r["live"], r["can_decline"]) for r in my_missions(session, me)] == [
+        assert [(r["state"], r["live"], Action.DECLINE in r["actions"]) for r in my_missions(session, actor=me)] == [
             ("affecte", True, False)]
 
 
@@ -470,5 +471,5 @@ def test_my_missions_is_only_for_volunteers(uow) -> None:
     with uow() as session:
         here = office(session)
         with pytest.raises(PermissionDenied) as error:
-            my_missions(session, here.hr)
+            my_missions(session, actor=here.hr)
     assert error.value.message == "Cette page est réservée aux professionnels volontaires."

@@ -247,8 +247,8 @@ def test_the_worker_command_once_delivers_the_pending_emails_and_exits_with_zero
 
 def test_the_outbox_is_shown_to_admins_only_with_its_status_search_and_links(uow, db_url, smtp_server) -> None:
     with uow() as session:
-        admin = to_session_user(session, make_user(session, "admin"))
-        ars = to_session_user(session, make_user(session, "ars"))
+        admin = to_session_user(session, user=make_user(session, "admin"))
+        ars = to_session_user(session, user=make_user(session, "ars"))
         sent_link = _activation_link("envoye")
         queue_email(session, dedup_key="validated:1", to="claire@example.org", now=NOW,
                     content=emails.account_validated("Claire", "CHU de Nantes", sent_link))
@@ -264,10 +264,10 @@ def test_the_outbox_is_shown_to_admins_only_with_its_status_search_and_links(uow
 
     with uow() as session:
         with pytest.raises(PermissionDenied):
-            list_outbox(session, ars)
+            list_outbox(session, actor=ars)
         with pytest.raises(PermissionDenied):
-            list_outbox(session, None)
-        page = list_outbox(session, admin)
+            list_outbox(session, actor=None)
+        page = list_outbox(session, actor=admin)
         assert page.total == 3
         assert [(row["to"], row["status"]) for row in page.rows] == [  # newest first
             ("lea@example.org", "en attente"),
@@ -277,23 +277,23 @@ def test_the_outbox_is_shown_to_admins_only_with_its_status_search_and_links(uow
         failed = page.rows[1]
         assert failed["attempts"] == 1 and "Connexion SMTP impossible" in failed["last_error"]
 
-        by_recipient = list_outbox(session, admin, search="  KARIM@example ")
+        by_recipient = list_outbox(session, actor=admin, search="  KARIM@example ")
         assert [row["to"] for row in by_recipient.rows] == ["karim@example.org"] and by_recipient.total == 1
-        by_subject = list_outbox(session, admin, search="compte est validé")
+        by_subject = list_outbox(session, actor=admin, search="compte est validé")
         assert [row["to"] for row in by_subject.rows] == ["claire@example.org"]
-        assert list_outbox(session, admin, search="n'a pas été retenue").total == 1
-        assert list_outbox(session, admin, search="personne").rows == []
-        assert [row["to"] for row in list_outbox(session, admin, offset=1, limit=1).rows] == ["karim@example.org"]
+        assert list_outbox(session, actor=admin, search="n'a pas été retenue").total == 1
+        assert list_outbox(session, actor=admin, search="personne").rows == []
+        assert [row["to"] for row in list_outbox(session, actor=admin, offset=1, limit=1).rows] == ["karim@example.org"]
 
         claire_id = page.rows[2]["id"]
         with pytest.raises(PermissionDenied):
-            get_outbox_message(session, ars, claire_id)
-        message = get_outbox_message(session, admin, claire_id)
+            get_outbox_message(session, actor=ars, outbox_id=claire_id)
+        message = get_outbox_message(session, actor=admin, outbox_id=claire_id)
         assert message.subject == "Renfort RH — votre compte est validé"
         assert links_in(message.body_text) == [sent_link]
         assert sent_link == f"{BASE_URL}/activer-mon-compte?jeton=envoye"
         with pytest.raises(NotFound):
-            get_outbox_message(session, admin, claire_id + 1000)
+            get_outbox_message(session, actor=admin, outbox_id=claire_id + 1000)
     assert links_in("Pas de lien ici.") == []
 
 
@@ -363,8 +363,8 @@ def test_a_crash_after_the_server_accepted_a_message_never_sends_it_again_until_
         uow, db_url, smtp_server) -> None:
     _queue_password_links(uow, ["Claire", "Karim"])
     with uow() as session:
-        admin = to_session_user(session, make_user(session, "admin"))
-        ars = to_session_user(session, make_user(session, "ars"))
+        admin = to_session_user(session, user=make_user(session, "admin"))
+        ars = to_session_user(session, user=make_user(session, "ars"))
     claire, karim = _rows(uow)
 
     with pytest.raises(_Crash):
@@ -383,11 +383,11 @@ def test_a_crash_after_the_server_accepted_a_message_never_sends_it_again_until_
 
     with uow() as session:
         # Just claimed, the send may still be in progress: shown so, and not requeued.
-        assert [row["status"] for row in list_outbox(session, admin, now=NOW + timedelta(minutes=1)).rows] == [
+        assert [row["status"] for row in list_outbox(session, actor=admin, now=NOW + timedelta(minutes=1)).rows] == [
             "envoyé", "envoi en cours"]
         with pytest.raises(Conflict, match="en cours d'envoi"):
-            requeue_interrupted(session, admin, claire.id, now=NOW + timedelta(minutes=1))
-        page = list_outbox(session, admin, now=NOW + timedelta(minutes=10))
+            requeue_interrupted(session, actor=admin, outbox_id=claire.id, now=NOW + timedelta(minutes=1))
+        page = list_outbox(session, actor=admin, now=NOW + timedelta(minutes=10))
         assert [(row["to"], row["status"], row["interrupted"]) for row in page.rows] == [
             ("karim@example.org", "envoyé", False),
             ("claire@example.org", INTERRUPTED_LABEL, True),
@@ -396,14 +396,14 @@ def test_a_crash_after_the_server_accepted_a_message_never_sends_it_again_until_
         assert outbox_status(session.get(Outbox, claire.id), NOW + timedelta(minutes=10)) == INTERRUPTED_LABEL
     for actor in (ars, None):
         with pytest.raises(PermissionDenied), uow() as session:
-            requeue_interrupted(session, actor, claire.id, now=NOW + timedelta(minutes=10))
+            requeue_interrupted(session, actor=actor, outbox_id=claire.id, now=NOW + timedelta(minutes=10))
     with pytest.raises(Conflict, match="rien à remettre en file"), uow() as session:
-        requeue_interrupted(session, admin, karim.id, now=NOW + timedelta(minutes=10))
+        requeue_interrupted(session, actor=admin, outbox_id=karim.id, now=NOW + timedelta(minutes=10))
     with pytest.raises(NotFound), uow() as session:
-        requeue_interrupted(session, admin, karim.id + 1000, now=NOW + timedelta(minutes=10))
+        requeue_interrupted(session, actor=admin, outbox_id=karim.id + 1000, now=NOW + timedelta(minutes=10))
 
     with uow() as session:
-        requeue_interrupted(session, admin, claire.id, now=NOW + timedelta(minutes=10))
+        requeue_interrupted(session, actor=admin, outbox_id=claire.id, now=NOW + timedelta(minutes=10))
     with uow() as session:
         row = session.get(Outbox, claire.id)
         assert (row.status, row.claimed_at, row.next_attempt_at) == ("pending", None, NOW + timedelta(minutes=10))
@@ -434,10 +434,10 @@ def test_an_activation_link_received_over_smtp_activates_the_account_and_signs_i
                                end_date=date(2026, 12, 8))],
     )
     with uow() as session:
-        receipt = request_establishment_account(session, None, request, now=NOW)
-        ars = to_session_user(session, make_user(session, "ars", ars_code="52"))
+        receipt = request_establishment_account(session, actor=None, request=request, now=NOW)
+        ars = to_session_user(session, user=make_user(session, "ars", ars_code="52"))
     with uow() as session:
-        validate_account(session, ars, receipt.user_id, now=NOW + timedelta(minutes=5))
+        validate_account(session, actor=ars, user_id=receipt.user_id, now=NOW + timedelta(minutes=5))
 
     log = run_once(db_url, now=NOW + timedelta(minutes=6))  # the worker's pass: periodic jobs, then e-mails
 
@@ -452,11 +452,11 @@ def test_an_activation_link_received_over_smtp_activates_the_account_and_signs_i
     with uow() as session:
         assert authenticate(session, email=REQUESTER, password=PASSWORD, now=NOW + timedelta(hours=1)).user is None
     with uow() as session:
-        assert activate(session, None, token, PASSWORD, now=NOW + timedelta(hours=1)) == REQUESTER
+        assert activate(session, actor=None, token=token, password=PASSWORD, now=NOW + timedelta(hours=1)) == REQUESTER
     with uow() as session:
         outcome = authenticate(session, email=REQUESTER.upper(), password=PASSWORD, now=NOW + timedelta(hours=2))
     assert outcome.error is None and outcome.user is not None
     assert (outcome.user.email, outcome.user.role, outcome.user.establishment_ids) == (
         REQUESTER, "etablissement", (receipt.establishment_id,))
     with pytest.raises(InvalidLink), uow() as session:  # the link is single-use
-        activate(session, None, token, "Autre-Mot-2026!!", now=NOW + timedelta(hours=3))
+        activate(session, actor=None, token=token, password="Autre-Mot-2026!!", now=NOW + timedelta(hours=3))

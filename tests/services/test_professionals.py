@@ -81,12 +81,12 @@ def availability(**overrides: Any) -> AvailabilityInput:
 
 def register(uow, *, now: datetime = NOW, **overrides: Any) -> Registration:
     with uow() as session:
-        return register_professional(session, None, registration(**overrides), now=now)
+        return register_professional(session, actor=None, form=registration(**overrides), now=now)
 
 
 def refused(uow, **overrides: Any) -> FormErrors:
     with pytest.raises(FormErrors) as error, uow() as session:
-        register_professional(session, None, registration(**overrides), now=NOW)
+        register_professional(session, actor=None, form=registration(**overrides), now=NOW)
     return error.value
 
 
@@ -100,14 +100,14 @@ def row_counts(session: so.Session) -> dict[str, int]:
 
 
 def actor_of(session: so.Session, user_id: int) -> SessionUser:
-    return to_session_user(session, session.get(m.User, user_id))
+    return to_session_user(session, user=session.get(m.User, user_id))
 
 
 def volunteer(session: so.Session, **overrides: Any) -> tuple[m.Professional, SessionUser]:
     """A volunteer made by the factory (any status) with their signed-in account."""
     professional = make_professional(session, **overrides)
     user = make_user(session, "professionnel", professional_id=professional.id, email=professional.email)
-    return professional, to_session_user(session, user)
+    return professional, to_session_user(session, user=user)
 
 
 def events(session: so.Session, action: str) -> list[m.Event]:
@@ -198,7 +198,7 @@ def test_the_link_of_the_welcome_email_lets_the_volunteer_choose_a_password(uow)
     register(uow)
     with uow() as session:
         raw = re.search(r"jeton=([\w-]+)", session.scalars(sa.select(m.Outbox.body_text)).one()).group(1)
-        assert activate(session, None, raw, "Infirmiere-Nantes-2026!", now=NOW + timedelta(hours=1)) == EMAIL
+        assert activate(session, actor=None, token=raw, password="Infirmiere-Nantes-2026!", now=NOW + timedelta(hours=1)) == EMAIL
 
 
 def test_a_complete_registration_is_recorded_in_the_audit_trail_without_personal_values(uow) -> None:
@@ -370,7 +370,7 @@ def test_a_registration_racing_another_with_the_same_email_gets_a_clear_conflict
     register(uow)
     monkeypatch.setattr("core.volunteers.professionals._email_in_use", lambda *_: False)  # the other one committed meanwhile
     with pytest.raises(Conflict, match="vient d'être enregistrée"), uow() as session:
-        register_professional(session, None, registration(), now=NOW)
+        register_professional(session, actor=None, form=registration(), now=NOW)
     with uow() as session:
         assert count(session, m.Professional) == 1
 
@@ -469,7 +469,7 @@ def test_my_profile_shows_everything_registered_and_the_documents_without_their_
     with uow() as session:
         actor = actor_of(session, registered.user_id)
     with uow() as session, sql_statements(session) as statements:
-        profile = my_profile(session, actor, now=NOW)
+        profile = my_profile(session, actor=actor, now=NOW)
     assert profile.professional["email"] == EMAIL
     assert profile.professional["phone"] == PHONE
     assert [(d["kind"], d["filename"], d["mime"], d["size"]) for d in profile.documents] == [
@@ -486,17 +486,17 @@ def test_a_profile_unconfirmed_for_more_than_30_days_is_stale_as_matching_says(u
     registered = register(uow)
     with uow() as session:
         actor = actor_of(session, registered.user_id)
-        assert my_profile(session, actor, now=NOW + timedelta(days=30)).stale is False
-        assert my_profile(session, actor, now=NOW + timedelta(days=30, seconds=1)).stale is True
+        assert my_profile(session, actor=actor, now=NOW + timedelta(days=30)).stale is False
+        assert my_profile(session, actor=actor, now=NOW + timedelta(days=30, seconds=1)).stale is True
 
 
 def test_my_profile_is_only_for_volunteers(uow) -> None:
     with uow() as session:
-        establishment_user = to_session_user(session, make_user(session, "etablissement"))
+        establishment_user = to_session_user(session, user=make_user(session, "etablissement"))
         with pytest.raises(PermissionDenied, match="réservée aux professionnels volontaires"):
-            my_profile(session, establishment_user, now=NOW)
+            my_profile(session, actor=establishment_user, now=NOW)
         with pytest.raises(PermissionDenied, match="Connectez-vous"):
-            my_profile(session, None, now=NOW)
+            my_profile(session, actor=None, now=NOW)
 
 
 # ---------------------------------------------------------------- profile update
@@ -506,13 +506,13 @@ def test_a_profile_update_changes_only_the_given_fields_and_confirms_availabilit
     registered = register(uow)
     with uow() as session:
         actor = actor_of(session, registered.user_id)
-        before = my_profile(session, actor, now=NOW).professional
+        before = my_profile(session, actor=actor, now=NOW).professional
     with uow() as session:
-        changed = update_professional(session, actor, availability(phone="07 11 22 33 44", has_vehicle=True,
+        changed = update_professional(session, actor=actor, data=availability(phone="07 11 22 33 44", has_vehicle=True,
                                                                    mobility="regionale"), now=LATER)
     assert changed == ["has_vehicle", "mobility", "phone"]
     with uow() as session:
-        after = my_profile(session, actor, now=LATER).professional
+        after = my_profile(session, actor=actor, now=LATER).professional
     assert (after["phone"], after["has_vehicle"], after["mobility"]) == ("+33711223344", True, "regionale")
     assert after["availability_confirmed_at"] == LATER
     untouched = set(before) - {"phone", "has_vehicle", "mobility", "availability_confirmed_at"}
@@ -523,7 +523,7 @@ def test_a_profile_update_records_the_changed_field_names_and_no_value(uow) -> N
     registered = register(uow)
     with uow() as session:
         actor = actor_of(session, registered.user_id)
-        update_professional(session, actor, availability(phone="07 11 22 33 44", message="Dispo la nuit"), now=LATER)
+        update_professional(session, actor=actor, data=availability(phone="07 11 22 33 44", message="Dispo la nuit"), now=LATER)
     with uow() as session:
         [event] = events(session, "profile_updated")
     assert (event.actor_user_id, event.entity_id, event.at) == (registered.user_id, str(registered.professional_id),
@@ -537,18 +537,18 @@ def test_an_unchanged_profile_still_confirms_the_availability(uow) -> None:
     registered = register(uow)
     with uow() as session:
         actor = actor_of(session, registered.user_id)
-        assert update_professional(session, actor, availability(), now=LATER) == []
+        assert update_professional(session, actor=actor, data=availability(), now=LATER) == []
     with uow() as session:
         assert session.get(m.Professional, registered.professional_id).availability_confirmed_at == LATER
         assert events(session, "profile_updated")[0].details == {"fields": []}
-        assert my_profile(session, actor, now=LATER + timedelta(days=29)).stale is False
+        assert my_profile(session, actor=actor, now=LATER + timedelta(days=29)).stale is False
 
 
 def test_moving_to_paris_moves_the_volunteer_to_the_ars_ile_de_france(uow) -> None:
     registered = register(uow)
     with uow() as session:
         actor = actor_of(session, registered.user_id)
-        changed = update_professional(session, actor, availability(postal_code="75001", city=""), now=LATER)
+        changed = update_professional(session, actor=actor, data=availability(postal_code="75001", city=""), now=LATER)
         professional = session.get(m.Professional, registered.professional_id)
         assert (professional.postal_code, professional.department_code, professional.ars_code) == ("75001", "75", "11")
     assert {"postal_code", "city", "department_code", "ars_code", "lat", "lon"} <= set(changed)
@@ -559,7 +559,7 @@ def test_a_profile_update_with_errors_changes_nothing(uow) -> None:
     with uow() as session:
         actor = actor_of(session, registered.user_id)
     with pytest.raises(FormErrors) as error, uow() as session:
-        update_professional(session, actor, availability(phone="12", available_week=False, available_weekend=False,
+        update_professional(session, actor=actor, data=availability(phone="12", available_week=False, available_weekend=False,
                                                          available_to=TODAY - timedelta(days=1)), now=LATER)
     assert set(error.value.by_field()) == {"phone", "available_week", "available_to"}
     with uow() as session:
@@ -573,7 +573,7 @@ def test_a_profile_update_checks_vaccination_against_the_registered_profession(u
     with uow() as session:
         actor = actor_of(session, registered.user_id)
         with pytest.raises(FormErrors) as error:
-            update_professional(session, actor, availability(volunteer_vaccination=True), now=LATER)
+            update_professional(session, actor=actor, data=availability(volunteer_vaccination=True), now=LATER)
     assert set(error.value.by_field()) == {"volunteer_vaccination"}
 
 
@@ -584,11 +584,11 @@ def test_a_volunteer_can_pause_then_resume(uow) -> None:
     with uow() as session:
         professional, actor = volunteer(session, status="disponible", status_since=NOW - timedelta(days=5))
     with uow() as session:
-        assert set_available(session, actor, False, now=NOW) == "indisponible"
+        assert set_available(session, actor=actor, available=False, now=NOW) == "indisponible"
     with uow() as session:
         row = session.get(m.Professional, professional.id)
         assert (row.status, row.status_since, row.availability_confirmed_at) == ("indisponible", NOW, NOW)
-        assert set_available(session, actor, True, now=LATER) == "disponible"
+        assert set_available(session, actor=actor, available=True, now=LATER) == "disponible"
     with uow() as session:
         row = session.get(m.Professional, professional.id)
         assert (row.status, row.status_since) == ("disponible", LATER)
@@ -600,7 +600,7 @@ def test_pausing_again_changes_nothing_but_confirms_the_availability(uow) -> Non
     with uow() as session:
         professional, actor = volunteer(session, status="indisponible", status_since=NOW)
     with uow() as session:
-        assert set_available(session, actor, False, now=LATER) == "indisponible"
+        assert set_available(session, actor=actor, available=False, now=LATER) == "indisponible"
         row = session.get(m.Professional, professional.id)
         assert (row.status_since, row.availability_confirmed_at) == (NOW, LATER)
         assert events(session, "availability_changed") == []
@@ -617,7 +617,7 @@ def test_availability_cannot_change_while_a_proposal_is_live(uow, status: str, e
         professional, actor = volunteer(session, status=status)
     for available in (True, False):
         with pytest.raises(Conflict) as error, uow() as session:
-            set_available(session, actor, available, now=NOW)
+            set_available(session, actor=actor, available=available, now=NOW)
         assert error.value.message == f"Impossible de changer votre disponibilité : {explanation}."
     with uow() as session:
         assert session.get(m.Professional, professional.id).status == status
@@ -625,9 +625,9 @@ def test_availability_cannot_change_while_a_proposal_is_live(uow, status: str, e
 
 def test_only_a_volunteer_can_pause_their_own_availability(uow) -> None:
     with uow() as session:
-        ars = to_session_user(session, make_user(session, "ars"))
+        ars = to_session_user(session, user=make_user(session, "ars"))
         with pytest.raises(PermissionDenied):
-            set_available(session, ars, False, now=NOW)
+            set_available(session, actor=ars, available=False, now=NOW)
 
 
 # ---------------------------------------------------------------- deletion (GDPR)
@@ -638,7 +638,7 @@ def _deleted(uow) -> tuple[Registration, SessionUser]:
                           available_to=TODAY + timedelta(days=60))
     with uow() as session:
         actor = actor_of(session, registered.user_id)
-        delete_professional(session, actor, now=LATER)
+        delete_professional(session, actor=actor, now=LATER)
     return registered, actor
 
 
@@ -698,11 +698,11 @@ def test_a_deleted_volunteer_is_signed_out_of_their_profile_and_their_documents(
     registered, actor = _deleted(uow)
     with uow() as session:
         with pytest.raises(NotFound, match="Votre inscription est introuvable"):
-            my_profile(session, actor, now=LATER)
+            my_profile(session, actor=actor, now=LATER)
         with pytest.raises(NotFound):
-            delete_professional(session, actor, now=LATER)
+            delete_professional(session, actor=actor, now=LATER)
         with pytest.raises(NotFound, match="Ce document n'existe plus"):
-            document_for_download(session, actor, 1)
+            document_for_download(session, actor=actor, document_id=1)
 
 
 def test_after_deletion_the_same_person_can_register_again(uow) -> None:
@@ -720,7 +720,7 @@ def test_deletion_is_refused_while_a_proposal_is_live(uow, status: str) -> None:
         session.get(m.Professional, registered.professional_id).status = status
         actor = actor_of(session, registered.user_id)
     with pytest.raises(Conflict) as error, uow() as session:
-        delete_professional(session, actor, now=LATER)
+        delete_professional(session, actor=actor, now=LATER)
     assert error.value.message.startswith("Vos données ne peuvent pas être supprimées maintenant : ")
     with uow() as session:
         row = session.get(m.Professional, registered.professional_id)
@@ -732,7 +732,7 @@ def test_deletion_is_refused_while_a_proposal_is_live(uow, status: str) -> None:
 def test_a_paused_volunteer_can_delete_their_data(uow) -> None:
     with uow() as session:
         professional, actor = volunteer(session, status="indisponible")
-        delete_professional(session, actor, now=NOW)
+        delete_professional(session, actor=actor, now=NOW)
         assert session.get(m.Professional, professional.id).status == "supprime"
         assert events(session, "deleted")[0].before == "indisponible"
 
@@ -750,7 +750,7 @@ def _document_of_claire(uow) -> tuple[int, SessionUser]:
 def test_a_volunteer_can_download_their_own_document(uow) -> None:
     document_id, claire = _document_of_claire(uow)
     with uow() as session:
-        document = document_for_download(session, claire, document_id)
+        document = document_for_download(session, actor=claire, document_id=document_id)
         assert (document.filename, document.mime, document.content) == ("diplome.pdf", "application/pdf", PDF)
 
 
@@ -759,22 +759,22 @@ def test_a_volunteer_cannot_read_another_volunteers_document(uow) -> None:
     with uow() as session:
         _, other = volunteer(session, phone="+33700000002")
         with pytest.raises(PermissionDenied, match="Vous n'avez pas accès à ce document."):
-            document_for_download(session, other, document_id)
+            document_for_download(session, actor=other, document_id=document_id)
 
 
 def test_the_ars_of_the_volunteers_region_can_read_the_document(uow) -> None:
     document_id, _ = _document_of_claire(uow)
     with uow() as session:
-        ars = to_session_user(session, make_user(session, "ars", ars_code="52"))
-        assert document_for_download(session, ars, document_id).content == PDF
+        ars = to_session_user(session, user=make_user(session, "ars", ars_code="52"))
+        assert document_for_download(session, actor=ars, document_id=document_id).content == PDF
 
 
 def test_the_ars_of_another_region_cannot_read_the_document(uow) -> None:
     document_id, _ = _document_of_claire(uow)
     with uow() as session:
-        ars = to_session_user(session, make_user(session, "ars", ars_code="11"))
+        ars = to_session_user(session, user=make_user(session, "ars", ars_code="11"))
         with pytest.raises(PermissionDenied):
-            document_for_download(session, ars, document_id)
+            document_for_download(session, actor=ars, document_id=document_id)
 
 
 @pytest.mark.parametrize(("role", "allowed"), [("ccs", True), ("admin", True), ("ministere", False),
@@ -782,21 +782,21 @@ def test_the_ars_of_another_region_cannot_read_the_document(uow) -> None:
 def test_national_roles_but_the_ministry_can_read_documents(uow, role: str, allowed: bool) -> None:
     document_id, _ = _document_of_claire(uow)
     with uow() as session:
-        actor = to_session_user(session, make_user(session, role))
+        actor = to_session_user(session, user=make_user(session, role))
         if allowed:
-            assert document_for_download(session, actor, document_id).content == PDF
+            assert document_for_download(session, actor=actor, document_id=document_id).content == PDF
         else:
             with pytest.raises(PermissionDenied):
-                document_for_download(session, actor, document_id)
+                document_for_download(session, actor=actor, document_id=document_id)
 
 
 def test_an_unknown_document_and_an_anonymous_visitor_are_refused(uow) -> None:
     document_id, claire = _document_of_claire(uow)
     with uow() as session:
         with pytest.raises(NotFound, match="Ce document n'existe plus."):
-            document_for_download(session, claire, document_id + 1000)
+            document_for_download(session, actor=claire, document_id=document_id + 1000)
         with pytest.raises(PermissionDenied, match="Connectez-vous"):
-            document_for_download(session, None, document_id)
+            document_for_download(session, actor=None, document_id=document_id)
 
 
 # ---------------------------------------------------------------- replacing a document
@@ -814,7 +814,7 @@ def test_a_new_diploma_replaces_the_old_one_and_the_ars_must_check_it_again(uow)
         actor = actor_of(session, registered.user_id)
     new_diploma = PDF + b"% diplome 2026\n"
     with uow() as session:
-        assert replace_document(session, actor, "diplome", " diplôme 2026.pdf ", new_diploma, now=LATER) is True
+        assert replace_document(session, actor=actor, kind="diplome", filename=" diplôme 2026.pdf ", content=new_diploma, now=LATER) is True
     with uow() as session:
         assert _documents(session, registered.professional_id) == [
             ("diplome", "diplôme 2026.pdf", new_diploma), ("identite", "carte-identite.png", PNG)]
@@ -824,13 +824,13 @@ def test_a_new_diploma_replaces_the_old_one_and_the_ars_must_check_it_again(uow)
         assert event.details == {"kind": "diplome", "size": len(new_diploma), "unverified": True}
         assert_anonymous(event)
     with uow() as session:  # not verified any more: nothing to take away the second time
-        assert replace_document(session, actor, "diplome", "encore.pdf", PDF, now=LATER) is False
+        assert replace_document(session, actor=actor, kind="diplome", filename="encore.pdf", content=PDF, now=LATER) is False
 
 
 def test_a_missing_document_can_be_added_from_the_profile(uow) -> None:
     with uow() as session:
         professional, actor = volunteer(session)
-        replace_document(session, actor, "identite", "passeport.png", PNG, now=NOW)
+        replace_document(session, actor=actor, kind="identite", filename="passeport.png", content=PNG, now=NOW)
     with uow() as session:
         assert _documents(session, professional.id) == [("identite", "passeport.png", PNG)]
         assert [e.entity_id for e in events(session, "document_added")] == [str(professional.id)]
@@ -848,7 +848,7 @@ def test_a_bad_replacement_names_the_field_and_keeps_the_old_file(uow, kind, fil
     with uow() as session:
         actor = actor_of(session, registered.user_id)
     with pytest.raises(ValidationError) as error, uow() as session:
-        replace_document(session, actor, kind, filename, content, now=LATER)
+        replace_document(session, actor=actor, kind=kind, filename=filename, content=content, now=LATER)
     assert error.value.field == field and message in error.value.message
     with uow() as session:
         assert [d[:2] for d in _documents(session, registered.professional_id)] == [
@@ -858,10 +858,10 @@ def test_a_bad_replacement_names_the_field_and_keeps_the_old_file(uow, kind, fil
 def test_only_the_volunteer_replaces_their_own_documents(uow) -> None:
     registered = register(uow)
     with uow() as session:
-        ars = to_session_user(session, make_user(session, "ars"))
+        ars = to_session_user(session, user=make_user(session, "ars"))
         with pytest.raises(PermissionDenied, match="réservée aux professionnels volontaires"):
-            replace_document(session, ars, "diplome", "faux.pdf", PDF, now=LATER)
+            replace_document(session, actor=ars, kind="diplome", filename="faux.pdf", content=PDF, now=LATER)
         with pytest.raises(PermissionDenied, match="Connectez-vous"):
-            replace_document(session, None, "diplome", "faux.pdf", PDF, now=LATER)
+            replace_document(session, actor=None, kind="diplome", filename="faux.pdf", content=PDF, now=LATER)
     with uow() as session:
         assert [d[1] for d in _documents(session, registered.professional_id)] == ["diplome.pdf", "carte-identite.png"]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.mail.outbox import send_pending
+from core.shared.actions import Action
 from core.shared.actor import SessionUser, to_session_user
 from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.staffing.matching import LIVE, CandidatePage, find_candidates
@@ -76,7 +77,7 @@ def place(session: so.Session, postal_code: str = "44000", **mission: Any) -> Pl
     user = make_user(session, establishment=establishment, first_name="Hélène")
     row = make_mission(session, establishment, user, **{"start_date": START, "end_date": END, "created_at": NOW,
                                                         **mission})
-    return Place(establishment.id, establishment.name, row.id, to_session_user(session, user))
+    return Place(establishment.id, establishment.name, row.id, to_session_user(session, user=user))
 
 
 def volunteer(session: so.Session, postal_code: str = "44300", **overrides: Any) -> m.Professional:
@@ -87,7 +88,7 @@ def volunteer(session: so.Session, postal_code: str = "44300", **overrides: Any)
 
 
 def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, make_user(session, role, **overrides))
+    return to_session_user(session, user=make_user(session, role, **overrides))
 
 
 def ars(session: so.Session, code: str = "52", **overrides: Any) -> SessionUser:
@@ -95,7 +96,7 @@ def ars(session: so.Session, code: str = "52", **overrides: Any) -> SessionUser:
 
 
 def page_of(session: so.Session, who: SessionUser, mission_id: int, *, now: datetime = NOW) -> CandidatePage:
-    return find_candidates(session, who, mission_id, limit=100, now=now)
+    return find_candidates(session, actor=who, mission_id=mission_id, limit=100, now=now)
 
 
 def candidate_ids(session: so.Session, who: SessionUser, mission_id: int, *, now: datetime = NOW) -> list[int]:
@@ -141,7 +142,7 @@ def mission_of(session: so.Session, mission_id: int) -> m.Mission:
 
 def queue_ids(session: so.Session, who: SessionUser, filters: MissionFilters | None = None, **kwargs: Any) -> list[int]:
     kwargs.setdefault("now", NOW)
-    return [row["id"] for row in region_missions(session, who, "52", filters, **kwargs).rows]
+    return [row["id"] for row in region_missions(session, actor=who, ars_code="52", filters=filters, **kwargs).rows]
 
 
 # ---------------------------------------------------------------- crisis mode
@@ -155,10 +156,10 @@ def test_crisis_mode_for_one_profession_leaves_the_establishment_only_the_volunt
         care_assistant = volunteer(session, profession_code="aide_soignant")
         breton = volunteer(session, postal_code="35000")
         regulator = ars(session)
-        state = set_crisis_mode(session, regulator, "52", enabled=True, professions=["infirmier_de"],
+        state = set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, professions=["infirmier_de"],
                                 now=NOW - timedelta(hours=2))
         empty = page_of(session, nurses.hr, nurses.mission_id)
-        push(session, regulator, nurses.mission_id, [proposed.id], now=NOW - timedelta(hours=1))
+        push(session, actor=regulator, mission_id=nurses.mission_id, professional_ids=[proposed.id], now=NOW - timedelta(hours=1))
         crisis_view = page_of(session, nurses.hr, nurses.mission_id)
         regulator_view = candidate_ids(session, regulator, nurses.mission_id)
         other_profession = page_of(session, care.hr, care.mission_id)
@@ -178,13 +179,13 @@ def test_crisis_mode_for_all_professions_covers_the_whole_region_until_it_is_swi
         free, care_assistant = volunteer(session), volunteer(session, profession_code="aide_soignant")
         breton = volunteer(session, postal_code="35000")
         regulator = ars(session)
-        state = set_crisis_mode(session, regulator, "52", enabled=True, now=NOW - timedelta(hours=2))
+        state = set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, now=NOW - timedelta(hours=2))
         during = {key: page_of(session, where.hr, where.mission_id)
                   for key, where in (("nurses", nurses), ("care", care), ("rennes", rennes))}
-        off = set_crisis_mode(session, regulator, "52", enabled=False, now=NOW - timedelta(hours=1))
+        off = set_crisis_mode(session, actor=regulator, ars_code="52", enabled=False, now=NOW - timedelta(hours=1))
         after = {key: candidate_ids(session, where.hr, where.mission_id)
                  for key, where in (("nurses", nurses), ("care", care), ("rennes", rennes))}
-        read_back = crisis_state(session, regulator, "52")
+        read_back = crisis_state(session, actor=regulator, ars_code="52")
     assert state == CrisisState(all_professions=True, professions=())
     assert {key: (page.crisis, len(page.rows)) for key, page in during.items()} == {
         "nurses": (True, 0), "care": (True, 0), "rennes": (False, 1)}
@@ -196,13 +197,13 @@ def test_crisis_mode_for_all_professions_covers_the_whole_region_until_it_is_swi
 def test_enabling_crisis_mode_twice_adds_no_row_and_each_switch_writes_an_event(uow) -> None:
     with uow() as session:
         regulator = ars(session)
-        set_crisis_mode(session, regulator, "52", enabled=True, professions=["infirmier_de"], now=NOW)
-        set_crisis_mode(session, regulator, "52", enabled=True, professions=["infirmier_de"], now=NOW)
-        state = set_crisis_mode(session, regulator, "52", enabled=True,
+        set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, professions=["infirmier_de"], now=NOW)
+        set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, professions=["infirmier_de"], now=NOW)
+        state = set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True,
                                 professions=["aide_soignant", "infirmier_de", "aide_soignant"], now=NOW)
         rows = list(session.scalars(sa.select(m.CrisisMode).order_by(m.CrisisMode.id)))
         enabled = events(session, "enabled")
-        after_off = set_crisis_mode(session, regulator, "52", enabled=False, professions=["infirmier_de"],
+        after_off = set_crisis_mode(session, actor=regulator, ars_code="52", enabled=False, professions=["infirmier_de"],
                                     now=NOW + timedelta(hours=1))
         disabled = events(session, "disabled")
     assert state == CrisisState(all_professions=False, professions=("aide_soignant", "infirmier_de"))
@@ -220,12 +221,12 @@ def test_the_crisis_history_lists_the_switches_newest_first_with_who_switched(uo
     with uow() as session:
         regulator = ars(session, first_name="Yann", last_name="Le Goff")
         centre = actor(session, "ccs", first_name="Nadia", last_name="Benali")
-        set_crisis_mode(session, regulator, "52", enabled=True, professions=["infirmier_de"], now=NOW)
-        set_crisis_mode(session, centre, "52", enabled=True, now=NOW + timedelta(hours=1))
-        set_crisis_mode(session, regulator, "52", enabled=False, now=NOW + timedelta(hours=2))
-        set_crisis_mode(session, actor(session, "ars", ars_code="11"), "11", enabled=True, now=NOW)
-        history = crisis_history(session, regulator, "52")
-        read_by_ministry = crisis_history(session, actor(session, "ministere"), "52")
+        set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, professions=["infirmier_de"], now=NOW)
+        set_crisis_mode(session, actor=centre, ars_code="52", enabled=True, now=NOW + timedelta(hours=1))
+        set_crisis_mode(session, actor=regulator, ars_code="52", enabled=False, now=NOW + timedelta(hours=2))
+        set_crisis_mode(session, actor=actor(session, "ars", ars_code="11"), ars_code="11", enabled=True, now=NOW)
+        history = crisis_history(session, actor=regulator, ars_code="52")
+        read_by_ministry = crisis_history(session, actor=actor(session, "ministere"), ars_code="52")
     assert [(h["profession_code"], h["enabled_at"], h["enabled_by"], h["disabled_at"], h["disabled_by"])
             for h in history] == [
         (None, NOW + timedelta(hours=1), "Nadia Benali", NOW + timedelta(hours=2), "Yann Le Goff"),
@@ -241,15 +242,15 @@ def test_only_the_regions_ars_and_the_ccs_can_switch_crisis_mode(uow) -> None:
                      actor(session, "professionnel", professional_id=professional.id), None]
         for outsider in outsiders:
             with pytest.raises(PermissionDenied):
-                set_crisis_mode(session, outsider, "52", enabled=True, now=NOW)
+                set_crisis_mode(session, actor=outsider, ars_code="52", enabled=True, now=NOW)
         assert session.scalar(sa.select(sa.func.count()).select_from(m.CrisisMode)) == 0
         with pytest.raises(PermissionDenied) as denied:
-            set_crisis_mode(session, ars(session, "11"), "52", enabled=False, now=NOW)
+            set_crisis_mode(session, actor=ars(session, "11"), ars_code="52", enabled=False, now=NOW)
         with pytest.raises(PermissionDenied):
-            crisis_history(session, ars(session, "11"), "52")
+            crisis_history(session, actor=ars(session, "11"), ars_code="52")
         centre = actor(session, "ccs")
-        assert set_crisis_mode(session, centre, "52", enabled=True, now=NOW).all_professions
-        assert [row["enabled_by"] for row in crisis_history(session, centre, "52")] == [centre.display_name]
+        assert set_crisis_mode(session, actor=centre, ars_code="52", enabled=True, now=NOW).all_professions
+        assert [row["enabled_by"] for row in crisis_history(session, actor=centre, ars_code="52")] == [centre.display_name]
     assert denied.value.message == OTHER_REGION
 
 
@@ -258,11 +259,11 @@ def test_an_empty_or_unknown_list_of_professions_is_refused(uow) -> None:
         regulator = ars(session)
         for professions in ([], ["plombier"]):
             with pytest.raises(ValidationError) as error:
-                set_crisis_mode(session, regulator, "52", enabled=True, professions=professions, now=NOW)
+                set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, professions=professions, now=NOW)
             assert (error.value.field, error.value.message) == (
                 "professions", "Choisissez au moins une profession, ou « toutes les professions ».")
         with pytest.raises(NotFound):
-            set_crisis_mode(session, actor(session, "ccs"), "99", enabled=True, now=NOW)
+            set_crisis_mode(session, actor=actor(session, "ccs"), ars_code="99", enabled=True, now=NOW)
         assert session.scalar(sa.select(sa.func.count()).select_from(m.CrisisMode)) == 0
         assert events(session, "enabled") == []
 
@@ -277,7 +278,7 @@ def test_pushing_makes_volunteers_en_cours_for_the_mission_and_emails_them_and_t
         regulator = ars(session)
         requester = session.get(m.User, here.hr.id)
     with uow() as session:
-        assert push(session, regulator, here.mission_id, [first.id, second.id, first.id], now=NOW) == 2
+        assert push(session, actor=regulator, mission_id=here.mission_id, professional_ids=[first.id, second.id, first.id], now=NOW) == 2
     with uow() as session:
         for professional in (first, second):
             [proposal] = proposals(session, professional.id)
@@ -306,7 +307,7 @@ def test_the_push_emails_are_delivered_by_a_real_smtp_server(uow, db_url, smtp_s
         here = place(session)
         professional = volunteer(session)
         requester = session.get(m.User, here.hr.id).email
-        push(session, ars(session), here.mission_id, [professional.id], now=NOW)
+        push(session, actor=ars(session), mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
 
     report = send_pending(db_url, now=NOW)
 
@@ -324,7 +325,7 @@ def test_a_pushed_volunteer_is_reserved_for_the_target_establishment_which_conta
     with uow() as session:
         here, rival = place(session), place(session)
         professional = volunteer(session)
-        push(session, ars(session), here.mission_id, [professional.id], now=NOW)
+        push(session, actor=ars(session), mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
     with uow() as session:
         [row] = page_of(session, here.hr, here.mission_id, now=NOW + timedelta(hours=1)).rows
         elsewhere = page_of(session, rival.hr, rival.mission_id, now=NOW + timedelta(hours=1))
@@ -332,11 +333,11 @@ def test_a_pushed_volunteer_is_reserved_for_the_target_establishment_which_conta
         professional.id, "en_cours", "en_cours", "push")
     assert (elsewhere.rows, elsewhere.reserved_elsewhere) == ([], 1)
     with pytest.raises(Conflict) as error, uow() as session:
-        contact(session, rival.hr, rival.mission_id, professional.id, now=NOW + timedelta(hours=1))
+        contact(session, actor=rival.hr, mission_id=rival.mission_id, professional_id=professional.id, now=NOW + timedelta(hours=1))
     assert error.value.message == REBOOKED
     with uow() as session:
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW + timedelta(hours=2))
-        validate(session, here.hr, here.mission_id, [professional.id], now=NOW + timedelta(hours=3))
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW + timedelta(hours=2))
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW + timedelta(hours=3))
     with uow() as session:
         [proposal] = proposals(session, professional.id)
         assert (proposal.origin, proposal.state, proposal.by_user_id) == ("push", "affecte", here.hr.id)
@@ -358,11 +359,11 @@ def test_pushing_a_volunteer_already_solicited_or_not_matching_is_refused_and_no
         too_far = volunteer(session, postal_code="75001")
     for refused in (reserved, already, paused, care_assistant, too_far):
         with pytest.raises(Conflict) as error, uow() as session:
-            push(session, regulator, here.mission_id, [free.id, refused.id], now=NOW)
+            push(session, actor=regulator, mission_id=here.mission_id, professional_ids=[free.id, refused.id], now=NOW)
         assert error.value.message == (f"{name(refused)} ne peut pas être proposé(e) : déjà sollicité(e), "
                                        "indisponible ou hors critères.")
     with pytest.raises(ValidationError), uow() as session:
-        push(session, regulator, here.mission_id, [], now=NOW)
+        push(session, actor=regulator, mission_id=here.mission_id, professional_ids=[], now=NOW)
     with uow() as session:
         assert (status_of(session, free.id), proposals(session, free.id)) == ("disponible", [])
         assert [(p.mission_id, p.state) for p in proposals(session, reserved.id)] == [(elsewhere.mission_id, "contacte")]
@@ -378,10 +379,10 @@ def test_nobody_can_be_pushed_to_a_mission_that_is_not_open(uow) -> None:
                   ({"status": "filled"}, {"status": "closed"}, {"status": "pending"}, {"count": 0})]
         for here in places:
             with pytest.raises(Conflict) as error:
-                push(session, regulator, here.mission_id, [professional.id], now=NOW)
+                push(session, actor=regulator, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
             assert error.value.message == "Cette mission n'est pas ouverte : aucun professionnel ne peut lui être proposé."
         with pytest.raises(NotFound):
-            push(session, regulator, 999_999, [professional.id], now=NOW)
+            push(session, actor=regulator, mission_id=999_999, professional_ids=[professional.id], now=NOW)
         assert (status_of(session, professional.id), proposals(session, professional.id)) == ("disponible", [])
 
 
@@ -391,10 +392,10 @@ def test_an_ars_of_another_region_cannot_push_but_the_ccs_can(uow) -> None:
         first, second = volunteer(session), volunteer(session)
         for outsider in (ars(session, "11"), here.hr, actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
-                push(session, outsider, here.mission_id, [first.id], now=NOW)
+                push(session, actor=outsider, mission_id=here.mission_id, professional_ids=[first.id], now=NOW)
         assert proposals(session, first.id) == []
         centre = actor(session, "ccs")
-        assert push(session, centre, here.mission_id, [second.id], now=NOW) == 1
+        assert push(session, actor=centre, mission_id=here.mission_id, professional_ids=[second.id], now=NOW) == 1
         [proposal] = proposals(session, second.id)
         assert (proposal.origin, proposal.state, proposal.by_user_id) == ("push", "en_cours", centre.id)
 
@@ -416,7 +417,7 @@ def test_opening_the_national_pools_adds_exactly_the_national_volunteers_of_othe
                   volunteer(session, postal_code="49000", mobility="regionale").id,
                   volunteer(session, postal_code="53000", mobility="nationale").id}
         before = set(candidate_ids(session, here.hr, here.mission_id))
-        open_national_pools(session, centre, here.mission_id, now=NOW)
+        open_national_pools(session, actor=centre, mission_id=here.mission_id, now=NOW)
         after = set(candidate_ids(session, here.hr, here.mission_id))
         seen_by_the_ars = set(candidate_ids(session, ars(session), here.mission_id))
         opened_at = mission_of(session, here.mission_id).pools_opened_at
@@ -435,14 +436,14 @@ def test_only_the_ccs_opens_the_pools_once_and_the_regions_ars_accounts_are_emai
         second = make_user(session, "ars", ars_code="52", first_name="Nina")
         make_user(session, "ars", ars_code="52", status="disabled")
         make_user(session, "ars", ars_code="53")
-        for outsider in (to_session_user(session, first), here.hr, actor(session, "ministere")):
+        for outsider in (to_session_user(session, user=first), here.hr, actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
-                open_national_pools(session, outsider, here.mission_id, now=NOW)
+                open_national_pools(session, actor=outsider, mission_id=here.mission_id, now=NOW)
         assert mission_of(session, here.mission_id).pools_opened_at is None
         centre = actor(session, "ccs")
-        open_national_pools(session, centre, here.mission_id, now=NOW)
+        open_national_pools(session, actor=centre, mission_id=here.mission_id, now=NOW)
         with pytest.raises(Conflict) as twice:
-            open_national_pools(session, centre, here.mission_id, now=NOW + timedelta(hours=1))
+            open_national_pools(session, actor=centre, mission_id=here.mission_id, now=NOW + timedelta(hours=1))
         mails = outbox(session)
     assert twice.value.message == "Les viviers nationaux sont déjà ouverts pour cette mission."
     assert sorted((mail.to, mail.subject) for mail in mails) == sorted(
@@ -460,7 +461,7 @@ def test_alerting_the_ccs_flags_the_mission_and_emails_every_active_ccs_account(
         second = make_user(session, "ccs")
         make_user(session, "ccs", status="disabled")
         make_user(session, "ministere")
-        alert_ccs(session, regulator, here.mission_id, "  Aucun   volontaire dans la région.  ", now=NOW)
+        alert_ccs(session, actor=regulator, mission_id=here.mission_id, message="  Aucun   volontaire dans la région.  ", now=NOW)
         mission = mission_of(session, here.mission_id)
         [event] = events(session, "ccs_alerted")
         mails = outbox(session)
@@ -480,12 +481,12 @@ def test_an_alert_needs_a_message_and_only_the_regions_ars_sends_it(uow) -> None
         regulator = ars(session)
         actor(session, "ccs")
         with pytest.raises(ValidationError) as blank:
-            alert_ccs(session, regulator, here.mission_id, "   ", now=NOW)
+            alert_ccs(session, actor=regulator, mission_id=here.mission_id, message="   ", now=NOW)
         for outsider in (ars(session, "11"), actor(session, "ccs"), actor(session, "ministere"), here.hr):
             with pytest.raises(PermissionDenied):
-                alert_ccs(session, outsider, here.mission_id, "Au secours", now=NOW)
+                alert_ccs(session, actor=outsider, mission_id=here.mission_id, message="Au secours", now=NOW)
         with pytest.raises(Conflict):
-            alert_ccs(session, regulator, closed.mission_id, "Au secours", now=NOW)
+            alert_ccs(session, actor=regulator, mission_id=closed.mission_id, message="Au secours", now=NOW)
         assert mission_of(session, here.mission_id).ccs_alert_at is None
         assert (outbox(session), events(session, "ccs_alerted")) == ([], [])
     assert (blank.value.field, blank.value.message) == ("message", "Le champ « Message au CCS » est obligatoire.")
@@ -499,15 +500,15 @@ def test_the_ccs_alert_list_keeps_alerted_open_missions_until_their_pools_are_op
         professional = volunteer(session)
         for at, where in ((NOW - timedelta(hours=3), second), (NOW - timedelta(hours=2), first),
                           (NOW - timedelta(hours=2), filled), (NOW - timedelta(hours=2), closed)):
-            alert_ccs(session, regulator, where.mission_id, "Personne à proposer", now=at)
-        assign_on_behalf(session, regulator, filled.mission_id, professional.id, now=NOW - timedelta(hours=1))
-        close_mission(session, closed.hr, closed.mission_id, now=NOW - timedelta(hours=1))
-        listed = ccs_alerts(session, centre)
-        ministry_view = ccs_alerts(session, actor(session, "ministere"))
+            alert_ccs(session, actor=regulator, mission_id=where.mission_id, message="Personne à proposer", now=at)
+        assign_on_behalf(session, actor=regulator, mission_id=filled.mission_id, professional_id=professional.id, now=NOW - timedelta(hours=1))
+        close_mission(session, actor=closed.hr, mission_id=closed.mission_id, now=NOW - timedelta(hours=1))
+        listed = ccs_alerts(session, actor=centre)
+        ministry_view = ccs_alerts(session, actor=actor(session, "ministere"))
         with pytest.raises(PermissionDenied):
-            ccs_alerts(session, regulator)
-        open_national_pools(session, centre, second.mission_id, now=NOW)
-        after = [row["id"] for row in ccs_alerts(session, centre)]
+            ccs_alerts(session, actor=regulator)
+        open_national_pools(session, actor=centre, mission_id=second.mission_id, now=NOW)
+        after = [row["id"] for row in ccs_alerts(session, actor=centre)]
     assert quiet.mission_id not in after
     assert [(row["id"], row["region"], row["profession"], row["ccs_alert_message"], row["ccs_alert_at"], row["count"],
              row["assigned"], row["establishment"]) for row in listed] == [
@@ -515,7 +516,10 @@ def test_the_ccs_alert_list_keeps_alerted_open_missions_until_their_pools_are_op
          second.establishment_name),
         (first.mission_id, "Pays de la Loire", NURSE, "Personne à proposer", NOW - timedelta(hours=2), 2, 0,
          first.establishment_name)]
-    assert ministry_view == listed
+    # The same alerts; only the CCS may act on them.
+    assert [{**row, "actions": None} for row in ministry_view] == [{**row, "actions": None} for row in listed]
+    assert [row["actions"] for row in listed] == [{Action.OPEN_POOLS, Action.PROPOSE}] * 2
+    assert [row["actions"] for row in ministry_view] == [set()] * 2
     assert after == [first.mission_id]
 
 
@@ -553,7 +557,7 @@ def test_the_region_queue_puts_manual_priorities_first_then_the_documented_urgen
         link(session, missions["waiting"], volunteer(session), "affecte")
         link(session, missions["waiting"], volunteer(session), "contacte")
         link(session, missions["waiting"], volunteer(session), "refuse")  # history: counts for nothing
-        queue = region_missions(session, ars(session), "52", now=NOW)
+        queue = region_missions(session, actor=ars(session), ars_code="52", now=NOW)
     by_name = {mission_id: key for key, mission_id in missions.items()}
     assert [by_name[row["id"]] for row in queue.rows] == [
         "first", "second", "icu", "waiting", "started", "ehpad", "in_7_days", "in_14_days", "later"]
@@ -613,8 +617,8 @@ def test_the_region_queue_is_paged_in_sql_with_its_total(uow) -> None:
         nantes = make_establishment(session, postal_code="44000")
         creator = make_user(session, establishment=nantes)
         ordered = [_queue_mission(session, nantes, creator, start_in) for start_in in (1, 5, 10, 20, 30)]
-        page = region_missions(session, regulator, "52", offset=2, limit=2, now=NOW)
-        last = region_missions(session, regulator, "52", offset=4, limit=2, now=NOW)
+        page = region_missions(session, actor=regulator, ars_code="52", offset=2, limit=2, now=NOW)
+        last = region_missions(session, actor=regulator, ars_code="52", offset=4, limit=2, now=NOW)
     assert ([row["id"] for row in page.rows], page.total, page.offset) == (ordered[2:4], 5, 2)
     assert ([row["id"] for row in last.rows], last.total) == (ordered[4:], 5)
 
@@ -625,14 +629,14 @@ def test_only_the_regions_ars_the_ccs_and_the_ministry_read_the_region_queue(uow
         for reader in (ars(session), actor(session, "ccs"), actor(session, "ministere")):
             assert queue_ids(session, reader) == [here.mission_id]
         for reader in (ars(session, "53"), actor(session, "ccs"), actor(session, "ministere")):
-            assert [row["id"] for row in region_missions(session, reader, "53", now=NOW).rows] == [rennes.mission_id]
+            assert [row["id"] for row in region_missions(session, actor=reader, ars_code="53", now=NOW).rows] == [rennes.mission_id]
         for outsider in (ars(session, "11"), here.hr, actor(session, "professionnel"), None):
             with pytest.raises(PermissionDenied):
-                region_missions(session, outsider, "52", now=NOW)
+                region_missions(session, actor=outsider, ars_code="52", now=NOW)
         with pytest.raises(PermissionDenied) as error:
-            region_missions(session, ars(session, "11"), "52", now=NOW)
+            region_missions(session, actor=ars(session, "11"), ars_code="52", now=NOW)
         with pytest.raises(NotFound):
-            region_missions(session, actor(session, "ccs"), "99", now=NOW)
+            region_missions(session, actor=actor(session, "ccs"), ars_code="99", now=NOW)
     assert error.value.message == "Ces informations concernent une autre région."
 
 
@@ -643,17 +647,17 @@ def test_a_manual_priority_goes_from_1_to_9_and_is_set_by_the_regions_regulators
         regulator = ars(session)
         for wrong in (0, 10, -1):
             with pytest.raises(ValidationError) as error:
-                set_manual_priority(session, regulator, calm.mission_id, wrong, now=NOW)
+                set_manual_priority(session, actor=regulator, mission_id=calm.mission_id, priority=wrong, now=NOW)
             assert (error.value.field, error.value.message) == (
                 "priority", "La priorité manuelle va de 1 (la plus urgente) à 9.")
         for outsider in (actor(session, "ministere"), ars(session, "11"), calm.hr):
             with pytest.raises(PermissionDenied):
-                set_manual_priority(session, outsider, calm.mission_id, 1, now=NOW)
+                set_manual_priority(session, actor=outsider, mission_id=calm.mission_id, priority=1, now=NOW)
         assert queue_ids(session, regulator) == [urgent.mission_id, calm.mission_id]
-        set_manual_priority(session, regulator, calm.mission_id, 9, now=NOW)
+        set_manual_priority(session, actor=regulator, mission_id=calm.mission_id, priority=9, now=NOW)
         assert queue_ids(session, regulator) == [calm.mission_id, urgent.mission_id]
-        set_manual_priority(session, actor(session, "ccs"), calm.mission_id, 1, now=NOW)
-        set_manual_priority(session, regulator, calm.mission_id, None, now=NOW)
+        set_manual_priority(session, actor=actor(session, "ccs"), mission_id=calm.mission_id, priority=1, now=NOW)
+        set_manual_priority(session, actor=regulator, mission_id=calm.mission_id, priority=None, now=NOW)
         assert queue_ids(session, regulator) == [urgent.mission_id, calm.mission_id]
         assert mission_of(session, calm.mission_id).manual_priority is None
         assert [(e.entity_id, e.before, e.after) for e in events(session, "priority_set")] == [
@@ -675,7 +679,7 @@ def test_the_region_volunteers_are_filtered_and_paged_in_sql_without_deleted_vol
         volunteer(session, postal_code="35000", last_name="Dubois")  # Bretagne
 
         def listed(**filters: Any) -> list[int]:
-            rows, total = region_professionals(session, regulator, "52", ProfessionalFilters(**filters))
+            rows, total = region_professionals(session, actor=regulator, ars_code="52", filters=ProfessionalFilters(**filters))
             assert total == len(rows)
             return [row["id"] for row in rows]
 
@@ -689,29 +693,29 @@ def test_the_region_volunteers_are_filtered_and_paged_in_sql_without_deleted_vol
         assert listed(verified=True) == [dupont.id]
         assert listed(verified=False) == [durand.id, martin.id]
         assert listed(duplicates_only=True) == [durand.id]
-        rows, total = region_professionals(session, regulator, "52", offset=1, limit=1)
+        rows, total = region_professionals(session, actor=regulator, ars_code="52", offset=1, limit=1)
         assert ([row["id"] for row in rows], total) == ([durand.id], 3)
         assert (rows[0]["profession"], rows[0]["possible_duplicate_of"]) == (NURSE, dupont.id)
-        rows, total = region_professionals(session, actor(session, "ccs"), "53")
+        rows, total = region_professionals(session, actor=actor(session, "ccs"), ars_code="53")
         assert ([row["last_name"] for row in rows], total) == (["Dubois"], 1)
         with pytest.raises(PermissionDenied):
-            region_professionals(session, ars(session, "11"), "52")
+            region_professionals(session, actor=ars(session, "11"), ars_code="52")
 
 
 def test_verifying_a_volunteer_toggles_the_badge_with_an_event_each_time(uow) -> None:
     with uow() as session:
         regulator = ars(session)
         professional = volunteer(session)
-        set_verified(session, regulator, professional.id, True, now=NOW)
-        set_verified(session, regulator, professional.id, True, now=NOW)  # already verified: nothing new
+        set_verified(session, actor=regulator, professional_id=professional.id, verified=True, now=NOW)
+        set_verified(session, actor=regulator, professional_id=professional.id, verified=True, now=NOW)  # already verified: nothing new
         assert session.get(m.Professional, professional.id).verified is True
-        set_verified(session, actor(session, "ccs"), professional.id, False, now=NOW + timedelta(hours=1))
+        set_verified(session, actor=actor(session, "ccs"), professional_id=professional.id, verified=False, now=NOW + timedelta(hours=1))
         assert session.get(m.Professional, professional.id).verified is False
         for outsider in (ars(session, "11"), actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
-                set_verified(session, outsider, professional.id, True, now=NOW)
+                set_verified(session, actor=outsider, professional_id=professional.id, verified=True, now=NOW)
         with pytest.raises(NotFound):
-            set_verified(session, regulator, volunteer(session, status="supprime").id, True, now=NOW)
+            set_verified(session, actor=regulator, professional_id=volunteer(session, status="supprime").id, verified=True, now=NOW)
         changes = [(e.action, e.entity, e.entity_id, e.at) for e in session.scalars(
             sa.select(m.Event).where(m.Event.action.in_(["verified", "unverified"])).order_by(m.Event.id))]
     assert changes == [("verified", "professional", str(professional.id), NOW),
@@ -726,17 +730,17 @@ def test_the_ars_makes_an_available_volunteer_unavailable_with_a_reason_only(uow
         link(session, here.mission_id, contacted, "contacte")
         link(session, place(session).mission_id, assigned, "affecte")
         with pytest.raises(ValidationError) as blank:
-            set_unavailable_by_ars(session, regulator, free.id, "  ", now=NOW)
+            set_unavailable_by_ars(session, actor=regulator, professional_id=free.id, reason="  ", now=NOW)
         for busy in (contacted, assigned):
             with pytest.raises(Conflict):
-                set_unavailable_by_ars(session, regulator, busy.id, "Diplôme non conforme", now=NOW)
+                set_unavailable_by_ars(session, actor=regulator, professional_id=busy.id, reason="Diplôme non conforme", now=NOW)
         with pytest.raises(PermissionDenied):
-            set_unavailable_by_ars(session, ars(session, "11"), free.id, "Diplôme non conforme", now=NOW)
-        set_unavailable_by_ars(session, regulator, free.id, "Diplôme non conforme", now=NOW)
+            set_unavailable_by_ars(session, actor=ars(session, "11"), professional_id=free.id, reason="Diplôme non conforme", now=NOW)
+        set_unavailable_by_ars(session, actor=regulator, professional_id=free.id, reason="Diplôme non conforme", now=NOW)
         assert [status_of(session, p.id) for p in (free, contacted, assigned)] == ["indisponible", "contacte", "affecte"]
         assert free.id not in candidate_ids(session, here.hr, here.mission_id)
         with pytest.raises(Conflict):  # already out of the pool
-            set_unavailable_by_ars(session, regulator, free.id, "Encore", now=NOW)
+            set_unavailable_by_ars(session, actor=regulator, professional_id=free.id, reason="Encore", now=NOW)
         [event] = events(session, "made_unavailable")
     assert blank.value.field == "reason"
     assert (event.entity_id, event.actor_user_id, event.before, event.after, event.details) == (
@@ -751,7 +755,7 @@ def test_assigning_on_behalf_of_an_establishment_assigns_a_free_volunteer_and_fi
         link(session, here.mission_id, waiting, "contacte")
         regulator = ars(session, email="ars-pdl@example.org")
     with uow() as session:
-        assign_on_behalf(session, regulator, here.mission_id, professional.id, now=NOW)
+        assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     with uow() as session:
         [proposal] = proposals(session, professional.id)
         assert (proposal.mission_id, proposal.state, proposal.by_user_id, proposal.created_at, proposal.decided_at) == (
@@ -778,7 +782,7 @@ def test_assigning_on_behalf_takes_over_a_volunteer_pushed_or_contacted_for_this
         professional = volunteer(session)
         regulator = ars(session)
         proposal_id = link(session, here.mission_id, professional, state, origin="push").id
-        assign_on_behalf(session, regulator, here.mission_id, professional.id, now=NOW)
+        assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         [proposal] = proposals(session, professional.id)
         assert (proposal.id, proposal.state, proposal.decided_at) == (proposal_id, "affecte", NOW)
         assert status_of(session, professional.id) == "affecte"
@@ -796,14 +800,14 @@ def test_assigning_on_behalf_is_refused_for_another_profession_a_filled_mission_
         busy, free = volunteer(session), volunteer(session)
         link(session, place(session).mission_id, busy, "contacte")
         with pytest.raises(Conflict) as other_profession:
-            assign_on_behalf(session, regulator, here.mission_id, care_assistant.id, now=NOW)
+            assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=care_assistant.id, now=NOW)
         with pytest.raises(Conflict):
-            assign_on_behalf(session, regulator, filled.mission_id, free.id, now=NOW)
+            assign_on_behalf(session, actor=regulator, mission_id=filled.mission_id, professional_id=free.id, now=NOW)
         with pytest.raises(Conflict) as reserved:
-            assign_on_behalf(session, regulator, here.mission_id, busy.id, now=NOW)
-        assign_on_behalf(session, regulator, here.mission_id, free.id, now=NOW)
+            assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=busy.id, now=NOW)
+        assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=free.id, now=NOW)
         with pytest.raises(Conflict):  # now filled
-            assign_on_behalf(session, regulator, here.mission_id, volunteer(session).id, now=NOW)
+            assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=volunteer(session).id, now=NOW)
         assert [status_of(session, p.id) for p in (care_assistant, busy, free)] == ["disponible", "contacte", "affecte"]
     assert other_profession.value.message == "Ce professionnel n'exerce pas la profession demandée par la mission."
     assert reserved.value.message == f"{name(busy)} est déjà sollicité(e) ou indisponible."
@@ -814,10 +818,10 @@ def test_only_the_regions_ars_assigns_on_behalf_of_an_establishment(uow) -> None
         here = place(session)
         professional = volunteer(session)
         with pytest.raises(PermissionDenied) as centre:
-            assign_on_behalf(session, actor(session, "ccs"), here.mission_id, professional.id, now=NOW)
+            assign_on_behalf(session, actor=actor(session, "ccs"), mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         for outsider in (ars(session, "11"), here.hr, actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
-                assign_on_behalf(session, outsider, here.mission_id, professional.id, now=NOW)
+                assign_on_behalf(session, actor=outsider, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         assert (status_of(session, professional.id), proposals(session, professional.id)) == ("disponible", [])
         assert mission_of(session, here.mission_id).status == "open"
     assert centre.value.message == "L'affectation pour le compte d'un établissement est réservée à son ARS."

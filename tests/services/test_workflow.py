@@ -48,7 +48,7 @@ def place(session: so.Session, **mission: Any) -> Place:
     establishment = make_establishment(session, postal_code="44000")
     user = make_user(session, establishment=establishment, first_name="Hélène")
     row = make_mission(session, establishment, user, **{"start_date": START, "end_date": END, **mission})
-    return Place(establishment.id, establishment.name, row.id, to_session_user(session, user))
+    return Place(establishment.id, establishment.name, row.id, to_session_user(session, user=user))
 
 
 def nurse(session: so.Session, **overrides: Any) -> m.Professional:
@@ -61,7 +61,7 @@ def name(professional: m.Professional) -> str:
 
 
 def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, make_user(session, role, **overrides))
+    return to_session_user(session, user=make_user(session, role, **overrides))
 
 
 def account_of(session: so.Session, professional: m.Professional) -> SessionUser:
@@ -107,7 +107,7 @@ def test_contacting_an_available_volunteer_reserves_them_for_the_mission(uow) ->
     with uow() as session:
         here, professional = place(session), nurse(session)
     with uow() as session:
-        proposal = contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        proposal = contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     with uow() as session:
         row = session.get(m.Professional, professional.id)
         assert (row.status, row.status_since) == ("contacte", NOW)
@@ -126,7 +126,7 @@ def test_contacting_a_volunteer_pushed_to_the_mission_turns_the_same_proposal_to
         here, professional = place(session), nurse(session)
         push_id = pushed(session, here, professional).id
     with uow() as session:
-        assert contact(session, here.hr, here.mission_id, professional.id, now=LATER).id == push_id
+        assert contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER).id == push_id
     with uow() as session:
         [proposal] = proposals(session, professional.id)
         assert (proposal.id, proposal.origin, proposal.state, proposal.by_user_id, proposal.decided_at) == (
@@ -139,9 +139,9 @@ def test_a_second_establishment_contacting_the_same_volunteer_is_told_they_were_
     with uow() as session:
         first, second, professional = place(session), place(session), nurse(session)
     with uow() as session:
-        contact(session, first.hr, first.mission_id, professional.id, now=NOW)
+        contact(session, actor=first.hr, mission_id=first.mission_id, professional_id=professional.id, now=NOW)
     with pytest.raises(Conflict) as error, uow() as session:
-        contact(session, second.hr, second.mission_id, professional.id, now=LATER)
+        contact(session, actor=second.hr, mission_id=second.mission_id, professional_id=professional.id, now=LATER)
     assert error.value.message == "Ce professionnel vient d'être réservé par un autre établissement."
     with uow() as session:
         assert [(p.mission_id, p.state) for p in proposals(session, professional.id)] == [(first.mission_id, "contacte")]
@@ -152,7 +152,7 @@ def test_a_volunteer_pushed_to_another_mission_cannot_be_contacted(uow) -> None:
         first, second, professional = place(session), place(session), nurse(session)
         pushed(session, first, professional)
     with pytest.raises(Conflict) as error, uow() as session:
-        contact(session, second.hr, second.mission_id, professional.id, now=NOW)
+        contact(session, actor=second.hr, mission_id=second.mission_id, professional_id=professional.id, now=NOW)
     assert error.value.message == REBOOKED
 
 
@@ -164,13 +164,13 @@ def test_when_two_establishments_click_at_the_same_instant_exactly_one_wins(uow)
     def second_click() -> None:
         try:
             with uow() as session:
-                contact(session, second.hr, second.mission_id, professional.id, now=NOW)
+                contact(session, actor=second.hr, mission_id=second.mission_id, professional_id=professional.id, now=NOW)
             outcome["second"] = "réservé"
         except Conflict as error:
             outcome["second"] = error.message
 
     with uow() as session:
-        contact(session, first.hr, first.mission_id, professional.id, now=NOW)
+        contact(session, actor=first.hr, mission_id=first.mission_id, professional_id=professional.id, now=NOW)
         rival = threading.Thread(target=second_click)
         rival.start()
         rival.join(0.3)
@@ -186,10 +186,10 @@ def test_when_two_establishments_click_at_the_same_instant_exactly_one_wins(uow)
 def test_the_one_live_proposal_index_is_the_last_guard_against_double_booking(uow) -> None:
     with uow() as session:
         first, second, professional = place(session), place(session), nurse(session)
-        contact(session, first.hr, first.mission_id, professional.id, now=NOW)
+        contact(session, actor=first.hr, mission_id=first.mission_id, professional_id=professional.id, now=NOW)
         professional.status = "disponible"  # a status out of step with the proposals: the index still holds
     with pytest.raises(Conflict) as error, uow() as session:
-        contact(session, second.hr, second.mission_id, professional.id, now=LATER)
+        contact(session, actor=second.hr, mission_id=second.mission_id, professional_id=professional.id, now=LATER)
     assert error.value.message == REBOOKED
     with uow() as session:
         assert [(p.mission_id, p.state) for p in proposals(session, professional.id)] == [(first.mission_id, "contacte")]
@@ -198,9 +198,9 @@ def test_the_one_live_proposal_index_is_the_last_guard_against_double_booking(uo
 def test_contacting_the_same_volunteer_twice_for_the_mission_is_refused(uow) -> None:
     with uow() as session:
         here, professional = place(session), nurse(session)
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         with pytest.raises(Conflict) as error:
-            contact(session, here.hr, here.mission_id, professional.id, now=LATER)
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER)
     assert error.value.message == f"{name(professional)} est déjà contacté(e) ou affecté(e) pour cette mission."
 
 
@@ -210,11 +210,11 @@ def test_contacting_a_volunteer_who_does_not_match_is_refused_with_the_reason(uo
         paused = nurse(session, status="indisponible")
         care_assistant = nurse(session, profession_code="aide_soignant")
         with pytest.raises(Conflict) as unavailable:
-            contact(session, here.hr, here.mission_id, paused.id, now=NOW)
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=paused.id, now=NOW)
         with pytest.raises(Conflict) as mismatch:
-            contact(session, here.hr, here.mission_id, care_assistant.id, now=NOW)
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=care_assistant.id, now=NOW)
         with pytest.raises(NotFound):
-            contact(session, here.hr, here.mission_id, 999_999, now=NOW)
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=999_999, now=NOW)
     assert unavailable.value.message == f"{name(paused)} s'est déclaré(e) indisponible."
     assert mismatch.value.message == (f"{name(care_assistant)} ne correspond pas à cette mission (profession, zone ou "
                                       "disponibilité).")
@@ -230,7 +230,7 @@ def test_nobody_can_be_contacted_for_a_mission_that_is_not_open(uow) -> None:
         places = [place(session, **overrides) for overrides, _ in cases]
     for here, (_, message) in zip(places, cases):
         with pytest.raises(Conflict) as error, uow() as session:
-            contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         assert error.value.message == message
     with uow() as session:
         assert (status_of(session, professional.id), proposals(session, professional.id)) == ("disponible", [])
@@ -243,11 +243,11 @@ def test_in_crisis_mode_only_volunteers_pushed_by_the_ars_can_be_contacted(uow) 
                                  enabled_by=make_user(session, "ars").id))
         pushed(session, here, proposed)
     with pytest.raises(Conflict) as error, uow() as session:
-        contact(session, here.hr, here.mission_id, free.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=free.id, now=NOW)
     assert error.value.message == ("Le mode gestion de crise est actif : seuls les professionnels proposés par l'ARS "
                                    "peuvent être contactés.")
     with uow() as session:
-        contact(session, here.hr, here.mission_id, proposed.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=proposed.id, now=NOW)
     with uow() as session:
         assert (status_of(session, free.id), status_of(session, proposed.id)) == ("disponible", "contacte")
 
@@ -258,11 +258,11 @@ def test_in_crisis_mode_only_volunteers_pushed_by_the_ars_can_be_contacted(uow) 
 def test_validating_assigns_the_volunteer_fills_the_mission_and_emails_the_dates_and_the_validator(uow) -> None:
     with uow() as session:
         here, professional = place(session, contact_name=None), nurse(session, first_name="Inès")
-        colleague = to_session_user(session, make_user(session, establishment=session.get(
+        colleague = to_session_user(session, user=make_user(session, establishment=session.get(
             m.Establishment, here.establishment_id), email="cadre.sante@chu-test.fr"))
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     with uow() as session:
-        assert validate(session, colleague, here.mission_id, [professional.id], now=LATER) == 1
+        assert validate(session, actor=colleague, mission_id=here.mission_id, professional_ids=[professional.id], now=LATER) == 1
     with uow() as session:
         [proposal] = proposals(session, professional.id)
         assert (proposal.state, proposal.decided_at, status_of(session, professional.id)) == ("affecte", LATER, "affecte")
@@ -285,10 +285,10 @@ def test_filling_the_mission_releases_the_volunteers_still_contacted_for_it(uow)
     with uow() as session:
         here = place(session, count=1)
         chosen, other, pushed_one = nurse(session), nurse(session), nurse(session)
-        contact(session, here.hr, here.mission_id, chosen.id, now=NOW)
-        contact(session, here.hr, here.mission_id, other.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=chosen.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=other.id, now=NOW)
         pushed(session, here, pushed_one)
-        validate(session, here.hr, here.mission_id, [chosen.id], now=LATER)
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[chosen.id], now=LATER)
         assert [status_of(session, p.id) for p in (chosen, other, pushed_one)] == ["affecte", "disponible", "disponible"]
         released = proposals(session, other.id)[0]
         assert (released.state, released.reason) == ("libere", "mission pourvue")
@@ -297,8 +297,8 @@ def test_filling_the_mission_releases_the_volunteers_still_contacted_for_it(uow)
 def test_validating_part_of_the_posts_keeps_the_mission_open(uow) -> None:
     with uow() as session:
         here, professional = place(session, count=2), nurse(session)
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
-        validate(session, here.hr, here.mission_id, [professional.id], now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
         mission = mission_of(session, here)
         assert (mission.status, mission.filled_at) == ("open", None)
 
@@ -308,10 +308,10 @@ def test_validating_more_volunteers_than_remaining_posts_is_refused_and_nothing_
         here = place(session, count=2)
         first, second, third = nurse(session), nurse(session), nurse(session)
         for professional in (first, second, third):
-            contact(session, here.hr, here.mission_id, professional.id, now=NOW)
-        validate(session, here.hr, here.mission_id, [first.id], now=NOW)
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[first.id], now=NOW)
     with pytest.raises(Conflict) as error, uow() as session:
-        validate(session, here.hr, here.mission_id, [second.id, third.id], now=LATER)
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[second.id, third.id], now=LATER)
     assert error.value.message == ("Il ne reste que 1 poste(s) à pourvoir sur cette mission : sélectionnez au plus "
                                    "1 professionnel(s).")
     with uow() as session:
@@ -323,9 +323,9 @@ def test_validating_a_batch_with_someone_not_contacted_validates_nobody(uow) -> 
     with uow() as session:
         here = place(session, count=3)
         contacted, stranger = nurse(session), nurse(session)
-        contact(session, here.hr, here.mission_id, contacted.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=contacted.id, now=NOW)
     with pytest.raises(Conflict) as error, uow() as session:
-        validate(session, here.hr, here.mission_id, [contacted.id, stranger.id], now=LATER)
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[contacted.id, stranger.id], now=LATER)
     assert error.value.message == f"{name(stranger)} n'est pas (ou plus) contacté(e) pour cette mission."
     with uow() as session:
         assert (status_of(session, contacted.id), status_of(session, stranger.id)) == ("contacte", "disponible")
@@ -335,10 +335,10 @@ def test_validating_a_batch_with_someone_not_contacted_validates_nobody(uow) -> 
 def test_a_filled_mission_accepts_no_more_validation(uow) -> None:
     with uow() as session:
         here, professional = place(session, count=1), nurse(session)
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
-        validate(session, here.hr, here.mission_id, [professional.id], now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
         with pytest.raises(Conflict) as error:
-            validate(session, here.hr, here.mission_id, [professional.id], now=LATER)
+            validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=LATER)
     assert error.value.message == "Cette mission est déjà pourvue."
 
 
@@ -349,10 +349,10 @@ def test_refusing_frees_contacted_and_pushed_volunteers_without_any_email(uow) -
     with uow() as session:
         here = place(session)
         contacted, proposed = nurse(session), nurse(session)
-        contact(session, here.hr, here.mission_id, contacted.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=contacted.id, now=NOW)
         pushed(session, here, proposed)
     with uow() as session:
-        assert refuse(session, here.hr, here.mission_id, [contacted.id, proposed.id], now=LATER) == 2
+        assert refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[contacted.id, proposed.id], now=LATER) == 2
     with uow() as session:
         for professional in (contacted, proposed):
             [proposal] = proposals(session, professional.id)
@@ -365,8 +365,8 @@ def test_refusing_frees_contacted_and_pushed_volunteers_without_any_email(uow) -
 def test_refusing_counts_each_volunteer_once(uow) -> None:
     with uow() as session:
         here, professional = place(session), nurse(session)
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
-        assert refuse(session, here.hr, here.mission_id, [professional.id, professional.id], now=LATER) == 1
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+        assert refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id, professional.id], now=LATER) == 1
         assert [p.state for p in proposals(session, professional.id)] == ["refuse"]
 
 
@@ -374,16 +374,16 @@ def test_refusing_someone_not_contacted_is_refused(uow) -> None:
     with uow() as session:
         here, professional = place(session), nurse(session)
         with pytest.raises(Conflict) as error:
-            refuse(session, here.hr, here.mission_id, [professional.id], now=NOW)
+            refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
     assert error.value.message == f"{name(professional)} n'est pas (ou plus) contacté(e) pour cette mission."
 
 
 def test_a_refused_volunteer_can_be_contacted_again_as_a_new_solicitation(uow) -> None:
     with uow() as session:
         here, professional = place(session), nurse(session)
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
-        refuse(session, here.hr, here.mission_id, [professional.id], now=NOW)
-        contact(session, here.hr, here.mission_id, professional.id, now=LATER)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+        refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER)
         assert [p.state for p in proposals(session, professional.id)] == ["refuse", "contacte"]
 
 
@@ -394,12 +394,12 @@ def test_closing_releases_contacted_and_pushed_volunteers_but_keeps_the_assigned
     with uow() as session:
         here = place(session, count=3)
         assigned, contacted, proposed = nurse(session), nurse(session), nurse(session)
-        contact(session, here.hr, here.mission_id, assigned.id, now=NOW)
-        validate(session, here.hr, here.mission_id, [assigned.id], now=NOW)
-        contact(session, here.hr, here.mission_id, contacted.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=assigned.id, now=NOW)
+        validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[assigned.id], now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=contacted.id, now=NOW)
         pushed(session, here, proposed)
     with uow() as session:
-        assert close_mission(session, here.hr, here.mission_id, now=LATER) == 2
+        assert close_mission(session, actor=here.hr, mission_id=here.mission_id, now=LATER) == 2
     with uow() as session:
         mission = mission_of(session, here)
         assert (mission.status, mission.closed_at) == ("closed", LATER)
@@ -415,11 +415,11 @@ def test_closing_releases_contacted_and_pushed_volunteers_but_keeps_the_assigned
 def test_a_closed_mission_cannot_be_closed_again_nor_contacted(uow) -> None:
     with uow() as session:
         here, professional = place(session), nurse(session)
-        close_mission(session, here.hr, here.mission_id, now=NOW)
+        close_mission(session, actor=here.hr, mission_id=here.mission_id, now=NOW)
         with pytest.raises(Conflict) as twice:
-            close_mission(session, here.hr, here.mission_id, now=LATER)
+            close_mission(session, actor=here.hr, mission_id=here.mission_id, now=LATER)
         with pytest.raises(Conflict) as contacted:
-            contact(session, here.hr, here.mission_id, professional.id, now=LATER)
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER)
     assert twice.value.message == "Cette mission est déjà clôturée."
     assert contacted.value.message == "Cette mission est clôturée."
 
@@ -429,8 +429,8 @@ def test_a_closed_mission_cannot_be_closed_again_nor_contacted(uow) -> None:
 
 def _assigned(session: so.Session, **mission: Any) -> tuple[Place, m.Professional]:
     here, professional = place(session, **mission), nurse(session, first_name="Inès")
-    contact(session, here.hr, here.mission_id, professional.id, now=NOW)
-    validate(session, here.hr, here.mission_id, [professional.id], now=NOW)
+    contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+    validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
     return here, professional
 
 
@@ -439,7 +439,7 @@ def test_cancelling_an_assignment_needs_a_reason(uow) -> None:
         here, professional = _assigned(session)
     for reason in ("", "   "):
         with pytest.raises(ValidationError) as error, uow() as session:
-            cancel_assignment(session, here.hr, here.mission_id, professional.id, reason, now=LATER)
+            cancel_assignment(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, reason=reason, now=LATER)
         assert (error.value.field, error.value.message) == ("reason",
                                                             "Le champ « Motif de l'annulation » est obligatoire.")
     with uow() as session:
@@ -450,7 +450,7 @@ def test_cancelling_an_assignment_reopens_the_mission_and_tells_the_volunteer(uo
     with uow() as session:
         here, professional = _assigned(session)
     with uow() as session:
-        cancel_assignment(session, here.hr, here.mission_id, professional.id, "  Absente le premier jour ", now=LATER)
+        cancel_assignment(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, reason="  Absente le premier jour ", now=LATER)
     with uow() as session:
         [proposal] = proposals(session, professional.id)
         assert (proposal.state, proposal.reason, proposal.decided_at) == ("annule", "Absente le premier jour", LATER)
@@ -466,9 +466,9 @@ def test_cancelling_an_assignment_reopens_the_mission_and_tells_the_volunteer(uo
 def test_cancelling_someone_who_is_not_assigned_is_refused(uow) -> None:
     with uow() as session:
         here, professional = place(session), nurse(session)
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         with pytest.raises(Conflict) as error:
-            cancel_assignment(session, here.hr, here.mission_id, professional.id, "Erreur", now=LATER)
+            cancel_assignment(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, reason="Erreur", now=LATER)
     assert error.value.message == f"{name(professional)} n'est pas affecté(e) à cette mission."
 
 
@@ -477,7 +477,7 @@ def test_cancelling_someone_who_is_not_assigned_is_refused(uow) -> None:
 
 def _reserved(session: so.Session) -> tuple[Place, m.Professional, m.Proposal, SessionUser]:
     here, professional = place(session), nurse(session, first_name="Inès", last_name="Garnier")
-    proposal = contact(session, here.hr, here.mission_id, professional.id, now=NOW)
+    proposal = contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     return here, professional, proposal, account_of(session, professional)
 
 
@@ -486,7 +486,7 @@ def test_a_volunteer_who_declines_a_reservation_is_freed_and_the_requester_told(
     with uow() as session:
         here, professional, proposal, me = _reserved(session)
     with uow() as session:
-        withdraw(session, me, proposal.id, pause=pause, now=LATER)
+        withdraw(session, actor=me, proposal_id=proposal.id, pause=pause, now=LATER)
     with uow() as session:
         row = session.get(m.Proposal, proposal.id)
         assert (row.state, row.reason, row.decided_at) == ("libere", "décliné par le volontaire", LATER)
@@ -504,7 +504,7 @@ def test_a_volunteer_can_decline_a_push(uow) -> None:
         here, professional = place(session), nurse(session)
         proposal = pushed(session, here, professional)
         me = account_of(session, professional)
-        withdraw(session, me, proposal.id, now=LATER)
+        withdraw(session, actor=me, proposal_id=proposal.id, now=LATER)
         assert (proposal.state, status_of(session, professional.id)) == ("libere", "disponible")
         pusher = session.get(m.User, proposal.by_user_id)
         # The establishment, whose mission it is, and the ARS that made the push are both told.
@@ -517,7 +517,7 @@ def test_a_volunteer_cannot_withdraw_from_an_assignment(uow) -> None:
         [proposal] = proposals(session, professional.id)
         me = account_of(session, professional)
     with pytest.raises(Conflict) as error, uow() as session:
-        withdraw(session, me, proposal.id, now=LATER)
+        withdraw(session, actor=me, proposal_id=proposal.id, now=LATER)
     assert error.value.message == ("Vous êtes affecté(e) à cette mission : prévenez l'établissement, qui annulera "
                                    "l'affectation.")
     with uow() as session:
@@ -530,12 +530,12 @@ def test_a_volunteer_can_only_withdraw_their_own_live_proposal(uow) -> None:
         here, professional, proposal, me = _reserved(session)
         someone_else = account_of(session, nurse(session))
         with pytest.raises(NotFound) as other:
-            withdraw(session, someone_else, proposal.id, now=LATER)
+            withdraw(session, actor=someone_else, proposal_id=proposal.id, now=LATER)
         with pytest.raises(PermissionDenied):
-            withdraw(session, here.hr, proposal.id, now=LATER)
-        withdraw(session, me, proposal.id, now=LATER)
+            withdraw(session, actor=here.hr, proposal_id=proposal.id, now=LATER)
+        withdraw(session, actor=me, proposal_id=proposal.id, now=LATER)
         with pytest.raises(Conflict) as again:
-            withdraw(session, me, proposal.id, now=LATER)
+            withdraw(session, actor=me, proposal_id=proposal.id, now=LATER)
     assert other.value.message == "Cette proposition n'existe pas."
     assert again.value.message == "Cette demande n'est plus en cours."
 
@@ -547,16 +547,16 @@ def test_the_mission_status_follows_the_number_of_assignments_but_closed_stays_c
     with uow() as session:
         here, professional = _assigned(session, count=1)
         mission = mission_of(session, here)
-        assert refresh_mission_status(session, mission, now=LATER) == "filled"
+        assert refresh_mission_status(session, mission=mission, now=LATER) == "filled"
         mission.count = 2
-        assert refresh_mission_status(session, mission, now=LATER) == "open"
+        assert refresh_mission_status(session, mission=mission, now=LATER) == "open"
         mission.count = 1
-        assert refresh_mission_status(session, mission, now=LATER) == "filled"
-        close_mission(session, here.hr, here.mission_id, now=LATER)
-        assert refresh_mission_status(session, mission, now=LATER) == "closed"
+        assert refresh_mission_status(session, mission=mission, now=LATER) == "filled"
+        close_mission(session, actor=here.hr, mission_id=here.mission_id, now=LATER)
+        assert refresh_mission_status(session, mission=mission, now=LATER) == "closed"
         mission.count = 5
-        assert refresh_mission_status(session, mission, now=LATER) == "closed"
-        cancel_assignment(session, here.hr, here.mission_id, professional.id, "Changement de planning", now=LATER)
+        assert refresh_mission_status(session, mission=mission, now=LATER) == "closed"
+        cancel_assignment(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, reason="Changement de planning", now=LATER)
         assert mission_of(session, here).status == "closed"
 
 
@@ -564,8 +564,8 @@ def test_pending_and_placeholder_missions_are_never_filled(uow) -> None:
     with uow() as session:
         pending = mission_of(session, place(session, status="pending"))
         placeholder = mission_of(session, place(session, count=0))
-        assert refresh_mission_status(session, pending, now=NOW) == "pending"
-        assert refresh_mission_status(session, placeholder, now=NOW) == "open"
+        assert refresh_mission_status(session, mission=pending, now=NOW) == "pending"
+        assert refresh_mission_status(session, mission=placeholder, now=NOW) == "open"
 
 
 # ---------------------------------------------------------------- who may do what
@@ -583,17 +583,17 @@ def _scene(session: so.Session) -> Scene:
     here = place(session, count=3)
     available, contacted, assigned = nurse(session), nurse(session), nurse(session)
     for professional in (contacted, assigned):
-        contact(session, here.hr, here.mission_id, professional.id, now=NOW)
-    validate(session, here.hr, here.mission_id, [assigned.id], now=NOW)
+        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+    validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[assigned.id], now=NOW)
     return Scene(here, available.id, contacted.id, assigned.id)
 
 
 ACTIONS: dict[str, Callable[[so.Session, SessionUser | None, Scene], Any]] = {
-    "contact": lambda s, who, x: contact(s, who, x.here.mission_id, x.available, now=LATER),
-    "validate": lambda s, who, x: validate(s, who, x.here.mission_id, [x.contacted], now=LATER),
-    "refuse": lambda s, who, x: refuse(s, who, x.here.mission_id, [x.contacted], now=LATER),
-    "close_mission": lambda s, who, x: close_mission(s, who, x.here.mission_id, now=LATER),
-    "cancel_assignment": lambda s, who, x: cancel_assignment(s, who, x.here.mission_id, x.assigned, "Absent",
+    "contact": lambda s, who, x: contact(s, actor=who, mission_id=x.here.mission_id, professional_id=x.available, now=LATER),
+    "validate": lambda s, who, x: validate(s, actor=who, mission_id=x.here.mission_id, professional_ids=[x.contacted], now=LATER),
+    "refuse": lambda s, who, x: refuse(s, actor=who, mission_id=x.here.mission_id, professional_ids=[x.contacted], now=LATER),
+    "close_mission": lambda s, who, x: close_mission(s, actor=who, mission_id=x.here.mission_id, now=LATER),
+    "cancel_assignment": lambda s, who, x: cancel_assignment(s, actor=who, mission_id=x.here.mission_id, professional_id=x.assigned, reason="Absent",
                                                              now=LATER),
 }
 ESTABLISHMENT_ONLY = ("contact", "validate", "refuse")
@@ -605,7 +605,7 @@ def test_outsiders_may_not_act_on_a_mission(uow, action: str) -> None:
         scene = _scene(session)
         professional = session.get(m.Professional, scene.available)
         intruders = {
-            "another establishment": to_session_user(session, make_user(
+            "another establishment": to_session_user(session, user=make_user(
                 session, establishment=make_establishment(session, postal_code="44000"))),
             "another region's ARS": actor(session, "ars", ars_code="11"),
             "a volunteer": account_of(session, professional),
@@ -635,13 +635,13 @@ def test_only_the_volunteer_may_decline_their_own_reservation(uow) -> None:
                   "the ministry": actor(session, "ministere"), "nobody signed in": None}
         for intruder in others.values():
             with pytest.raises(PermissionDenied):
-                withdraw(session, intruder, proposal_id, now=LATER)
+                withdraw(session, actor=intruder, proposal_id=proposal_id, now=LATER)
         another_volunteer = account_of(session, session.get(m.Professional, scene.available))
         with pytest.raises(NotFound):  # someone else's proposal: as if it did not exist
-            withdraw(session, another_volunteer, proposal_id, now=LATER)
+            withdraw(session, actor=another_volunteer, proposal_id=proposal_id, now=LATER)
         assert session.get(m.Proposal, proposal_id).state == "contacte"
         assert status_of(session, scene.contacted) == "contacte"
-        withdraw(session, account_of(session, session.get(m.Professional, scene.contacted)), proposal_id, now=LATER)
+        withdraw(session, actor=account_of(session, session.get(m.Professional, scene.contacted)), proposal_id=proposal_id, now=LATER)
         assert session.get(m.Proposal, proposal_id).state == "libere"
 
 
@@ -664,7 +664,7 @@ def test_the_regions_ars_and_the_ccs_may_close_and_cancel_but_not_pick_volunteer
 def test_a_colleague_of_the_same_establishment_may_act_on_its_missions(uow) -> None:
     with uow() as session:
         scene = _scene(session)
-        colleague = to_session_user(session, make_user(
+        colleague = to_session_user(session, user=make_user(
             session, establishment=session.get(m.Establishment, scene.here.establishment_id)))
-        assert validate(session, colleague, scene.here.mission_id, [scene.contacted], now=LATER) == 1
+        assert validate(session, actor=colleague, mission_id=scene.here.mission_id, professional_ids=[scene.contacted], now=LATER) == 1
 

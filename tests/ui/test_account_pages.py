@@ -111,7 +111,7 @@ def _pending_request(url: str) -> int:
                                end_date=date.today() + timedelta(days=10))],
     )
     with session_scope(url) as session:
-        return request_establishment_account(session, None, request).user_id
+        return request_establishment_account(session, actor=None, request=request).user_id
 
 
 def test_the_ars_validates_a_request_from_its_queue(app, demo_url) -> None:
@@ -151,8 +151,8 @@ def _activation_token(url: str, user_id: int) -> str:
     from core.shared.actor import to_session_user
 
     with session_scope(url) as session:
-        ccs = to_session_user(session, session.scalar(sa.select(m.User).where(m.User.email == "ccs@example.org")))
-        validate_account(session, ccs, user_id)
+        ccs = to_session_user(session, user=session.scalar(sa.select(m.User).where(m.User.email == "ccs@example.org")))
+        validate_account(session, actor=ccs, user_id=user_id)
         return _token_of_last_email(session)
 
 
@@ -203,7 +203,7 @@ def _reset_token(url: str, email: str) -> str:
     from core.access.accounts import request_password_reset
 
     with session_scope(url) as session:
-        request_password_reset(session, None, email)
+        request_password_reset(session, actor=None, email=email)
         return _token_of_last_email(session)
 
 

@@ -18,6 +18,7 @@ from streamlit.testing.v1.element_tree import Block, Button
 
 from core.access.accounts import load_session_user
 from core.places import reference
+from core.shared.actions import Action
 from core.shared.actor import SessionUser
 from core.shared.clock import paris_today, utcnow
 from core.shared.validation import format_phone
@@ -57,7 +58,7 @@ def _count(url: str, model: type, *where: Any) -> int:
 
 def _missions(url: str, **filters: Any) -> list[dict]:
     with session_scope(url, read_only=True) as session:
-        return dashboard(session, _user(url, MANAGER), _chu(url), **filters)
+        return dashboard(session, actor=_user(url, MANAGER), establishment_id=_chu(url), **filters)
 
 
 def _mission(url: str, mission_id: int) -> dict:
@@ -66,7 +67,7 @@ def _mission(url: str, mission_id: int) -> dict:
 
 def _candidates(url: str, mission_id: int, filters: CandidateFilters | None = None):  # noqa: ANN202
     with session_scope(url, read_only=True) as session:
-        return find_candidates(session, _user(url, MANAGER), mission_id, filters)
+        return find_candidates(session, actor=_user(url, MANAGER), mission_id=mission_id, filters=filters)
 
 
 def _free_candidate(page) -> dict:  # noqa: ANN001
@@ -76,7 +77,7 @@ def _free_candidate(page) -> dict:  # noqa: ANN001
 def _open_mission_with_free_candidates(url: str, at_least: int = 1) -> int:
     """An open CHU mission whose first page lists at least that many DISPONIBLE volunteers."""
     for row in _missions(url, statuses=("open",)):
-        if not row["can_choose"]:
+        if Action.CHOOSE not in row["actions"]:
             continue
         page = _candidates(url, row["id"])
         if sum(1 for r in page.rows if r["proposal_state"] is None and r["status"] == "disponible") >= at_least:
@@ -104,19 +105,19 @@ def _professional(url: str, professional_id: int) -> m.Professional:
 
 def _contact(url: str, mission_id: int, professional_id: int) -> int:
     with session_scope(url) as session:
-        return contact(session, _user(url, MANAGER), mission_id, professional_id).id
+        return contact(session, actor=_user(url, MANAGER), mission_id=mission_id, professional_id=professional_id).id
 
 
 def _ensure_an_assignment(url: str) -> None:
     """The demo assigns volunteers to the CHU; should it not, assign one through the services."""
     with session_scope(url, read_only=True) as session:
-        if assigned_staff(session, _user(url, MANAGER), _chu(url)):
+        if assigned_staff(session, actor=_user(url, MANAGER), establishment_id=_chu(url)):
             return
     mission_id = _open_mission_with_free_candidates(url)
     professional_id = _free_candidate(_candidates(url, mission_id))["id"]
     _contact(url, mission_id, professional_id)
     with session_scope(url) as session:
-        validate(session, _user(url, MANAGER), mission_id, [professional_id])
+        validate(session, actor=_user(url, MANAGER), mission_id=mission_id, professional_ids=[professional_id])
 
 
 # ---------------------------------------------------------------- page helpers
@@ -261,7 +262,8 @@ def test_selecting_a_mission_shows_its_actions_enabled_according_to_its_state(ap
     assert {k: v for k, v in _labels(app).items() if k in ("Choisir", "Modifier", "Dupliquer", "Clôturer")} == {
         "Modifier": False, "Dupliquer": True, "Clôturer": True}  # nobody left to choose: no "Choisir"
     assert "Mission pourvue : plus de renfort à choisir." in [c.value for c in app.caption]
-    assert _button(app, "Modifier").help == "Impossible une fois un professionnel affecté."
+    assert _button(app, "Modifier").help == ("1 professionnel(s) sont déjà affectés à cette mission : elle ne peut plus "
+                                             "être modifiée. Annulez d'abord l'affectation, ou dupliquez la mission.")
 
 
 def test_duplicating_a_mission_adds_an_open_copy_and_says_so(app, demo_url) -> None:
@@ -283,7 +285,7 @@ def test_duplicating_a_mission_adds_an_open_copy_and_says_so(app, demo_url) -> N
 def test_closing_a_mission_asks_for_confirmation_then_releases_its_contacted_volunteers(app, demo_url) -> None:
     mission_id = _open_mission_with_free_candidates(demo_url)
     with session_scope(demo_url) as session:  # a reservation waiting on the mission to close
-        contact(session, _user(demo_url, MANAGER), mission_id, _free_candidate(_candidates(demo_url, mission_id))["id"])
+        contact(session, actor=_user(demo_url, MANAGER), mission_id=mission_id, professional_id=_free_candidate(_candidates(demo_url, mission_id))["id"])
     _signed_in(app)
     target = next(r for r in _missions(demo_url, statuses=("open",)) if r["id"] == mission_id)
     with session_scope(demo_url, read_only=True) as session:
@@ -315,7 +317,7 @@ def test_after_closing_a_mission_the_tick_does_not_slide_onto_the_next_one(app, 
     _signed_in(app)
     frame = _table(app)
     first = frame["id"].iloc[0]
-    assert _mission(demo_url, first)["can_close"] and len(frame) > 1
+    assert Action.CLOSE in _mission(demo_url, first)["actions"] and len(frame) > 1
     _tick(app, 0)
     _button(app, "Clôturer").click().run()
     _button(app, "Clôturer").click()
@@ -485,7 +487,7 @@ def test_the_pager_walks_through_the_candidates_in_score_order(app, demo_url) ->
     app.button(key="choose_next").click().run()
     second = _table(app)["id"].tolist()
     with session_scope(demo_url, read_only=True) as session:
-        expected = find_candidates(session, _user(demo_url, MANAGER), mission_id, None, offset=PAGE_SIZE)
+        expected = find_candidates(session, actor=_user(demo_url, MANAGER), mission_id=mission_id, filters=None, offset=PAGE_SIZE)
     assert second == [r["id"] for r in expected.rows] and not set(first) & set(second)
     assert _pager_caption(app).startswith(f"Affichage {PAGE_SIZE + 1} - {PAGE_SIZE + len(second)} de {total}")
     assert not app.button(key="choose_prev").disabled
@@ -620,8 +622,8 @@ def test_in_crisis_mode_the_page_shows_the_ars_message_instead_of_candidates(app
     # A fresh copy of a mission with free candidates: nobody is linked to it yet.
     with session_scope(demo_url) as session:
         user = _user(demo_url, MANAGER)
-        like = mission_input(session, user, _open_mission_with_free_candidates(demo_url))
-        mission_id = create_missions(session, user, _chu(demo_url), [like])[0]
+        like = mission_input(session, actor=user, mission_id=_open_mission_with_free_candidates(demo_url))
+        mission_id = create_missions(session, actor=user, establishment_id=_chu(demo_url), missions=[like])[0]
     assert _candidates(demo_url, mission_id).total > 0
     with session_scope(demo_url) as session:
         ars_user = session.scalar(sa.select(m.User.id).where(m.User.email == ARS_USER))
@@ -646,7 +648,7 @@ def _open_assignments(app: AppTest, url: str) -> list[dict]:
     open_page(app, "affectations")
     assert not app.exception
     with session_scope(url, read_only=True) as session:
-        return assigned_staff(session, _user(url, MANAGER), _chu(url))
+        return assigned_staff(session, actor=_user(url, MANAGER), establishment_id=_chu(url))
 
 
 def test_the_assigned_volunteers_are_listed_with_an_excel_export(app, demo_url) -> None:
@@ -756,7 +758,7 @@ def test_with_nothing_live_the_volunteer_is_told_no_request_is_waiting(app, demo
     volunteer = _user(demo_url, VOLUNTEER)
     for proposal in _live_proposals(demo_url, volunteer.professional_id):
         with session_scope(demo_url) as session:
-            withdraw(session, volunteer, proposal.id)
+            withdraw(session, actor=volunteer, proposal_id=proposal.id)
     _signed_in(app, VOLUNTEER, "professionnel")
     assert not app.exception
     assert [i.value for i in app.info] == [

@@ -75,7 +75,7 @@ def _click(app: AppTest, chart_key: str, code: str) -> AppTest:
 
 def _national_headline(url: str, period: Period) -> dict[str, str]:
     with session_scope(url, read_only=True) as session:
-        h = national_overview(session, _user(url, CCS_USER), filters=IndicatorFilters(period=period)).headline
+        h = national_overview(session, actor=_user(url, CCS_USER), filters=IndicatorFilters(period=period)).headline
     return {
         "Besoins ouverts": fr_int(h.open_missions), "Postes demandés": fr_int(h.posts_requested),
         "Postes pourvus": fr_int(h.posts_filled), "Taux de pourvoi": fr_percent(h.fill_rate),
@@ -87,7 +87,7 @@ def _national_headline(url: str, period: Period) -> dict[str, str]:
 
 def _department_rows(url: str, code: str, ars_code: str, filters: MissionFilters) -> list[dict]:
     with session_scope(url, read_only=True) as session:
-        return region_missions(session, _user(url, CCS_USER), ars_code, filters, limit=200).rows
+        return region_missions(session, actor=_user(url, CCS_USER), ars_code=ars_code, filters=filters, limit=200).rows
 
 
 def _dialog_titles(app: AppTest) -> list[str]:
@@ -102,7 +102,7 @@ def _button(app: AppTest, label: str) -> Button:
 
 def _crisis(url: str) -> tuple[bool, tuple[str, ...]]:
     with session_scope(url, read_only=True) as session:
-        state = crisis_state(session, _user(url, ARS_USER), REGION)
+        state = crisis_state(session, actor=_user(url, ARS_USER), ars_code=REGION)
     return state.all_professions, state.professions
 
 
@@ -166,7 +166,7 @@ def test_charts_with_only_zeros_give_way_to_a_sentence(app) -> None:
 def test_the_default_indicators_count_a_mission_starting_in_20_days(app, demo_url) -> None:
     def posts_requested() -> int:
         with session_scope(demo_url, read_only=True) as session:
-            data = region_indicators(session, _user(demo_url, ARS_USER), ars_code=REGION,
+            data = region_indicators(session, actor=_user(demo_url, ARS_USER), ars_code=REGION,
                                      filters=IndicatorFilters(period=dashboard_period()))
         return sum(d.requested for d in data.posts_by_department)
 
@@ -248,7 +248,7 @@ def test_a_click_on_an_overseas_inset_opens_its_missions_and_the_latest_click_wi
 
 def test_switching_crisis_mode_off_for_some_professions_asks_for_a_confirmation(app, demo_url) -> None:
     with session_scope(demo_url) as session:
-        set_crisis_mode(session, _user(demo_url, ARS_USER), REGION, enabled=True, professions=[NURSE, CARER])
+        set_crisis_mode(session, actor=_user(demo_url, ARS_USER), ars_code=REGION, enabled=True, professions=[NURSE, CARER])
     _open(app, "gestion-de-crise", ARS_USER)
     opening = "Désactiver pour ces professions…"
     assert _button(app, opening).disabled  # nothing chosen yet

@@ -82,7 +82,7 @@ def _deep_mission_with_free_candidates(url: str, missing: int = 1) -> tuple[int,
     queue = _queue(url)
     for position, row in enumerate(queue[LIMIT:], start=LIMIT):
         with session_scope(url, read_only=True) as session:
-            free = _free(find_candidates(session, user, row["id"]).rows)
+            free = _free(find_candidates(session, actor=user, mission_id=row["id"]).rows)
         if len(free) >= row["count"] - row["assigned"] + missing - 1:
             return position, row, free
     raise AssertionError("la démo n'a aucune mission au-delà de la limite avec assez de candidats libres")
@@ -104,7 +104,7 @@ def test_a_mission_beyond_the_loaded_limit_opens_in_proposer_from_the_region_tab
     assert app.caption[0].value.startswith(f"{row['establishment']} ({row['postal_code']} {row['city']}) — "
                                            f"{row['count']} poste(s), {row['assigned']} pourvu(s)")
     with session_scope(demo_url, read_only=True) as session:
-        page = find_candidates(session, _user(demo_url, ARS_USER), row["id"])
+        page = find_candidates(session, actor=_user(demo_url, ARS_USER), mission_id=row["id"])
     assert page.rows or page.message
     if page.message:
         assert page.message in _infos(app)
@@ -134,7 +134,7 @@ def test_a_ccs_alert_beyond_the_limit_opens_its_mission(app, demo_url) -> None:
     queue = _queue(demo_url)
     row = queue[-1]  # the least urgent (the `_alert` helper flags the first one)
     with session_scope(demo_url) as session:
-        alert_ccs(session, _user(demo_url, ARS_USER), row["id"], "Aucun candidat malgré nos appels.")
+        alert_ccs(session, actor=_user(demo_url, ARS_USER), mission_id=row["id"], message="Aucun candidat malgré nos appels.")
     ranked = _ids(_queue(demo_url, email=CCS_USER))
     assert ranked.index(row["id"]) >= LIMIT  # still beyond the limit with its alert points
     _open(app, "alertes", CCS_USER)
@@ -152,7 +152,7 @@ def test_a_mission_filled_meanwhile_still_gets_the_honest_message(app, demo_url)
     missing = row["count"] - row["assigned"]
     with session_scope(demo_url) as session:  # all posts but one filled by the ARS elsewhere
         for volunteer in free[:missing - 1]:
-            assign_on_behalf(session, user, row["id"], volunteer["id"])
+            assign_on_behalf(session, actor=user, mission_id=row["id"], professional_id=volunteer["id"])
     _propose_from_table(app, position)
     assert app.selectbox(key="proposed_mission").value == row["id"]
     assert FILLED not in _infos(app)
@@ -186,8 +186,8 @@ def test_a_closed_mission_chosen_earlier_gets_the_message(app, demo_url) -> None
 
 def test_an_ars_cannot_open_a_mission_of_another_region(app, demo_url) -> None:
     with session_scope(demo_url, read_only=True) as session:
-        foreign = region_missions(session, _user(demo_url, CCS_USER), OTHER_REGION,
-                                  MissionFilters(unfilled_only=True), limit=1).rows[0]
+        foreign = region_missions(session, actor=_user(demo_url, CCS_USER), ars_code=OTHER_REGION,
+                                  filters=MissionFilters(unfilled_only=True), limit=1).rows[0]
     _signed_in(app)
     app.session_state["proposed_mission"] = foreign["id"]
     open_page(app, "proposer")
@@ -205,14 +205,14 @@ def test_region_mission_reads_one_mission_with_the_permission_checks(demo_url) -
     with session_scope(demo_url) as session:
         session.execute(sa.update(m.Mission).where(m.Mission.id == queue[-1]["id"]).values(status="filled"))
     with session_scope(demo_url, read_only=True) as session:
-        assert region_mission(session, ars, REGION, queue[0]["id"]) == queue[0]
-        assert region_mission(session, ccs, REGION, queue[-1]["id"])["status"] == "filled"  # whatever its status
-        assert region_mission(session, ccs, OTHER_REGION, queue[0]["id"]) is None  # not a mission of that region
-        assert region_mission(session, ars, REGION, 10**9) is None
+        assert region_mission(session, actor=ars, ars_code=REGION, mission_id=queue[0]["id"]) == queue[0]
+        assert region_mission(session, actor=ccs, ars_code=REGION, mission_id=queue[-1]["id"])["status"] == "filled"  # whatever its status
+        assert region_mission(session, actor=ccs, ars_code=OTHER_REGION, mission_id=queue[0]["id"]) is None  # not a mission of that region
+        assert region_mission(session, actor=ars, ars_code=REGION, mission_id=10**9) is None
         with pytest.raises(PermissionDenied):
-            region_mission(session, ars, OTHER_REGION, queue[0]["id"])
+            region_mission(session, actor=ars, ars_code=OTHER_REGION, mission_id=queue[0]["id"])
         with pytest.raises(PermissionDenied):
-            region_mission(session, None, REGION, queue[0]["id"])
+            region_mission(session, actor=None, ars_code=REGION, mission_id=queue[0]["id"])
 
 
 # ---------------------------------------------------------------- « Professionnels de la région »
@@ -223,10 +223,10 @@ def test_a_mission_chosen_for_an_assignment_stays_when_it_falls_beyond_the_limit
     limit) and the mission is no longer among the loaded ones: it stays chosen and the assignment is saved."""
     user = _user(demo_url, ARS_USER)
     with session_scope(demo_url, read_only=True) as session:
-        rows = region_professionals(session, user, REGION, ProfessionalFilters())[0]
+        rows = region_professionals(session, actor=user, ars_code=REGION, filters=ProfessionalFilters())[0]
         position, volunteer, missions = next(
             (i, r, ms) for i, r in enumerate(rows) if r["status"] == "disponible"
-            for ms in [region_missions(session, user, REGION, MissionFilters(
+            for ms in [region_missions(session, actor=user, ars_code=REGION, filters=MissionFilters(
                 profession_code=r["profession_code"], unfilled_only=True), limit=50).rows] if len(ms) >= 2)
     target = missions[1]
     _open(app, "professionnels")
@@ -254,10 +254,10 @@ def test_a_mission_chosen_for_an_assignment_stays_when_it_falls_beyond_the_limit
 def test_a_mission_picked_for_an_assignment_then_closed_is_reported_and_unpicked(app, demo_url) -> None:
     user = _user(demo_url, ARS_USER)
     with session_scope(demo_url, read_only=True) as session:
-        rows = region_professionals(session, user, REGION, ProfessionalFilters())[0]
+        rows = region_professionals(session, actor=user, ars_code=REGION, filters=ProfessionalFilters())[0]
         position, volunteer, target = next(
             (i, r, ms[0]) for i, r in enumerate(rows) if r["status"] == "disponible"
-            for ms in [region_missions(session, user, REGION, MissionFilters(
+            for ms in [region_missions(session, actor=user, ars_code=REGION, filters=MissionFilters(
                 profession_code=r["profession_code"], unfilled_only=True), limit=1).rows] if ms)
     _open(app, "professionnels")
     _tick(app, position)

@@ -78,7 +78,7 @@ def _queue(url: str, filters: MissionFilters | None = None, *, email: str = ARS_
            ars_code: str = REGION) -> list[dict]:
     """The rows "Missions de la région" shows with its default filters (open, unfilled) unless told."""
     with session_scope(url, read_only=True) as session:
-        return region_missions(session, _user(url, email), ars_code, filters or MissionFilters(unfilled_only=True),
+        return region_missions(session, actor=_user(url, email), ars_code=ars_code, filters=filters or MissionFilters(unfilled_only=True),
                                limit=50).rows
 
 
@@ -124,7 +124,7 @@ def _mission_with_free_candidates(url: str, at_least: int = 1) -> tuple[dict, An
     user = _user(url, ARS_USER)
     for row in _queue(url):
         with session_scope(url, read_only=True) as session:
-            page = find_candidates(session, user, row["id"])
+            page = find_candidates(session, actor=user, mission_id=row["id"])
         if len(_free(page.rows)) >= at_least:
             return row, page
     raise AssertionError("la démo n'a aucune mission ouverte de la région avec des candidats disponibles")
@@ -134,7 +134,7 @@ def _alert(url: str, message: str = "Aucun candidat dans la région malgré nos 
     """An open mission of the region flagged to the CCS by its ARS (through the service)."""
     row = _queue(url)[0]
     with session_scope(url) as session:
-        alert_ccs(session, _user(url, ARS_USER), row["id"], message)
+        alert_ccs(session, actor=_user(url, ARS_USER), mission_id=row["id"], message=message)
     return {**row, "message": message, "alerted_at": _mission(url, row["id"]).ccs_alert_at}
 
 
@@ -467,7 +467,7 @@ def test_assigning_for_the_establishment_records_the_assignment_at_once(app, dem
 
 def _people(url: str, filters: ProfessionalFilters | None = None) -> list[dict]:
     with session_scope(url, read_only=True) as session:
-        return region_professionals(session, _user(url, ARS_USER), REGION, filters)[0]
+        return region_professionals(session, actor=_user(url, ARS_USER), ars_code=REGION, filters=filters)[0]
 
 
 def _names(rows: list[dict]) -> list[tuple[str, str]]:
@@ -538,7 +538,7 @@ NO_HISTORY = "Le mode gestion de crise n'a jamais été activé dans cette régi
 
 def _state(url: str) -> tuple[bool, tuple[str, ...]]:
     with session_scope(url, read_only=True) as session:
-        state = crisis_state(session, _user(url, ARS_USER), REGION)
+        state = crisis_state(session, actor=_user(url, ARS_USER), ars_code=REGION)
     return state.all_professions, state.professions
 
 
@@ -587,7 +587,7 @@ def test_crisis_mode_is_switched_on_for_a_profession_after_confirmation_then_bac
 
 def test_a_crisis_for_every_profession_is_shown_to_the_ccs_with_a_single_switch_off(app, demo_url) -> None:
     with session_scope(demo_url) as session:
-        set_crisis_mode(session, _user(demo_url, ARS_USER), REGION, enabled=True)
+        set_crisis_mode(session, actor=_user(demo_url, ARS_USER), ars_code=REGION, enabled=True)
     _open(app, "gestion-de-crise", CCS_USER, region=REGION)
     assert _errors(app) == ["Mode gestion de crise actif pour : toutes les professions. L'ARS propose les candidats."]
     history = _history(app)
@@ -647,7 +647,7 @@ def test_proposing_candidates_from_an_alert_opens_the_mission_in_its_region(app,
 
 def _overview(url: str):  # noqa: ANN202
     with session_scope(url, read_only=True) as session:
-        return national_overview(session, _user(url, CCS_USER), filters=IndicatorFilters(period=_default_period()))
+        return national_overview(session, actor=_user(url, CCS_USER), filters=IndicatorFilters(period=_default_period()))
 
 
 def test_the_national_headline_is_the_service_overview_in_french_formats(app, demo_url) -> None:
@@ -713,7 +713,7 @@ def test_a_department_clicked_on_the_map_lists_its_open_missions(app, demo_url) 
 
 def _indicatormetrics(url: str, email: str = ARS_USER, department: str | None = None) -> dict[str, str]:
     with session_scope(url, read_only=True) as session:
-        data = region_indicators(session, _user(url, email), ars_code=REGION, filters=IndicatorFilters(
+        data = region_indicators(session, actor=_user(url, email), ars_code=REGION, filters=IndicatorFilters(
             period=_default_period(), department_code=department))
     hours = data.median_time_to_fill_hours
     days, rest = divmod(round(hours), 24) if hours is not None else (0, 0)
@@ -740,7 +740,7 @@ def test_the_region_indicators_match_the_service_and_follow_the_department_filte
 def test_the_funnel_table_lists_the_region_professions(app, demo_url) -> None:
     _open(app, "indicateurs")
     with session_scope(demo_url, read_only=True) as session:
-        funnel = region_indicators(session, _user(demo_url, ARS_USER), ars_code=REGION,
+        funnel = region_indicators(session, actor=_user(demo_url, ARS_USER), ars_code=REGION,
                                    filters=IndicatorFilters(period=_default_period())).funnel
     frame = _table(app)
     assert frame["Profession"].tolist() == [f.label for f in funnel if f.registered]

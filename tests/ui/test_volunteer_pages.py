@@ -216,7 +216,7 @@ def _decline_demo_reservation(url: str) -> None:
         proposal = session.scalars(sa.select(m.Proposal.id).where(
             m.Proposal.professional_id == user.professional_id, m.Proposal.state == "contacte")).first()
         if proposal is not None:
-            withdraw(session, to_session_user(session, user), proposal)
+            withdraw(session, actor=to_session_user(session, user=user), proposal_id=proposal)
 
 
 def _open_profile(app: AppTest) -> AppTest:

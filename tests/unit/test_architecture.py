@@ -24,7 +24,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "app": {"navigation", "pages", "ui", "core", "core.shared", "db"},
     "ops": {"navigation", "pages", "ui", "core", "core.shared", "db"},
     "navigation": {"pages", "ui", "core", "core.shared", "db"},
-    "pages": {"ui", "core", "core.shared", "db"},
+    "pages": {"ui", "core", "core.shared"},  # a page reaches the database only through ui.actions
     "ui": {"core", "core.shared", "db"},
     "core": {"core.shared", "db"},
     "core.shared": {"db"},
@@ -35,6 +35,10 @@ MAY_IMPORT: dict[str, set[str]] = {
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _python_files_of(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
 
 
 def project_files() -> list[Path]:
@@ -261,24 +265,69 @@ def test_a_relative_import_is_resolved() -> None:
     assert imported_names(tree, "core.staffing") >= {"core.staffing.matching", "core.staffing.jobs"}
 
 
+# ---------------------------------------------------------------- decisions belong to core
+
+
+def _domain_values() -> set[str]:
+    from db.models import MissionStatus, ProfessionalStatus, ProposalState, Role
+
+    return {member.value for enum in (MissionStatus, ProfessionalStatus, ProposalState, Role) for member in enum}
+
+
+def _literals(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return set()
+
+
+def decisions(tree: ast.AST, values: set[str]) -> list[str]:
+    """Comparisons with a role, a mission or volunteer status or a proposal state, and reads of `.role`: what
+    a user may do is decided by core, which hands each row its actions (core.shared.actions)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            hit = set().union(*map(_literals, [node.left, *node.comparators])) & values
+            if hit:
+                found.append(f"{node.lineno}: compares with {sorted(hit)}")
+        elif isinstance(node, ast.Attribute) and node.attr == "role":
+            found.append(f"{node.lineno}: reads .role")
+    return found
+
+
+# ui/auth.py hands the role to streamlit-authenticator; ui/layout.py names it in the sidebar (a label).
+ROLE_LABELLERS = {"auth.py", "layout.py"}
+
+
+@pytest.mark.parametrize("path", _python_files_of("pages") + _python_files_of("ui"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_pages_and_ui_decide_nothing_on_a_role_or_a_state(path: Path) -> None:
+    found = decisions(ast.parse(path.read_text(encoding="utf-8")), _domain_values())
+    if path.parent.name == "ui" and path.name in ROLE_LABELLERS:
+        found = [f for f in found if not f.endswith("reads .role")]
+    assert found == []
+
+
+def test_a_decision_on_a_state_in_a_page_is_found() -> None:
+    tree = ast.parse('if row["status"] == "open" and user.role in ("ars", "ccs"):\n    pass\n')
+    assert decisions(tree, _domain_values()) == ["1: compares with ['open']", "1: compares with ['ars', 'ccs']",
+                                                  "1: reads .role"]
+
+
 # ---------------------------------------------------------------- Streamlit stays where it belongs
-
-
-def _python_files(folder: str) -> list[Path]:
-    return sorted((ROOT / folder).rglob("*.py"))
 
 
 def _imported_modules(path: Path) -> set[str]:
     return imported_names(ast.parse(path.read_text(encoding="utf-8")), package_of(path))
 
 
-@pytest.mark.parametrize("path", _python_files("core") + _python_files("db"), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", _python_files_of("core") + _python_files_of("db"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_core_and_db_never_import_streamlit(path: Path) -> None:
     imported = _imported_modules(path)
     assert not {name for name in imported if name.split(".")[0] in {"streamlit", "streamlit_authenticator"}}
 
 
-@pytest.mark.parametrize("path", _python_files("pages"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _python_files_of("pages"), ids=lambda p: p.name)
 def test_page_modules_never_touch_streamlit_at_import_time(path: Path) -> None:
     """A statement that renders at import time could show a page to a signed-out visitor by URL."""
     definitions = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)
@@ -290,13 +339,13 @@ def test_page_modules_never_touch_streamlit_at_import_time(path: Path) -> None:
         assert "st" not in names, f"{path.name}:{node.lineno} calls Streamlit at import time"
 
 
-@pytest.mark.parametrize("path", [p for p in _python_files("pages") if p.name != "__init__.py"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in _python_files_of("pages") if p.name != "__init__.py"], ids=lambda p: p.name)
 def test_every_page_module_exposes_render(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     assert "render" in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-@pytest.mark.parametrize("path", _python_files("pages"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _python_files_of("pages"), ids=lambda p: p.name)
 def test_pages_run_no_sql(path: Path) -> None:
     imported = _imported_modules(path)
     assert "sqlalchemy" not in {name.split(".")[0] for name in imported}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ui.maps import candidate_deck
-from ui.selection import allowed_actions, candidate_from_map, ids_from_rows, rows_key, selection_rows
+from ui.selection import candidate_from_map, ids_from_rows, rows_key, selection_rows
 
 FRAME = pd.DataFrame({"id": [12, 7, 31], "Nom": ["Martin", "Besson", "Voisin"]})
 
@@ -101,46 +101,6 @@ def test_another_layer_can_be_asked_for() -> None:
                                    SimpleNamespace(selection=SimpleNamespace(objects=None))])
 def test_nothing_clicked_on_the_map_gives_no_volunteer(event) -> None:  # noqa: ANN001
     assert candidate_from_map(event) is None
-
-
-# ---------------------------------------------------------------- allowed_actions
-
-NONE = {"contact": False, "validate": False, "refuse": False, "sheet": False}
-
-
-@pytest.mark.parametrize(("states", "statuses", "mission_open", "expected"), [
-    # nothing ticked: every button off
-    ([], [], True, NONE),
-    ([], [], False, NONE),
-    # one available volunteer: contact and sheet
-    ([None], ["disponible"], True, {"contact": True, "validate": False, "refuse": False, "sheet": True}),
-    # …but not on a mission that is no longer open
-    ([None], ["disponible"], False, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
-    # pushed by the ARS to this mission: contact (takes the push) or refuse
-    (["en_cours"], ["en_cours"], True, {"contact": True, "validate": False, "refuse": True, "sheet": True}),
-    (["en_cours"], ["en_cours"], False, {"contact": False, "validate": False, "refuse": True, "sheet": True}),
-    # contacted for this mission: validate or refuse, not contact again
-    (["contacte"], ["contacte"], True, {"contact": False, "validate": True, "refuse": True, "sheet": True}),
-    (["contacte"], ["contacte"], False, {"contact": False, "validate": False, "refuse": True, "sheet": True}),
-    # already assigned: only the sheet
-    (["affecte"], ["affecte"], True, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
-    # no proposal here but reserved or unavailable elsewhere: no contact
-    ([None], ["contacte"], True, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
-    ([None], ["indisponible"], True, {"contact": False, "validate": False, "refuse": False, "sheet": True}),
-    # several rows: a button acts on all of them or on none, and the sheet needs exactly one
-    ([None, None], ["disponible", "disponible"], True,
-     {"contact": True, "validate": False, "refuse": False, "sheet": False}),
-    ([None, "en_cours"], ["disponible", "en_cours"], True,
-     {"contact": True, "validate": False, "refuse": False, "sheet": False}),
-    (["contacte", "contacte"], ["contacte", "contacte"], True,
-     {"contact": False, "validate": True, "refuse": True, "sheet": False}),
-    (["contacte", "en_cours"], ["contacte", "en_cours"], True,
-     {"contact": False, "validate": False, "refuse": True, "sheet": False}),
-    ([None, "contacte"], ["disponible", "contacte"], True, NONE),
-    (["contacte", "affecte"], ["contacte", "affecte"], True, NONE),
-])
-def test_the_buttons_allowed_by_a_selection(states, statuses, mission_open, expected) -> None:  # noqa: ANN001
-    assert allowed_actions(states, statuses, mission_open) == expected
 
 
 # ---------------------------------------------------------------- candidate_deck

@@ -1,0 +1,50 @@
+"""What the signed-in user may do on a row that a service hands to a page (DESIGN §8).
+
+Each row of a list comes with the set of actions its reader may take on it, computed by core from the
+same rules its services enforce: a page draws its buttons from that set and decides nothing itself (the
+service still checks again when the button is used, since a page is never trusted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    # a candidate of a mission (« Choisir », « Proposer »)
+    CONTACT = "contact"
+    VALIDATE = "validate"
+    REFUSE = "refuse"
+    PUSH = "push"
+    ASSIGN = "assign"  # the ARS records an assignment for the establishment
+    SHEET = "sheet"  # « Voir la fiche »
+    # a mission
+    CHOOSE = "choose"
+    EDIT = "edit"
+    DUPLICATE = "duplicate"
+    CLOSE = "close"
+    CANCEL = "cancel"  # an assignment, from « Voir affectation professionnels »
+    PROPOSE = "propose"  # open « Proposer des candidats » on it
+    PRIORITISE = "prioritise"
+    ALERT = "alert"  # « Alerter le CCS »
+    OPEN_POOLS = "open_pools"
+    # a volunteer
+    VERIFY = "verify"
+    SET_UNAVAILABLE = "set_unavailable"
+    PAUSE = "pause"
+    RESUME = "resume"
+    DECLINE = "decline"
+    # a region
+    SWITCH_CRISIS = "switch_crisis"
+
+
+Actions = frozenset[Action]
+NONE: Actions = frozenset()
+
+
+def common(rows: Iterable[Mapping[str, Any]]) -> Actions:
+    """What can be done to every one of the selected rows at once: a button acts on all of them or on none."""
+    sets = [frozenset(row["actions"]) for row in rows]
+    return frozenset.intersection(*sets) if sets else NONE
