@@ -1,8 +1,9 @@
 """`python -m core bench`: speed and memory of the hot paths on the national-scale data set.
 
 Each operation is one function and one target (p95, milliseconds) in a registry that later issues
-extend; the page measurements (AppTest) live in ops/bench_pages.py, which registers them here. The naive way of matching (pandas over every volunteer) runs in the same process so that the
-speed-up is measured, not claimed. Figures go to a French table and to JSON.
+extend; the page measurements (AppTest) live in ops/bench_pages.py, which registers them here. The
+naive way of matching (pandas over every volunteer) runs in the same process so that the speed-up is
+measured, not claimed. Figures go to a French table and to JSON.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def _contact(ctx: BenchContext) -> float | None:
 
     def act() -> None:
         with session_scope(ctx.url) as session:
-            contact(session, actor=ctx.actor(session, user_id), mission_id=mission_id, professional_id=professional_id, now=utcnow())
+            contact(session, actor=ctx.actor(session, user_id), mission_id=mission_id,
+                    professional_id=professional_id, now=utcnow())
 
     duration = timed(act)
     ctx.pending_refusals.append(picked)
@@ -132,7 +134,8 @@ def _refuse(ctx: BenchContext) -> float | None:
 
     def act() -> None:
         with session_scope(ctx.url) as session:
-            refuse(session, actor=ctx.actor(session, user_id), mission_id=mission_id, professional_ids=[professional_id], now=utcnow())
+            refuse(session, actor=ctx.actor(session, user_id), mission_id=mission_id,
+                   professional_ids=[professional_id], now=utcnow())
 
     return timed(act)
 
@@ -430,8 +433,8 @@ def write_json(report: dict[str, Any], path: str) -> None:
 
 
 def all_ok(report: dict[str, Any]) -> bool:
-    verdicts = [op["ok"] for op in report["operations"].values()] + [report["naive_speedup"]["ok"],
-                                                                       report["peak_memory_mb"]["ok"]]
+    verdicts = [op["ok"] for op in report["operations"].values()]
+    verdicts += [report["naive_speedup"]["ok"], report["peak_memory_mb"]["ok"]]
     return all(v is not False for v in verdicts)
 
 
@@ -460,7 +463,8 @@ def explain_plans(url: str, seed: int = 7) -> str:
     with session_scope(url, read_only=True) as session:
         actor = ctx.actor(session, user_id)
         for title, call in (
-            ("(1) Candidats d'une mission", lambda: find_candidates(session, actor=actor, mission_id=mission_id, now=ctx.now)),
+            ("(1) Candidats d'une mission",
+             lambda: find_candidates(session, actor=actor, mission_id=mission_id, now=ctx.now)),
             ("(3) Tableau de bord d'un établissement",
              lambda: dashboard(session, actor=actor, establishment_id=actor.establishment_ids[0])),
             ("(3) Professionnels affectés d'un établissement",
@@ -469,7 +473,8 @@ def explain_plans(url: str, seed: int = 7) -> str:
              lambda: region_missions(session, actor=_national_actor(ctx, session), ars_code="11", now=ctx.now)),
             ("(4) Indicateurs d'une ARS",
              lambda: region_indicators(session, actor=_national_actor(ctx, session), ars_code="11", now=ctx.now)),
-            ("(5) Vue nationale (CCS)", lambda: national_overview(session, actor=_national_actor(ctx, session), now=ctx.now)),
+            ("(5) Vue nationale (CCS)",
+             lambda: national_overview(session, actor=_national_actor(ctx, session), now=ctx.now)),
         ):
             statements = _captured(session, call)
             cursor = session.connection().connection.driver_connection.cursor()

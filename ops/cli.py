@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", help="fichier JSON des résultats")
     bench.add_argument("--runs", type=int, help="nombre d'essais par opération (30 par défaut)")
     bench.add_argument("--only", nargs="*", help="seulement ces opérations (clés)")
-    bench.add_argument("--explain", action="store_true", help="plans d'exécution PostgreSQL (candidats, tableau de bord, affectés, indicateurs d'une ARS)")
+    bench.add_argument("--explain", action="store_true",
+                       help="plans d'exécution PostgreSQL (candidats, tableau de bord, affectés, indicateurs d'une ARS)")
     bench.add_argument("--load", action="store_true", help="test de charge : établissements simultanés")
     bench.add_argument("--workers", type=int, default=20)
     bench.add_argument("--seconds", type=float, default=30)

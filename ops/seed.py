@@ -83,7 +83,7 @@ MISSION_PROFESSION_WEIGHTS = {"infirmier_de": 35, "aide_soignant": 30, "medecin_
                               "puericultrice": 2, "sage_femme": 2, "psychologue": 2,
                               "auxiliaire_vie": 3}
 SPECIALTIES = {"medecin_specialiste": ["Anesthésie-réanimation", "Gériatrie", "Pneumologie",
-                                      "Médecine interne", "Urgences"],
+                                       "Médecine interne", "Urgences"],
                "infirmier_de": [None, None, None, "Réanimation", "Gériatrie", "Urgences"]}
 
 

@@ -99,7 +99,8 @@ class Player:
         if not contacted:
             return False
         actor = self.actor(mission.created_by)
-        validate(self.session, actor=actor, mission_id=mission.id, professional_ids=contacted, now=at + timedelta(hours=2))
+        validate(self.session, actor=actor, mission_id=mission.id, professional_ids=contacted,
+                 now=at + timedelta(hours=2))
         cancel_assignment(self.session, actor=actor, mission_id=mission.id, professional_id=contacted[0],
                           reason="Le professionnel ne s'est pas présenté (démonstration).", now=at + timedelta(days=1))
         self.report.validations += 1
@@ -126,7 +127,8 @@ class Player:
         """A need the establishment no longer has: closed by hand, its reservations released."""
         if not self.contact_some(mission, self.now - timedelta(days=3), 1):
             return False
-        close_mission(self.session, actor=self.actor(mission.created_by), mission_id=mission.id, now=self.now - timedelta(days=2))
+        close_mission(self.session, actor=self.actor(mission.created_by), mission_id=mission.id,
+                      now=self.now - timedelta(days=2))
         self.report.closures += 1
         return True
 
@@ -172,7 +174,8 @@ def _reserve_demo_volunteer(session: so.Session, player: Player, email: str, est
     if mission is None or professional.status != "disponible":
         return
     try:
-        contact(session, actor=player.actor(mission.created_by), mission_id=mission.id, professional_id=professional.id, now=player.now - timedelta(hours=3))
+        contact(session, actor=player.actor(mission.created_by), mission_id=mission.id,
+                professional_id=professional.id, now=player.now - timedelta(hours=3))
         player.report.contacts += 1
     except DomainError as error:
         player.report.failures.append(error.message)

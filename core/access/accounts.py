@@ -363,8 +363,8 @@ def pending_count(session: so.Session, *, actor: SessionUser | None) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(_pending_query(actor).subquery())) or 0
 
 
-def _pending_user(session: so.Session, actor: SessionUser | None, user_id: int) -> tuple[User,
-                  list[Establishment]]:
+def _pending_user(session: so.Session, actor: SessionUser | None,
+                  user_id: int) -> tuple[User, list[Establishment]]:
     user = session.get(User, user_id, with_for_update=True)
     if user is None or user.role != Role.ETABLISSEMENT.value:
         raise NotFound("Cette demande de compte n'existe pas.")

@@ -82,9 +82,10 @@ def release_expired(session: so.Session, *, now: datetime) -> int:
     for proposal in expired:
         mission, requester, professional = _requester(session, proposal)
         establishment = session.get(Establishment, mission.establishment_id)
-        set_status(session, professional_id=proposal.professional_id, expected=WAITING, target=ProfessionalStatus.DISPONIBLE.value, now=now)
-        move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=None, now=now, reason="réservation expirée",
-              action="expired")
+        set_status(session, professional_id=proposal.professional_id, expected=WAITING,
+                   target=ProfessionalStatus.DISPONIBLE.value, now=now)
+        move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=None, now=now,
+                      reason="réservation expirée", action="expired")
         name = f"{professional.first_name} {professional.last_name}"
         profession = reference.profession_labels()[mission.profession_code]
         queue_email(session, dedup_key=f"expired:{proposal.id}", to=requester.email, now=now,
@@ -113,9 +114,10 @@ def end_finished_missions(session: so.Session, *, now: datetime) -> tuple[int, i
     ).all()
     for proposal in ended:
         set_status(session, professional_id=proposal.professional_id, expected=[ProfessionalStatus.AFFECTE.value],
-                    target=ProfessionalStatus.DISPONIBLE.value, now=now)
+                   target=ProfessionalStatus.DISPONIBLE.value, now=now)
         # decided_at stays the day of the assignment: time-to-fill and assignment series read it.
-        move_proposal(session, proposal=proposal, target=ProposalState.TERMINE.value, actor_id=None, now=now, action="assignment_ended",
+        move_proposal(session, proposal=proposal, target=ProposalState.TERMINE.value, actor_id=None, now=now,
+                      action="assignment_ended",
                       keep_decision_time=True)
     return len(missions), len(ended)
 

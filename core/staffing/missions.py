@@ -291,7 +291,8 @@ class DashboardFigures:
 def dashboard_figures(rows: list[dict]) -> DashboardFigures:
     """The four figures above an establishment's dashboard, from all its missions' rows."""
     open_rows = [r for r in rows if r["status"] == MissionStatus.OPEN.value]
-    return DashboardFigures(open_missions=len(open_rows), posts_to_fill=sum(r["count"] - r["assigned"] for r in open_rows),
+    return DashboardFigures(open_missions=len(open_rows),
+                            posts_to_fill=sum(r["count"] - r["assigned"] for r in open_rows),
                             waiting=sum(r["contacted"] + r["pushed"] for r in rows),
                             assigned=sum(r["assigned"] for r in rows))
 

@@ -302,13 +302,14 @@ def region_mission(session: so.Session, *, actor: SessionUser | None, ars_code: 
     """One mission of the region read by id, whatever its status, as a row of `region_missions` (same
     permission check); None when the region has no such mission. For a mission chosen on another page,
     which may lie beyond the rows a page loads."""
-    rows = region_missions(session, actor=actor, ars_code=ars_code, filters=MissionFilters(statuses=(), mission_id=mission_id),
+    rows = region_missions(session, actor=actor, ars_code=ars_code,
+                           filters=MissionFilters(statuses=(), mission_id=mission_id),
                            limit=1, now=now).rows
     return rows[0] if rows else None
 
 
-def _regional_mission(session: so.Session, actor: SessionUser | None, mission_id: int) -> tuple[SessionUser,
-                      Mission, Establishment]:
+def _regional_mission(session: so.Session, actor: SessionUser | None,
+                      mission_id: int) -> tuple[SessionUser, Mission, Establishment]:
     mission = locked_mission(session, mission_id=mission_id)
     establishment = session.get(Establishment, mission.establishment_id)
     return require_region(actor, establishment.ars_code), mission, establishment
@@ -533,7 +534,8 @@ def set_unavailable_by_ars(session: so.Session, *, actor: SessionUser | None, pr
     actor, professional = _regional_professional(session, actor, professional_id)
     if professional.status not in transitions.UNAVAILABLE_FROM:
         raise Conflict(UNAVAILABLE_REFUSAL)
-    set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.DISPONIBLE.value], target=ProfessionalStatus.INDISPONIBLE.value,
+    set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.DISPONIBLE.value],
+               target=ProfessionalStatus.INDISPONIBLE.value,
                now=now)
     record_event(session, actor_id=actor.id, entity="professional", entity_id=professional_id,
                  action="made_unavailable", before="disponible", after="indisponible", details={"by": "ars"}, at=now)
@@ -559,7 +561,8 @@ def assign_on_behalf(session: so.Session, *, actor: SessionUser | None, mission_
     if linked is not None:
         set_status(session, professional_id=professional_id, expected=[transitions.ASSIGN_ON_BEHALF_FROM[linked.state]],
                    target=ProfessionalStatus.AFFECTE.value, now=now)
-        move_proposal(session, proposal=linked, target=ProposalState.AFFECTE.value, actor_id=actor.id, now=now, action="assigned_on_behalf")
+        move_proposal(session, proposal=linked, target=ProposalState.AFFECTE.value, actor_id=actor.id, now=now,
+                      action="assigned_on_behalf")
     else:
         if not set_status(session, professional_id=professional_id, expected=[transitions.ASSIGN_ON_BEHALF_FROM[None]],
                           target=ProfessionalStatus.AFFECTE.value, now=now):

@@ -166,9 +166,10 @@ def contact(session: so.Session, *, actor: SessionUser | None, mission_id: int, 
     if state is not None:  # pushed by the ARS to this mission: the same proposal goes on
         proposal = _live_proposal(session, mission_id, professional_id, [state])
         if proposal is None or not set_status(session, professional_id=professional_id, expected=expected,
-                                               target=ProfessionalStatus.CONTACTE.value, now=now):
+                                              target=ProfessionalStatus.CONTACTE.value, now=now):
             raise Conflict("Cette proposition de l'ARS vient d'être déclinée ou levée.")
-        move_proposal(session, proposal=proposal, target=ProposalState.CONTACTE.value, actor_id=actor.id, now=now, action="contacted")
+        move_proposal(session, proposal=proposal, target=ProposalState.CONTACTE.value, actor_id=actor.id, now=now,
+                      action="contacted")
         proposal.by_user_id = actor.id
         return proposal
     if not set_status(session, professional_id=professional_id, expected=expected,
@@ -248,10 +249,12 @@ def validate(session: so.Session, *, actor: SessionUser | None, mission_id: int,
     validator = session.get(User, actor.id)
     for professional_id in ids:
         proposal = _live_proposal(session, mission_id, professional_id, transitions.VALIDATE_FROM)
-        if proposal is None or not set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.CONTACTE.value],
-                                               target=ProfessionalStatus.AFFECTE.value, now=now):
+        if proposal is None or not set_status(session, professional_id=professional_id,
+                                              expected=[ProfessionalStatus.CONTACTE.value],
+                                              target=ProfessionalStatus.AFFECTE.value, now=now):
             raise Conflict(f"{_name(session, professional_id)} n'est pas (ou plus) contacté(e) pour cette mission.")
-        move_proposal(session, proposal=proposal, target=ProposalState.AFFECTE.value, actor_id=actor.id, now=now, action="validated")
+        move_proposal(session, proposal=proposal, target=ProposalState.AFFECTE.value, actor_id=actor.id, now=now,
+                      action="validated")
         _mail_assignment(session, proposal, mission, establishment, validator, now)
     after_assignment(session, mission=mission, actor_id=actor.id, now=now)
     return len(ids)
@@ -289,8 +292,10 @@ def refuse(session: so.Session, *, actor: SessionUser | None, mission_id: int, p
         proposal = _live_proposal(session, mission_id, professional_id, live)
         if proposal is None:
             raise Conflict(f"{_name(session, professional_id)} n'est pas (ou plus) contacté(e) pour cette mission.")
-        set_status(session, professional_id=professional_id, expected=live, target=ProfessionalStatus.DISPONIBLE.value, now=now)
-        move_proposal(session, proposal=proposal, target=ProposalState.REFUSE.value, actor_id=actor.id, now=now, action="refused")
+        set_status(session, professional_id=professional_id, expected=live,
+                   target=ProfessionalStatus.DISPONIBLE.value, now=now)
+        move_proposal(session, proposal=proposal, target=ProposalState.REFUSE.value, actor_id=actor.id, now=now,
+                      action="refused")
     return len(ids)
 
 
@@ -319,8 +324,10 @@ def release_live(session: so.Session, *, mission: Mission, actor_id: int | None,
         sa.select(Proposal).where(Proposal.mission_id == mission.id, Proposal.state.in_(live)).with_for_update()
     ).all()
     for proposal in proposals:
-        set_status(session, professional_id=proposal.professional_id, expected=live, target=ProfessionalStatus.DISPONIBLE.value, now=now)
-        move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=actor_id, now=now, reason=reason, action="released")
+        set_status(session, professional_id=proposal.professional_id, expected=live,
+                   target=ProfessionalStatus.DISPONIBLE.value, now=now)
+        move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=actor_id, now=now,
+                      reason=reason, action="released")
     return len(proposals)
 
 
@@ -334,8 +341,10 @@ def cancel_assignment(session: so.Session, *, actor: SessionUser | None, mission
     proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.AFFECTE.value])
     if proposal is None:
         raise Conflict(f"{_name(session, professional_id)} n'est pas affecté(e) à cette mission.")
-    set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.AFFECTE.value], target=ProfessionalStatus.DISPONIBLE.value, now=now)
-    move_proposal(session, proposal=proposal, target=ProposalState.ANNULE.value, actor_id=actor.id, now=now, reason=reason, action="assignment_cancelled")
+    set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.AFFECTE.value],
+               target=ProfessionalStatus.DISPONIBLE.value, now=now)
+    move_proposal(session, proposal=proposal, target=ProposalState.ANNULE.value, actor_id=actor.id, now=now,
+                  reason=reason, action="assignment_cancelled")
     refresh_mission_status(session, mission=mission, now=now)
     professional = session.get(Professional, professional_id)
     queue_email(session, dedup_key=f"cancelled:{proposal.id}", to=professional.email, now=now,
@@ -358,8 +367,8 @@ def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int
         raise Conflict("Cette demande n'est plus en cours.")
     target = ProfessionalStatus.INDISPONIBLE.value if pause else ProfessionalStatus.DISPONIBLE.value
     set_status(session, professional_id=proposal.professional_id, expected=live, target=target, now=now)
-    move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=actor.id, now=now, reason=DECLINED_REASON,
-          action="declined")
+    move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=actor.id, now=now,
+                  reason=DECLINED_REASON, action="declined")
     mission = session.get(Mission, proposal.mission_id)
     # The establishment is always told; so is whoever made the contact or the push, when someone else.
     professional = session.get(Professional, proposal.professional_id)

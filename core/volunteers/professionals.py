@@ -200,8 +200,8 @@ def _email_in_use(session: so.Session, email: str) -> bool:
     )
 
 
-def _probable_duplicate(session: so.Session, phone: str, id_number: str | None) -> tuple[int | None,
-                        list[str]]:
+def _probable_duplicate(session: so.Session, phone: str,
+                        id_number: str | None) -> tuple[int | None, list[str]]:
     """An earlier volunteer with the same phone or RPPS/ADELI number, and which fields matched."""
     live = Professional.status != ProfessionalStatus.SUPPRIME.value
     matches: list[str] = []
@@ -401,7 +401,8 @@ def document_for_download(session: so.Session, *, actor: SessionUser | None, doc
     owner = session.get(Professional, document.professional_id)
     allowed = (actor.professional_id == owner.id or sees_region(actor, owner.ars_code)
                or (actor.role == "etablissement"
-                   and linked_to_establishments(session, professional_id=owner.id, establishment_ids=actor.establishment_ids)))
+                   and linked_to_establishments(session, professional_id=owner.id,
+                                                establishment_ids=actor.establishment_ids)))
     if not allowed or actor.role == "ministere":
         raise PermissionDenied("Vous n'avez pas accès à ce document.")
     return document
@@ -448,7 +449,8 @@ def professional_sheet(session: so.Session, *, actor: SessionUser | None, profes
     regulator = reads_volunteer_files(actor, professional.ars_code)
     if not regulator and actor.role != "etablissement":
         raise PermissionDenied("Vous n'avez pas accès à cette fiche.")
-    contact = regulator or linked_to_establishments(session, professional_id=professional_id, establishment_ids=actor.establishment_ids)
+    contact = regulator or linked_to_establishments(session, professional_id=professional_id,
+                                                    establishment_ids=actor.establishment_ids)
     values = {name: getattr(professional, name) for name in PUBLIC_FIELDS}
     if contact:
         values.update({name: getattr(professional, name) for name in CONTACT_FIELDS})
