@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy.orm as so
 
 from core.places import geo
+from core.shared.actor import SessionUser, to_session_user
 from core.shared.clock import paris_today
 from core.shared.security import hash_password
+from core.shared.validation import luhn_ok
 from db import models as m
 
 _sequence = itertools.count(1)
 PASSWORD = "Mot-de-passe-2026!"
 _PASSWORD_HASH = hash_password(PASSWORD)
+
+# The services' tests live in one fixed week: a Monday, 10:00 in Paris; missions run 14 days from Wednesday.
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+TODAY = date(2026, 11, 23)
+START = date(2026, 11, 25)
+END = date(2026, 12, 8)
 
 
 def _place(postal_code: str, city: str | None = None) -> dict[str, Any]:
@@ -70,6 +78,17 @@ def make_user(session: so.Session, role: str = "etablissement", *, establishment
     return user
 
 
+def make_actor(session: so.Session, role: str = "etablissement", **overrides: Any) -> SessionUser:
+    """A signed-in user of this role, with an account in the database (`make_user`'s overrides)."""
+    return to_session_user(session, user=make_user(session, role, **overrides))
+
+
+def make_signed_in(role: str, ars_code: str | None = None) -> SessionUser:
+    """A signed-in user with no account row, for readers that look only at the role and region."""
+    return SessionUser(id=0, email=f"{role}@example.org", first_name="Camille", last_name="Test", role=role,
+                       ars_code=ars_code, professional_id=None, establishment_ids=())
+
+
 def make_mission(session: so.Session, establishment: m.Establishment, creator: m.User, **overrides: Any) -> m.Mission:
     start = overrides.pop("start_date", paris_today() + timedelta(days=2))
     values = {
@@ -105,3 +124,23 @@ def make_professional(session: so.Session, postal_code: str = "44000", **overrid
     session.add(professional)
     session.flush()
     return professional
+
+
+def make_available_nurse(session: so.Session, postal_code: str = "44300", **overrides: Any) -> m.Professional:
+    """A nurse available over any period, who confirmed her availability the day before NOW."""
+    values: dict[str, Any] = {"available_from": None, "availability_confirmed_at": NOW - timedelta(days=1),
+                              **overrides}
+    return make_professional(session, postal_code=postal_code, **values)
+
+
+def make_proposal(session: so.Session, mission: m.Mission, professional: m.Professional, state: str = "contacte",
+                  **overrides: Any) -> m.Proposal:
+    proposal = m.Proposal(mission_id=mission.id, professional_id=professional.id, state=state, **overrides)
+    session.add(proposal)
+    session.flush()
+    return proposal
+
+
+def with_luhn_key(base: str) -> str:
+    """An identifier (RPPS, ADELI, FINESS…) completed with the digit that makes its Luhn check pass."""
+    return next(base + str(d) for d in range(10) if luhn_ok(base + str(d)))

@@ -24,7 +24,7 @@ from core.shared.actor import to_session_user
 from core.shared.errors import Conflict, FormErrors, PermissionDenied, ValidationError
 from core.staffing.missions import MissionInput
 from db import models as m
-from tests.factories import make_establishment, make_user
+from tests.factories import make_actor, make_establishment, make_user
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 23)
@@ -48,10 +48,6 @@ def _counts(session) -> tuple[int, ...]:
         session.scalar(sa.select(sa.func.count()).select_from(model))
         for model in (m.User, m.Establishment, m.Mission, m.Outbox, m.Event)
     )
-
-
-def _actor(session, role: str, **overrides):
-    return to_session_user(session, user=make_user(session, role, **overrides))
 
 
 def _token_from_outbox(session, to: str) -> str:
@@ -144,7 +140,7 @@ def test_a_second_account_for_a_known_finess_joins_that_establishment(uow) -> No
 
 
 def _ars(session, code: str = "52"):
-    return _actor(session, "ars", ars_code=code)
+    return make_actor(session, "ars", ars_code=code)
 
 
 def test_the_ars_of_the_region_sees_and_validates_the_request(uow) -> None:
@@ -179,14 +175,14 @@ def test_an_ars_of_another_region_can_neither_see_nor_validate_the_request(uow) 
 def test_the_ccs_validates_any_region_and_establishments_cannot(uow) -> None:
     with uow() as session:
         receipt = request_establishment_account(session, actor=None, request=a_request(), now=NOW)
-        establishment_user = _actor(session, "etablissement")
+        establishment_user = make_actor(session, "etablissement")
         with pytest.raises(PermissionDenied):
             pending_requests(session, actor=establishment_user)
         with pytest.raises(PermissionDenied):
             validate_account(session, actor=establishment_user, user_id=receipt.user_id, now=NOW)
-        validate_account(session, actor=_actor(session, "ccs"), user_id=receipt.user_id, now=NOW)
+        validate_account(session, actor=make_actor(session, "ccs"), user_id=receipt.user_id, now=NOW)
         with pytest.raises(Conflict, match="déjà été traitée"):
-            validate_account(session, actor=_actor(session, "ccs"), user_id=receipt.user_id, now=NOW)
+            validate_account(session, actor=make_actor(session, "ccs"), user_id=receipt.user_id, now=NOW)
 
 
 def test_a_rejection_needs_a_reason_and_frees_the_email_and_the_finess(uow) -> None:

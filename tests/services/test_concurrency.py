@@ -25,6 +25,7 @@ from core.volunteers.professionals import set_available
 from db import models as m
 from db.session import session_scope
 from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.readers import proposals
 
 REBOOKED = "Ce professionnel vient d'être réservé par un autre établissement."
 FILLED = "Cette mission est déjà pourvue."
@@ -113,12 +114,6 @@ def _volunteer(session: so.Session, *, with_account: bool = False) -> tuple[int,
     return professional.id, to_session_user(session, user=user)
 
 
-def _live_proposals(session: so.Session, professional_id: int) -> list[m.Proposal]:
-    return list(session.scalars(
-        sa.select(m.Proposal).where(m.Proposal.professional_id == professional_id, m.Proposal.state.in_(LIVE))
-    ))
-
-
 def _events(session: so.Session, action: str, professional_id: int) -> list[m.Event]:
     events = session.scalars(sa.select(m.Event).where(m.Event.action == action, m.Event.entity == "proposal"))
     return [event for event in events if (event.details or {}).get("professional_id") == professional_id]
@@ -148,7 +143,7 @@ def test_twenty_establishments_contact_the_same_volunteer_exactly_one_wins(uow, 
         winner_mission = missions[int(won[0].removeprefix("etab"))][0]
         with uow() as session:
             assert session.get(m.Professional, professional_id).status == "contacte"
-            live = _live_proposals(session, professional_id)
+            live = proposals(session, professional_id, states=LIVE)
             assert [(p.id, p.mission_id, p.state) for p in live] == [
                 (outcomes[won[0]].value, winner_mission, "contacte")
             ]
@@ -238,7 +233,7 @@ def test_contacts_racing_the_volunteer_pausing_leave_a_consistent_state(uow, db_
         with uow() as session:
             professional = session.get(m.Professional, professional_id)
             status, paused = professional.status, f"{professional.first_name} {professional.last_name} s'est déclaré(e) indisponible."
-            live = _live_proposals(session, professional_id)
+            live = proposals(session, professional_id, states=LIVE)
         assert len(live) <= 1
         if pause.ok:
             seen.add("pause won")
@@ -269,8 +264,8 @@ def test_contacting_several_volunteers_keeps_the_ones_won_when_another_is_lost(u
         workflow.contact(session, actor=them, mission_id=theirs, professional_id=taken)
         outcome = workflow.contact_many(session, actor=me, mission_id=mine, professional_ids=[first, taken, last, first])
         assert (outcome.contacted, outcome.failures) == (2, [REBOOKED])
-        assert [p.mission_id for p in _live_proposals(session, first) + _live_proposals(session, last)] == [mine, mine]
-        assert [p.mission_id for p in _live_proposals(session, taken)] == [theirs]
+        assert [p.mission_id for p in proposals(session, first, states=LIVE) + proposals(session, last, states=LIVE)] == [mine, mine]
+        assert [p.mission_id for p in proposals(session, taken, states=LIVE)] == [theirs]
 
 
 def test_contacting_only_volunteers_already_taken_is_refused_and_nothing_is_kept(uow) -> None:
@@ -300,6 +295,6 @@ def test_two_establishments_ticking_overlapping_volunteers_share_them_exactly_on
         assert sum(r.contacted for r in results) == 3
         assert [f for r in results for f in r.failures] == [REBOOKED]
         with uow() as session:
-            owners = {pid: [p.mission_id for p in _live_proposals(session, pid)] for pid in (left, shared, right)}
+            owners = {pid: [p.mission_id for p in proposals(session, pid, states=LIVE)] for pid in (left, shared, right)}
             assert owners[left] == [one] and owners[right] == [two] and owners[shared] in ([one], [two])
             assert all(len(_events(session, "contacted", pid)) == 1 for pid in (left, shared, right))

@@ -37,12 +37,11 @@ import pytest
 import sqlalchemy as sa
 
 from core.figures.indicators import IndicatorFilters, Period, national_overview, region_indicators
-from core.shared.actor import SessionUser
 from core.shared.clock import PARIS
 from core.shared.errors import NotFound, PermissionDenied, ValidationError
 from core.shared.sqlfunc import hours_between, paris_date
 from db import models as m
-from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.factories import make_establishment, make_mission, make_professional, make_signed_in, make_user
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 INF, AS = "infirmier_de", "aide_soignant"
@@ -56,12 +55,7 @@ def d(month: int, day: int) -> date:
     return date(2026, month, day)
 
 
-def actor(role: str, ars_code: str | None = None) -> SessionUser:
-    return SessionUser(id=0, email=f"{role}@example.org", first_name="Camille", last_name="Test", role=role,
-                       ars_code=ars_code, professional_id=None, establishment_ids=())
-
-
-CCS = actor("ccs")
+CCS = make_signed_in("ccs")
 
 
 def build(session: Any) -> None:
@@ -268,7 +262,7 @@ def test_the_department_filter_narrows_the_national_overview_to_one_department(d
 
 def test_an_ars_sees_posts_needs_and_available_volunteers_of_its_departments(data: Any) -> None:
     with data() as session:
-        region = region_indicators(session, actor=actor("ars", ars_code="52"), ars_code="52", now=NOW)
+        region = region_indicators(session, actor=make_signed_in("ars", ars_code="52"), ars_code="52", now=NOW)
     assert region.ars_name == "Pays de la Loire"
     assert region.posts_by_department == [
         ("44", "Loire-Atlantique", 5, 3),
@@ -358,26 +352,26 @@ def test_a_department_of_another_region_or_an_unknown_region_is_refused(data: An
 @pytest.mark.parametrize("role", ["ccs", "ministere", "admin"])
 def test_national_roles_see_every_region_and_the_national_overview(data: Any, role: str) -> None:
     with data() as session:
-        assert region_indicators(session, actor=actor(role), ars_code="53", now=NOW).posts_by_department
-        assert national_overview(session, actor=actor(role), now=NOW).headline.posts_requested == 12
+        assert region_indicators(session, actor=make_signed_in(role), ars_code="53", now=NOW).posts_by_department
+        assert national_overview(session, actor=make_signed_in(role), now=NOW).headline.posts_requested == 12
 
 
 def test_an_ars_sees_its_own_region_only_and_not_the_national_overview(data: Any) -> None:
     with data() as session:
-        assert region_indicators(session, actor=actor("ars", ars_code="52"), ars_code="52", now=NOW).posts_by_department
+        assert region_indicators(session, actor=make_signed_in("ars", ars_code="52"), ars_code="52", now=NOW).posts_by_department
         with pytest.raises(PermissionDenied):
-            region_indicators(session, actor=actor("ars", ars_code="52"), ars_code="53", now=NOW)
+            region_indicators(session, actor=make_signed_in("ars", ars_code="52"), ars_code="53", now=NOW)
         with pytest.raises(PermissionDenied):
-            national_overview(session, actor=actor("ars", "52"), now=NOW)
+            national_overview(session, actor=make_signed_in("ars", "52"), now=NOW)
 
 
 @pytest.mark.parametrize("role", ["etablissement", "professionnel", "pool"])
 def test_establishments_volunteers_and_pools_see_no_indicator(data: Any, role: str) -> None:
     with data() as session:
         with pytest.raises(PermissionDenied):
-            region_indicators(session, actor=actor(role, ars_code="52"), ars_code="52", now=NOW)
+            region_indicators(session, actor=make_signed_in(role, ars_code="52"), ars_code="52", now=NOW)
         with pytest.raises(PermissionDenied):
-            national_overview(session, actor=actor(role, "52"), now=NOW)
+            national_overview(session, actor=make_signed_in(role, "52"), now=NOW)
         with pytest.raises(PermissionDenied):
             region_indicators(session, actor=None, ars_code="52", now=NOW)
 
@@ -385,8 +379,8 @@ def test_establishments_volunteers_and_pools_see_no_indicator(data: Any, role: s
 def test_the_ministry_reads_the_dashboards_without_writing_anything(data: Any) -> None:
     with data() as session:
         events = session.scalar(sa.select(sa.func.count()).select_from(m.Event))
-        national_overview(session, actor=actor("ministere"), now=NOW)
-        region_indicators(session, actor=actor("ministere"), ars_code="52", now=NOW)
+        national_overview(session, actor=make_signed_in("ministere"), now=NOW)
+        region_indicators(session, actor=make_signed_in("ministere"), ars_code="52", now=NOW)
         assert not session.new and not session.dirty and not session.deleted
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Event)) == events
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
@@ -18,12 +19,20 @@ from core.staffing.matching import (
     score_in_python,
 )
 from db import models as m
-from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.factories import (
+    END,
+    NOW,
+    START,
+    TODAY,
+    make_actor,
+    make_available_nurse,
+    make_establishment,
+    make_mission,
+    make_user,
+)
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
-TODAY = date(2026, 11, 23)
-START = date(2026, 11, 25)
-END = date(2026, 12, 8)  # 14 days
+volunteer = partial(make_available_nurse, postal_code="44000")  # in the mission's own town unless told
+
 NURSE = "Infirmier diplômé d'État"
 
 
@@ -36,17 +45,6 @@ def nantes_mission(session: so.Session, **overrides: Any) -> tuple[m.Mission, Se
     user = make_user(session, establishment=establishment)
     mission = make_mission(session, establishment, user, **{"start_date": START, "end_date": END, **overrides})
     return mission, to_session_user(session, user=user)
-
-
-def volunteer(session: so.Session, postal_code: str = "44000", **overrides: Any) -> m.Professional:
-    """An available nurse, confirmed yesterday, available over any period unless told otherwise."""
-    values: dict[str, Any] = {"available_from": None, "availability_confirmed_at": NOW - timedelta(days=1),
-                              "mobility": "departementale", **overrides}
-    return make_professional(session, postal_code=postal_code, **values)
-
-
-def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, user=make_user(session, role, **overrides))
 
 
 def page_of(session: so.Session, who: SessionUser, mission: m.Mission, filters: CandidateFilters | None = None,
@@ -144,7 +142,7 @@ def test_a_mission_needing_a_vehicle_only_lists_volunteers_with_one(uow) -> None
         driver = volunteer(session, has_vehicle=True)
         walker = volunteer(session, has_vehicle=False)
         assert ids(session, hr, mission) == [driver.id]
-        assert sorted(ids(session, actor(session, "ccs"), no_car_needed)) == [driver.id, walker.id]
+        assert sorted(ids(session, make_actor(session, "ccs"), no_car_needed)) == [driver.id, walker.id]
 
 
 def test_a_mission_needing_weekends_only_lists_volunteers_available_at_weekends(uow) -> None:
@@ -181,7 +179,7 @@ def test_an_unavailable_volunteer_is_never_a_candidate(uow) -> None:
     with uow() as session:
         mission, hr = nantes_mission(session)
         volunteer(session, status="indisponible", verified=True, exp_reanimation=True)
-        ccs = actor(session, "ccs")
+        ccs = make_actor(session, "ccs")
         assert ids(session, hr, mission) == []
         assert ids(session, ccs, mission) == []
 
@@ -302,8 +300,8 @@ def test_in_crisis_mode_the_establishment_only_sees_the_volunteers_pushed_to_it(
         pushed = volunteer(session, postal_code="49000", mobility="regionale")
         link(session, mission, pushed, "en_cours", origin="push")
         page = page_of(session, hr, mission)
-        ccs_page = page_of(session, actor(session, "ccs"), mission)
-        ars_page = page_of(session, actor(session, "ars"), mission)
+        ccs_page = page_of(session, make_actor(session, "ccs"), mission)
+        ars_page = page_of(session, make_actor(session, "ars"), mission)
     assert page.crisis and [row["id"] for row in page.rows] == [pushed.id]
     assert ccs_page.crisis and [row["id"] for row in ccs_page.rows] == [free.id, pushed.id]
     assert [row["id"] for row in ars_page.rows] == [free.id, pushed.id]
@@ -389,11 +387,11 @@ def test_only_the_establishment_its_ars_and_the_ccs_see_the_candidates(uow) -> N
         professional = volunteer(session)
         stranger_place = make_establishment(session, postal_code="44000")
         intruders = [
-            to_session_user(session, user=make_user(session, establishment=stranger_place)),
-            actor(session, "ars", ars_code="11"),
-            to_session_user(session, user=make_user(session, "professionnel", professional_id=professional.id)),
-            actor(session, "ministere"),
-            actor(session, "admin"),
+            make_actor(session, establishment=stranger_place),
+            make_actor(session, "ars", ars_code="11"),
+            make_actor(session, "professionnel", professional_id=professional.id),
+            make_actor(session, "ministere"),
+            make_actor(session, "admin"),
         ]
         for intruder in intruders:
             with pytest.raises(PermissionDenied) as error:
@@ -401,7 +399,7 @@ def test_only_the_establishment_its_ars_and_the_ccs_see_the_candidates(uow) -> N
             assert error.value.message == "Vous n'avez pas accès aux candidats de cette mission.", intruder.role
         with pytest.raises(PermissionDenied):
             page_of(session, None, mission)
-        for regulator in (actor(session, "ars"), actor(session, "ccs")):
+        for regulator in (make_actor(session, "ars"), make_actor(session, "ccs")):
             assert ids(session, regulator, mission) == [professional.id]
 
 
@@ -507,7 +505,7 @@ def test_both_missing_experiences_are_warned_and_none_when_the_mission_asks_for_
         volunteer(session)
         assert page_of(session, hr, demanding).rows[0]["warnings"] == [
             "sans expérience en réanimation", "sans expérience en EHPAD"]
-        assert page_of(session, actor(session, "ccs"), plain).rows[0]["warnings"] == []
+        assert page_of(session, make_actor(session, "ccs"), plain).rows[0]["warnings"] == []
 
 
 # ---------------------------------------------------------------- filters, paging and map

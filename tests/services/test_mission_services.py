@@ -4,7 +4,7 @@ the other: the volunteer's sheet and documents, the volunteer's "Mes missions"."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,12 +25,19 @@ from core.staffing.missions import (
 from core.staffing.workflow import cancel_assignment, close_mission, contact, refuse, validate
 from core.volunteers.professionals import document_for_download, my_missions, professional_sheet
 from db import models as m
-from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.factories import (
+    END,
+    NOW,
+    START,
+    TODAY,
+    make_actor,
+    make_available_nurse,
+    make_establishment,
+    make_mission,
+    make_user,
+)
+from tests.readers import count
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
-TODAY = date(2026, 11, 23)
-START = date(2026, 11, 25)
-END = date(2026, 12, 8)
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
@@ -58,19 +65,6 @@ def mission(session: so.Session, where: Office, **overrides: Any) -> m.Mission:
     establishment = session.get(m.Establishment, where.establishment_id)
     creator = session.get(m.User, where.hr.id)
     return make_mission(session, establishment, creator, **{"start_date": START, "end_date": END, **overrides})
-
-
-def nurse(session: so.Session, postal_code: str = "44300", **overrides: Any) -> m.Professional:
-    values = {"available_from": None, "availability_confirmed_at": NOW - timedelta(days=1), **overrides}
-    return make_professional(session, postal_code=postal_code, **values)
-
-
-def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, user=make_user(session, role, **overrides))
-
-
-def count(session: so.Session, model: type[m.Base]) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def assign(session: so.Session, where: Office, row: m.Mission, *professionals: m.Professional) -> None:
@@ -143,7 +137,7 @@ def test_a_need_without_any_row_is_refused(uow) -> None:
 def test_only_the_establishments_own_accounts_file_its_needs(uow) -> None:
     with uow() as session:
         here, elsewhere = office(session), office(session)
-        for outsider in (elsewhere.hr, actor(session, "ars"), actor(session, "ccs")):
+        for outsider in (elsewhere.hr, make_actor(session, "ars"), make_actor(session, "ccs")):
             with pytest.raises(PermissionDenied) as error:
                 create_missions(session, actor=outsider, establishment_id=here.establishment_id, missions=[need()], now=NOW)
             assert error.value.message == "Vous ne gérez pas cet établissement."
@@ -172,7 +166,7 @@ def test_a_mission_with_someone_assigned_can_no_longer_be_edited_whatever_the_co
     with uow() as session:
         here = office(session)
         row = mission(session, here, count=2)
-        assign(session, here, row, nurse(session))
+        assign(session, here, row, make_available_nurse(session))
     for new_count in (0, 1, 5):
         with pytest.raises(Conflict) as error, uow() as session:
             update_mission(session, actor=here.hr, mission_id=row.id, data=need(count=new_count), now=NOW)
@@ -186,7 +180,7 @@ def test_once_the_assignment_is_cancelled_the_mission_can_be_edited_again(uow) -
     with uow() as session:
         here = office(session)
         row = mission(session, here, count=1)
-        professional = nurse(session)
+        professional = make_available_nurse(session)
         assign(session, here, row, professional)
         cancel_assignment(session, actor=here.hr, mission_id=row.id, professional_id=professional.id, reason="Changement de planning", now=NOW)
         assert update_mission(session, actor=here.hr, mission_id=row.id, data=need(count=1, exp_ehpad=True), now=NOW) == ["exp_ehpad"]
@@ -257,7 +251,7 @@ def _dashboard_scene(session: so.Session) -> tuple[Office, dict[str, m.Mission]]
                           start_date=START + timedelta(days=3)),
         "placeholder": mission(session, here, count=0, profession_code="autre", start_date=START + timedelta(days=4)),
     }
-    assigned, contacted, pushed, refused = nurse(session), nurse(session), nurse(session), nurse(session)
+    assigned, contacted, pushed, refused = make_available_nurse(session), make_available_nurse(session), make_available_nurse(session), make_available_nurse(session)
     assign(session, here, missions["busy"], assigned)
     contact(session, actor=here.hr, mission_id=missions["busy"].id, professional_id=contacted.id, now=NOW)
     contact(session, actor=here.hr, mission_id=missions["busy"].id, professional_id=refused.id, now=NOW)
@@ -265,7 +259,7 @@ def _dashboard_scene(session: so.Session) -> tuple[Office, dict[str, m.Mission]]
     session.add(m.Proposal(mission_id=missions["busy"].id, professional_id=pushed.id, origin="push", state="en_cours",
                            created_at=NOW))
     pushed.status = "en_cours"
-    assign(session, here, missions["filled"], nurse(session))
+    assign(session, here, missions["filled"], make_available_nurse(session))
     close_mission(session, actor=here.hr, mission_id=missions["closed"].id, now=NOW)
     mission(session, office(session))  # another establishment's mission is never listed
     return here, missions
@@ -306,13 +300,13 @@ def test_the_dashboard_and_the_staff_list_are_for_the_establishment_and_its_regu
     with uow() as session:
         here, elsewhere = office(session), office(session)
         mission(session, here)
-        for outsider in (elsewhere.hr, actor(session, "ars", ars_code="11"),
-                         actor(session, "professionnel", professional_id=nurse(session).id)):
+        for outsider in (elsewhere.hr, make_actor(session, "ars", ars_code="11"),
+                         make_actor(session, "professionnel", professional_id=make_available_nurse(session).id)):
             for service in (dashboard, assigned_staff):
                 with pytest.raises(PermissionDenied) as error:
                     service(session, actor=outsider, establishment_id=here.establishment_id)
                 assert error.value.message == "Vous n'avez pas accès à cet établissement."
-        for regulator in (actor(session, "ars"), actor(session, "ccs"), actor(session, "ministere")):
+        for regulator in (make_actor(session, "ars"), make_actor(session, "ccs"), make_actor(session, "ministere")):
             assert len(dashboard(session, actor=regulator, establishment_id=here.establishment_id)) == 1
         with pytest.raises(NotFound):
             dashboard(session, actor=here.hr, establishment_id=999_999)
@@ -326,10 +320,10 @@ def test_the_staff_list_gives_the_contact_of_every_assigned_volunteer_and_nobody
         here = office(session)
         early = mission(session, here, count=2)
         late = mission(session, here, count=1, profession_code="aide_soignant", start_date=START + timedelta(days=3))
-        zoe = nurse(session, first_name="Zoé", last_name="Aubert", phone="+33611111111", email="zoe@example.org")
-        yann = nurse(session, first_name="Yann", last_name="Bodin", phone="+33622222222", email="yann@example.org")
-        carer = nurse(session, first_name="Lou", last_name="Abadie", profession_code="aide_soignant")
-        waiting = nurse(session)
+        zoe = make_available_nurse(session, first_name="Zoé", last_name="Aubert", phone="+33611111111", email="zoe@example.org")
+        yann = make_available_nurse(session, first_name="Yann", last_name="Bodin", phone="+33622222222", email="yann@example.org")
+        carer = make_available_nurse(session, first_name="Lou", last_name="Abadie", profession_code="aide_soignant")
+        waiting = make_available_nurse(session)
         assign(session, here, early, yann, zoe)
         assign(session, here, late, carer)
         contact(session, actor=here.hr, mission_id=mission(session, here).id, professional_id=waiting.id, now=NOW)
@@ -346,7 +340,7 @@ def test_the_staff_list_gives_the_contact_of_every_assigned_volunteer_and_nobody
 
 
 def _volunteer_with_document(session: so.Session, postal_code: str = "44300") -> tuple[m.Professional, m.Document]:
-    professional = nurse(session, postal_code=postal_code, mobility="nationale", email="ines@example.org",
+    professional = make_available_nurse(session, postal_code=postal_code, mobility="nationale", email="ines@example.org",
                          phone="+33633333333")
     document = m.Document(professional_id=professional.id, kind="diplome", filename="diplome.pdf",
                           mime="application/pdf", size=len(PDF), sha256="0" * 64, content=PDF)
@@ -393,10 +387,10 @@ def test_an_establishment_sees_only_its_own_history_with_a_volunteer(uow) -> Non
 def test_the_ars_of_the_volunteers_region_and_the_ccs_see_everything(uow) -> None:
     with uow() as session:
         nantes, _ = _volunteer_with_document(session)
-        rennes = nurse(session, postal_code="35000")
+        rennes = make_available_nurse(session, postal_code="35000")
         elsewhere = office(session)
         contact(session, actor=elsewhere.hr, mission_id=mission(session, elsewhere).id, professional_id=nantes.id, now=NOW)
-        ars, ccs = actor(session, "ars"), actor(session, "ccs")
+        ars, ccs = make_actor(session, "ars"), make_actor(session, "ccs")
         sheets = [professional_sheet(session, actor=who, professional_id=nantes.id) for who in (ars, ccs)]
         with pytest.raises(PermissionDenied) as other_region:
             professional_sheet(session, actor=ars, professional_id=rennes.id)
@@ -410,20 +404,20 @@ def test_the_ars_of_the_volunteers_region_and_the_ccs_see_everything(uow) -> Non
 def test_other_roles_do_not_see_a_volunteers_sheet_or_documents(uow) -> None:
     with uow() as session:
         professional, document = _volunteer_with_document(session)
-        other = nurse(session)
-        outsiders = [actor(session, "ars", ars_code="11"), actor(session, "ministere"),
-                     actor(session, "professionnel", professional_id=other.id)]
+        other = make_available_nurse(session)
+        outsiders = [make_actor(session, "ars", ars_code="11"), make_actor(session, "ministere"),
+                     make_actor(session, "professionnel", professional_id=other.id)]
         for outsider in outsiders:
             with pytest.raises(PermissionDenied):
                 professional_sheet(session, actor=outsider, professional_id=professional.id)
             with pytest.raises(PermissionDenied):
                 document_for_download(session, actor=outsider, document_id=document.id)
-        owner = actor(session, "professionnel", professional_id=professional.id)
+        owner = make_actor(session, "professionnel", professional_id=professional.id)
         assert document_for_download(session, actor=owner, document_id=document.id).content == PDF
         professional.status = "supprime"
         session.flush()
         with pytest.raises(NotFound) as gone:
-            professional_sheet(session, actor=actor(session, "ccs"), professional_id=professional.id)
+            professional_sheet(session, actor=make_actor(session, "ccs"), professional_id=professional.id)
     assert gone.value.message == "Ce professionnel n'est plus inscrit."
 
 
@@ -435,8 +429,8 @@ def test_my_missions_lists_the_live_proposal_first_with_the_establishments_conta
         here = office(session, first_name="Hélène", last_name="Roux", phone="+33240000000", email="rh@chu-test.fr")
         current = mission(session, here, contact_name="Dr Martin", contact_phone="+33240083333")
         past = mission(session, office(session), start_date=date(2026, 9, 1), end_date=date(2026, 9, 10))
-        professional = nurse(session)
-        me = actor(session, "professionnel", professional_id=professional.id)
+        professional = make_available_nurse(session)
+        me = make_actor(session, "professionnel", professional_id=professional.id)
         contact(session, actor=here.hr, mission_id=current.id, professional_id=professional.id, now=NOW - timedelta(days=2))
         # An older solicitation that ended, recorded after the reservation: live still comes first.
         session.add(m.Proposal(mission_id=past.id, professional_id=professional.id, origin="direct",
@@ -460,9 +454,9 @@ def test_an_assignment_is_live_in_my_missions_but_cannot_be_declined(uow) -> Non
     with uow() as session:
         here = office(session)
         row = mission(session, here)
-        professional = nurse(session)
+        professional = make_available_nurse(session)
         assign(session, here, row, professional)
-        me = actor(session, "professionnel", professional_id=professional.id)
+        me = make_actor(session, "professionnel", professional_id=professional.id)
         assert [(r["state"], r["live"], Action.DECLINE in r["actions"]) for r in my_missions(session, actor=me)] == [
             ("affecte", True, False)]
 

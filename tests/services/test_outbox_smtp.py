@@ -35,7 +35,6 @@ from core.mail.outbox import (
     requeue_interrupted,
     send_pending,
 )
-from core.shared.actor import to_session_user
 from core.shared.clock import utcnow
 from core.shared.config import get_settings
 from core.shared.errors import Conflict, NotFound, PermissionDenied
@@ -43,17 +42,17 @@ from core.staffing.missions import MissionInput
 from db.models import Event, Outbox
 from ops.cli import main
 from ops.worker import run_once
-from tests.factories import make_user
+from tests.factories import make_actor
 from tests.smtp import BASE_URL, MAIL_FROM
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
 HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 
 
-
 def _message_id(row) -> str:
     digest = hashlib.sha1(row.dedup_key.encode("utf-8")).hexdigest()[:12]
     return f"<outbox-{row.id}-{digest}@renfort-rh.example.org>"
+
 
 def _activation_link(token: str) -> str:
     return emails.link_to(emails.ACTIVATION_PATH, jeton=token)
@@ -247,8 +246,8 @@ def test_the_worker_command_once_delivers_the_pending_emails_and_exits_with_zero
 
 def test_the_outbox_is_shown_to_admins_only_with_its_status_search_and_links(uow, db_url, smtp_server) -> None:
     with uow() as session:
-        admin = to_session_user(session, user=make_user(session, "admin"))
-        ars = to_session_user(session, user=make_user(session, "ars"))
+        admin = make_actor(session, "admin")
+        ars = make_actor(session, "ars")
         sent_link = _activation_link("envoye")
         queue_email(session, dedup_key="validated:1", to="claire@example.org", now=NOW,
                     content=emails.account_validated("Claire", "CHU de Nantes", sent_link))
@@ -363,8 +362,8 @@ def test_a_crash_after_the_server_accepted_a_message_never_sends_it_again_until_
         uow, db_url, smtp_server) -> None:
     _queue_password_links(uow, ["Claire", "Karim"])
     with uow() as session:
-        admin = to_session_user(session, user=make_user(session, "admin"))
-        ars = to_session_user(session, user=make_user(session, "ars"))
+        admin = make_actor(session, "admin")
+        ars = make_actor(session, "ars")
     claire, karim = _rows(uow)
 
     with pytest.raises(_Crash):
@@ -435,7 +434,7 @@ def test_an_activation_link_received_over_smtp_activates_the_account_and_signs_i
     )
     with uow() as session:
         receipt = request_establishment_account(session, actor=None, request=request, now=NOW)
-        ars = to_session_user(session, user=make_user(session, "ars", ars_code="52"))
+        ars = make_actor(session, "ars", ars_code="52")
     with uow() as session:
         validate_account(session, actor=ars, user_id=receipt.user_id, now=NOW + timedelta(minutes=5))
 

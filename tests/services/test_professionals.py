@@ -33,7 +33,8 @@ from core.volunteers.professionals import (
     update_professional,
 )
 from db import models as m
-from tests.factories import make_professional, make_user
+from tests.factories import make_actor, make_professional, make_user
+from tests.readers import count, events
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
 TODAY = date(2026, 11, 23)
@@ -90,10 +91,6 @@ def refused(uow, **overrides: Any) -> FormErrors:
     return error.value
 
 
-def count(session: so.Session, model: type[m.Base], *where: Any) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-
-
 def row_counts(session: so.Session) -> dict[str, int]:
     return {model.__name__: count(session, model)
             for model in (m.Professional, m.User, m.Document, m.Token, m.Outbox, m.Event)}
@@ -108,10 +105,6 @@ def volunteer(session: so.Session, **overrides: Any) -> tuple[m.Professional, Se
     professional = make_professional(session, **overrides)
     user = make_user(session, "professionnel", professional_id=professional.id, email=professional.email)
     return professional, to_session_user(session, user=user)
-
-
-def events(session: so.Session, action: str) -> list[m.Event]:
-    return list(session.scalars(sa.select(m.Event).where(m.Event.action == action).order_by(m.Event.id)))
 
 
 def assert_anonymous(event: m.Event) -> None:
@@ -492,7 +485,7 @@ def test_a_profile_unconfirmed_for_more_than_30_days_is_stale_as_matching_says(u
 
 def test_my_profile_is_only_for_volunteers(uow) -> None:
     with uow() as session:
-        establishment_user = to_session_user(session, user=make_user(session, "etablissement"))
+        establishment_user = make_actor(session, "etablissement")
         with pytest.raises(PermissionDenied, match="réservée aux professionnels volontaires"):
             my_profile(session, actor=establishment_user, now=NOW)
         with pytest.raises(PermissionDenied, match="Connectez-vous"):
@@ -625,7 +618,7 @@ def test_availability_cannot_change_while_a_proposal_is_live(uow, status: str, e
 
 def test_only_a_volunteer_can_pause_their_own_availability(uow) -> None:
     with uow() as session:
-        ars = to_session_user(session, user=make_user(session, "ars"))
+        ars = make_actor(session, "ars")
         with pytest.raises(PermissionDenied):
             set_available(session, actor=ars, available=False, now=NOW)
 
@@ -765,14 +758,14 @@ def test_a_volunteer_cannot_read_another_volunteers_document(uow) -> None:
 def test_the_ars_of_the_volunteers_region_can_read_the_document(uow) -> None:
     document_id, _ = _document_of_claire(uow)
     with uow() as session:
-        ars = to_session_user(session, user=make_user(session, "ars", ars_code="52"))
+        ars = make_actor(session, "ars", ars_code="52")
         assert document_for_download(session, actor=ars, document_id=document_id).content == PDF
 
 
 def test_the_ars_of_another_region_cannot_read_the_document(uow) -> None:
     document_id, _ = _document_of_claire(uow)
     with uow() as session:
-        ars = to_session_user(session, user=make_user(session, "ars", ars_code="11"))
+        ars = make_actor(session, "ars", ars_code="11")
         with pytest.raises(PermissionDenied):
             document_for_download(session, actor=ars, document_id=document_id)
 
@@ -782,7 +775,7 @@ def test_the_ars_of_another_region_cannot_read_the_document(uow) -> None:
 def test_national_roles_but_the_ministry_can_read_documents(uow, role: str, allowed: bool) -> None:
     document_id, _ = _document_of_claire(uow)
     with uow() as session:
-        actor = to_session_user(session, user=make_user(session, role))
+        actor = make_actor(session, role)
         if allowed:
             assert document_for_download(session, actor=actor, document_id=document_id).content == PDF
         else:
@@ -858,7 +851,7 @@ def test_a_bad_replacement_names_the_field_and_keeps_the_old_file(uow, kind, fil
 def test_only_the_volunteer_replaces_their_own_documents(uow) -> None:
     registered = register(uow)
     with uow() as session:
-        ars = to_session_user(session, user=make_user(session, "ars"))
+        ars = make_actor(session, "ars")
         with pytest.raises(PermissionDenied, match="réservée aux professionnels volontaires"):
             replace_document(session, actor=ars, kind="diplome", filename="faux.pdf", content=PDF, now=LATER)
         with pytest.raises(PermissionDenied, match="Connectez-vous"):

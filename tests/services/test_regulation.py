@@ -46,12 +46,19 @@ from core.staffing.regulation import (
 )
 from core.staffing.workflow import REBOOKED, close_mission, contact, validate
 from db import models as m
-from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.factories import (
+    END,
+    NOW,
+    START,
+    TODAY,
+    make_actor,
+    make_available_nurse,
+    make_establishment,
+    make_mission,
+    make_user,
+)
+from tests.readers import events, name_of, outbox, proposals, status_of
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
-TODAY = date(2026, 11, 23)
-START = date(2026, 11, 25)
-END = date(2026, 12, 8)
 PERIOD = "du 25/11/2026 au 08/12/2026"
 NURSE = "Infirmier diplômé d'État"
 CRISIS_MESSAGE = (f"L'ARS Pays de la Loire a activé le mode gestion de crise pour la profession « {NURSE} » : "
@@ -80,19 +87,8 @@ def place(session: so.Session, postal_code: str = "44000", **mission: Any) -> Pl
     return Place(establishment.id, establishment.name, row.id, to_session_user(session, user=user))
 
 
-def volunteer(session: so.Session, postal_code: str = "44300", **overrides: Any) -> m.Professional:
-    """An available nurse of Nantes, confirmed yesterday, available over any period unless told otherwise."""
-    values: dict[str, Any] = {"available_from": None, "availability_confirmed_at": NOW - timedelta(days=1),
-                              **overrides}
-    return make_professional(session, postal_code=postal_code, **values)
-
-
-def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, user=make_user(session, role, **overrides))
-
-
 def ars(session: so.Session, code: str = "52", **overrides: Any) -> SessionUser:
-    return actor(session, "ars", ars_code=code, **overrides)
+    return make_actor(session, "ars", ars_code=code, **overrides)
 
 
 def page_of(session: so.Session, who: SessionUser, mission_id: int, *, now: datetime = NOW) -> CandidatePage:
@@ -115,27 +111,6 @@ def link(session: so.Session, mission_id: int, professional: m.Professional, sta
     return proposal
 
 
-def name(professional: m.Professional) -> str:
-    return f"{professional.first_name} {professional.last_name}"
-
-
-def status_of(session: so.Session, professional_id: int) -> str:
-    return session.scalar(sa.select(m.Professional.status).where(m.Professional.id == professional_id))
-
-
-def proposals(session: so.Session, professional_id: int) -> list[m.Proposal]:
-    return list(session.scalars(sa.select(m.Proposal).where(m.Proposal.professional_id == professional_id)
-                                .order_by(m.Proposal.id)))
-
-
-def outbox(session: so.Session) -> list[m.Outbox]:
-    return list(session.scalars(sa.select(m.Outbox).order_by(m.Outbox.id)))
-
-
-def events(session: so.Session, action: str) -> list[m.Event]:
-    return list(session.scalars(sa.select(m.Event).where(m.Event.action == action).order_by(m.Event.id)))
-
-
 def mission_of(session: so.Session, mission_id: int) -> m.Mission:
     return session.get(m.Mission, mission_id, populate_existing=True)
 
@@ -152,9 +127,9 @@ def test_crisis_mode_for_one_profession_leaves_the_establishment_only_the_volunt
     with uow() as session:
         nurses, care = place(session), place(session, profession_code="aide_soignant")
         rennes = place(session, postal_code="35000")
-        free, proposed = volunteer(session), volunteer(session)
-        care_assistant = volunteer(session, profession_code="aide_soignant")
-        breton = volunteer(session, postal_code="35000")
+        free, proposed = make_available_nurse(session), make_available_nurse(session)
+        care_assistant = make_available_nurse(session, profession_code="aide_soignant")
+        breton = make_available_nurse(session, postal_code="35000")
         regulator = ars(session)
         state = set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, professions=["infirmier_de"],
                                 now=NOW - timedelta(hours=2))
@@ -176,8 +151,8 @@ def test_crisis_mode_for_all_professions_covers_the_whole_region_until_it_is_swi
     with uow() as session:
         nurses, care = place(session), place(session, profession_code="aide_soignant")
         rennes = place(session, postal_code="35000")
-        free, care_assistant = volunteer(session), volunteer(session, profession_code="aide_soignant")
-        breton = volunteer(session, postal_code="35000")
+        free, care_assistant = make_available_nurse(session), make_available_nurse(session, profession_code="aide_soignant")
+        breton = make_available_nurse(session, postal_code="35000")
         regulator = ars(session)
         state = set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, now=NOW - timedelta(hours=2))
         during = {key: page_of(session, where.hr, where.mission_id)
@@ -220,13 +195,13 @@ def test_enabling_crisis_mode_twice_adds_no_row_and_each_switch_writes_an_event(
 def test_the_crisis_history_lists_the_switches_newest_first_with_who_switched(uow) -> None:
     with uow() as session:
         regulator = ars(session, first_name="Yann", last_name="Le Goff")
-        centre = actor(session, "ccs", first_name="Nadia", last_name="Benali")
+        centre = make_actor(session, "ccs", first_name="Nadia", last_name="Benali")
         set_crisis_mode(session, actor=regulator, ars_code="52", enabled=True, professions=["infirmier_de"], now=NOW)
         set_crisis_mode(session, actor=centre, ars_code="52", enabled=True, now=NOW + timedelta(hours=1))
         set_crisis_mode(session, actor=regulator, ars_code="52", enabled=False, now=NOW + timedelta(hours=2))
-        set_crisis_mode(session, actor=actor(session, "ars", ars_code="11"), ars_code="11", enabled=True, now=NOW)
+        set_crisis_mode(session, actor=make_actor(session, "ars", ars_code="11"), ars_code="11", enabled=True, now=NOW)
         history = crisis_history(session, actor=regulator, ars_code="52")
-        read_by_ministry = crisis_history(session, actor=actor(session, "ministere"), ars_code="52")
+        read_by_ministry = crisis_history(session, actor=make_actor(session, "ministere"), ars_code="52")
     assert [(h["profession_code"], h["enabled_at"], h["enabled_by"], h["disabled_at"], h["disabled_by"])
             for h in history] == [
         (None, NOW + timedelta(hours=1), "Nadia Benali", NOW + timedelta(hours=2), "Yann Le Goff"),
@@ -237,9 +212,9 @@ def test_the_crisis_history_lists_the_switches_newest_first_with_who_switched(uo
 def test_only_the_regions_ars_and_the_ccs_can_switch_crisis_mode(uow) -> None:
     with uow() as session:
         here = place(session)
-        professional = volunteer(session)
-        outsiders = [ars(session, "11"), here.hr, actor(session, "ministere"),
-                     actor(session, "professionnel", professional_id=professional.id), None]
+        professional = make_available_nurse(session)
+        outsiders = [ars(session, "11"), here.hr, make_actor(session, "ministere"),
+                     make_actor(session, "professionnel", professional_id=professional.id), None]
         for outsider in outsiders:
             with pytest.raises(PermissionDenied):
                 set_crisis_mode(session, actor=outsider, ars_code="52", enabled=True, now=NOW)
@@ -248,7 +223,7 @@ def test_only_the_regions_ars_and_the_ccs_can_switch_crisis_mode(uow) -> None:
             set_crisis_mode(session, actor=ars(session, "11"), ars_code="52", enabled=False, now=NOW)
         with pytest.raises(PermissionDenied):
             crisis_history(session, actor=ars(session, "11"), ars_code="52")
-        centre = actor(session, "ccs")
+        centre = make_actor(session, "ccs")
         assert set_crisis_mode(session, actor=centre, ars_code="52", enabled=True, now=NOW).all_professions
         assert [row["enabled_by"] for row in crisis_history(session, actor=centre, ars_code="52")] == [centre.display_name]
     assert denied.value.message == OTHER_REGION
@@ -263,7 +238,7 @@ def test_an_empty_or_unknown_list_of_professions_is_refused(uow) -> None:
             assert (error.value.field, error.value.message) == (
                 "professions", "Choisissez au moins une profession, ou « toutes les professions ».")
         with pytest.raises(NotFound):
-            set_crisis_mode(session, actor=actor(session, "ccs"), ars_code="99", enabled=True, now=NOW)
+            set_crisis_mode(session, actor=make_actor(session, "ccs"), ars_code="99", enabled=True, now=NOW)
         assert session.scalar(sa.select(sa.func.count()).select_from(m.CrisisMode)) == 0
         assert events(session, "enabled") == []
 
@@ -274,7 +249,7 @@ def test_an_empty_or_unknown_list_of_professions_is_refused(uow) -> None:
 def test_pushing_makes_volunteers_en_cours_for_the_mission_and_emails_them_and_the_requester(uow) -> None:
     with uow() as session:
         here = place(session)
-        first, second = volunteer(session, first_name="Inès"), volunteer(session, first_name="Paul")
+        first, second = make_available_nurse(session, first_name="Inès"), make_available_nurse(session, first_name="Paul")
         regulator = ars(session)
         requester = session.get(m.User, here.hr.id)
     with uow() as session:
@@ -299,13 +274,13 @@ def test_pushing_makes_volunteers_en_cours_for_the_mission_and_emails_them_and_t
     assert (f"L'ARS vous a proposé(e) à « {here.establishment_name} » pour la mission « {NURSE} » {PERIOD}."
             in mails[0].body_text)
     assert "Bonjour Hélène," in mails[1].body_text
-    assert f"L'ARS vous propose {name(first)} pour votre mission « {NURSE} » {PERIOD}." in mails[1].body_text
+    assert f"L'ARS vous propose {name_of(first)} pour votre mission « {NURSE} » {PERIOD}." in mails[1].body_text
 
 
 def test_the_push_emails_are_delivered_by_a_real_smtp_server(uow, db_url, smtp_server) -> None:
     with uow() as session:
         here = place(session)
-        professional = volunteer(session)
+        professional = make_available_nurse(session)
         requester = session.get(m.User, here.hr.id).email
         push(session, actor=ars(session), mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
 
@@ -316,7 +291,7 @@ def test_the_push_emails_are_delivered_by_a_real_smtp_server(uow, db_url, smtp_s
     assert smtp_server.subjects() == ["Renfort RH — l'ARS vous propose à un établissement",
                                       "Renfort RH — l'ARS vous propose un renfort"]
     text = smtp_server.messages[1].get_body(preferencelist=("plain",)).get_content()
-    assert f"L'ARS vous propose {name(professional)} pour votre mission « {NURSE} » {PERIOD}." in text
+    assert f"L'ARS vous propose {name_of(professional)} pour votre mission « {NURSE} » {PERIOD}." in text
     with uow() as session:
         assert all(mail.sent_at == NOW for mail in outbox(session))
 
@@ -324,7 +299,7 @@ def test_the_push_emails_are_delivered_by_a_real_smtp_server(uow, db_url, smtp_s
 def test_a_pushed_volunteer_is_reserved_for_the_target_establishment_which_contacts_and_validates_them(uow) -> None:
     with uow() as session:
         here, rival = place(session), place(session)
-        professional = volunteer(session)
+        professional = make_available_nurse(session)
         push(session, actor=ars(session), mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
     with uow() as session:
         [row] = page_of(session, here.hr, here.mission_id, now=NOW + timedelta(hours=1)).rows
@@ -349,18 +324,18 @@ def test_pushing_a_volunteer_already_solicited_or_not_matching_is_refused_and_no
     with uow() as session:
         here, elsewhere = place(session), place(session)
         regulator = ars(session)
-        free = volunteer(session)
-        reserved = volunteer(session)
+        free = make_available_nurse(session)
+        reserved = make_available_nurse(session)
         link(session, elsewhere.mission_id, reserved, "contacte")
-        already = volunteer(session)
+        already = make_available_nurse(session)
         link(session, here.mission_id, already, "en_cours", origin="push")
-        paused = volunteer(session, status="indisponible")
-        care_assistant = volunteer(session, profession_code="aide_soignant")
-        too_far = volunteer(session, postal_code="75001")
+        paused = make_available_nurse(session, status="indisponible")
+        care_assistant = make_available_nurse(session, profession_code="aide_soignant")
+        too_far = make_available_nurse(session, postal_code="75001")
     for refused in (reserved, already, paused, care_assistant, too_far):
         with pytest.raises(Conflict) as error, uow() as session:
             push(session, actor=regulator, mission_id=here.mission_id, professional_ids=[free.id, refused.id], now=NOW)
-        assert error.value.message == (f"{name(refused)} ne peut pas être proposé(e) : déjà sollicité(e), "
+        assert error.value.message == (f"{name_of(refused)} ne peut pas être proposé(e) : déjà sollicité(e), "
                                        "indisponible ou hors critères.")
     with pytest.raises(ValidationError), uow() as session:
         push(session, actor=regulator, mission_id=here.mission_id, professional_ids=[], now=NOW)
@@ -374,7 +349,7 @@ def test_pushing_a_volunteer_already_solicited_or_not_matching_is_refused_and_no
 def test_nobody_can_be_pushed_to_a_mission_that_is_not_open(uow) -> None:
     with uow() as session:
         regulator = ars(session)
-        professional = volunteer(session)
+        professional = make_available_nurse(session)
         places = [place(session, **overrides) for overrides in
                   ({"status": "filled"}, {"status": "closed"}, {"status": "pending"}, {"count": 0})]
         for here in places:
@@ -389,12 +364,12 @@ def test_nobody_can_be_pushed_to_a_mission_that_is_not_open(uow) -> None:
 def test_an_ars_of_another_region_cannot_push_but_the_ccs_can(uow) -> None:
     with uow() as session:
         here = place(session)
-        first, second = volunteer(session), volunteer(session)
-        for outsider in (ars(session, "11"), here.hr, actor(session, "ministere")):
+        first, second = make_available_nurse(session), make_available_nurse(session)
+        for outsider in (ars(session, "11"), here.hr, make_actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
                 push(session, actor=outsider, mission_id=here.mission_id, professional_ids=[first.id], now=NOW)
         assert proposals(session, first.id) == []
-        centre = actor(session, "ccs")
+        centre = make_actor(session, "ccs")
         assert push(session, actor=centre, mission_id=here.mission_id, professional_ids=[second.id], now=NOW) == 1
         [proposal] = proposals(session, second.id)
         assert (proposal.origin, proposal.state, proposal.by_user_id) == ("push", "en_cours", centre.id)
@@ -406,16 +381,16 @@ def test_an_ars_of_another_region_cannot_push_but_the_ccs_can(uow) -> None:
 def test_opening_the_national_pools_adds_exactly_the_national_volunteers_of_other_regions(uow) -> None:
     with uow() as session:
         here = place(session)
-        centre = actor(session, "ccs")
-        national_rennes = volunteer(session, postal_code="35000", mobility="nationale")
-        national_paris = volunteer(session, postal_code="75001", mobility="nationale")
-        volunteer(session, postal_code="35000", mobility="regionale")
-        volunteer(session, postal_code="35000", mobility="departementale")
-        volunteer(session, postal_code="35000", mobility="nationale", profession_code="aide_soignant")
-        volunteer(session, postal_code="35000", mobility="nationale", status="indisponible")
-        region = {volunteer(session, postal_code="44300", mobility="locale").id,
-                  volunteer(session, postal_code="49000", mobility="regionale").id,
-                  volunteer(session, postal_code="53000", mobility="nationale").id}
+        centre = make_actor(session, "ccs")
+        national_rennes = make_available_nurse(session, postal_code="35000", mobility="nationale")
+        national_paris = make_available_nurse(session, postal_code="75001", mobility="nationale")
+        make_available_nurse(session, postal_code="35000", mobility="regionale")
+        make_available_nurse(session, postal_code="35000", mobility="departementale")
+        make_available_nurse(session, postal_code="35000", mobility="nationale", profession_code="aide_soignant")
+        make_available_nurse(session, postal_code="35000", mobility="nationale", status="indisponible")
+        region = {make_available_nurse(session, postal_code="44300", mobility="locale").id,
+                  make_available_nurse(session, postal_code="49000", mobility="regionale").id,
+                  make_available_nurse(session, postal_code="53000", mobility="nationale").id}
         before = set(candidate_ids(session, here.hr, here.mission_id))
         open_national_pools(session, actor=centre, mission_id=here.mission_id, now=NOW)
         after = set(candidate_ids(session, here.hr, here.mission_id))
@@ -436,11 +411,11 @@ def test_only_the_ccs_opens_the_pools_once_and_the_regions_ars_accounts_are_emai
         second = make_user(session, "ars", ars_code="52", first_name="Nina")
         make_user(session, "ars", ars_code="52", status="disabled")
         make_user(session, "ars", ars_code="53")
-        for outsider in (to_session_user(session, user=first), here.hr, actor(session, "ministere")):
+        for outsider in (to_session_user(session, user=first), here.hr, make_actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
                 open_national_pools(session, actor=outsider, mission_id=here.mission_id, now=NOW)
         assert mission_of(session, here.mission_id).pools_opened_at is None
-        centre = actor(session, "ccs")
+        centre = make_actor(session, "ccs")
         open_national_pools(session, actor=centre, mission_id=here.mission_id, now=NOW)
         with pytest.raises(Conflict) as twice:
             open_national_pools(session, actor=centre, mission_id=here.mission_id, now=NOW + timedelta(hours=1))
@@ -479,10 +454,10 @@ def test_an_alert_needs_a_message_and_only_the_regions_ars_sends_it(uow) -> None
     with uow() as session:
         here, closed = place(session), place(session, status="closed")
         regulator = ars(session)
-        actor(session, "ccs")
+        make_actor(session, "ccs")
         with pytest.raises(ValidationError) as blank:
             alert_ccs(session, actor=regulator, mission_id=here.mission_id, message="   ", now=NOW)
-        for outsider in (ars(session, "11"), actor(session, "ccs"), actor(session, "ministere"), here.hr):
+        for outsider in (ars(session, "11"), make_actor(session, "ccs"), make_actor(session, "ministere"), here.hr):
             with pytest.raises(PermissionDenied):
                 alert_ccs(session, actor=outsider, mission_id=here.mission_id, message="Au secours", now=NOW)
         with pytest.raises(Conflict):
@@ -494,17 +469,17 @@ def test_an_alert_needs_a_message_and_only_the_regions_ars_sends_it(uow) -> None
 
 def test_the_ccs_alert_list_keeps_alerted_open_missions_until_their_pools_are_opened(uow) -> None:
     with uow() as session:
-        regulator, centre = ars(session), actor(session, "ccs")
+        regulator, centre = ars(session), make_actor(session, "ccs")
         first, second = place(session, count=2), place(session, postal_code="49000", profession_code="aide_soignant")
         filled, closed, quiet = place(session), place(session), place(session)
-        professional = volunteer(session)
+        professional = make_available_nurse(session)
         for at, where in ((NOW - timedelta(hours=3), second), (NOW - timedelta(hours=2), first),
                           (NOW - timedelta(hours=2), filled), (NOW - timedelta(hours=2), closed)):
             alert_ccs(session, actor=regulator, mission_id=where.mission_id, message="Personne à proposer", now=at)
         assign_on_behalf(session, actor=regulator, mission_id=filled.mission_id, professional_id=professional.id, now=NOW - timedelta(hours=1))
         close_mission(session, actor=closed.hr, mission_id=closed.mission_id, now=NOW - timedelta(hours=1))
         listed = ccs_alerts(session, actor=centre)
-        ministry_view = ccs_alerts(session, actor=actor(session, "ministere"))
+        ministry_view = ccs_alerts(session, actor=make_actor(session, "ministere"))
         with pytest.raises(PermissionDenied):
             ccs_alerts(session, actor=regulator)
         open_national_pools(session, actor=centre, mission_id=second.mission_id, now=NOW)
@@ -554,9 +529,9 @@ def test_the_region_queue_puts_manual_priorities_first_then_the_documented_urgen
             "later": _queue_mission(session, nantes, creator, 15, count=2,
                                     created_at=datetime(2026, 11, 21, 23, 30, tzinfo=timezone.utc)),
         }
-        link(session, missions["waiting"], volunteer(session), "affecte")
-        link(session, missions["waiting"], volunteer(session), "contacte")
-        link(session, missions["waiting"], volunteer(session), "refuse")  # history: counts for nothing
+        link(session, missions["waiting"], make_available_nurse(session), "affecte")
+        link(session, missions["waiting"], make_available_nurse(session), "contacte")
+        link(session, missions["waiting"], make_available_nurse(session), "refuse")  # history: counts for nothing
         queue = region_missions(session, actor=ars(session), ars_code="52", now=NOW)
     by_name = {mission_id: key for key, mission_id in missions.items()}
     assert [by_name[row["id"]] for row in queue.rows] == [
@@ -586,8 +561,8 @@ def test_the_region_queue_filters_by_department_profession_status_period_and_unf
                                                         end_date=date(2026, 12, 31))
         care = place(session, profession_code="aide_soignant")
         filled, closed = place(session, status="filled"), place(session, postal_code="72000", status="closed")
-        link(session, nantes.mission_id, volunteer(session), "affecte")
-        link(session, filled.mission_id, volunteer(session), "affecte")
+        link(session, nantes.mission_id, make_available_nurse(session), "affecte")
+        link(session, filled.mission_id, make_available_nurse(session), "affecte")
         place(session, count=0)  # the placeholder of an account request: never listed
         place(session, postal_code="35000")  # another region
         everything = (nantes, angers, care, filled, closed)
@@ -626,17 +601,17 @@ def test_the_region_queue_is_paged_in_sql_with_its_total(uow) -> None:
 def test_only_the_regions_ars_the_ccs_and_the_ministry_read_the_region_queue(uow) -> None:
     with uow() as session:
         here, rennes = place(session), place(session, postal_code="35000")
-        for reader in (ars(session), actor(session, "ccs"), actor(session, "ministere")):
+        for reader in (ars(session), make_actor(session, "ccs"), make_actor(session, "ministere")):
             assert queue_ids(session, reader) == [here.mission_id]
-        for reader in (ars(session, "53"), actor(session, "ccs"), actor(session, "ministere")):
+        for reader in (ars(session, "53"), make_actor(session, "ccs"), make_actor(session, "ministere")):
             assert [row["id"] for row in region_missions(session, actor=reader, ars_code="53", now=NOW).rows] == [rennes.mission_id]
-        for outsider in (ars(session, "11"), here.hr, actor(session, "professionnel"), None):
+        for outsider in (ars(session, "11"), here.hr, make_actor(session, "professionnel"), None):
             with pytest.raises(PermissionDenied):
                 region_missions(session, actor=outsider, ars_code="52", now=NOW)
         with pytest.raises(PermissionDenied) as error:
             region_missions(session, actor=ars(session, "11"), ars_code="52", now=NOW)
         with pytest.raises(NotFound):
-            region_missions(session, actor=actor(session, "ccs"), ars_code="99", now=NOW)
+            region_missions(session, actor=make_actor(session, "ccs"), ars_code="99", now=NOW)
     assert error.value.message == "Ces informations concernent une autre région."
 
 
@@ -650,13 +625,13 @@ def test_a_manual_priority_goes_from_1_to_9_and_is_set_by_the_regions_regulators
                 set_manual_priority(session, actor=regulator, mission_id=calm.mission_id, priority=wrong, now=NOW)
             assert (error.value.field, error.value.message) == (
                 "priority", "La priorité manuelle va de 1 (la plus urgente) à 9.")
-        for outsider in (actor(session, "ministere"), ars(session, "11"), calm.hr):
+        for outsider in (make_actor(session, "ministere"), ars(session, "11"), calm.hr):
             with pytest.raises(PermissionDenied):
                 set_manual_priority(session, actor=outsider, mission_id=calm.mission_id, priority=1, now=NOW)
         assert queue_ids(session, regulator) == [urgent.mission_id, calm.mission_id]
         set_manual_priority(session, actor=regulator, mission_id=calm.mission_id, priority=9, now=NOW)
         assert queue_ids(session, regulator) == [calm.mission_id, urgent.mission_id]
-        set_manual_priority(session, actor=actor(session, "ccs"), mission_id=calm.mission_id, priority=1, now=NOW)
+        set_manual_priority(session, actor=make_actor(session, "ccs"), mission_id=calm.mission_id, priority=1, now=NOW)
         set_manual_priority(session, actor=regulator, mission_id=calm.mission_id, priority=None, now=NOW)
         assert queue_ids(session, regulator) == [urgent.mission_id, calm.mission_id]
         assert mission_of(session, calm.mission_id).manual_priority is None
@@ -670,13 +645,13 @@ def test_a_manual_priority_goes_from_1_to_9_and_is_set_by_the_regions_regulators
 def test_the_region_volunteers_are_filtered_and_paged_in_sql_without_deleted_volunteers(uow) -> None:
     with uow() as session:
         regulator = ars(session)
-        dupont = volunteer(session, postal_code="44000", last_name="Dupont", first_name="Marie", verified=True)
-        martin = volunteer(session, postal_code="49000", last_name="Martin", profession_code="aide_soignant",
+        dupont = make_available_nurse(session, postal_code="44000", last_name="Dupont", first_name="Marie", verified=True)
+        martin = make_available_nurse(session, postal_code="49000", last_name="Martin", profession_code="aide_soignant",
                            status="indisponible")
-        durand = volunteer(session, postal_code="53000", last_name="Durand", possible_duplicate_of=dupont.id,
+        durand = make_available_nurse(session, postal_code="53000", last_name="Durand", possible_duplicate_of=dupont.id,
                            status="contacte")
-        volunteer(session, postal_code="44000", last_name="Dupond", status="supprime")  # deleted: never listed
-        volunteer(session, postal_code="35000", last_name="Dubois")  # Bretagne
+        make_available_nurse(session, postal_code="44000", last_name="Dupond", status="supprime")  # deleted: never listed
+        make_available_nurse(session, postal_code="35000", last_name="Dubois")  # Bretagne
 
         def listed(**filters: Any) -> list[int]:
             rows, total = region_professionals(session, actor=regulator, ars_code="52", filters=ProfessionalFilters(**filters))
@@ -696,7 +671,7 @@ def test_the_region_volunteers_are_filtered_and_paged_in_sql_without_deleted_vol
         rows, total = region_professionals(session, actor=regulator, ars_code="52", offset=1, limit=1)
         assert ([row["id"] for row in rows], total) == ([durand.id], 3)
         assert (rows[0]["profession"], rows[0]["possible_duplicate_of"]) == (NURSE, dupont.id)
-        rows, total = region_professionals(session, actor=actor(session, "ccs"), ars_code="53")
+        rows, total = region_professionals(session, actor=make_actor(session, "ccs"), ars_code="53")
         assert ([row["last_name"] for row in rows], total) == (["Dubois"], 1)
         with pytest.raises(PermissionDenied):
             region_professionals(session, actor=ars(session, "11"), ars_code="52")
@@ -705,17 +680,17 @@ def test_the_region_volunteers_are_filtered_and_paged_in_sql_without_deleted_vol
 def test_verifying_a_volunteer_toggles_the_badge_with_an_event_each_time(uow) -> None:
     with uow() as session:
         regulator = ars(session)
-        professional = volunteer(session)
+        professional = make_available_nurse(session)
         set_verified(session, actor=regulator, professional_id=professional.id, verified=True, now=NOW)
         set_verified(session, actor=regulator, professional_id=professional.id, verified=True, now=NOW)  # already verified: nothing new
         assert session.get(m.Professional, professional.id).verified is True
-        set_verified(session, actor=actor(session, "ccs"), professional_id=professional.id, verified=False, now=NOW + timedelta(hours=1))
+        set_verified(session, actor=make_actor(session, "ccs"), professional_id=professional.id, verified=False, now=NOW + timedelta(hours=1))
         assert session.get(m.Professional, professional.id).verified is False
-        for outsider in (ars(session, "11"), actor(session, "ministere")):
+        for outsider in (ars(session, "11"), make_actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
                 set_verified(session, actor=outsider, professional_id=professional.id, verified=True, now=NOW)
         with pytest.raises(NotFound):
-            set_verified(session, actor=regulator, professional_id=volunteer(session, status="supprime").id, verified=True, now=NOW)
+            set_verified(session, actor=regulator, professional_id=make_available_nurse(session, status="supprime").id, verified=True, now=NOW)
         changes = [(e.action, e.entity, e.entity_id, e.at) for e in session.scalars(
             sa.select(m.Event).where(m.Event.action.in_(["verified", "unverified"])).order_by(m.Event.id))]
     assert changes == [("verified", "professional", str(professional.id), NOW),
@@ -726,7 +701,7 @@ def test_the_ars_makes_an_available_volunteer_unavailable_with_a_reason_only(uow
     with uow() as session:
         here = place(session)
         regulator = ars(session)
-        free, contacted, assigned = volunteer(session), volunteer(session), volunteer(session)
+        free, contacted, assigned = make_available_nurse(session), make_available_nurse(session), make_available_nurse(session)
         link(session, here.mission_id, contacted, "contacte")
         link(session, place(session).mission_id, assigned, "affecte")
         with pytest.raises(ValidationError) as blank:
@@ -750,8 +725,8 @@ def test_the_ars_makes_an_available_volunteer_unavailable_with_a_reason_only(uow
 def test_assigning_on_behalf_of_an_establishment_assigns_a_free_volunteer_and_fills_the_mission(uow) -> None:
     with uow() as session:
         here = place(session)
-        professional = volunteer(session, first_name="Inès")
-        waiting = volunteer(session)
+        professional = make_available_nurse(session, first_name="Inès")
+        waiting = make_available_nurse(session)
         link(session, here.mission_id, waiting, "contacte")
         regulator = ars(session, email="ars-pdl@example.org")
     with uow() as session:
@@ -779,7 +754,7 @@ def test_assigning_on_behalf_of_an_establishment_assigns_a_free_volunteer_and_fi
 def test_assigning_on_behalf_takes_over_a_volunteer_pushed_or_contacted_for_this_mission(uow, state) -> None:
     with uow() as session:
         here = place(session, count=2)
-        professional = volunteer(session)
+        professional = make_available_nurse(session)
         regulator = ars(session)
         proposal_id = link(session, here.mission_id, professional, state, origin="push").id
         assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
@@ -796,8 +771,8 @@ def test_assigning_on_behalf_is_refused_for_another_profession_a_filled_mission_
     with uow() as session:
         here, filled = place(session), place(session, status="filled")
         regulator = ars(session)
-        care_assistant = volunteer(session, profession_code="aide_soignant")
-        busy, free = volunteer(session), volunteer(session)
+        care_assistant = make_available_nurse(session, profession_code="aide_soignant")
+        busy, free = make_available_nurse(session), make_available_nurse(session)
         link(session, place(session).mission_id, busy, "contacte")
         with pytest.raises(Conflict) as other_profession:
             assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=care_assistant.id, now=NOW)
@@ -807,19 +782,19 @@ def test_assigning_on_behalf_is_refused_for_another_profession_a_filled_mission_
             assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=busy.id, now=NOW)
         assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=free.id, now=NOW)
         with pytest.raises(Conflict):  # now filled
-            assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=volunteer(session).id, now=NOW)
+            assign_on_behalf(session, actor=regulator, mission_id=here.mission_id, professional_id=make_available_nurse(session).id, now=NOW)
         assert [status_of(session, p.id) for p in (care_assistant, busy, free)] == ["disponible", "contacte", "affecte"]
     assert other_profession.value.message == "Ce professionnel n'exerce pas la profession demandée par la mission."
-    assert reserved.value.message == f"{name(busy)} est déjà sollicité(e) ou indisponible."
+    assert reserved.value.message == f"{name_of(busy)} est déjà sollicité(e) ou indisponible."
 
 
 def test_only_the_regions_ars_assigns_on_behalf_of_an_establishment(uow) -> None:
     with uow() as session:
         here = place(session)
-        professional = volunteer(session)
+        professional = make_available_nurse(session)
         with pytest.raises(PermissionDenied) as centre:
-            assign_on_behalf(session, actor=actor(session, "ccs"), mission_id=here.mission_id, professional_id=professional.id, now=NOW)
-        for outsider in (ars(session, "11"), here.hr, actor(session, "ministere")):
+            assign_on_behalf(session, actor=make_actor(session, "ccs"), mission_id=here.mission_id, professional_id=professional.id, now=NOW)
+        for outsider in (ars(session, "11"), here.hr, make_actor(session, "ministere")):
             with pytest.raises(PermissionDenied):
                 assign_on_behalf(session, actor=outsider, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         assert (status_of(session, professional.id), proposals(session, professional.id)) == ("disponible", [])

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db import models as m
 from db.session import get_engine
-from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.factories import make_establishment, make_mission, make_professional, make_proposal, make_user
 
 
 def test_user_emails_are_unique_whatever_the_case(uow) -> None:
@@ -63,24 +63,19 @@ def test_an_ars_account_needs_its_region(uow) -> None:
         make_user(session, role="ars", ars_code=None)
 
 
-def _proposal(session, mission: m.Mission, professional: m.Professional, state: str) -> None:
-    session.add(m.Proposal(mission_id=mission.id, professional_id=professional.id, state=state))
-    session.flush()
-
-
 def test_a_volunteer_has_at_most_one_live_proposal(uow) -> None:
     with uow() as session:
         establishment = make_establishment(session)
         creator = make_user(session, establishment=establishment)
         first, second = make_mission(session, establishment, creator), make_mission(session, establishment, creator)
         professional = make_professional(session)
-        _proposal(session, first, professional, "refuse")
-        _proposal(session, first, professional, "libere")
-        _proposal(session, second, professional, "contacte")  # history rows never block a new one
+        make_proposal(session, first, professional, "refuse")
+        make_proposal(session, first, professional, "libere")
+        make_proposal(session, second, professional, "contacte")  # history rows never block a new one
         ids = (first.id, professional.id)
     for state in ("en_cours", "contacte", "affecte"):
         with pytest.raises(IntegrityError), uow() as session:
-            _proposal(session, session.get(m.Mission, ids[0]), session.get(m.Professional, ids[1]), state)
+            make_proposal(session, session.get(m.Mission, ids[0]), session.get(m.Professional, ids[1]), state)
 
 
 def test_volunteer_availability_cannot_end_before_it_starts(uow) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,12 +25,19 @@ from core.staffing.workflow import (
     withdraw,
 )
 from db import models as m
-from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.factories import (
+    END,
+    NOW,
+    START,
+    make_actor,
+    make_available_nurse,
+    make_establishment,
+    make_mission,
+    make_user,
+)
+from tests.readers import events, name_of, outbox, proposals, status_of
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
 LATER = NOW + timedelta(hours=3)
-START = date(2026, 11, 25)
-END = date(2026, 12, 8)
 PERIOD = "du 25/11/2026 au 08/12/2026"
 
 
@@ -51,21 +58,8 @@ def place(session: so.Session, **mission: Any) -> Place:
     return Place(establishment.id, establishment.name, row.id, to_session_user(session, user=user))
 
 
-def nurse(session: so.Session, **overrides: Any) -> m.Professional:
-    values = {"available_from": None, "availability_confirmed_at": NOW - timedelta(days=1), **overrides}
-    return make_professional(session, postal_code="44300", **values)
-
-
-def name(professional: m.Professional) -> str:
-    return f"{professional.first_name} {professional.last_name}"
-
-
-def actor(session: so.Session, role: str, **overrides: Any) -> SessionUser:
-    return to_session_user(session, user=make_user(session, role, **overrides))
-
-
 def account_of(session: so.Session, professional: m.Professional) -> SessionUser:
-    return actor(session, "professionnel", professional_id=professional.id, email=professional.email)
+    return make_actor(session, "professionnel", professional_id=professional.id, email=professional.email)
 
 
 def pushed(session: so.Session, where: Place, professional: m.Professional, *, at: datetime = NOW) -> m.Proposal:
@@ -79,23 +73,6 @@ def pushed(session: so.Session, where: Place, professional: m.Professional, *, a
     return proposal
 
 
-def status_of(session: so.Session, professional_id: int) -> str:
-    return session.scalar(sa.select(m.Professional.status).where(m.Professional.id == professional_id))
-
-
-def proposals(session: so.Session, professional_id: int) -> list[m.Proposal]:
-    return list(session.scalars(sa.select(m.Proposal).where(m.Proposal.professional_id == professional_id)
-                                .order_by(m.Proposal.id)))
-
-
-def outbox(session: so.Session) -> list[m.Outbox]:
-    return list(session.scalars(sa.select(m.Outbox).order_by(m.Outbox.id)))
-
-
-def events(session: so.Session, action: str) -> list[m.Event]:
-    return list(session.scalars(sa.select(m.Event).where(m.Event.action == action).order_by(m.Event.id)))
-
-
 def mission_of(session: so.Session, where: Place) -> m.Mission:
     return session.get(m.Mission, where.mission_id, populate_existing=True)
 
@@ -105,7 +82,7 @@ def mission_of(session: so.Session, where: Place) -> m.Mission:
 
 def test_contacting_an_available_volunteer_reserves_them_for_the_mission(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
     with uow() as session:
         proposal = contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     with uow() as session:
@@ -123,7 +100,7 @@ def test_contacting_an_available_volunteer_reserves_them_for_the_mission(uow) ->
 
 def test_contacting_a_volunteer_pushed_to_the_mission_turns_the_same_proposal_to_contacted(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         push_id = pushed(session, here, professional).id
     with uow() as session:
         assert contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER).id == push_id
@@ -137,7 +114,7 @@ def test_contacting_a_volunteer_pushed_to_the_mission_turns_the_same_proposal_to
 
 def test_a_second_establishment_contacting_the_same_volunteer_is_told_they_were_just_booked(uow) -> None:
     with uow() as session:
-        first, second, professional = place(session), place(session), nurse(session)
+        first, second, professional = place(session), place(session), make_available_nurse(session)
     with uow() as session:
         contact(session, actor=first.hr, mission_id=first.mission_id, professional_id=professional.id, now=NOW)
     with pytest.raises(Conflict) as error, uow() as session:
@@ -149,7 +126,7 @@ def test_a_second_establishment_contacting_the_same_volunteer_is_told_they_were_
 
 def test_a_volunteer_pushed_to_another_mission_cannot_be_contacted(uow) -> None:
     with uow() as session:
-        first, second, professional = place(session), place(session), nurse(session)
+        first, second, professional = place(session), place(session), make_available_nurse(session)
         pushed(session, first, professional)
     with pytest.raises(Conflict) as error, uow() as session:
         contact(session, actor=second.hr, mission_id=second.mission_id, professional_id=professional.id, now=NOW)
@@ -158,7 +135,7 @@ def test_a_volunteer_pushed_to_another_mission_cannot_be_contacted(uow) -> None:
 
 def test_when_two_establishments_click_at_the_same_instant_exactly_one_wins(uow) -> None:
     with uow() as session:
-        first, second, professional = place(session), place(session), nurse(session)
+        first, second, professional = place(session), place(session), make_available_nurse(session)
     outcome: dict[str, str] = {}
 
     def second_click() -> None:
@@ -185,7 +162,7 @@ def test_when_two_establishments_click_at_the_same_instant_exactly_one_wins(uow)
 
 def test_the_one_live_proposal_index_is_the_last_guard_against_double_booking(uow) -> None:
     with uow() as session:
-        first, second, professional = place(session), place(session), nurse(session)
+        first, second, professional = place(session), place(session), make_available_nurse(session)
         contact(session, actor=first.hr, mission_id=first.mission_id, professional_id=professional.id, now=NOW)
         professional.status = "disponible"  # a status out of step with the proposals: the index still holds
     with pytest.raises(Conflict) as error, uow() as session:
@@ -197,26 +174,26 @@ def test_the_one_live_proposal_index_is_the_last_guard_against_double_booking(uo
 
 def test_contacting_the_same_volunteer_twice_for_the_mission_is_refused(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         with pytest.raises(Conflict) as error:
             contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER)
-    assert error.value.message == f"{name(professional)} est déjà contacté(e) ou affecté(e) pour cette mission."
+    assert error.value.message == f"{name_of(professional)} est déjà contacté(e) ou affecté(e) pour cette mission."
 
 
 def test_contacting_a_volunteer_who_does_not_match_is_refused_with_the_reason(uow) -> None:
     with uow() as session:
         here = place(session)
-        paused = nurse(session, status="indisponible")
-        care_assistant = nurse(session, profession_code="aide_soignant")
+        paused = make_available_nurse(session, status="indisponible")
+        care_assistant = make_available_nurse(session, profession_code="aide_soignant")
         with pytest.raises(Conflict) as unavailable:
             contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=paused.id, now=NOW)
         with pytest.raises(Conflict) as mismatch:
             contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=care_assistant.id, now=NOW)
         with pytest.raises(NotFound):
             contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=999_999, now=NOW)
-    assert unavailable.value.message == f"{name(paused)} s'est déclaré(e) indisponible."
-    assert mismatch.value.message == (f"{name(care_assistant)} ne correspond pas à cette mission (profession, zone ou "
+    assert unavailable.value.message == f"{name_of(paused)} s'est déclaré(e) indisponible."
+    assert mismatch.value.message == (f"{name_of(care_assistant)} ne correspond pas à cette mission (profession, zone ou "
                                       "disponibilité).")
 
 
@@ -226,7 +203,7 @@ def test_nobody_can_be_contacted_for_a_mission_that_is_not_open(uow) -> None:
              ({"status": "pending"}, "Cette mission attend la validation de votre compte."),
              ({"count": 0}, "Cette mission ne recherche personne (0 poste).")]
     with uow() as session:
-        professional = nurse(session)
+        professional = make_available_nurse(session)
         places = [place(session, **overrides) for overrides, _ in cases]
     for here, (_, message) in zip(places, cases):
         with pytest.raises(Conflict) as error, uow() as session:
@@ -238,7 +215,7 @@ def test_nobody_can_be_contacted_for_a_mission_that_is_not_open(uow) -> None:
 
 def test_in_crisis_mode_only_volunteers_pushed_by_the_ars_can_be_contacted(uow) -> None:
     with uow() as session:
-        here, free, proposed = place(session), nurse(session), nurse(session)
+        here, free, proposed = place(session), make_available_nurse(session), make_available_nurse(session)
         session.add(m.CrisisMode(ars_code="52", profession_code="infirmier_de", enabled_at=NOW - timedelta(days=1),
                                  enabled_by=make_user(session, "ars").id))
         pushed(session, here, proposed)
@@ -257,7 +234,7 @@ def test_in_crisis_mode_only_volunteers_pushed_by_the_ars_can_be_contacted(uow) 
 
 def test_validating_assigns_the_volunteer_fills_the_mission_and_emails_the_dates_and_the_validator(uow) -> None:
     with uow() as session:
-        here, professional = place(session, contact_name=None), nurse(session, first_name="Inès")
+        here, professional = place(session, contact_name=None), make_available_nurse(session, first_name="Inès")
         colleague = to_session_user(session, user=make_user(session, establishment=session.get(
             m.Establishment, here.establishment_id), email="cadre.sante@chu-test.fr"))
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
@@ -284,7 +261,7 @@ def test_validating_assigns_the_volunteer_fills_the_mission_and_emails_the_dates
 def test_filling_the_mission_releases_the_volunteers_still_contacted_for_it(uow) -> None:
     with uow() as session:
         here = place(session, count=1)
-        chosen, other, pushed_one = nurse(session), nurse(session), nurse(session)
+        chosen, other, pushed_one = make_available_nurse(session), make_available_nurse(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=chosen.id, now=NOW)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=other.id, now=NOW)
         pushed(session, here, pushed_one)
@@ -296,7 +273,7 @@ def test_filling_the_mission_releases_the_volunteers_still_contacted_for_it(uow)
 
 def test_validating_part_of_the_posts_keeps_the_mission_open(uow) -> None:
     with uow() as session:
-        here, professional = place(session, count=2), nurse(session)
+        here, professional = place(session, count=2), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
         mission = mission_of(session, here)
@@ -306,7 +283,7 @@ def test_validating_part_of_the_posts_keeps_the_mission_open(uow) -> None:
 def test_validating_more_volunteers_than_remaining_posts_is_refused_and_nothing_changes(uow) -> None:
     with uow() as session:
         here = place(session, count=2)
-        first, second, third = nurse(session), nurse(session), nurse(session)
+        first, second, third = make_available_nurse(session), make_available_nurse(session), make_available_nurse(session)
         for professional in (first, second, third):
             contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[first.id], now=NOW)
@@ -322,11 +299,11 @@ def test_validating_more_volunteers_than_remaining_posts_is_refused_and_nothing_
 def test_validating_a_batch_with_someone_not_contacted_validates_nobody(uow) -> None:
     with uow() as session:
         here = place(session, count=3)
-        contacted, stranger = nurse(session), nurse(session)
+        contacted, stranger = make_available_nurse(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=contacted.id, now=NOW)
     with pytest.raises(Conflict) as error, uow() as session:
         validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[contacted.id, stranger.id], now=LATER)
-    assert error.value.message == f"{name(stranger)} n'est pas (ou plus) contacté(e) pour cette mission."
+    assert error.value.message == f"{name_of(stranger)} n'est pas (ou plus) contacté(e) pour cette mission."
     with uow() as session:
         assert (status_of(session, contacted.id), status_of(session, stranger.id)) == ("contacte", "disponible")
         assert outbox(session) == []
@@ -334,7 +311,7 @@ def test_validating_a_batch_with_someone_not_contacted_validates_nobody(uow) -> 
 
 def test_a_filled_mission_accepts_no_more_validation(uow) -> None:
     with uow() as session:
-        here, professional = place(session, count=1), nurse(session)
+        here, professional = place(session, count=1), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
         with pytest.raises(Conflict) as error:
@@ -348,7 +325,7 @@ def test_a_filled_mission_accepts_no_more_validation(uow) -> None:
 def test_refusing_frees_contacted_and_pushed_volunteers_without_any_email(uow) -> None:
     with uow() as session:
         here = place(session)
-        contacted, proposed = nurse(session), nurse(session)
+        contacted, proposed = make_available_nurse(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=contacted.id, now=NOW)
         pushed(session, here, proposed)
     with uow() as session:
@@ -364,7 +341,7 @@ def test_refusing_frees_contacted_and_pushed_volunteers_without_any_email(uow) -
 
 def test_refusing_counts_each_volunteer_once(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         assert refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id, professional.id], now=LATER) == 1
         assert [p.state for p in proposals(session, professional.id)] == ["refuse"]
@@ -372,15 +349,15 @@ def test_refusing_counts_each_volunteer_once(uow) -> None:
 
 def test_refusing_someone_not_contacted_is_refused(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         with pytest.raises(Conflict) as error:
             refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
-    assert error.value.message == f"{name(professional)} n'est pas (ou plus) contacté(e) pour cette mission."
+    assert error.value.message == f"{name_of(professional)} n'est pas (ou plus) contacté(e) pour cette mission."
 
 
 def test_a_refused_volunteer_can_be_contacted_again_as_a_new_solicitation(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER)
@@ -393,7 +370,7 @@ def test_a_refused_volunteer_can_be_contacted_again_as_a_new_solicitation(uow) -
 def test_closing_releases_contacted_and_pushed_volunteers_but_keeps_the_assigned_ones(uow) -> None:
     with uow() as session:
         here = place(session, count=3)
-        assigned, contacted, proposed = nurse(session), nurse(session), nurse(session)
+        assigned, contacted, proposed = make_available_nurse(session), make_available_nurse(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=assigned.id, now=NOW)
         validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[assigned.id], now=NOW)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=contacted.id, now=NOW)
@@ -414,7 +391,7 @@ def test_closing_releases_contacted_and_pushed_volunteers_but_keeps_the_assigned
 
 def test_a_closed_mission_cannot_be_closed_again_nor_contacted(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         close_mission(session, actor=here.hr, mission_id=here.mission_id, now=NOW)
         with pytest.raises(Conflict) as twice:
             close_mission(session, actor=here.hr, mission_id=here.mission_id, now=LATER)
@@ -428,7 +405,7 @@ def test_a_closed_mission_cannot_be_closed_again_nor_contacted(uow) -> None:
 
 
 def _assigned(session: so.Session, **mission: Any) -> tuple[Place, m.Professional]:
-    here, professional = place(session, **mission), nurse(session, first_name="Inès")
+    here, professional = place(session, **mission), make_available_nurse(session, first_name="Inès")
     contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
     return here, professional
@@ -465,18 +442,18 @@ def test_cancelling_an_assignment_reopens_the_mission_and_tells_the_volunteer(uo
 
 def test_cancelling_someone_who_is_not_assigned_is_refused(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         with pytest.raises(Conflict) as error:
             cancel_assignment(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, reason="Erreur", now=LATER)
-    assert error.value.message == f"{name(professional)} n'est pas affecté(e) à cette mission."
+    assert error.value.message == f"{name_of(professional)} n'est pas affecté(e) à cette mission."
 
 
 # ---------------------------------------------------------------- the volunteer withdraws
 
 
 def _reserved(session: so.Session) -> tuple[Place, m.Professional, m.Proposal, SessionUser]:
-    here, professional = place(session), nurse(session, first_name="Inès", last_name="Garnier")
+    here, professional = place(session), make_available_nurse(session, first_name="Inès", last_name="Garnier")
     proposal = contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     return here, professional, proposal, account_of(session, professional)
 
@@ -501,7 +478,7 @@ def test_a_volunteer_who_declines_a_reservation_is_freed_and_the_requester_told(
 
 def test_a_volunteer_can_decline_a_push(uow) -> None:
     with uow() as session:
-        here, professional = place(session), nurse(session)
+        here, professional = place(session), make_available_nurse(session)
         proposal = pushed(session, here, professional)
         me = account_of(session, professional)
         withdraw(session, actor=me, proposal_id=proposal.id, now=LATER)
@@ -528,7 +505,7 @@ def test_a_volunteer_cannot_withdraw_from_an_assignment(uow) -> None:
 def test_a_volunteer_can_only_withdraw_their_own_live_proposal(uow) -> None:
     with uow() as session:
         here, professional, proposal, me = _reserved(session)
-        someone_else = account_of(session, nurse(session))
+        someone_else = account_of(session, make_available_nurse(session))
         with pytest.raises(NotFound) as other:
             withdraw(session, actor=someone_else, proposal_id=proposal.id, now=LATER)
         with pytest.raises(PermissionDenied):
@@ -581,7 +558,7 @@ class Scene:
 
 def _scene(session: so.Session) -> Scene:
     here = place(session, count=3)
-    available, contacted, assigned = nurse(session), nurse(session), nurse(session)
+    available, contacted, assigned = make_available_nurse(session), make_available_nurse(session), make_available_nurse(session)
     for professional in (contacted, assigned):
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
     validate(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[assigned.id], now=NOW)
@@ -607,9 +584,9 @@ def test_outsiders_may_not_act_on_a_mission(uow, action: str) -> None:
         intruders = {
             "another establishment": to_session_user(session, user=make_user(
                 session, establishment=make_establishment(session, postal_code="44000"))),
-            "another region's ARS": actor(session, "ars", ars_code="11"),
+            "another region's ARS": make_actor(session, "ars", ars_code="11"),
             "a volunteer": account_of(session, professional),
-            "the ministry": actor(session, "ministere"),
+            "the ministry": make_actor(session, "ministere"),
             "nobody signed in": None,
         }
         messages = {}
@@ -631,8 +608,8 @@ def test_only_the_volunteer_may_decline_their_own_reservation(uow) -> None:
         scene = _scene(session)
         proposal_id = session.scalar(sa.select(m.Proposal.id).where(m.Proposal.professional_id == scene.contacted))
         hr = scene.here.hr
-        others = {"the establishment": hr, "the region's ARS": actor(session, "ars"), "the CCS": actor(session, "ccs"),
-                  "the ministry": actor(session, "ministere"), "nobody signed in": None}
+        others = {"the establishment": hr, "the region's ARS": make_actor(session, "ars"), "the CCS": make_actor(session, "ccs"),
+                  "the ministry": make_actor(session, "ministere"), "nobody signed in": None}
         for intruder in others.values():
             with pytest.raises(PermissionDenied):
                 withdraw(session, actor=intruder, proposal_id=proposal_id, now=LATER)
@@ -649,7 +626,7 @@ def test_only_the_volunteer_may_decline_their_own_reservation(uow) -> None:
 def test_the_regions_ars_and_the_ccs_may_close_and_cancel_but_not_pick_volunteers(uow, role: str) -> None:
     with uow() as session:
         scene = _scene(session)
-        regulator = actor(session, role)
+        regulator = make_actor(session, role)
         for action in ("contact", "validate"):
             with pytest.raises(PermissionDenied):
                 ACTIONS[action](session, regulator, scene)

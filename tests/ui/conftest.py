@@ -33,3 +33,16 @@ def demo_url(tmp_path: Path, seeded_template: Path, app_env) -> str:
 @pytest.fixture
 def app(demo_url: str) -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+
+
+def signed_in(app: AppTest, email: str, role: str) -> AppTest:
+    """Signed in as streamlit-authenticator leaves it, after one run (which registers the pages)."""
+    sign_in_as(app, email, role).run()
+    assert not app.exception
+    return app
+
+
+def tick(app: AppTest, *positions: int) -> AppTest:
+    """Tick rows of the page's table the way the browser does (under its current key: it follows the rows shown)."""
+    app.session_state[app.dataframe[0].key] = {"selection": {"rows": list(positions), "columns": [], "cells": []}}
+    return app.run()

@@ -1,4 +1,4 @@
-"""Read what an AppTest run shows: metrics by label, plotly figures by widget key, blocks by kind."""
+"""Read what an AppTest run shows: buttons, texts, tables, errors, metrics by label, plotly figures by key, blocks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Block
+from streamlit.testing.v1.element_tree import Block, Button
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -35,3 +36,48 @@ def blocks(node: Any, kind: str) -> list[Block]:
             found.append(child)
         found += blocks(child, kind)
     return found
+
+
+def button(app: AppTest, label: str) -> Button:
+    matches = [b for b in app.button if b.label == label]
+    assert matches, f"bouton « {label} » absent : {[b.label for b in app.button]}"
+    return matches[0]
+
+
+def labels(app: AppTest) -> dict[str, bool]:
+    """Each button's label → enabled (the sidebar's sign-out button left out)."""
+    return {b.label: not b.disabled for b in app.button if b.key != "sign_out"}
+
+
+def dialog_titles(app: AppTest) -> list[str]:
+    return [block.proto.dialog.title for block in blocks(app._tree, "dialog")]
+
+
+def texts(node: Any) -> list[str]:
+    """Every markdown, caption, info, error… value under a block."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        value = getattr(child, "value", None)
+        if isinstance(value, str) and child.type in ("markdown", "caption", "info", "warning", "error", "success"):
+            found.append(value)
+        found += texts(child)
+    return found
+
+
+def table(app: AppTest) -> pd.DataFrame:
+    assert len(app.dataframe) == 1, "un seul tableau attendu"
+    return app.dataframe[0].value
+
+
+def errors(app: AppTest) -> list[str]:
+    return [e.value for e in app.error]
+
+
+def error_under(app: AppTest, widget: Any) -> str | None:
+    """The error drawn right under a widget (the next element of the page), if any."""
+    nodes = [node for node in app.main if node.type not in ("vertical", "horizontal", "column")]
+    position = next(i for i, node in enumerate(nodes) if node is widget)
+    following = nodes[position + 1:]
+    if following and following[0].type == "caption":  # "Fichier conservé : …" under an uploader
+        following = following[1:]
+    return following[0].value if following and following[0].type == "error" else None

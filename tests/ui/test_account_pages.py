@@ -10,14 +10,11 @@ from core.access.accounts import AccountRequest, request_establishment_account
 from core.staffing.missions import MissionInput
 from db import models as m
 from db.session import session_scope
+from tests.readers import count_at
 from tests.ui.conftest import open_page, sign_in_as
+from tests.ui.readers import button
 
 KEY = "account_request:0:"
-
-
-def _count(url: str, model) -> int:  # noqa: ANN001
-    with session_scope(url) as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def _fill_request(app, email: str = "claire@chu-test.fr") -> None:
@@ -32,22 +29,18 @@ def _fill_request(app, email: str = "claire@chu-test.fr") -> None:
     app.run()
 
 
-def _button(app, label: str):  # noqa: ANN202
-    return next(b for b in app.button if b.label == label)
-
-
 def test_an_empty_request_shows_each_error_beside_its_field_and_saves_nothing(app, demo_url) -> None:
     app.run()
     open_page(app, "demande-de-compte")
-    users = _count(demo_url, m.User)
-    _button(app, "Valider la demande").click()
+    users = count_at(demo_url, m.User)
+    button(app, "Valider la demande").click()
     app.run()
     errors = [e.value for e in app.error]
     assert "Le champ « Nom » est obligatoire." in errors
     assert "L'adresse électronique est obligatoire." in errors
     assert "Choisissez la profession recherchée." in errors
     assert any("champs à corriger" in e for e in errors)
-    assert _count(demo_url, m.User) == users
+    assert count_at(demo_url, m.User) == users
 
 
 def test_a_complete_request_is_confirmed_and_the_ars_is_deduced_from_the_postal_code(app, demo_url) -> None:
@@ -56,7 +49,7 @@ def test_a_complete_request_is_confirmed_and_the_ars_is_deduced_from_the_postal_
     _fill_request(app)
     assert app.selectbox(key=KEY + "city").value == "NANTES"
     assert app.selectbox(key=KEY + "ars_code").value == "52"
-    _button(app, "Valider la demande").click()
+    button(app, "Valider la demande").click()
     app.run()
     assert not app.exception
     assert any("sont enregistrés" in s.value for s in app.success)
@@ -71,7 +64,7 @@ def test_typed_values_survive_a_failed_submit_and_a_page_switch(app) -> None:
     app.text_input(key=KEY + "last_name").input("Moreau")
     app.text_input(key=KEY + "identifier").input("750100126")  # wrong key
     app.run()
-    _button(app, "Valider la demande").click()
+    button(app, "Valider la demande").click()
     app.run()
     assert any("clé de contrôle" in e.value for e in app.error)
     open_page(app, "")
@@ -83,7 +76,7 @@ def test_typed_values_survive_a_failed_submit_and_a_page_switch(app) -> None:
 def test_missions_can_be_added_and_removed(app) -> None:
     app.run()
     open_page(app, "demande-de-compte")
-    _button(app, "Ajouter une mission").click()
+    button(app, "Ajouter une mission").click()
     app.run()
     assert [md.value for md in app.markdown if md.value.startswith("**Mission")] == ["**Mission 1**", "**Mission 2**"]
     next(b for b in app.button if b.label == "Supprimer").click()
@@ -94,12 +87,12 @@ def test_missions_can_be_added_and_removed(app) -> None:
 def test_an_existing_email_is_refused_on_the_email_field(app, demo_url) -> None:
     app.run()
     open_page(app, "demande-de-compte")
-    users = _count(demo_url, m.User)
+    users = count_at(demo_url, m.User)
     _fill_request(app, email="ccs@example.org")
-    _button(app, "Valider la demande").click()
+    button(app, "Valider la demande").click()
     app.run()
     assert any("Un compte existe déjà" in e.value for e in app.error)
-    assert _count(demo_url, m.User) == users
+    assert count_at(demo_url, m.User) == users
 
 
 def _pending_request(url: str) -> int:

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import pytest
 import streamlit
-from streamlit.testing.v1 import AppTest
 
-from ops.apptest import open_page, page_hash, sign_in_as
+from ops.apptest import open_page, page_hash
+from tests.ui.conftest import signed_in
 
 MANAGER = "etablissement@example.org"
-
-
-def _signed_in(app: AppTest) -> AppTest:
-    sign_in_as(app, MANAGER, "etablissement").run()
-    assert not app.exception
-    return app
 
 
 def test_the_driver_was_checked_against_this_streamlit() -> None:
@@ -27,7 +21,7 @@ def test_the_driver_was_checked_against_this_streamlit() -> None:
 
 
 def test_apptest_still_registers_our_function_pages_by_url_path(app) -> None:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     paths = {info.get("url_pathname") for info in app._registered_pages.values()}
     assert {"tableau-de-bord", "choisir", "nouveau-besoin", "affectations"} <= paths
     assert isinstance(app._page_hash, str)
@@ -36,19 +30,19 @@ def test_apptest_still_registers_our_function_pages_by_url_path(app) -> None:
 
 def test_the_public_switch_page_still_cannot_open_a_function_page(app) -> None:
     """The day this passes through, AppTest.switch_page can replace ops.apptest.open_page."""
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page("pages/choose.py")
 
 
 def test_an_unknown_page_is_named_in_the_failure(app) -> None:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     with pytest.raises(AssertionError, match="page 'nulle-part' absente de la navigation"):
         open_page(app, "nulle-part")
 
 
 def test_a_page_opened_by_url_lets_the_app_switch_to_another_page_and_stay_there(app) -> None:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     open_page(app, "tableau-de-bord")
     assert app.title[0].value == "Tableau de bord"
     table = app.dataframe[0]

@@ -14,12 +14,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Block, Button
 
-from core.access.accounts import load_session_user
 from core.places import reference
 from core.shared.actions import Action
-from core.shared.actor import SessionUser
 from core.shared.clock import paris_today, utcnow
 from core.shared.validation import format_phone
 from core.staffing.matching import PAGE_SIZE, CandidateFilters, find_candidates
@@ -29,7 +26,9 @@ from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_ESTABLISHMENT_NAME
 from tests.factories import make_mission, make_professional
-from tests.ui.conftest import open_page, sign_in_as
+from tests.readers import count_at, latest_proposal_at, proposals_at, row_at, user_at
+from tests.ui.conftest import open_page, signed_in, tick
+from tests.ui.readers import blocks, button, dialog_titles, error_under, labels, table, texts
 
 MANAGER = "etablissement@example.org"
 VOLUNTEER = "benevole@example.org"
@@ -41,24 +40,14 @@ DEFAULT_STATUSES = ("open", "filled", "pending")
 # ---------------------------------------------------------------- data helpers
 
 
-def _user(url: str, email: str) -> SessionUser:
-    with session_scope(url, read_only=True) as session:
-        return load_session_user(session, email=email)
-
-
 def _chu(url: str) -> int:
     with session_scope(url, read_only=True) as session:
         return session.scalar(sa.select(m.Establishment.id).where(m.Establishment.name == DEMO_ESTABLISHMENT_NAME))
 
 
-def _count(url: str, model: type, *where: Any) -> int:
-    with session_scope(url, read_only=True) as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-
-
 def _missions(url: str, **filters: Any) -> list[dict]:
     with session_scope(url, read_only=True) as session:
-        return dashboard(session, actor=_user(url, MANAGER), establishment_id=_chu(url), **filters)
+        return dashboard(session, actor=user_at(url, MANAGER), establishment_id=_chu(url), **filters)
 
 
 def _mission(url: str, mission_id: int) -> dict:
@@ -67,7 +56,7 @@ def _mission(url: str, mission_id: int) -> dict:
 
 def _candidates(url: str, mission_id: int, filters: CandidateFilters | None = None):  # noqa: ANN202
     with session_scope(url, read_only=True) as session:
-        return find_candidates(session, actor=_user(url, MANAGER), mission_id=mission_id, filters=filters)
+        return find_candidates(session, actor=user_at(url, MANAGER), mission_id=mission_id, filters=filters)
 
 
 def _free_candidate(page) -> dict:  # noqa: ANN001
@@ -85,102 +74,28 @@ def _open_mission_with_free_candidates(url: str, at_least: int = 1) -> int:
     raise AssertionError("la démo n'a aucune mission ouverte du CHU avec des candidats disponibles")
 
 
-def _proposal(url: str, mission_id: int, professional_id: int) -> m.Proposal | None:
-    with session_scope(url, read_only=True) as session:
-        proposal = session.scalar(
-            sa.select(m.Proposal).where(m.Proposal.mission_id == mission_id,
-                                        m.Proposal.professional_id == professional_id)
-            .order_by(m.Proposal.id.desc()))
-        if proposal is not None:
-            session.expunge(proposal)
-        return proposal
-
-
-def _professional(url: str, professional_id: int) -> m.Professional:
-    with session_scope(url, read_only=True) as session:
-        professional = session.get(m.Professional, professional_id)
-        session.expunge(professional)
-        return professional
-
-
 def _contact(url: str, mission_id: int, professional_id: int) -> int:
     with session_scope(url) as session:
-        return contact(session, actor=_user(url, MANAGER), mission_id=mission_id, professional_id=professional_id).id
+        return contact(session, actor=user_at(url, MANAGER), mission_id=mission_id, professional_id=professional_id).id
 
 
 def _ensure_an_assignment(url: str) -> None:
     """The demo assigns volunteers to the CHU; should it not, assign one through the services."""
     with session_scope(url, read_only=True) as session:
-        if assigned_staff(session, actor=_user(url, MANAGER), establishment_id=_chu(url)):
+        if assigned_staff(session, actor=user_at(url, MANAGER), establishment_id=_chu(url)):
             return
     mission_id = _open_mission_with_free_candidates(url)
     professional_id = _free_candidate(_candidates(url, mission_id))["id"]
     _contact(url, mission_id, professional_id)
     with session_scope(url) as session:
-        validate(session, actor=_user(url, MANAGER), mission_id=mission_id, professional_ids=[professional_id])
+        validate(session, actor=user_at(url, MANAGER), mission_id=mission_id, professional_ids=[professional_id])
 
 
 # ---------------------------------------------------------------- page helpers
 
 
-def _button(app: AppTest, label: str) -> Button:
-    matches = [b for b in app.button if b.label == label]
-    assert matches, f"bouton « {label} » absent : {[b.label for b in app.button]}"
-    return matches[0]
-
-
-def _labels(app: AppTest) -> dict[str, bool]:
-    """Each button's label → enabled."""
-    return {b.label: not b.disabled for b in app.button}
-
-
-def _dialogs(app: AppTest) -> list[Block]:
-    event = app._tree.children.get(2)
-    return [block for block in (event.children.values() if event else []) if getattr(block, "type", "") == "dialog"]
-
-
-def _dialog_titles(app: AppTest) -> list[str]:
-    return [block.proto.dialog.title for block in _dialogs(app)]
-
-
-def _texts(node: Any) -> list[str]:
-    """Every markdown, caption, info, error… value under a block."""
-    found = []
-    for child in getattr(node, "children", {}).values():
-        value = getattr(child, "value", None)
-        if isinstance(value, str) and child.type in ("markdown", "caption", "info", "warning", "error", "success"):
-            found.append(value)
-        found += _texts(child)
-    return found
-
-
-def _error_under(app: AppTest, widget: Any) -> str | None:
-    nodes = [node for node in app.main if node.type not in ("vertical", "horizontal", "column")]
-    position = next(i for i, node in enumerate(nodes) if node is widget)
-    following = nodes[position + 1:]
-    return following[0].value if following and following[0].type == "error" else None
-
-
-def _tick(app: AppTest, *positions: int) -> AppTest:
-    """Tick rows of the page's table the way the browser does (under its current key: it changes after an action)."""
-    key = app.dataframe[0].key
-    app.session_state[key] = {"selection": {"rows": list(positions), "columns": [], "cells": []}}
-    return app.run()
-
-
-def _table(app: AppTest) -> pd.DataFrame:
-    assert len(app.dataframe) == 1, "un seul tableau attendu"
-    return app.dataframe[0].value
-
-
 def _position(frame: pd.DataFrame, record_id: int) -> int:
     return frame["id"].tolist().index(record_id)
-
-
-def _signed_in(app: AppTest, email: str = MANAGER, role: str = "etablissement") -> AppTest:
-    sign_in_as(app, email, role).run()
-    assert not app.exception
-    return app
 
 
 def _pager_caption(app: AppTest) -> str:
@@ -191,7 +106,7 @@ def _pager_caption(app: AppTest) -> str:
 
 
 def test_the_dashboard_is_the_establishment_home_and_sums_up_its_missions(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     assert app.title[0].value == "Tableau de bord"
     everything = _missions(demo_url)
     open_rows = [r for r in everything if r["status"] == "open"]
@@ -206,9 +121,9 @@ def test_the_dashboard_is_the_establishment_home_and_sums_up_its_missions(app, d
 
 
 def test_the_table_lists_the_establishment_missions_with_their_filled_counts(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     expected = _missions(demo_url, statuses=DEFAULT_STATUSES)
-    frame = _table(app)
+    frame = table(app)
     assert frame["id"].tolist() == [r["id"] for r in expected]
     assert frame["Pourvue"].tolist() == [f"POURVUE {r['assigned']}/{r['count']}" for r in expected]
     assert any(r["assigned"] for r in expected), "la démo devrait avoir au moins une mission en partie pourvue"
@@ -219,13 +134,13 @@ def test_the_table_lists_the_establishment_missions_with_their_filled_counts(app
 
 
 def test_the_status_profession_and_unfilled_filters_change_the_rows(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     everything = [r["id"] for r in _missions(demo_url, statuses=DEFAULT_STATUSES)]
 
     app.multiselect(key="dash_status").set_value(["filled"]).run()
     filled = [r["id"] for r in _missions(demo_url, statuses=("filled",))]
     assert filled and len(filled) < len(everything)
-    assert _table(app)["id"].tolist() == filled
+    assert table(app)["id"].tolist() == filled
 
     app.multiselect(key="dash_status").set_value(["closed"]).run()
     assert not app.dataframe
@@ -235,105 +150,105 @@ def test_the_status_profession_and_unfilled_filters_change_the_rows(app, demo_ur
     app.selectbox(key="dash_profession").select("infirmier_de").run()
     nurses = [r["id"] for r in _missions(demo_url, statuses=DEFAULT_STATUSES, profession="infirmier_de")]
     assert nurses and len(nurses) < len(everything)
-    assert _table(app)["id"].tolist() == nurses
+    assert table(app)["id"].tolist() == nurses
 
     app.checkbox(key="dash_unfilled").check().run()
     unfilled = [r["id"] for r in _missions(demo_url, statuses=DEFAULT_STATUSES, profession="infirmier_de",
                                            unfilled_only=True)]
     assert unfilled and len(unfilled) < len(nurses)
-    assert _table(app)["id"].tolist() == unfilled
-    assert set(_table(app)["Statut"]) == {"Ouverte"}
+    assert table(app)["id"].tolist() == unfilled
+    assert set(table(app)["Statut"]) == {"Ouverte"}
 
 
 def test_selecting_a_mission_shows_its_actions_enabled_according_to_its_state(app, demo_url) -> None:
-    _signed_in(app)
-    frame = _table(app)
+    signed_in(app, MANAGER, "etablissement")
+    frame = table(app)
     free = next(r for r in _missions(demo_url, statuses=DEFAULT_STATUSES) if r["status"] == "open" and not r["assigned"])
     filled = next(r for r in _missions(demo_url, statuses=DEFAULT_STATUSES) if r["status"] == "filled")
-    assert "Choisir" not in _labels(app)  # nothing selected, no action
+    assert "Choisir" not in labels(app)  # nothing selected, no action
 
-    _tick(app, _position(frame, free["id"]))
+    tick(app, _position(frame, free["id"]))
     assert any(md.value.startswith(f"**Mission sélectionnée : {free['profession']}**") and
                md.value.endswith(f"POURVUE 0/{free['count']}") for md in app.markdown)
-    assert {k: v for k, v in _labels(app).items() if k in ("Choisir", "Modifier", "Dupliquer", "Clôturer")} == {
+    assert {k: v for k, v in labels(app).items() if k in ("Choisir", "Modifier", "Dupliquer", "Clôturer")} == {
         "Choisir": True, "Modifier": True, "Dupliquer": True, "Clôturer": True}
 
-    _tick(app, _position(frame, filled["id"]))
-    assert {k: v for k, v in _labels(app).items() if k in ("Choisir", "Modifier", "Dupliquer", "Clôturer")} == {
+    tick(app, _position(frame, filled["id"]))
+    assert {k: v for k, v in labels(app).items() if k in ("Choisir", "Modifier", "Dupliquer", "Clôturer")} == {
         "Modifier": False, "Dupliquer": True, "Clôturer": True}  # nobody left to choose: no "Choisir"
     assert "Mission pourvue : plus de renfort à choisir." in [c.value for c in app.caption]
-    assert _button(app, "Modifier").help == ("1 professionnel(s) sont déjà affectés à cette mission : elle ne peut plus "
+    assert button(app, "Modifier").help == ("1 professionnel(s) sont déjà affectés à cette mission : elle ne peut plus "
                                              "être modifiée. Annulez d'abord l'affectation, ou dupliquez la mission.")
 
 
 def test_duplicating_a_mission_adds_an_open_copy_and_says_so(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     source = next(r for r in _missions(demo_url, statuses=DEFAULT_STATUSES) if r["status"] == "filled")
-    before = _count(demo_url, m.Mission)
-    _tick(app, _position(_table(app), source["id"]))
-    _button(app, "Dupliquer").click().run()
+    before = count_at(demo_url, m.Mission)
+    tick(app, _position(table(app), source["id"]))
+    button(app, "Dupliquer").click().run()
     assert not app.exception
     assert [s.value for s in app.success] == ["Mission dupliquée : la copie est ouverte, vous pouvez la modifier."]
-    assert _count(demo_url, m.Mission) == before + 1
+    assert count_at(demo_url, m.Mission) == before + 1
     copy = max(_missions(demo_url), key=lambda r: r["id"])
     assert (copy["profession_code"], copy["count"], copy["status"], copy["assigned"]) == (
         source["profession_code"], source["count"], "open", 0)
-    assert copy["id"] in _table(app)["id"].tolist()
+    assert copy["id"] in table(app)["id"].tolist()
     assert not [md.value for md in app.markdown if md.value.startswith("**Mission sélectionnée")]
 
 
 def test_closing_a_mission_asks_for_confirmation_then_releases_its_contacted_volunteers(app, demo_url) -> None:
     mission_id = _open_mission_with_free_candidates(demo_url)
     with session_scope(demo_url) as session:  # a reservation waiting on the mission to close
-        contact(session, actor=_user(demo_url, MANAGER), mission_id=mission_id, professional_id=_free_candidate(_candidates(demo_url, mission_id))["id"])
-    _signed_in(app)
+        contact(session, actor=user_at(demo_url, MANAGER), mission_id=mission_id, professional_id=_free_candidate(_candidates(demo_url, mission_id))["id"])
+    signed_in(app, MANAGER, "etablissement")
     target = next(r for r in _missions(demo_url, statuses=("open",)) if r["id"] == mission_id)
     with session_scope(demo_url, read_only=True) as session:
         contacted = list(session.scalars(sa.select(m.Proposal.professional_id).where(
             m.Proposal.mission_id == target["id"], m.Proposal.state == "contacte")))
-    _tick(app, _position(_table(app), target["id"]))
+    tick(app, _position(table(app), target["id"]))
 
-    _button(app, "Clôturer").click().run()
-    assert _dialog_titles(app) == ["Clôturer la mission"]
-    texts = _texts(_dialogs(app)[0])
-    assert texts[0].startswith(f"Clôturer la mission **{target['profession']}** du ")
-    assert "Une mission clôturée n'est jamais supprimée : vous pourrez la dupliquer." in texts[1]
+    button(app, "Clôturer").click().run()
+    assert dialog_titles(app) == ["Clôturer la mission"]
+    sheet_texts = texts(blocks(app._tree, "dialog")[0])
+    assert sheet_texts[0].startswith(f"Clôturer la mission **{target['profession']}** du ")
+    assert "Une mission clôturée n'est jamais supprimée : vous pourrez la dupliquer." in sheet_texts[1]
     assert _mission(demo_url, target["id"])["status"] == "open"  # nothing happens before the answer
 
     # In the browser "Oui, clôturer" reruns the dialog alone (a fragment); AppTest reruns the whole page,
     # so the button that opened the dialog is pressed again with the answer.
-    _button(app, "Clôturer").click()
-    _button(app, "Oui, clôturer").click().run()
+    button(app, "Clôturer").click()
+    button(app, "Oui, clôturer").click().run()
     assert not app.exception
     assert [s.value for s in app.success] == [f"Mission clôturée ; {len(contacted)} professionnel(s) libéré(s)."]
     assert _mission(demo_url, target["id"])["status"] == "closed"
     for professional_id in contacted:
-        assert _proposal(demo_url, target["id"], professional_id).state == "libere"
-        assert _professional(demo_url, professional_id).status == "disponible"
-    assert target["id"] not in _table(app)["id"].tolist()  # closed missions are not listed by default
+        assert latest_proposal_at(demo_url, target["id"], professional_id).state == "libere"
+        assert row_at(demo_url, m.Professional, professional_id).status == "disponible"
+    assert target["id"] not in table(app)["id"].tolist()  # closed missions are not listed by default
 
 
 def test_after_closing_a_mission_the_tick_does_not_slide_onto_the_next_one(app, demo_url) -> None:
-    _signed_in(app)
-    frame = _table(app)
+    signed_in(app, MANAGER, "etablissement")
+    frame = table(app)
     first = frame["id"].iloc[0]
     assert Action.CLOSE in _mission(demo_url, first)["actions"] and len(frame) > 1
-    _tick(app, 0)
-    _button(app, "Clôturer").click().run()
-    _button(app, "Clôturer").click()
-    _button(app, "Oui, clôturer").click().run()
+    tick(app, 0)
+    button(app, "Clôturer").click().run()
+    button(app, "Clôturer").click()
+    button(app, "Oui, clôturer").click().run()
     assert _mission(demo_url, first)["status"] == "closed"
-    assert _table(app)["id"].tolist() == frame["id"].tolist()[1:]
+    assert table(app)["id"].tolist() == frame["id"].tolist()[1:]
     assert not [md.value for md in app.markdown if md.value.startswith("**Mission sélectionnée")]
-    assert "Clôturer" not in _labels(app)
+    assert "Clôturer" not in labels(app)
 
 
 def test_choose_opens_the_candidates_of_the_selected_mission_from_their_first_page(app, demo_url) -> None:
     mission_id = _open_mission_with_free_candidates(demo_url)
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     app.session_state["choose_page"] = PAGE_SIZE  # left on page 2 of another mission's candidates
-    _tick(app, _position(_table(app), mission_id))
-    _button(app, "Choisir").click().run()
+    tick(app, _position(table(app), mission_id))
+    button(app, "Choisir").click().run()
     assert not app.exception
     assert app.title[0].value == "Choisir des renforts"
     assert app.selectbox(key="chosen_mission").value == mission_id
@@ -345,7 +260,7 @@ def test_choose_opens_the_candidates_of_the_selected_mission_from_their_first_pa
 
 
 def _open_need(app: AppTest) -> AppTest:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     return open_page(app, "nouveau-besoin")
 
 
@@ -369,21 +284,21 @@ def test_an_end_date_before_the_start_is_shown_under_the_field_and_nothing_is_sa
     app.selectbox(key=NEED + "m1.profession_code").select("aide_soignant")
     app.date_input(key=NEED + "m1.start_date").set_value(start)
     app.date_input(key=NEED + "m1.end_date").set_value(end)
-    before = _count(demo_url, m.Mission)
-    _button(app, "Enregistrer les besoins").click().run()
+    before = count_at(demo_url, m.Mission)
+    button(app, "Enregistrer les besoins").click().run()
     assert not app.exception
-    assert _error_under(app, app.date_input(key=NEED + "m1.end_date")) == (
+    assert error_under(app, app.date_input(key=NEED + "m1.end_date")) == (
         f"La date de fin ({end:%d/%m/%Y}) est antérieure à la date de début ({start:%d/%m/%Y}).")
-    assert _error_under(app, app.date_input(key=NEED + "m1.start_date")) is None
+    assert error_under(app, app.date_input(key=NEED + "m1.start_date")) is None
     assert [e.value for e in app.error][-1] == "1 champ à corriger : voir les messages en rouge ci-dessus."
-    assert _count(demo_url, m.Mission) == before
+    assert count_at(demo_url, m.Mission) == before
     assert app.selectbox(key=NEED + "m1.profession_code").value == "aide_soignant"  # kept for correction
     assert app.title[0].value == "Nouveau besoin"
 
 
 def test_two_valid_rows_create_two_open_missions_and_lead_back_to_the_dashboard(app, demo_url) -> None:
     _open_need(app)
-    _button(app, "Ajouter une mission").click().run()
+    button(app, "Ajouter une mission").click().run()
     assert [md.value for md in app.markdown if md.value.startswith("**Mission ")] == ["**Mission 1**", "**Mission 2**"]
     start = paris_today() + timedelta(days=3)
     app.selectbox(key=NEED + "m1.profession_code").select("aide_soignant")
@@ -395,31 +310,31 @@ def test_two_valid_rows_create_two_open_missions_and_lead_back_to_the_dashboard(
     app.checkbox(key=NEED + "m2.needs_weekend").check()
     app.text_input(key=NEED + "m2.contact_name").input("Dr Anne Roux")
     app.text_input(key=NEED + "m2.contact_phone").input("02 40 00 00 00")
-    before = _count(demo_url, m.Mission)
-    _button(app, "Enregistrer les besoins").click().run()
+    before = count_at(demo_url, m.Mission)
+    button(app, "Enregistrer les besoins").click().run()
     assert not app.exception
     assert [e.value for e in app.error] == []
     assert app.title[0].value == "Tableau de bord"
     assert [s.value for s in app.success] == ["2 besoin(s) enregistré(s) : choisissez maintenant vos renforts."]
     with session_scope(demo_url, read_only=True) as session:
         created = session.scalars(sa.select(m.Mission).order_by(m.Mission.id.desc()).limit(2)).all()[::-1]
-        assert _count(demo_url, m.Mission) == before + 2
+        assert count_at(demo_url, m.Mission) == before + 2
         assert [(c.profession_code, c.count, c.status, c.establishment_id) for c in created] == [
             ("aide_soignant", 2, "open", _chu(demo_url)), ("infirmier_de", 1, "open", _chu(demo_url))]
         nurse = created[1]
         assert (nurse.specialty, nurse.start_date, nurse.end_date, nurse.needs_weekend, nurse.contact_name) == (
             "urgences", start, start + timedelta(days=7), True, "Dr Anne Roux")
-    assert {c.id for c in created} <= set(_table(app)["id"])
+    assert {c.id for c in created} <= set(table(app)["id"])
 
 
 def test_cancel_empties_the_form(app) -> None:
     _open_need(app)
-    _button(app, "Ajouter une mission").click().run()
+    button(app, "Ajouter une mission").click().run()
     app.selectbox(key=NEED + "m1.profession_code").select("aide_soignant")
     app.text_input(key=NEED + "m1.specialty").input("gériatrie")
     app.number_input(key=NEED + "m1.count").set_value(3)
     app.run()
-    _button(app, "Annuler").click().run()
+    button(app, "Annuler").click().run()
     assert not app.exception
     fresh = "new_need:1:"
     assert app.selectbox(key=fresh + "m1.profession_code").value is None
@@ -436,7 +351,7 @@ def test_cancel_empties_the_form(app) -> None:
 
 
 def _open_choose(app: AppTest, mission_id: int) -> AppTest:
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     app.session_state["chosen_mission"] = mission_id
     open_page(app, "choisir")
     assert not app.exception
@@ -459,10 +374,10 @@ def test_the_candidates_page_shows_the_total_the_offline_map_and_the_ranked_tabl
     spec = json.loads(decks[0].proto.json)
     assert [layer["id"] for layer in spec["layers"]] == ["departements", "candidats", "etablissement"]
     assert {p["id"] for p in spec["layers"][1]["data"]} == {p["id"] for p in page.map_points}
-    frame = _table(app)
+    frame = table(app)
     assert frame["id"].tolist() == [r["id"] for r in page.rows]
     assert set(frame["Statut"]) <= {"DISPONIBLE", "CONTACTÉ", "EN COURS (PROPOSÉ PAR L'ARS)", "AFFECTÉ"}
-    assert not any(_labels(app)[label] for label in ("Contacter", "Valider les candidatures",
+    assert not any(labels(app)[label] for label in ("Contacter", "Valider les candidatures",
                                                      "Refuser les candidatures", "Voir la fiche"))
 
 
@@ -480,20 +395,20 @@ def _mission_with_several_pages(url: str) -> tuple[int, int]:
 def test_the_pager_walks_through_the_candidates_in_score_order(app, demo_url) -> None:
     mission_id, total = _mission_with_several_pages(demo_url)
     _open_choose(app, mission_id)
-    first = _table(app)["id"].tolist()
+    first = table(app)["id"].tolist()
     assert _pager_caption(app).startswith(f"Affichage 1 - {PAGE_SIZE} de {total}")
     assert app.button(key="choose_prev").disabled and not app.button(key="choose_next").disabled
 
     app.button(key="choose_next").click().run()
-    second = _table(app)["id"].tolist()
+    second = table(app)["id"].tolist()
     with session_scope(demo_url, read_only=True) as session:
-        expected = find_candidates(session, actor=_user(demo_url, MANAGER), mission_id=mission_id, filters=None, offset=PAGE_SIZE)
+        expected = find_candidates(session, actor=user_at(demo_url, MANAGER), mission_id=mission_id, filters=None, offset=PAGE_SIZE)
     assert second == [r["id"] for r in expected.rows] and not set(first) & set(second)
     assert _pager_caption(app).startswith(f"Affichage {PAGE_SIZE + 1} - {PAGE_SIZE + len(second)} de {total}")
     assert not app.button(key="choose_prev").disabled
 
     app.button(key="choose_prev").click().run()
-    assert _table(app)["id"].tolist() == first
+    assert table(app)["id"].tolist() == first
 
 
 def test_the_distance_and_verified_filters_narrow_the_total_as_the_service_does(app, demo_url) -> None:
@@ -507,14 +422,14 @@ def test_the_distance_and_verified_filters_narrow_the_total_as_the_service_does(
 
     app.number_input(key="choose_distance").set_value(limit).run()
     assert _pager_caption(app).startswith(f"Affichage 1 - {min(near, PAGE_SIZE)} de {near}")
-    assert (_table(app)["Distance (km)"] <= limit).all()
+    assert (table(app)["Distance (km)"] <= limit).all()
 
     app.checkbox(key="choose_verified").check().run()
     verified = _candidates(demo_url, mission_id, CandidateFilters(max_distance_km=limit, verified_only=True)).total
     assert verified != near
     if verified:
         assert _pager_caption(app).startswith(f"Affichage 1 - {min(verified, PAGE_SIZE)} de {verified}")
-        assert set(_table(app)["Vérifié"]) == {"VÉRIFIÉ"}
+        assert set(table(app)["Vérifié"]) == {"VÉRIFIÉ"}
     else:
         assert [i.value for i in app.info] == [
             "Aucun professionnel ne correspond à ces filtres : élargissez-les (distance, statut, expériences…)."]
@@ -529,33 +444,33 @@ def test_contacting_then_validating_a_volunteer_assigns_them_and_emails_them(app
     assigned_before = _mission(demo_url, mission_id)["assigned"]
 
     assert app.dataframe[0].key.startswith(_table_key_prefix())
-    _tick(app, position)
-    assert _labels(app)["Contacter (1)"] is True
-    assert _labels(app)["Valider les candidatures"] is False
-    _button(app, "Contacter (1)").click().run()
+    tick(app, position)
+    assert labels(app)["Contacter (1)"] is True
+    assert labels(app)["Valider les candidatures"] is False
+    button(app, "Contacter (1)").click().run()
     assert not app.exception
     assert [s.value for s in app.success] == [
         "1 professionnel(s) contacté(s) : ils sont réservés pour vous. Appelez-les, puis validez ou refusez leur "
         "candidature."]
-    assert _proposal(demo_url, mission_id, volunteer["id"]).state == "contacte"
-    assert _professional(demo_url, volunteer["id"]).status == "contacte"
-    frame = _table(app)  # the table starts again with nothing ticked
+    assert latest_proposal_at(demo_url, mission_id, volunteer["id"]).state == "contacte"
+    assert row_at(demo_url, m.Professional, volunteer["id"]).status == "contacte"
+    frame = table(app)  # the table starts again with nothing ticked
     assert app.dataframe[0].key.startswith(_table_key_prefix(generation=1))  # nothing ticked after the action
     assert frame.loc[frame["id"] == volunteer["id"], "Statut"].tolist() == ["CONTACTÉ"]
-    assert "Contacter" in _labels(app) and not _labels(app)["Contacter"]
+    assert "Contacter" in labels(app) and not labels(app)["Contacter"]
 
-    _tick(app, _position(frame, volunteer["id"]))
-    assert _labels(app)["Valider les candidatures"] is True
-    assert _labels(app)["Contacter (1)"] is False
-    _button(app, "Valider les candidatures").click().run()
+    tick(app, _position(frame, volunteer["id"]))
+    assert labels(app)["Valider les candidatures"] is True
+    assert labels(app)["Contacter (1)"] is False
+    button(app, "Valider les candidatures").click().run()
     assert not app.exception
     assert app.success[0].value.startswith(
         "1 candidature(s) validée(s) : un courriel de confirmation leur est envoyé.")
-    proposal = _proposal(demo_url, mission_id, volunteer["id"])
+    proposal = latest_proposal_at(demo_url, mission_id, volunteer["id"])
     assert proposal.state == "affecte"
     assert _mission(demo_url, mission_id)["assigned"] == assigned_before + 1
-    email = _professional(demo_url, volunteer["id"]).email
-    assert _count(demo_url, m.Outbox, m.Outbox.to == email, m.Outbox.dedup_key == f"assigned:{proposal.id}") == 1
+    email = row_at(demo_url, m.Professional, volunteer["id"]).email
+    assert count_at(demo_url, m.Outbox, m.Outbox.to == email, m.Outbox.dedup_key == f"assigned:{proposal.id}") == 1
 
 
 def test_refusing_a_contacted_volunteer_releases_them(app, demo_url) -> None:
@@ -563,14 +478,14 @@ def test_refusing_a_contacted_volunteer_releases_them(app, demo_url) -> None:
     volunteer = _free_candidate(_candidates(demo_url, mission_id))
     _contact(demo_url, mission_id, volunteer["id"])
     _open_choose(app, mission_id)
-    position = _position(_table(app), volunteer["id"])
-    _tick(app, position)
-    assert _labels(app)["Refuser les candidatures"] is True
-    _button(app, "Refuser les candidatures").click().run()
+    position = _position(table(app), volunteer["id"])
+    tick(app, position)
+    assert labels(app)["Refuser les candidatures"] is True
+    button(app, "Refuser les candidatures").click().run()
     assert not app.exception
     assert [s.value for s in app.success] == ["1 professionnel(s) libéré(s) pour d'autres établissements."]
-    assert _proposal(demo_url, mission_id, volunteer["id"]).state == "refuse"
-    assert _professional(demo_url, volunteer["id"]).status == "disponible"
+    assert latest_proposal_at(demo_url, mission_id, volunteer["id"]).state == "refuse"
+    assert row_at(demo_url, m.Professional, volunteer["id"]).status == "disponible"
 
 
 def _map_click(app: AppTest, professional_id: int, generation: int = 0) -> AppTest:
@@ -583,22 +498,22 @@ def test_a_click_on_the_map_opens_the_sheet_with_contact_details_only_once_conta
     mission_id = _open_mission_with_free_candidates(demo_url)
     _open_choose(app, mission_id)
     volunteer = _free_candidate(_candidates(demo_url, mission_id))
-    professional = _professional(demo_url, volunteer["id"])
+    professional = row_at(demo_url, m.Professional, volunteer["id"])
     hidden = "Coordonnées et documents visibles dès que vous contactez ce professionnel."
 
     _map_click(app, volunteer["id"])
     assert not app.exception
-    assert _dialog_titles(app) == ["Fiche du professionnel"]
-    sheet = _texts(_dialogs(app)[0])
+    assert dialog_titles(app) == ["Fiche du professionnel"]
+    sheet = texts(blocks(app._tree, "dialog")[0])
     assert sheet[0].startswith(f"### {professional.first_name} {professional.last_name}")
     assert hidden in sheet
     assert not any(professional.email in text or "**Téléphone**" in text for text in sheet)
 
     # Contact through the page, then click the volunteer again on the (new) map.
-    _tick(app, _position(_table(app), volunteer["id"]))
-    _button(app, "Contacter (1)").click().run()
+    tick(app, _position(table(app), volunteer["id"]))
+    button(app, "Contacter (1)").click().run()
     _map_click(app, volunteer["id"], generation=1)
-    sheet = _texts(_dialogs(app)[0])
+    sheet = texts(blocks(app._tree, "dialog")[0])
     assert hidden not in sheet
     assert f"**Téléphone** : {format_phone(professional.phone)}  \n**Courriel** : {professional.email}" in sheet
 
@@ -609,19 +524,19 @@ def test_a_sheet_closed_after_a_map_click_does_not_reopen_when_a_row_is_ticked(a
     page = _candidates(demo_url, mission_id)
     first, second = [r["id"] for r in page.rows if r["proposal_state"] is None and r["status"] == "disponible"][:2]
     _map_click(app, first)
-    assert _dialog_titles(app) == ["Fiche du professionnel"]
-    _tick(app, _position(_table(app), second))
-    assert _dialog_titles(app) == []  # the map's selection persists, the sheet stays closed
-    _button(app, "Voir la fiche").click().run()
+    assert dialog_titles(app) == ["Fiche du professionnel"]
+    tick(app, _position(table(app), second))
+    assert dialog_titles(app) == []  # the map's selection persists, the sheet stays closed
+    button(app, "Voir la fiche").click().run()
     assert not app.exception  # no second dialog opened in the same run
-    professional = _professional(demo_url, second)
-    assert _texts(_dialogs(app)[0])[0].startswith(f"### {professional.first_name} {professional.last_name}")
+    professional = row_at(demo_url, m.Professional, second)
+    assert texts(blocks(app._tree, "dialog")[0])[0].startswith(f"### {professional.first_name} {professional.last_name}")
 
 
 def test_in_crisis_mode_the_page_shows_the_ars_message_instead_of_candidates(app, demo_url) -> None:
     # A fresh copy of a mission with free candidates: nobody is linked to it yet.
     with session_scope(demo_url) as session:
-        user = _user(demo_url, MANAGER)
+        user = user_at(demo_url, MANAGER)
         like = mission_input(session, actor=user, mission_id=_open_mission_with_free_candidates(demo_url))
         mission_id = create_missions(session, actor=user, establishment_id=_chu(demo_url), missions=[like])[0]
     assert _candidates(demo_url, mission_id).total > 0
@@ -644,17 +559,17 @@ def test_in_crisis_mode_the_page_shows_the_ars_message_instead_of_candidates(app
 
 def _open_assignments(app: AppTest, url: str) -> list[dict]:
     _ensure_an_assignment(url)
-    _signed_in(app)
+    signed_in(app, MANAGER, "etablissement")
     open_page(app, "affectations")
     assert not app.exception
     with session_scope(url, read_only=True) as session:
-        return assigned_staff(session, actor=_user(url, MANAGER), establishment_id=_chu(url))
+        return assigned_staff(session, actor=user_at(url, MANAGER), establishment_id=_chu(url))
 
 
 def test_the_assigned_volunteers_are_listed_with_an_excel_export(app, demo_url) -> None:
     staff = _open_assignments(app, demo_url)
     assert app.title[0].value == "Professionnels affectés"
-    frame = _table(app)
+    frame = table(app)
     assert list(zip(frame["Nom"], frame["Prénom"], frame["Courriel"])) == [
         (r["last_name"], r["first_name"], r["email"]) for r in staff]
     assert [b.label for b in app.get("download_button")] == ["Exporter la liste (.xlsx)"]
@@ -663,46 +578,36 @@ def test_the_assigned_volunteers_are_listed_with_an_excel_export(app, demo_url) 
 def test_cancelling_an_assignment_needs_a_reason(app, demo_url) -> None:
     staff = _open_assignments(app, demo_url)
     row = staff[0]
-    _tick(app, 0)
+    tick(app, 0)
     assert any(md.value.startswith(f"**{row['first_name']} {row['last_name']}** — {row['mission']} du ")
                for md in app.markdown)
-    _button(app, "Confirmer l'annulation").click().run()
+    button(app, "Confirmer l'annulation").click().run()
     assert not app.exception
     assert [e.value for e in app.error] == ["Le champ « Motif de l'annulation » est obligatoire."]
-    assert _proposal(demo_url, row["mission_id"], row["professional_id"]).state == "affecte"
+    assert latest_proposal_at(demo_url, row["mission_id"], row["professional_id"]).state == "affecte"
 
     app.text_area(key=f"cancel_reason_{row['proposal_id']}").input("Absence imprévue du professionnel")
-    _button(app, "Confirmer l'annulation").click().run()
+    button(app, "Confirmer l'annulation").click().run()
     assert not app.exception
     assert [s.value for s in app.success] == [
         f"Affectation de {row['first_name']} {row['last_name']} annulée ; la mission est rouverte et le "
         "professionnel prévenu par courriel."]
-    proposal = _proposal(demo_url, row["mission_id"], row["professional_id"])
+    proposal = latest_proposal_at(demo_url, row["mission_id"], row["professional_id"])
     assert (proposal.state, proposal.reason) == ("annule", "Absence imprévue du professionnel")
-    assert _professional(demo_url, row["professional_id"]).status == "disponible"
+    assert row_at(demo_url, m.Professional, row["professional_id"]).status == "disponible"
     assert _mission(demo_url, row["mission_id"])["status"] == "open"
     # Nobody else is selected in their place, with the cancellation one click away.
     assert (len(app.dataframe[0].value) if app.dataframe else 0) == len(staff) - 1
-    assert "Confirmer l'annulation" not in _labels(app)
+    assert "Confirmer l'annulation" not in labels(app)
 
 
 # ---------------------------------------------------------------- "Mes missions" (volunteer)
 
 
-def _live_proposals(url: str, professional_id: int) -> list[m.Proposal]:
-    with session_scope(url, read_only=True) as session:
-        rows = session.scalars(sa.select(m.Proposal).where(
-            m.Proposal.professional_id == professional_id, m.Proposal.state.in_(("contacte", "en_cours"))))
-        proposals = list(rows)
-        for proposal in proposals:
-            session.expunge(proposal)
-        return proposals
-
-
 def _reserve_the_demo_volunteer(url: str) -> int:
     """The demo volunteer's waiting reservation (made by the CHU if the demo made none)."""
-    volunteer = _user(url, VOLUNTEER)
-    live = _live_proposals(url, volunteer.professional_id)
+    volunteer = user_at(url, VOLUNTEER)
+    live = proposals_at(url, volunteer.professional_id, states=("contacte", "en_cours"))
     if live:
         return live[0].id
     for row in _missions(url, statuses=("open",)):
@@ -727,7 +632,7 @@ def reservation(demo_url: str) -> dict:
 
 
 def test_the_volunteer_lands_on_their_waiting_reservation_with_whom_to_call(app, reservation) -> None:
-    _signed_in(app, VOLUNTEER, "professionnel")
+    signed_in(app, VOLUNTEER, "professionnel")
     assert app.title[0].value == "Mes missions"
     assert f"#### {reservation['establishment']}" in [md.value for md in app.markdown]
     if reservation["mission_contact"] or reservation["mission_phone"]:
@@ -741,25 +646,25 @@ def test_the_volunteer_lands_on_their_waiting_reservation_with_whom_to_call(app,
 
 
 def test_declining_a_reservation_releases_it_and_tells_the_establishment(app, demo_url, reservation) -> None:
-    _signed_in(app, VOLUNTEER, "professionnel")
-    _button(app, "Confirmer : je décline").click().run()
+    signed_in(app, VOLUNTEER, "professionnel")
+    button(app, "Confirmer : je décline").click().run()
     assert not app.exception
     assert [s.value for s in app.success] == ["Demande déclinée : l'établissement est prévenu."]
     with session_scope(demo_url, read_only=True) as session:
         assert session.get(m.Proposal, reservation["id"]).state == "libere"
-    assert _count(demo_url, m.Outbox, m.Outbox.to == reservation["requester"],
+    assert count_at(demo_url, m.Outbox, m.Outbox.to == reservation["requester"],
                   m.Outbox.dedup_key.like(f"declined:{reservation['id']}:%")) == 1
-    assert _professional(demo_url, _user(demo_url, VOLUNTEER).professional_id).status == "disponible"
+    assert row_at(demo_url, m.Professional, user_at(demo_url, VOLUNTEER).professional_id).status == "disponible"
     assert app.info[0].value.startswith("Aucune demande en cours.")
-    assert "Confirmer : je décline" not in _labels(app)
+    assert "Confirmer : je décline" not in labels(app)
 
 
 def test_with_nothing_live_the_volunteer_is_told_no_request_is_waiting(app, demo_url) -> None:
-    volunteer = _user(demo_url, VOLUNTEER)
-    for proposal in _live_proposals(demo_url, volunteer.professional_id):
+    volunteer = user_at(demo_url, VOLUNTEER)
+    for proposal in proposals_at(demo_url, volunteer.professional_id, states=("contacte", "en_cours")):
         with session_scope(demo_url) as session:
             withdraw(session, actor=volunteer, proposal_id=proposal.id)
-    _signed_in(app, VOLUNTEER, "professionnel")
+    signed_in(app, VOLUNTEER, "professionnel")
     assert not app.exception
     assert [i.value for i in app.info] == [
         "Aucune demande en cours. Les établissements de votre zone vous contacteront s'ils ont besoin de vous ; "

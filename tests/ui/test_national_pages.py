@@ -12,9 +12,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Button
 
-from core.access.accounts import load_session_user
 from core.figures.indicators import (
     IndicatorFilters,
     Period,
@@ -23,14 +21,14 @@ from core.figures.indicators import (
     region_indicators,
 )
 from core.places import reference
-from core.shared.actor import SessionUser
 from core.shared.clock import paris_today
 from core.staffing.regulation import MissionFilters, crisis_state, region_missions, set_crisis_mode
 from db import models as m
 from db.session import session_scope
 from tests.factories import make_establishment, make_mission
-from tests.ui.conftest import open_page, sign_in_as
-from tests.ui.readers import blocks, charts, metrics, plotly_array
+from tests.readers import user_at
+from tests.ui.conftest import open_page, signed_in
+from tests.ui.readers import button, charts, dialog_titles, metrics, plotly_array
 from ui.format import fr_date, fr_int, fr_percent
 
 ARS_USER = "ars.paysdelaloire@example.org"
@@ -41,11 +39,6 @@ ROLES = {ARS_USER: "ars", CCS_USER: "ccs"}
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _user(url: str, email: str) -> SessionUser:
-    with session_scope(url, read_only=True) as session:
-        return load_session_user(session, email=email)
 
 
 def _add_mission(url: str, postal_code: str, *, starts_in: int, profession: str = NURSE, count: int = 3) -> int:
@@ -59,8 +52,7 @@ def _add_mission(url: str, postal_code: str, *, starts_in: int, profession: str 
 
 
 def _open(app: AppTest, url_path: str, email: str) -> AppTest:
-    sign_in_as(app, email, ROLES[email]).run()
-    assert not app.exception
+    signed_in(app, email, ROLES[email])
     open_page(app, url_path)
     assert not app.exception
     return app
@@ -75,7 +67,7 @@ def _click(app: AppTest, chart_key: str, code: str) -> AppTest:
 
 def _national_headline(url: str, period: Period) -> dict[str, str]:
     with session_scope(url, read_only=True) as session:
-        h = national_overview(session, actor=_user(url, CCS_USER), filters=IndicatorFilters(period=period)).headline
+        h = national_overview(session, actor=user_at(url, CCS_USER), filters=IndicatorFilters(period=period)).headline
     return {
         "Besoins ouverts": fr_int(h.open_missions), "Postes demandés": fr_int(h.posts_requested),
         "Postes pourvus": fr_int(h.posts_filled), "Taux de pourvoi": fr_percent(h.fill_rate),
@@ -87,22 +79,12 @@ def _national_headline(url: str, period: Period) -> dict[str, str]:
 
 def _department_rows(url: str, code: str, ars_code: str, filters: MissionFilters) -> list[dict]:
     with session_scope(url, read_only=True) as session:
-        return region_missions(session, actor=_user(url, CCS_USER), ars_code=ars_code, filters=filters, limit=200).rows
-
-
-def _dialog_titles(app: AppTest) -> list[str]:
-    return [block.proto.dialog.title for block in blocks(app._tree, "dialog")]
-
-
-def _button(app: AppTest, label: str) -> Button:
-    matches = [b for b in app.button if b.label == label]
-    assert matches, f"bouton « {label} » absent : {[b.label for b in app.button]}"
-    return matches[0]
+        return region_missions(session, actor=user_at(url, CCS_USER), ars_code=ars_code, filters=filters, limit=200).rows
 
 
 def _crisis(url: str) -> tuple[bool, tuple[str, ...]]:
     with session_scope(url, read_only=True) as session:
-        state = crisis_state(session, actor=_user(url, ARS_USER), ars_code=REGION)
+        state = crisis_state(session, actor=user_at(url, ARS_USER), ars_code=REGION)
     return state.all_professions, state.professions
 
 
@@ -166,7 +148,7 @@ def test_charts_with_only_zeros_give_way_to_a_sentence(app) -> None:
 def test_the_default_indicators_count_a_mission_starting_in_20_days(app, demo_url) -> None:
     def posts_requested() -> int:
         with session_scope(demo_url, read_only=True) as session:
-            data = region_indicators(session, actor=_user(demo_url, ARS_USER), ars_code=REGION,
+            data = region_indicators(session, actor=user_at(demo_url, ARS_USER), ars_code=REGION,
                                      filters=IndicatorFilters(period=dashboard_period()))
         return sum(d.requested for d in data.posts_by_department)
 
@@ -248,27 +230,27 @@ def test_a_click_on_an_overseas_inset_opens_its_missions_and_the_latest_click_wi
 
 def test_switching_crisis_mode_off_for_some_professions_asks_for_a_confirmation(app, demo_url) -> None:
     with session_scope(demo_url) as session:
-        set_crisis_mode(session, actor=_user(demo_url, ARS_USER), ars_code=REGION, enabled=True, professions=[NURSE, CARER])
+        set_crisis_mode(session, actor=user_at(demo_url, ARS_USER), ars_code=REGION, enabled=True, professions=[NURSE, CARER])
     _open(app, "gestion-de-crise", ARS_USER)
     opening = "Désactiver pour ces professions…"
-    assert _button(app, opening).disabled  # nothing chosen yet
+    assert button(app, opening).disabled  # nothing chosen yet
     app.multiselect(key="crisis_disable").set_value([NURSE]).run()
-    _button(app, opening).click().run()
+    button(app, opening).click().run()
     assert not app.exception
-    assert _dialog_titles(app) == ["Désactiver le mode gestion de crise"]
+    assert dialog_titles(app) == ["Désactiver le mode gestion de crise"]
     assert {"Oui, désactiver", "Annuler"} <= {b.label for b in app.button}
     assert _crisis(demo_url) == (False, tuple(sorted((NURSE, CARER))))  # nothing happens before the answer
 
     # In the browser a dialog button reruns the dialog alone; AppTest reruns the page: press both buttons.
-    _button(app, opening).click()
-    _button(app, "Annuler").click().run()
+    button(app, opening).click()
+    button(app, "Annuler").click().run()
     assert not app.exception
-    assert _dialog_titles(app) == []
+    assert dialog_titles(app) == []
     assert _crisis(demo_url) == (False, tuple(sorted((NURSE, CARER))))
 
-    _button(app, opening).click().run()
-    _button(app, opening).click()
-    _button(app, "Oui, désactiver").click().run()
+    button(app, opening).click().run()
+    button(app, opening).click()
+    button(app, "Oui, désactiver").click().run()
     assert not app.exception
     assert _crisis(demo_url) == (False, (CARER,))
     assert [s.value for s in app.success] == [

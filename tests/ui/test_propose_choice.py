@@ -27,22 +27,10 @@ from core.staffing.regulation import (
 )
 from db import models as m
 from db.session import session_scope
-from tests.ui.conftest import open_page
-from tests.ui.test_regulation_pages import (
-    ARS_USER,
-    CCS_USER,
-    REGION,
-    _button,
-    _free,
-    _ids,
-    _open,
-    _queue,
-    _signed_in,
-    _successes,
-    _table,
-    _tick,
-    _user,
-)
+from tests.readers import user_at
+from tests.ui.conftest import open_page, signed_in, tick
+from tests.ui.readers import button, table
+from tests.ui.test_regulation_pages import ARS_USER, CCS_USER, REGION, _free, _ids, _open, _queue, _successes
 
 LIMIT = 3  # missions the pages load in these tests
 FILLED = ("La mission choisie précédemment est maintenant pourvue ou clôturée : la plus prioritaire de la file est "
@@ -68,9 +56,9 @@ def _infos(app: AppTest) -> list[str]:
 
 def _propose_from_table(app: AppTest, position: int) -> AppTest:
     """« Missions de la région »: tick the row, then « Proposer des candidats »."""
-    _signed_in(app)
-    _tick(app, position)
-    _button(app, "Proposer des candidats").click().run()
+    signed_in(app, ARS_USER, "ars")
+    tick(app, position)
+    button(app, "Proposer des candidats").click().run()
     assert not app.exception
     assert app.title[0].value == "Proposer des candidats"
     return app
@@ -78,7 +66,7 @@ def _propose_from_table(app: AppTest, position: int) -> AppTest:
 
 def _deep_mission_with_free_candidates(url: str, missing: int = 1) -> tuple[int, dict, list[dict]]:
     """A mission ranked beyond LIMIT with at least `missing` more free candidates than unfilled posts."""
-    user = _user(url, ARS_USER)
+    user = user_at(url, ARS_USER)
     queue = _queue(url)
     for position, row in enumerate(queue[LIMIT:], start=LIMIT):
         with session_scope(url, read_only=True) as session:
@@ -104,12 +92,12 @@ def test_a_mission_beyond_the_loaded_limit_opens_in_proposer_from_the_region_tab
     assert app.caption[0].value.startswith(f"{row['establishment']} ({row['postal_code']} {row['city']}) — "
                                            f"{row['count']} poste(s), {row['assigned']} pourvu(s)")
     with session_scope(demo_url, read_only=True) as session:
-        page = find_candidates(session, actor=_user(demo_url, ARS_USER), mission_id=row["id"])
+        page = find_candidates(session, actor=user_at(demo_url, ARS_USER), mission_id=row["id"])
     assert page.rows or page.message
     if page.message:
         assert page.message in _infos(app)
     else:
-        assert _table(app)["id"].tolist() == [r["id"] for r in page.rows]  # the candidates of that mission
+        assert table(app)["id"].tolist() == [r["id"] for r in page.rows]  # the candidates of that mission
     assert f"sur {len(queue)} sont listées" in box.help
 
     # The next run (any widget) keeps it; choosing a listed mission then works as before.
@@ -134,11 +122,11 @@ def test_a_ccs_alert_beyond_the_limit_opens_its_mission(app, demo_url) -> None:
     queue = _queue(demo_url)
     row = queue[-1]  # the least urgent (the `_alert` helper flags the first one)
     with session_scope(demo_url) as session:
-        alert_ccs(session, actor=_user(demo_url, ARS_USER), mission_id=row["id"], message="Aucun candidat malgré nos appels.")
+        alert_ccs(session, actor=user_at(demo_url, ARS_USER), mission_id=row["id"], message="Aucun candidat malgré nos appels.")
     ranked = _ids(_queue(demo_url, email=CCS_USER))
     assert ranked.index(row["id"]) >= LIMIT  # still beyond the limit with its alert points
     _open(app, "alertes", CCS_USER)
-    _button(app, "Proposer des candidats").click().run()
+    button(app, "Proposer des candidats").click().run()
     assert not app.exception
     assert app.title[0].value == "Proposer des candidats"
     assert app.selectbox(key="chosen_region").value == REGION
@@ -148,7 +136,7 @@ def test_a_ccs_alert_beyond_the_limit_opens_its_mission(app, demo_url) -> None:
 
 def test_a_mission_filled_meanwhile_still_gets_the_honest_message(app, demo_url) -> None:
     position, row, free = _deep_mission_with_free_candidates(demo_url)
-    user = _user(demo_url, ARS_USER)
+    user = user_at(demo_url, ARS_USER)
     missing = row["count"] - row["assigned"]
     with session_scope(demo_url) as session:  # all posts but one filled by the ARS elsewhere
         for volunteer in free[:missing - 1]:
@@ -158,8 +146,8 @@ def test_a_mission_filled_meanwhile_still_gets_the_honest_message(app, demo_url)
     assert FILLED not in _infos(app)
 
     last = free[missing - 1]
-    _tick(app, _table(app)["id"].tolist().index(last["id"]))
-    _button(app, "Confirmer l'affectation").click().run()  # the last post
+    tick(app, table(app)["id"].tolist().index(last["id"]))
+    button(app, "Confirmer l'affectation").click().run()  # the last post
     assert not app.exception
     assert _successes(app) == [
         "Affectation enregistrée pour le compte de l'établissement ; le professionnel est prévenu par courriel."]
@@ -186,9 +174,9 @@ def test_a_closed_mission_chosen_earlier_gets_the_message(app, demo_url) -> None
 
 def test_an_ars_cannot_open_a_mission_of_another_region(app, demo_url) -> None:
     with session_scope(demo_url, read_only=True) as session:
-        foreign = region_missions(session, actor=_user(demo_url, CCS_USER), ars_code=OTHER_REGION,
+        foreign = region_missions(session, actor=user_at(demo_url, CCS_USER), ars_code=OTHER_REGION,
                                   filters=MissionFilters(unfilled_only=True), limit=1).rows[0]
-    _signed_in(app)
+    signed_in(app, ARS_USER, "ars")
     app.session_state["proposed_mission"] = foreign["id"]
     open_page(app, "proposer")
     assert not app.exception
@@ -201,7 +189,7 @@ def test_an_ars_cannot_open_a_mission_of_another_region(app, demo_url) -> None:
 
 def test_region_mission_reads_one_mission_with_the_permission_checks(demo_url) -> None:
     queue = _queue(demo_url)
-    ars, ccs = _user(demo_url, ARS_USER), _user(demo_url, CCS_USER)
+    ars, ccs = user_at(demo_url, ARS_USER), user_at(demo_url, CCS_USER)
     with session_scope(demo_url) as session:
         session.execute(sa.update(m.Mission).where(m.Mission.id == queue[-1]["id"]).values(status="filled"))
     with session_scope(demo_url, read_only=True) as session:
@@ -221,7 +209,7 @@ def test_region_mission_reads_one_mission_with_the_permission_checks(demo_url) -
 def test_a_mission_chosen_for_an_assignment_stays_when_it_falls_beyond_the_limit(app, demo_url, monkeypatch) -> None:
     """The ARS picks a mission in « Affecter à une mission… »; before it saves, the list shrinks (here: the
     limit) and the mission is no longer among the loaded ones: it stays chosen and the assignment is saved."""
-    user = _user(demo_url, ARS_USER)
+    user = user_at(demo_url, ARS_USER)
     with session_scope(demo_url, read_only=True) as session:
         rows = region_professionals(session, actor=user, ars_code=REGION, filters=ProfessionalFilters())[0]
         position, volunteer, missions = next(
@@ -230,7 +218,7 @@ def test_a_mission_chosen_for_an_assignment_stays_when_it_falls_beyond_the_limit
                 profession_code=r["profession_code"], unfilled_only=True), limit=50).rows] if len(ms) >= 2)
     target = missions[1]
     _open(app, "professionnels")
-    _tick(app, position)
+    tick(app, position)
     key = f"pro_mission_{volunteer['id']}"
     app.selectbox(key=key).select(target["id"]).run()
     assert app.selectbox(key=key).value == target["id"]
@@ -252,7 +240,7 @@ def test_a_mission_chosen_for_an_assignment_stays_when_it_falls_beyond_the_limit
 
 
 def test_a_mission_picked_for_an_assignment_then_closed_is_reported_and_unpicked(app, demo_url) -> None:
-    user = _user(demo_url, ARS_USER)
+    user = user_at(demo_url, ARS_USER)
     with session_scope(demo_url, read_only=True) as session:
         rows = region_professionals(session, actor=user, ars_code=REGION, filters=ProfessionalFilters())[0]
         position, volunteer, target = next(
@@ -260,7 +248,7 @@ def test_a_mission_picked_for_an_assignment_then_closed_is_reported_and_unpicked
             for ms in [region_missions(session, actor=user, ars_code=REGION, filters=MissionFilters(
                 profession_code=r["profession_code"], unfilled_only=True), limit=1).rows] if ms)
     _open(app, "professionnels")
-    _tick(app, position)
+    tick(app, position)
     key = f"pro_mission_{volunteer['id']}"
     app.selectbox(key=key).select(target["id"]).run()
     with session_scope(demo_url) as session:

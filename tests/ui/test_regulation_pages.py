@@ -13,9 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Button
 
-from core.access.accounts import load_session_user
 from core.figures.indicators import (
     IndicatorFilters,
     Period,
@@ -24,7 +22,6 @@ from core.figures.indicators import (
     region_indicators,
 )
 from core.places import reference
-from core.shared.actor import SessionUser
 from core.shared.clock import PARIS, paris_datetime, paris_today
 from core.staffing.matching import find_candidates
 from core.staffing.regulation import (
@@ -48,8 +45,20 @@ from core.staffing.regulation import (
 )
 from db import models as m
 from db.session import session_scope
-from tests.ui.conftest import open_page, sign_in_as
-from tests.ui.readers import blocks, charts, metrics, plotly_array
+from tests.readers import latest_proposal_at, row_at, user_at
+from tests.ui.conftest import open_page, signed_in, tick
+from tests.ui.readers import (
+    blocks,
+    button,
+    charts,
+    dialog_titles,
+    errors,
+    labels,
+    metrics,
+    plotly_array,
+    table,
+    texts,
+)
 from ui.charts import OVERSEAS
 from ui.format import fr_int, fr_percent
 from ui.labels import PROFESSIONAL_STATUS
@@ -69,45 +78,16 @@ REGULATION_PAGES = {"Missions de la région", "Proposer des candidats", "Profess
 # ---------------------------------------------------------------- data helpers
 
 
-def _user(url: str, email: str) -> SessionUser:
-    with session_scope(url, read_only=True) as session:
-        return load_session_user(session, email=email)
-
-
 def _queue(url: str, filters: MissionFilters | None = None, *, email: str = ARS_USER,
            ars_code: str = REGION) -> list[dict]:
     """The rows "Missions de la région" shows with its default filters (open, unfilled) unless told."""
     with session_scope(url, read_only=True) as session:
-        return region_missions(session, actor=_user(url, email), ars_code=ars_code, filters=filters or MissionFilters(unfilled_only=True),
+        return region_missions(session, actor=user_at(url, email), ars_code=ars_code, filters=filters or MissionFilters(unfilled_only=True),
                                limit=50).rows
 
 
 def _ids(rows: list[dict]) -> list[int]:
     return [r["id"] for r in rows]
-
-
-def _mission(url: str, mission_id: int) -> m.Mission:
-    with session_scope(url, read_only=True) as session:
-        mission = session.get(m.Mission, mission_id)
-        session.expunge(mission)
-        return mission
-
-
-def _professional(url: str, professional_id: int) -> m.Professional:
-    with session_scope(url, read_only=True) as session:
-        professional = session.get(m.Professional, professional_id)
-        session.expunge(professional)
-        return professional
-
-
-def _proposal(url: str, mission_id: int, professional_id: int) -> m.Proposal:
-    """The latest proposal of this volunteer for this mission (older ones may have been released)."""
-    with session_scope(url, read_only=True) as session:
-        proposal = session.scalar(sa.select(m.Proposal).where(
-            m.Proposal.mission_id == mission_id, m.Proposal.professional_id == professional_id)
-            .order_by(m.Proposal.id.desc()).limit(1))
-        session.expunge(proposal)
-        return proposal
 
 
 def _outbox_keys(url: str, to: str) -> set[str]:
@@ -121,7 +101,7 @@ def _free(rows: list[dict]) -> list[dict]:
 
 def _mission_with_free_candidates(url: str, at_least: int = 1) -> tuple[dict, Any]:
     """An open unfilled mission of the region whose first page of candidates has free volunteers."""
-    user = _user(url, ARS_USER)
+    user = user_at(url, ARS_USER)
     for row in _queue(url):
         with session_scope(url, read_only=True) as session:
             page = find_candidates(session, actor=user, mission_id=row["id"])
@@ -134,8 +114,8 @@ def _alert(url: str, message: str = "Aucun candidat dans la région malgré nos 
     """An open mission of the region flagged to the CCS by its ARS (through the service)."""
     row = _queue(url)[0]
     with session_scope(url) as session:
-        alert_ccs(session, actor=_user(url, ARS_USER), mission_id=row["id"], message=message)
-    return {**row, "message": message, "alerted_at": _mission(url, row["id"]).ccs_alert_at}
+        alert_ccs(session, actor=user_at(url, ARS_USER), mission_id=row["id"], message=message)
+    return {**row, "message": message, "alerted_at": row_at(url, m.Mission, row["id"]).ccs_alert_at}
 
 
 def _default_period() -> Period:
@@ -145,15 +125,9 @@ def _default_period() -> Period:
 # ---------------------------------------------------------------- page helpers
 
 
-def _signed_in(app: AppTest, email: str = ARS_USER) -> AppTest:
-    sign_in_as(app, email, ROLES[email]).run()
-    assert not app.exception
-    return app
-
-
 def _open(app: AppTest, url_path: str, email: str = ARS_USER, region: str | None = None) -> AppTest:
     """Sign in and open a page; national roles first pick the region (kept across pages)."""
-    _signed_in(app, email)
+    signed_in(app, email, ROLES[email])
     if region is not None:
         app.session_state["chosen_region"] = region
     open_page(app, url_path)
@@ -169,53 +143,13 @@ def _default_page(app: AppTest) -> str:
     return next(info["page_name"] for info in app._registered_pages.values() if info["url_pathname"] == "")
 
 
-def _button(app: AppTest, label: str) -> Button:
-    matches = [b for b in app.button if b.label == label]
-    assert matches, f"bouton « {label} » absent : {[b.label for b in app.button]}"
-    return matches[0]
-
-
-def _labels(app: AppTest) -> dict[str, bool]:
-    """Each button's label → enabled (the sidebar's sign-out button left out)."""
-    return {b.label: not b.disabled for b in app.button if b.key != "sign_out"}
-
-
 def _popovers(app: AppTest) -> dict[str, bool]:
     """Each popover's label → enabled."""
     return {block.proto.popover.label: not block.proto.popover.disabled for block in blocks(app._tree, "popover")}
 
 
-def _dialog_titles(app: AppTest) -> list[str]:
-    return [block.proto.dialog.title for block in blocks(app._tree, "dialog")]
-
-
-def _texts(node: Any) -> list[str]:
-    found = []
-    for child in getattr(node, "children", {}).values():
-        value = getattr(child, "value", None)
-        if isinstance(value, str) and child.type in ("markdown", "caption", "info", "warning", "error", "success"):
-            found.append(value)
-        found += _texts(child)
-    return found
-
-
-def _table(app: AppTest) -> pd.DataFrame:
-    assert len(app.dataframe) == 1, "un seul tableau attendu"
-    return app.dataframe[0].value
-
-
-def _tick(app: AppTest, *positions: int) -> AppTest:
-    """Tick rows of the page's table the way the browser does (its key follows the rows shown)."""
-    app.session_state[app.dataframe[0].key] = {"selection": {"rows": list(positions), "columns": [], "cells": []}}
-    return app.run()
-
-
 def _successes(app: AppTest) -> list[str]:
     return [s.value for s in app.success]
-
-
-def _errors(app: AppTest) -> list[str]:
-    return [e.value for e in app.error]
 
 
 def _map_values(figure: dict) -> dict[str, float]:
@@ -237,7 +171,7 @@ def _map_values(figure: dict) -> dict[str, float]:
     (MANAGER, set(), "Tableau de bord"),
 ], ids=["ars", "ccs", "ministere", "etablissement"])
 def test_each_role_sees_only_its_regulation_pages_and_lands_on_the_first(app, email, pages, landing) -> None:
-    _signed_in(app, email)
+    signed_in(app, email, ROLES[email])
     assert _titles(app) & REGULATION_PAGES == pages
     assert "Accueil" in _titles(app)
     assert _default_page(app) == landing
@@ -248,10 +182,10 @@ def test_each_role_sees_only_its_regulation_pages_and_lands_on_the_first(app, em
 
 
 def test_the_region_missions_follow_the_service_priority_order_and_the_caption_explains_the_score(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, ARS_USER, "ars")
     expected = _queue(demo_url)
     assert len(expected) > 1
-    frame = _table(app)
+    frame = table(app)
     assert frame["id"].tolist() == _ids(expected)
     assert frame["Urgence"].tolist() == [r["urgency"] for r in expected]
     assert frame["Pourvue"].tolist() == [f"POURVUE {r['assigned']}/{r['count']}" for r in expected]
@@ -266,7 +200,7 @@ def test_the_region_missions_follow_the_service_priority_order_and_the_caption_e
 
 
 def test_the_urgency_shown_is_the_score_the_caption_documents(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, ARS_USER, "ars")
     today = paris_today()
     expected = []
     for r in _queue(demo_url):
@@ -278,94 +212,94 @@ def test_the_urgency_shown_is_the_score_the_caption_documents(app, demo_url) -> 
             + min(max(r["count"] - r["assigned"], 0) * U_PER_UNFILLED_POST, U_MAX_UNFILLED)
             + U_REANIMATION * bool(r["exp_reanimation"]) + U_EHPAD * bool(r["exp_ehpad"])
             + min(max(waiting, 0) * U_PER_DAY_UNFILLED, U_MAX_WAITING) + U_CCS_ALERT * bool(r["ccs_alert_at"]))
-    assert _table(app)["Urgence"].tolist() == expected
+    assert table(app)["Urgence"].tolist() == expected
 
 
 def test_the_department_profession_and_unfilled_filters_change_the_rows_as_the_service_does(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, ARS_USER, "ars")
     everything = _ids(_queue(demo_url))
 
     app.selectbox(key="region_department").select("44").run()
     in_44 = _ids(_queue(demo_url, MissionFilters(department_code="44", unfilled_only=True)))
     assert in_44 and len(in_44) < len(everything)
-    assert _table(app)["id"].tolist() == in_44
-    assert set(_table(app)["CP"].str[:2]) == {"44"}
+    assert table(app)["id"].tolist() == in_44
+    assert set(table(app)["CP"].str[:2]) == {"44"}
 
     app.selectbox(key="region_department").select(None)
     app.selectbox(key="region_profession").select(NURSE).run()
     nurses = _ids(_queue(demo_url, MissionFilters(profession_code=NURSE, unfilled_only=True)))
     assert nurses and len(nurses) < len(everything)
-    assert _table(app)["id"].tolist() == nurses
-    assert set(_table(app)["Profession"]) == {"Infirmier diplômé d'État"}
+    assert table(app)["id"].tolist() == nurses
+    assert set(table(app)["Profession"]) == {"Infirmier diplômé d'État"}
 
     app.selectbox(key="region_profession").select(None)
     app.multiselect(key="region_statuses").set_value(["open", "filled"]).run()
-    assert _table(app)["id"].tolist() == everything  # filled missions are not "unfilled"
+    assert table(app)["id"].tolist() == everything  # filled missions are not "unfilled"
     app.checkbox(key="region_unfilled").uncheck().run()
     all_of_them = _ids(_queue(demo_url, MissionFilters(statuses=("open", "filled"), unfilled_only=False)))
     assert len(all_of_them) > len(everything)
-    assert _table(app)["id"].tolist() == all_of_them
-    assert "Pourvue" in set(_table(app)["Statut"])
+    assert table(app)["id"].tolist() == all_of_them
+    assert "Pourvue" in set(table(app)["Statut"])
 
 
 def test_selecting_a_mission_shows_its_summary_and_actions_and_proposer_opens_it(app, demo_url) -> None:
-    _signed_in(app)
-    assert "Proposer des candidats" not in _labels(app) and not _popovers(app)  # nothing selected, no action
+    signed_in(app, ARS_USER, "ars")
+    assert "Proposer des candidats" not in labels(app) and not _popovers(app)  # nothing selected, no action
     row = _queue(demo_url)[1]
-    _tick(app, 1)
+    tick(app, 1)
     assert (f"**{row['establishment']}** — {row['profession']} du {row['start_date']:%d/%m/%Y} au "
             f"{row['end_date']:%d/%m/%Y} — POURVUE {row['assigned']}/{row['count']} — urgence {row['urgency']}") in [
         md.value for md in app.markdown]
-    assert _labels(app)["Proposer des candidats"] is True
+    assert labels(app)["Proposer des candidats"] is True
     assert _popovers(app) == {"Priorité manuelle…": True, "Alerter le CCS…": True}
 
-    _button(app, "Proposer des candidats").click().run()
+    button(app, "Proposer des candidats").click().run()
     assert not app.exception
     assert app.title[0].value == "Proposer des candidats"
     assert app.selectbox(key="proposed_mission").value == row["id"]
 
 
 def test_a_manual_priority_puts_the_mission_first_until_it_is_given_back_to_the_score(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, ARS_USER, "ars")
     order = _ids(_queue(demo_url))
     last = order[-1]
-    _tick(app, len(order) - 1)
+    tick(app, len(order) - 1)
     # The value typed and the click reach the app in the same run (as when the field is left by the click).
     app.number_input(key=f"priority_{last}").set_value(2)
-    _button(app, "Enregistrer la priorité").click().run()
+    button(app, "Enregistrer la priorité").click().run()
     assert not app.exception
     assert _successes(app) == ["Priorité 2 enregistrée."]
-    assert _mission(demo_url, last).manual_priority == 2
-    frame = _table(app)
+    assert row_at(demo_url, m.Mission, last).manual_priority == 2
+    frame = table(app)
     assert frame["id"].tolist() == [last, *order[:-1]] == _ids(_queue(demo_url))
     assert str(frame["Priorité"].iloc[0]) == "2"
     assert not _popovers(app)  # the rows moved: nothing stays ticked
 
-    _tick(app, 0)
-    _button(app, "Revenir au score d'urgence").click().run()
+    tick(app, 0)
+    button(app, "Revenir au score d'urgence").click().run()
     assert _successes(app) == ["Priorité manuelle retirée."]
-    assert _mission(demo_url, last).manual_priority is None
-    assert _table(app)["id"].tolist() == order
+    assert row_at(demo_url, m.Mission, last).manual_priority is None
+    assert table(app)["id"].tolist() == order
 
 
 def test_alerting_the_ccs_needs_a_message_then_flags_the_mission(app, demo_url) -> None:
-    _signed_in(app)
+    signed_in(app, ARS_USER, "ars")
     row = _queue(demo_url)[-1]
-    _tick(app, len(_queue(demo_url)) - 1)
-    _button(app, "Envoyer l'alerte").click().run()
+    tick(app, len(_queue(demo_url)) - 1)
+    button(app, "Envoyer l'alerte").click().run()
     assert not app.exception
-    assert _errors(app) == ["Le champ « Message au CCS » est obligatoire."]
-    assert _mission(demo_url, row["id"]).ccs_alert_at is None
+    assert errors(app) == ["Le champ « Message au CCS » est obligatoire."]
+    assert row_at(demo_url, m.Mission, row["id"]).ccs_alert_at is None
 
     app.text_area(key=f"alert_message_{row['id']}").input("Aucun infirmier disponible malgré nos relances.")
-    _button(app, "Envoyer l'alerte").click().run()
+    button(app, "Envoyer l'alerte").click().run()
     assert not app.exception
     assert _successes(app) == ["Alerte envoyée au CCS : la mission est signalée dans sa liste."]
-    mission = _mission(demo_url, row["id"])
+    mission = row_at(demo_url, m.Mission, row["id"])
     assert mission.ccs_alert_at is not None
     assert mission.ccs_alert_message == "Aucun infirmier disponible malgré nos relances."
     assert any(key.startswith(f"alert:{row['id']}:") for key in _outbox_keys(demo_url, CCS_USER))
-    frame = _table(app)
+    frame = table(app)
     flagged = frame.loc[frame["id"] == row["id"]]
     assert flagged["Alerte"].tolist() == ["ALERTE CCS"]
     assert flagged["Urgence"].tolist() == [row["urgency"] + U_CCS_ALERT]
@@ -375,10 +309,10 @@ def test_alerting_the_ccs_needs_a_message_then_flags_the_mission(app, demo_url) 
 def test_the_ministry_reads_the_region_missions_without_any_action(app, demo_url) -> None:
     _open(app, "missions-region", MINISTRY, region=REGION)
     assert app.selectbox(key="chosen_region").value == REGION
-    assert _table(app)["id"].tolist() == _ids(_queue(demo_url, email=MINISTRY))
-    _tick(app, 0)
+    assert table(app)["id"].tolist() == _ids(_queue(demo_url, email=MINISTRY))
+    tick(app, 0)
     assert "Consultation seule." in [c.value for c in app.caption]
-    assert _labels(app) == {"◀ Précédentes": False, "Suivantes ▶": False}
+    assert labels(app) == {"◀ Précédentes": False, "Suivantes ▶": False}
     assert not _popovers(app)
 
 
@@ -386,12 +320,12 @@ def test_the_ccs_picks_the_region_whose_missions_it_regulates(app, demo_url) -> 
     _open(app, "missions-region", CCS_USER)
     assert app.selectbox(key="chosen_region").value == "11"  # Île-de-France first
     assert app.caption[0].value.startswith("ARS Île-de-France — file de priorité des besoins.")
-    assert (_table(app)["id"].tolist() if app.dataframe else []) == _ids(_queue(demo_url, email=CCS_USER,
+    assert (table(app)["id"].tolist() if app.dataframe else []) == _ids(_queue(demo_url, email=CCS_USER,
                                                                                  ars_code="11"))
     app.selectbox(key="chosen_region").select(REGION).run()
     assert app.caption[0].value.startswith("ARS Pays de la Loire — file de priorité des besoins.")
-    assert _table(app)["id"].tolist() == _ids(_queue(demo_url, email=CCS_USER))
-    _tick(app, 0)
+    assert table(app)["id"].tolist() == _ids(_queue(demo_url, email=CCS_USER))
+    tick(app, 0)
     assert _popovers(app) == {"Priorité manuelle…": True}  # only the region's ARS alerts the CCS
 
 
@@ -399,7 +333,7 @@ def test_the_ccs_picks_the_region_whose_missions_it_regulates(app, demo_url) -> 
 
 
 def _open_propose(app: AppTest, mission_id: int) -> AppTest:
-    _signed_in(app)
+    signed_in(app, ARS_USER, "ars")
     app.session_state["proposed_mission"] = mission_id
     open_page(app, "proposer")
     assert not app.exception
@@ -418,48 +352,48 @@ def test_the_proposer_page_shows_the_map_and_the_ranked_candidates_of_the_missio
     spec = json.loads(decks[0].proto.json)
     assert [layer["id"] for layer in spec["layers"]] == ["departements", "candidats", "etablissement"]
     assert {p["id"] for p in spec["layers"][1]["data"]} == {p["id"] for p in page.map_points}
-    assert _table(app)["id"].tolist() == [r["id"] for r in page.rows]
-    assert _labels(app)["Proposer"] is False
-    assert "Confirmer l'affectation" not in _labels(app)  # its popover is disabled until one row is ticked
+    assert table(app)["id"].tolist() == [r["id"] for r in page.rows]
+    assert labels(app)["Proposer"] is False
+    assert "Confirmer l'affectation" not in labels(app)  # its popover is disabled until one row is ticked
 
 
 def test_pushing_a_free_volunteer_puts_them_in_progress_and_emails_both_sides(app, demo_url) -> None:
     mission, page = _mission_with_free_candidates(demo_url)
     volunteer = _free(page.rows)[0]
     _open_propose(app, mission["id"])
-    _tick(app, [r["id"] for r in page.rows].index(volunteer["id"]))
-    assert _labels(app)["Proposer (1)"] is True
-    _button(app, "Proposer (1)").click().run()
+    tick(app, [r["id"] for r in page.rows].index(volunteer["id"]))
+    assert labels(app)["Proposer (1)"] is True
+    button(app, "Proposer (1)").click().run()
     assert not app.exception
     assert _successes(app) == [
         "1 professionnel(s) proposé(s) : statut EN COURS. L'établissement et les professionnels sont prévenus par "
         "courriel ; l'établissement va les contacter."]
-    proposal = _proposal(demo_url, mission["id"], volunteer["id"])
-    assert (proposal.origin, proposal.state, proposal.by_user_id) == ("push", "en_cours", _user(demo_url, ARS_USER).id)
-    professional = _professional(demo_url, volunteer["id"])
+    proposal = latest_proposal_at(demo_url, mission["id"], volunteer["id"])
+    assert (proposal.origin, proposal.state, proposal.by_user_id) == ("push", "en_cours", user_at(demo_url, ARS_USER).id)
+    professional = row_at(demo_url, m.Professional, volunteer["id"])
     assert professional.status == "en_cours"
     with session_scope(demo_url, read_only=True) as session:
-        requester = session.get(m.User, _mission(demo_url, mission["id"]).created_by).email
+        requester = session.get(m.User, row_at(demo_url, m.Mission, mission["id"]).created_by).email
     assert f"pushed-volunteer:{proposal.id}" in _outbox_keys(demo_url, professional.email)
     assert f"pushed-establishment:{proposal.id}" in _outbox_keys(demo_url, requester)
-    frame = _table(app)
+    frame = table(app)
     assert frame.loc[frame["id"] == volunteer["id"], "Statut"].tolist() == ["EN COURS (PROPOSÉ PAR L'ARS)"]
-    assert _labels(app)["Proposer"] is False  # nothing ticked after the action
+    assert labels(app)["Proposer"] is False  # nothing ticked after the action
 
 
 def test_assigning_for_the_establishment_records_the_assignment_at_once(app, demo_url) -> None:
     mission, page = _mission_with_free_candidates(demo_url)
     volunteer = _free(page.rows)[0]
     _open_propose(app, mission["id"])
-    _tick(app, [r["id"] for r in page.rows].index(volunteer["id"]))
-    assert _labels(app)["Confirmer l'affectation"] is True  # inside its confirmation popover
-    _button(app, "Confirmer l'affectation").click().run()
+    tick(app, [r["id"] for r in page.rows].index(volunteer["id"]))
+    assert labels(app)["Confirmer l'affectation"] is True  # inside its confirmation popover
+    button(app, "Confirmer l'affectation").click().run()
     assert not app.exception
     assert _successes(app) == [
         "Affectation enregistrée pour le compte de l'établissement ; le professionnel est prévenu par courriel."]
-    proposal = _proposal(demo_url, mission["id"], volunteer["id"])
-    assert (proposal.origin, proposal.state, proposal.by_user_id) == ("push", "affecte", _user(demo_url, ARS_USER).id)
-    assert _professional(demo_url, volunteer["id"]).status == "affecte"
+    proposal = latest_proposal_at(demo_url, mission["id"], volunteer["id"])
+    assert (proposal.origin, proposal.state, proposal.by_user_id) == ("push", "affecte", user_at(demo_url, ARS_USER).id)
+    assert row_at(demo_url, m.Professional, volunteer["id"]).status == "affecte"
 
 
 # ---------------------------------------------------------------- "Professionnels de la région"
@@ -467,7 +401,7 @@ def test_assigning_for_the_establishment_records_the_assignment_at_once(app, dem
 
 def _people(url: str, filters: ProfessionalFilters | None = None) -> list[dict]:
     with session_scope(url, read_only=True) as session:
-        return region_professionals(session, actor=_user(url, ARS_USER), ars_code=REGION, filters=filters)[0]
+        return region_professionals(session, actor=user_at(url, ARS_USER), ars_code=REGION, filters=filters)[0]
 
 
 def _names(rows: list[dict]) -> list[tuple[str, str]]:
@@ -475,7 +409,7 @@ def _names(rows: list[dict]) -> list[tuple[str, str]]:
 
 
 def _frame_names(app: AppTest) -> list[tuple[str, str]]:
-    frame = _table(app)
+    frame = table(app)
     return list(zip(frame["Nom"], frame["Prénom"]))
 
 
@@ -483,7 +417,7 @@ def test_the_region_volunteers_are_listed_and_searched_as_the_service_does(app, 
     _open(app, "professionnels")
     everyone = _people(demo_url)
     assert _frame_names(app) == _names(everyone)
-    assert _table(app)["Statut"].tolist() == [PROFESSIONAL_STATUS[r["status"]] for r in everyone]
+    assert table(app)["Statut"].tolist() == [PROFESSIONAL_STATUS[r["status"]] for r in everyone]
 
     text = everyone[0]["city"][:5]
     found = _people(demo_url, ProfessionalFilters(text=text))
@@ -498,35 +432,35 @@ def test_marking_a_volunteer_verified_gives_the_badge(app, demo_url) -> None:
     _open(app, "professionnels")
     rows = _people(demo_url)
     position, row = next((i, r) for i, r in enumerate(rows) if not r["verified"])
-    _tick(app, position)
+    tick(app, position)
     assert f"**{row['first_name']} {row['last_name']}** — {row['profession']} — " \
            f"{PROFESSIONAL_STATUS[row['status']]}" in [md.value for md in app.markdown]
-    _button(app, "Marquer VÉRIFIÉ").click().run()
+    button(app, "Marquer VÉRIFIÉ").click().run()
     assert not app.exception
     assert _successes(app) == ["Documents vérifiés : badge VÉRIFIÉ."]
-    assert _professional(demo_url, row["id"]).verified is True
-    assert _table(app)["Vérifié"].iloc[position] == "VÉRIFIÉ"
-    assert "Retirer « VÉRIFIÉ »" in _labels(app)
+    assert row_at(demo_url, m.Professional, row["id"]).verified is True
+    assert table(app)["Vérifié"].iloc[position] == "VÉRIFIÉ"
+    assert "Retirer « VÉRIFIÉ »" in labels(app)
 
 
 def test_making_a_volunteer_unavailable_needs_a_reason(app, demo_url) -> None:
     _open(app, "professionnels")
     rows = _people(demo_url)
     position, row = next((i, r) for i, r in enumerate(rows) if r["status"] == "disponible")
-    _tick(app, position)
+    tick(app, position)
     assert _popovers(app)["Rendre indisponible…"] is True
     confirm = next(b for b in app.button if b.key == f"pro_unavailable_{row['id']}")
     confirm.click().run()
     assert not app.exception
-    assert _errors(app) == ["Le champ « Motif » est obligatoire."]
-    assert _professional(demo_url, row["id"]).status == "disponible"
+    assert errors(app) == ["Le champ « Motif » est obligatoire."]
+    assert row_at(demo_url, m.Professional, row["id"]).status == "disponible"
 
     app.text_area(key=f"pro_reason_{row['id']}").input("Diplôme non conforme")
     next(b for b in app.button if b.key == f"pro_unavailable_{row['id']}").click().run()
     assert not app.exception
     assert _successes(app) == ["Professionnel rendu indisponible : il n'est plus proposé."]
-    assert _professional(demo_url, row["id"]).status == "indisponible"
-    assert _table(app)["Statut"].iloc[position] == "Indisponible"
+    assert row_at(demo_url, m.Professional, row["id"]).status == "indisponible"
+    assert table(app)["Statut"].iloc[position] == "Indisponible"
     assert _popovers(app)["Rendre indisponible…"] is False
 
 
@@ -538,7 +472,7 @@ NO_HISTORY = "Le mode gestion de crise n'a jamais été activé dans cette régi
 
 def _state(url: str) -> tuple[bool, tuple[str, ...]]:
     with session_scope(url, read_only=True) as session:
-        state = crisis_state(session, actor=_user(url, ARS_USER), ars_code=REGION)
+        state = crisis_state(session, actor=user_at(url, ARS_USER), ars_code=REGION)
     return state.all_professions, state.professions
 
 
@@ -554,28 +488,28 @@ def test_crisis_mode_is_switched_on_for_a_profession_after_confirmation_then_bac
     opening = "Activer le mode gestion de crise…"
 
     app.radio(key="crisis_scope").set_value("some").run()
-    assert _labels(app)[opening] is False  # no profession chosen yet
+    assert labels(app)[opening] is False  # no profession chosen yet
     app.multiselect(key="crisis_professions").set_value([NURSE]).run()
-    _button(app, opening).click().run()
-    assert _dialog_titles(app) == ["Activer le mode gestion de crise"]
+    button(app, opening).click().run()
+    assert dialog_titles(app) == ["Activer le mode gestion de crise"]
     dialog = blocks(app._tree, "dialog")[0]
-    assert _texts(dialog)[0] == "Région : **Pays de la Loire** — Infirmier diplômé d'État."
+    assert texts(dialog)[0] == "Région : **Pays de la Loire** — Infirmier diplômé d'État."
     assert _state(demo_url) == (False, ())  # nothing happens before the answer
 
     # In the browser "Oui, activer" reruns the dialog alone; AppTest reruns the page: press both buttons.
-    _button(app, opening).click()
-    _button(app, "Oui, activer").click().run()
+    button(app, opening).click()
+    button(app, "Oui, activer").click().run()
     assert not app.exception
     assert _state(demo_url) == (False, (NURSE,))
     assert _successes(app) == ["Mode gestion de crise activé pour Infirmier diplômé d'État."]
-    assert _errors(app) == ["Mode gestion de crise actif pour : Infirmier diplômé d'État. L'ARS propose les "
+    assert errors(app) == ["Mode gestion de crise actif pour : Infirmier diplômé d'État. L'ARS propose les "
                             "candidats."]
     assert app.multiselect(key="crisis_professions").value == []  # done: the next choice starts empty
     history = _history(app)
     assert history.index.tolist() == ["Infirmier diplômé d'État"]
     assert (history["par"].iloc[0], history["Désactivé le"].iloc[0]) == ("Sophie Garnier", "— (actif)")
 
-    _button(app, "Confirmer le retour au mode normal").click().run()
+    button(app, "Confirmer le retour au mode normal").click().run()
     assert not app.exception
     assert _state(demo_url) == (False, ())
     assert _successes(app) == ["Mode gestion de crise désactivé pour toutes les professions.", NORMAL]
@@ -587,18 +521,18 @@ def test_crisis_mode_is_switched_on_for_a_profession_after_confirmation_then_bac
 
 def test_a_crisis_for_every_profession_is_shown_to_the_ccs_with_a_single_switch_off(app, demo_url) -> None:
     with session_scope(demo_url) as session:
-        set_crisis_mode(session, actor=_user(demo_url, ARS_USER), ars_code=REGION, enabled=True)
+        set_crisis_mode(session, actor=user_at(demo_url, ARS_USER), ars_code=REGION, enabled=True)
     _open(app, "gestion-de-crise", CCS_USER, region=REGION)
-    assert _errors(app) == ["Mode gestion de crise actif pour : toutes les professions. L'ARS propose les candidats."]
+    assert errors(app) == ["Mode gestion de crise actif pour : toutes les professions. L'ARS propose les candidats."]
     history = _history(app)
     assert history.index.tolist() == ["Toutes les professions"]
     assert history["Désactivé le"].tolist() == ["— (actif)"]
-    assert _labels(app) == {"Confirmer le retour au mode normal": True, "Activer le mode gestion de crise…": True}
+    assert labels(app) == {"Confirmer le retour au mode normal": True, "Activer le mode gestion de crise…": True}
     assert [w.key for w in app.multiselect] == []  # no per-profession switch-off while every profession is on
 
 
 def test_the_ministry_has_no_crisis_page(app) -> None:
-    _signed_in(app, MINISTRY)
+    signed_in(app, MINISTRY, "ministere")
     with pytest.raises(AssertionError, match="absente de la navigation"):
         open_page(app, "gestion-de-crise")
 
@@ -610,32 +544,32 @@ def test_an_alert_of_an_ars_is_listed_until_the_ccs_opens_the_national_pools(app
     alert = _alert(demo_url)
     _open(app, "alertes", CCS_USER)
     assert app.caption[0].value.startswith("1 alerte(s), la plus ancienne d'abord.")
-    texts = [md.value for md in app.markdown]
-    assert f"#### ARS {REGION_NAME} — {alert['establishment']}" in texts
+    markdown = [md.value for md in app.markdown]
+    assert f"#### ARS {REGION_NAME} — {alert['establishment']}" in markdown
     assert any(text.startswith(f"**{alert['profession']}** du {alert['start_date']:%d/%m/%Y} au ")
                and text.endswith(f"Alerte du {paris_datetime(alert['alerted_at'])} : « {alert['message']} »")
-               for text in texts)
+               for text in markdown)
 
-    _button(app, "Confirmer l'ouverture").click().run()
+    button(app, "Confirmer l'ouverture").click().run()
     assert not app.exception
-    assert _mission(demo_url, alert["id"]).pools_opened_at is not None
+    assert row_at(demo_url, m.Mission, alert["id"]).pools_opened_at is not None
     assert _successes(app) == [
         "Viviers nationaux ouverts : les volontaires des autres régions prêts à une mobilité nationale sont "
         "désormais candidats ; l'ARS est prévenue.", "Aucune alerte en attente."]
-    assert f"pools:{alert['id']}:{_user(demo_url, ARS_USER).id}" in _outbox_keys(demo_url, ARS_USER)
+    assert f"pools:{alert['id']}:{user_at(demo_url, ARS_USER).id}" in _outbox_keys(demo_url, ARS_USER)
     assert not [md.value for md in app.markdown if md.value.startswith("#### ARS")]
 
 
 def test_without_alerts_the_ccs_is_told_none_is_waiting(app) -> None:
     _open(app, "alertes", CCS_USER)
     assert _successes(app) == ["Aucune alerte en attente."]
-    assert _labels(app) == {}
+    assert labels(app) == {}
 
 
 def test_proposing_candidates_from_an_alert_opens_the_mission_in_its_region(app, demo_url) -> None:
     alert = _alert(demo_url)
     _open(app, "alertes", CCS_USER)
-    _button(app, "Proposer des candidats").click().run()
+    button(app, "Proposer des candidats").click().run()
     assert not app.exception
     assert app.title[0].value == "Proposer des candidats"
     assert app.selectbox(key="chosen_region").value == REGION
@@ -647,12 +581,12 @@ def test_proposing_candidates_from_an_alert_opens_the_mission_in_its_region(app,
 
 def _overview(url: str):  # noqa: ANN202
     with session_scope(url, read_only=True) as session:
-        return national_overview(session, actor=_user(url, CCS_USER), filters=IndicatorFilters(period=_default_period()))
+        return national_overview(session, actor=user_at(url, CCS_USER), filters=IndicatorFilters(period=_default_period()))
 
 
 def test_the_national_headline_is_the_service_overview_in_french_formats(app, demo_url) -> None:
     _alert(demo_url)
-    _signed_in(app, CCS_USER)
+    signed_in(app, CCS_USER, "ccs")
     h = _overview(demo_url).headline
     assert h.open_alerts == 1 and h.open_missions > 0
     assert metrics(app) == {
@@ -665,7 +599,7 @@ def test_the_national_headline_is_the_service_overview_in_french_formats(app, de
 
 
 def test_the_national_map_draws_the_mainland_and_each_overseas_department_as_an_inset(app, demo_url) -> None:
-    _signed_in(app, CCS_USER)
+    signed_in(app, CCS_USER, "ccs")
     figures = charts(app)
     assert len(figures) >= 6
     assert {"national_map", *(f"national_inset_{code}" for code in OVERSEAS)} <= set(figures)
@@ -683,7 +617,7 @@ def test_the_national_map_draws_the_mainland_and_each_overseas_department_as_an_
 
 
 def test_the_region_mesh_colours_each_department_with_its_region(app, demo_url) -> None:
-    _signed_in(app, CCS_USER)
+    signed_in(app, CCS_USER, "ccs")
     app.radio(key="national_mesh").set_value("region").run()
     assert not app.exception
     overview = _overview(demo_url)
@@ -695,7 +629,7 @@ def test_the_region_mesh_colours_each_department_with_its_region(app, demo_url) 
 
 
 def test_a_department_clicked_on_the_map_lists_its_open_missions(app, demo_url) -> None:
-    _signed_in(app, CCS_USER)
+    signed_in(app, CCS_USER, "ccs")
     app.session_state["national_map"] = {
         "selection": {"points": [{"location": "44"}], "point_indices": [], "box": [], "lasso": []}}
     app.run()
@@ -703,7 +637,7 @@ def test_a_department_clicked_on_the_map_lists_its_open_missions(app, demo_url) 
     assert [s.value for s in app.subheader] == ["Missions ouvertes — Loire-Atlantique (44)"]
     expected = _queue(demo_url, MissionFilters(department_code="44", unfilled_only=True), email=CCS_USER)
     assert expected
-    frame = _table(app)
+    frame = table(app)
     assert frame["Établissement"].tolist() == [r["establishment"] for r in expected]
     assert frame["Urgence"].tolist() == [r["urgency"] for r in expected]
 
@@ -713,7 +647,7 @@ def test_a_department_clicked_on_the_map_lists_its_open_missions(app, demo_url) 
 
 def _indicatormetrics(url: str, email: str = ARS_USER, department: str | None = None) -> dict[str, str]:
     with session_scope(url, read_only=True) as session:
-        data = region_indicators(session, actor=_user(url, email), ars_code=REGION, filters=IndicatorFilters(
+        data = region_indicators(session, actor=user_at(url, email), ars_code=REGION, filters=IndicatorFilters(
             period=_default_period(), department_code=department))
     hours = data.median_time_to_fill_hours
     days, rest = divmod(round(hours), 24) if hours is not None else (0, 0)
@@ -740,9 +674,9 @@ def test_the_region_indicators_match_the_service_and_follow_the_department_filte
 def test_the_funnel_table_lists_the_region_professions(app, demo_url) -> None:
     _open(app, "indicateurs")
     with session_scope(demo_url, read_only=True) as session:
-        funnel = region_indicators(session, actor=_user(demo_url, ARS_USER), ars_code=REGION,
+        funnel = region_indicators(session, actor=user_at(demo_url, ARS_USER), ars_code=REGION,
                                    filters=IndicatorFilters(period=_default_period())).funnel
-    frame = _table(app)
+    frame = table(app)
     assert frame["Profession"].tolist() == [f.label for f in funnel if f.registered]
     assert frame["Inscrits"].tolist() == [f.registered for f in funnel if f.registered]
     assert "indicators_funnel" in charts(app)

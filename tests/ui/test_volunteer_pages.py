@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Button
 
 from core.shared.clock import paris_today
 from core.shared.validation import luhn_ok
 from db import models as m
 from db.session import session_scope
+from tests.readers import count_at
 from tests.ui.conftest import open_page, sign_in_as
+from tests.ui.readers import button, error_under, errors
 
 SIGNUP = "volunteer_signup:0:"
 IDENTITY_UPLOAD, DIPLOMA_UPLOAD = "volunteer_signup-upload:identite:0", "volunteer_signup-upload:diplome:0"
@@ -26,25 +26,6 @@ VOLUNTEER = "benevole@example.org"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _count(url: str, model: type, *where: Any) -> int:
-    with session_scope(url, read_only=True) as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-
-
-def _error_under(app: AppTest, widget: Any) -> str | None:
-    """The error drawn right under a widget (the next element of the page), if any."""
-    nodes = [node for node in app.main if node.type not in ("vertical", "horizontal", "column")]
-    position = next(i for i, node in enumerate(nodes) if node is widget)
-    following = nodes[position + 1:]
-    if following and following[0].type == "caption":  # "Fichier conservé : …" under an uploader
-        following = following[1:]
-    return following[0].value if following and following[0].type == "error" else None
-
-
-def _errors(app: AppTest) -> list[str]:
-    return [e.value for e in app.error]
 
 
 def _open_signup(app: AppTest) -> AppTest:
@@ -79,7 +60,7 @@ def _fill_valid_form(app: AppTest, *, diploma: tuple[str, bytes, str] = ("diplom
 
 def test_an_empty_registration_shows_an_error_under_each_required_field_and_saves_nothing(app, demo_url) -> None:
     _open_signup(app)
-    before = _count(demo_url, m.Professional)
+    before = count_at(demo_url, m.Professional)
     _send(app)
     assert not app.exception
     expected = {
@@ -92,16 +73,16 @@ def test_an_empty_registration_shows_an_error_under_each_required_field_and_save
     }
     for field, message in expected.items():
         widget = app.checkbox(key=SIGNUP + field) if field == "consent" else app.text_input(key=SIGNUP + field)
-        assert _error_under(app, widget) == message, field
-    assert _error_under(app, app.selectbox(key=SIGNUP + "profession_code")) == "Choisissez votre profession."
-    assert _error_under(app, app.file_uploader(key=IDENTITY_UPLOAD)) == (
+        assert error_under(app, widget) == message, field
+    assert error_under(app, app.selectbox(key=SIGNUP + "profession_code")) == "Choisissez votre profession."
+    assert error_under(app, app.file_uploader(key=IDENTITY_UPLOAD)) == (
         "Joignez votre pièce d'identité (PDF, JPEG ou PNG, 5 Mo au plus).")
-    assert _error_under(app, app.file_uploader(key=DIPLOMA_UPLOAD)) == (
+    assert error_under(app, app.file_uploader(key=DIPLOMA_UPLOAD)) == (
         "Joignez votre diplôme (PDF, JPEG ou PNG, 5 Mo au plus).")
-    errors = _errors(app)
-    assert errors[-1] == "10 champs à corriger : voir les messages en rouge ci-dessus."
-    assert len(errors) == 11  # ten fields and the summary under the button
-    assert _count(demo_url, m.Professional) == before
+    shown = errors(app)
+    assert shown[-1] == "10 champs à corriger : voir les messages en rouge ci-dessus."
+    assert len(shown) == 11  # ten fields and the summary under the button
+    assert count_at(demo_url, m.Professional) == before
     assert not app.success
 
 
@@ -116,7 +97,7 @@ def test_values_typed_before_a_failed_submit_survive_the_errors_and_a_visit_to_a
     app.file_uploader(key=IDENTITY_UPLOAD).upload("identite.pdf", PDF, "application/pdf")
     _send(app)
     assert "L'adresse électronique « pas-une-adresse » n'est pas valide (exemple attendu : " \
-           "prenom.nom@domaine.fr)." in _errors(app)
+           "prenom.nom@domaine.fr)." in errors(app)
 
     def assert_kept() -> None:
         assert app.text_input(key=SIGNUP + "last_name").value == "Durand"
@@ -138,7 +119,7 @@ def test_values_typed_before_a_failed_submit_survive_the_errors_and_a_visit_to_a
 
 def test_a_complete_registration_is_saved_and_queues_the_activation_email(app, demo_url) -> None:
     _open_signup(app)
-    before = _count(demo_url, m.Professional)
+    before = count_at(demo_url, m.Professional)
     _fill_valid_form(app)
     _send(app)
     assert not app.exception
@@ -148,7 +129,7 @@ def test_a_complete_registration_is_saved_and_queues_the_activation_email(app, d
         "vous solliciter."
     ]
     assert any(NEW_EMAIL in md.value for md in app.markdown)
-    assert _count(demo_url, m.Professional) == before + 1
+    assert count_at(demo_url, m.Professional) == before + 1
     with session_scope(demo_url, read_only=True) as session:
         saved = session.scalars(sa.select(m.Professional).where(m.Professional.email == NEW_EMAIL)).one()
         assert (saved.last_name, saved.city, saved.profession_code, saved.id_type, saved.id_number) == (
@@ -161,14 +142,14 @@ def test_a_complete_registration_is_saved_and_queues_the_activation_email(app, d
 
 def test_an_executable_renamed_as_a_pdf_is_refused_with_its_file_name(app, demo_url) -> None:
     _open_signup(app)
-    before = _count(demo_url, m.Professional)
+    before = count_at(demo_url, m.Professional)
     _fill_valid_form(app, diploma=("diplome.pdf", EXE, "application/pdf"))
     _send(app)
     message = "Diplôme : le fichier « diplome.pdf » n'est ni un PDF, ni une image JPEG ou PNG (contenu vérifié)."
-    assert _error_under(app, app.file_uploader(key=DIPLOMA_UPLOAD)) == message
-    assert _errors(app) == [message, "1 champ à corriger : voir les messages en rouge ci-dessus."]
-    assert _count(demo_url, m.Professional) == before
-    assert _count(demo_url, m.Outbox, m.Outbox.to == NEW_EMAIL) == 0
+    assert error_under(app, app.file_uploader(key=DIPLOMA_UPLOAD)) == message
+    assert errors(app) == [message, "1 champ à corriger : voir les messages en rouge ci-dessus."]
+    assert count_at(demo_url, m.Professional) == before
+    assert count_at(demo_url, m.Outbox, m.Outbox.to == NEW_EMAIL) == 0
 
 
 def test_an_rpps_with_a_wrong_key_asks_for_a_confirmation_that_lets_the_registration_through(app, demo_url) -> None:
@@ -179,12 +160,12 @@ def test_an_rpps_with_a_wrong_key_asks_for_a_confirmation_that_lets_the_registra
     app.text_input(key=SIGNUP + "id_number").input(BAD_KEY_RPPS)
     assert not any(c.label == "Je confirme ce numéro RPPS" for c in app.checkbox)
     _send(app)
-    assert _error_under(app, app.text_input(key=SIGNUP + "id_number")) == (
+    assert error_under(app, app.text_input(key=SIGNUP + "id_number")) == (
         f"La clé du numéro RPPS « {BAD_KEY_RPPS} » ne correspond pas : vérifiez-le sur votre carte CPS. "
         "S'il est exact, cochez « Je confirme ce numéro ».")
     confirm = [c for c in app.checkbox if c.label == "Je confirme ce numéro RPPS"]
     assert len(confirm) == 1 and confirm[0].value is False
-    assert _count(demo_url, m.Professional, m.Professional.email == NEW_EMAIL) == 0
+    assert count_at(demo_url, m.Professional, m.Professional.email == NEW_EMAIL) == 0
 
     confirm[0].check()
     _send(app)
@@ -224,10 +205,6 @@ def _open_profile(app: AppTest) -> AppTest:
     return open_page(app, "mon-profil")
 
 
-def _button(app: AppTest, label: str) -> Button:
-    return next(b for b in app.button if b.label == label)
-
-
 def _status_line(app: AppTest) -> str:
     return next(md.value for md in app.markdown if md.value.startswith("**Statut : "))
 
@@ -239,14 +216,14 @@ def test_my_profile_shows_my_status_and_lets_me_pause_then_resume(app, demo_url)
     assert not app.exception
     assert _status_line(app) == "**Statut : Disponible** · :blue-badge[VÉRIFIÉ]"
 
-    _button(app, "Me rendre indisponible").click()
+    button(app, "Me rendre indisponible").click()
     app.run()
     assert [s.value for s in app.success] == ["Vous êtes indisponible : aucun établissement ne vous verra."]
     assert _volunteer(demo_url).status == "indisponible"
     assert _status_line(app).startswith("**Statut : Indisponible**")
     assert [b.label for b in app.button if b.label.startswith("Me rendre")] == ["Me rendre de nouveau disponible"]
 
-    _button(app, "Me rendre de nouveau disponible").click()
+    button(app, "Me rendre de nouveau disponible").click()
     app.run()
     assert [s.value for s in app.success] == ["Vous êtes de nouveau disponible."]
     assert _volunteer(demo_url).status == "disponible"
@@ -257,11 +234,11 @@ def test_saving_my_availability_with_an_end_before_the_start_shows_the_error_und
     start = paris_today() + timedelta(days=10)
     app.date_input(key="my_profile:0:available_from").set_value(start)
     app.date_input(key="my_profile:0:available_to").set_value(start - timedelta(days=3))
-    _button(app, "Enregistrer et confirmer mes disponibilités").click()
+    button(app, "Enregistrer et confirmer mes disponibilités").click()
     app.run()
     message = "La fin de disponibilité est antérieure à son début."
-    assert _error_under(app, app.date_input(key="my_profile:0:available_to")) == message
-    assert _errors(app) == [message, "1 champ à corriger : voir les messages en rouge ci-dessus."]
+    assert error_under(app, app.date_input(key="my_profile:0:available_to")) == message
+    assert errors(app) == [message, "1 champ à corriger : voir les messages en rouge ci-dessus."]
     assert not app.success
     assert app.date_input(key="my_profile:0:available_from").value == start  # kept for the correction
     assert _volunteer(demo_url).available_from != start
@@ -270,7 +247,7 @@ def test_saving_my_availability_with_an_end_before_the_start_shows_the_error_und
 def test_a_valid_save_of_my_profile_is_confirmed_and_stored(app, demo_url) -> None:
     _open_profile(app)
     app.text_input(key="my_profile:0:specialty").input("Gériatrie")
-    _button(app, "Enregistrer et confirmer mes disponibilités").click()
+    button(app, "Enregistrer et confirmer mes disponibilités").click()
     app.run()
     assert not app.error
     # The count also includes the demo phone number, stored unnormalised by the seed (see report).
@@ -305,7 +282,7 @@ def test_a_missing_document_is_flagged_and_added_from_my_profile(app, demo_url) 
         "Diplôme : aucun fichier. Ajoutez-le ci-dessous, votre ARS en a besoin pour vérifier votre profil."]
     app.radio(key="document_kind").set_value("diplome")
     app.file_uploader(key="document_upload:0").upload("diplôme IDE.pdf", PDF, "application/pdf")
-    _button(app, "Enregistrer le justificatif").click().run()
+    button(app, "Enregistrer le justificatif").click().run()
     assert not app.exception
     assert [s.value for s in app.success][0].startswith("Diplôme enregistré : « diplôme IDE.pdf ».")
     assert _documents_of(demo_url) == [("diplome", "diplôme IDE.pdf")]
@@ -317,7 +294,7 @@ def test_an_executable_sent_as_a_diploma_is_refused_and_nothing_changes(app, dem
     _open_profile(app)
     app.radio(key="document_kind").set_value("diplome")
     app.file_uploader(key="document_upload:0").upload("diplome.pdf", EXE, "application/pdf")
-    _button(app, "Enregistrer le justificatif").click().run()
+    button(app, "Enregistrer le justificatif").click().run()
     assert [e.value for e in app.error] == [
         "Diplôme : le fichier « diplome.pdf » n'est ni un PDF, ni une image JPEG ou PNG (contenu vérifié)."]
     assert _documents_of(demo_url) == [("diplome", "diplome-demo.pdf"), ("identite", "piece-identite-demo.pdf")]
@@ -329,7 +306,7 @@ def test_a_verified_volunteer_is_told_the_new_file_takes_the_badge_away(app, dem
     _open_profile(app)
     assert any("badge VÉRIFIÉ" in i.value for i in app.info)
     app.file_uploader(key="document_upload:0").upload("cni.png", PNG, "image/png")
-    _button(app, "Enregistrer le justificatif").click().run()
+    button(app, "Enregistrer le justificatif").click().run()
     assert [s.value for s in app.success][0] == (
         "Pièce d'identité enregistrée : « cni.png ». Votre ARS le vérifiera : le badge VÉRIFIÉ reviendra ensuite.")
     assert _volunteer(demo_url).verified is False
@@ -339,7 +316,7 @@ def test_a_verified_volunteer_is_told_the_new_file_takes_the_badge_away(app, dem
 
 def test_saving_without_a_file_asks_for_one(app, demo_url) -> None:
     _open_profile(app)
-    _button(app, "Enregistrer le justificatif").click().run()
+    button(app, "Enregistrer le justificatif").click().run()
     assert [e.value for e in app.error] == ["Fichier : choisissez le fichier à enregistrer."]
 
 
@@ -347,18 +324,18 @@ def test_deleting_my_data_anonymises_me_and_signs_me_out(app, demo_url) -> None:
     _decline_demo_reservation(demo_url)
     professional_id = _volunteer(demo_url).id
     _open_profile(app)
-    delete = _button(app, "Supprimer définitivement")
+    delete = button(app, "Supprimer définitivement")
     assert delete.disabled
     next(c for c in app.checkbox if c.label == "Je confirme vouloir supprimer mes données").check()
     app.run()
-    _button(app, "Supprimer définitivement").click()
+    button(app, "Supprimer définitivement").click()
     app.run()
     assert not app.exception
     assert [s.value for s in app.success] == ["Vos données ont été supprimées. Merci pour votre engagement."]
     with session_scope(demo_url, read_only=True) as session:
         professional = session.get(m.Professional, professional_id)
         assert (professional.status, professional.first_name, professional.phone) == ("supprime", "Volontaire", "")
-    assert _count(demo_url, m.User, m.User.email == VOLUNTEER) == 0
+    assert count_at(demo_url, m.User, m.User.email == VOLUNTEER) == 0
     assert not any(b.label == "Se déconnecter" for b in app.sidebar.button)
     assert "mon-profil" not in {info.get("url_pathname") for info in app._registered_pages.values()}
 

@@ -13,16 +13,11 @@ from core.shared.validation import (
     OVERSEAS_PREFIXES,
     NeedsConfirmation,
     format_phone,
-    luhn_ok,
     validate_adeli,
     validate_phone,
     validate_rpps,
 )
-
-
-def with_key(base: str) -> str:
-    """The number completed with the digit that makes its Luhn check pass."""
-    return next(base + str(d) for d in range(10) if luhn_ok(base + str(d)))
+from tests.factories import with_luhn_key
 
 
 def wrong_key(number: str, shift: int = 1) -> str:
@@ -33,7 +28,7 @@ def spaced(national: str) -> str:
     return " ".join(national[i:i + 2] for i in range(0, 10, 2))
 
 
-VALID_RPPS = with_key("1000345678")  # 10003456786
+VALID_RPPS = with_luhn_key("1000345678")  # 10003456786
 BAD_KEY_RPPS = wrong_key(VALID_RPPS)
 
 # ---------------------------------------------------------------- phone numbers
@@ -201,14 +196,14 @@ def test_the_rpps_error_names_the_field_it_is_given() -> None:
 
 @given(st.from_regex(r"1[0-9]{9}", fullmatch=True))
 def test_any_rpps_completed_with_its_key_is_accepted_with_or_without_the_8_prefix(base: str) -> None:
-    rpps = with_key(base)
+    rpps = with_luhn_key(base)
     assert validate_rpps(rpps) == rpps
     assert validate_rpps("8" + rpps) == rpps
 
 
 @given(st.from_regex(r"1[0-9]{9}", fullmatch=True), st.integers(1, 9))
 def test_any_changed_rpps_key_asks_for_confirmation_but_never_blocks(base: str, shift: int) -> None:
-    changed = wrong_key(with_key(base), shift)
+    changed = wrong_key(with_luhn_key(base), shift)
     with pytest.raises(NeedsConfirmation):
         validate_rpps(changed)
     assert validate_rpps(changed, confirmed=True) == changed

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from core.places import geo
 from core.shared.errors import ValidationError
 from core.shared.validation import (
-    luhn_ok,
     password_checks,
     validate_count,
     validate_date_range,
@@ -22,12 +21,9 @@ from core.shared.validation import (
     validate_password,
     validate_text,
 )
+from tests.factories import with_luhn_key
 
 REAL_FINESS = ["750100125", "750712184", "010000024", "010780054", "130780521", "690783154", "970100012"]
-
-
-def with_key(base: str) -> str:
-    return next(base + str(d) for d in range(10) if luhn_ok(base + str(d)))
 
 
 @pytest.mark.parametrize("finess", REAL_FINESS)
@@ -72,12 +68,12 @@ def test_corsican_finess_are_checked_on_format_only() -> None:
 
 @given(st.from_regex(r"(0[1-9]|[1-8][0-9]|9[0-5])[0-9]{6}", fullmatch=True))
 def test_any_number_completed_with_its_luhn_key_is_a_valid_finess(base: str) -> None:
-    assert validate_finess(with_key(base)) == with_key(base)
+    assert validate_finess(with_luhn_key(base)) == with_luhn_key(base)
 
 
 @given(st.from_regex(r"(0[1-9]|[1-8][0-9]|9[0-5])[0-9]{6}", fullmatch=True), st.integers(1, 9))
 def test_changing_the_key_digit_always_breaks_a_finess(base: str, shift: int) -> None:
-    valid = with_key(base)
+    valid = with_luhn_key(base)
     wrong = valid[:-1] + str((int(valid[-1]) + shift) % 10)
     with pytest.raises(ValidationError):
         validate_finess(wrong)

@@ -1,0 +1,77 @@
+"""Read what the services left in the database: in an open session, or by URL (rows handed back detached)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from core.access.accounts import load_session_user
+from core.shared.actor import SessionUser
+from db import models as m
+from db.session import session_scope
+
+
+def events(session: so.Session, action: str) -> list[m.Event]:
+    return list(session.scalars(sa.select(m.Event).where(m.Event.action == action).order_by(m.Event.id)))
+
+
+def outbox(session: so.Session) -> list[m.Outbox]:
+    return list(session.scalars(sa.select(m.Outbox).order_by(m.Outbox.id)))
+
+
+def proposals(session: so.Session, professional_id: int, *, states: tuple[str, ...] | None = None) -> list[m.Proposal]:
+    """A volunteer's proposals, oldest first (only those in `states` if given)."""
+    query = sa.select(m.Proposal).where(m.Proposal.professional_id == professional_id)
+    if states is not None:
+        query = query.where(m.Proposal.state.in_(states))
+    return list(session.scalars(query.order_by(m.Proposal.id)))
+
+
+def status_of(session: so.Session, professional_id: int) -> str:
+    return session.scalar(sa.select(m.Professional.status).where(m.Professional.id == professional_id))
+
+
+def count(session: so.Session, model: type[m.Base], *where: Any) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def count_at(url: str, model: type[m.Base], *where: Any) -> int:
+    with session_scope(url, read_only=True) as session:
+        return count(session, model, *where)
+
+
+def user_at(url: str, email: str) -> SessionUser:
+    with session_scope(url, read_only=True) as session:
+        return load_session_user(session, email=email)
+
+
+def row_at(url: str, model: type[m.Base], row_id: int) -> Any:
+    """One row by id, detached: its columns stay readable after the session closes."""
+    with session_scope(url, read_only=True) as session:
+        row = session.get(model, row_id)
+        session.expunge(row)
+        return row
+
+
+def proposals_at(url: str, professional_id: int, *, states: tuple[str, ...] | None = None) -> list[m.Proposal]:
+    with session_scope(url, read_only=True) as session:
+        rows = proposals(session, professional_id, states=states)
+        session.expunge_all()
+        return rows
+
+
+def latest_proposal_at(url: str, mission_id: int, professional_id: int) -> m.Proposal | None:
+    """The latest proposal of this volunteer for this mission (older ones may have been released)."""
+    with session_scope(url, read_only=True) as session:
+        proposal = session.scalar(sa.select(m.Proposal).where(
+            m.Proposal.mission_id == mission_id, m.Proposal.professional_id == professional_id)
+            .order_by(m.Proposal.id.desc()).limit(1))
+        if proposal is not None:
+            session.expunge(proposal)
+        return proposal
+
+
+def name_of(professional: m.Professional) -> str:
+    return f"{professional.first_name} {professional.last_name}"
