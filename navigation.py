@@ -11,15 +11,20 @@ from core.shared.actor import SessionUser
 from pages import (
     account_request,
     account_validation,
+    accounts,
     activate_account,
     alerts,
+    archives,
     assignments,
     choose,
     crisis,
     dashboard,
+    establishment_import,
+    exports,
     forgot_password,
     home,
     indicators,
+    journal,
     my_profile,
     national,
     new_need,
@@ -71,6 +76,12 @@ NATIONAL = PageSpec(national.render, "Vue nationale", "vue-nationale", ":materia
 INDICATORS = PageSpec(indicators.render, "Indicateurs", "indicateurs", ":material/monitoring:")
 ALERTS = PageSpec(alerts.render, "Alertes des ARS", "alertes", ":material/campaign:")
 OUTBOX = PageSpec(outbox.render, "Courriels", "courriels", ":material/mail:")
+EXPORTS = PageSpec(exports.render, "Exports", "exports-de-donnees", ":material/download:")
+ACCOUNTS = PageSpec(accounts.render, "Comptes", "comptes", ":material/manage_accounts:")
+IMPORT = PageSpec(establishment_import.render, "Import d'établissements", "import-etablissements",
+                  ":material/upload_file:")
+JOURNAL = PageSpec(journal.render, "Journal", "journal-des-actions", ":material/history:")
+ARCHIVES = PageSpec(archives.render, "Archivage des missions", "archivage", ":material/inventory_2:")
 LANDING_PATH = "bienvenue"
 
 PUBLIC_PAGES: dict[str, list[PageSpec]] = {
@@ -78,13 +89,16 @@ PUBLIC_PAGES: dict[str, list[PageSpec]] = {
 }
 
 ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
-    "etablissement": {"Mon établissement": [DASHBOARD, NEW_NEED, CHOOSE, ASSIGNMENTS]},
+    "etablissement": {"Mon établissement": [DASHBOARD, NEW_NEED, CHOOSE, ASSIGNMENTS, EXPORTS]},
     "professionnel": {"Mon espace": [VOLUNTEER_MISSIONS, PROFILE]},
-    "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, ACCOUNT_VALIDATION, INDICATORS]},
+    "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, ALERTS, ACCOUNT_VALIDATION,
+                           INDICATORS],
+            "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
     "ccs": {"National": [NATIONAL, ALERTS, ACCOUNT_VALIDATION],
-            "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS]},
-    "ministere": {"Consultation": [NATIONAL, INDICATORS, REGION_MISSIONS]},
-    "admin": {"Administration": [OUTBOX], "Consultation": [NATIONAL, INDICATORS]},
+            "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS],
+            "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
+    "ministere": {"Consultation": [NATIONAL, INDICATORS, REGION_MISSIONS, EXPORTS]},
+    "admin": {"Administration": [OUTBOX, ACCOUNTS, IMPORT, ARCHIVES, JOURNAL], "Consultation": [NATIONAL, INDICATORS]},
 }
 
 

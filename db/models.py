@@ -390,6 +390,12 @@ class Mission(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     filled_at: so.Mapped[datetime | None]
     closed_at: so.Mapped[datetime | None]
+    archived_at: so.Mapped[datetime | None]
+    # The CCS closes an alert (with or without opening the national pools): its history is raised → pools
+    # opened → closed.
+    alert_closed_at: so.Mapped[datetime | None]
+    alert_closed_by: so.Mapped[int | None]  # a user id; the Event of the closing is the authority
+    alert_close_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
 
 class Document(Base):
@@ -460,7 +466,10 @@ class Event(Base):
     """Audit trail: ids, statuses and field names only, never personal values; never updated."""
 
     __tablename__ = "event"
-    __table_args__ = (sa.Index("ix_event_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        sa.Index("ix_event_entity", "entity", "entity_id"),
+        sa.Index("ix_event_region_at", "ars_code", "at"),  # an ARS's « Journal »
+    )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     actor_user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
@@ -470,6 +479,9 @@ class Event(Base):
     before: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     after: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     details: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    # The region the event concerns (None: national, shown to national roles only). Not a foreign key:
+    # the trail outlives any reference data.
+    ars_code: so.Mapped[str | None] = so.mapped_column(sa.String(3))
 
 
 class Outbox(Base):

@@ -25,8 +25,14 @@ class SessionUser:
 
     @property
     def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return f"{self.first_name} {self.last_name}".strip()
 
+
+OPERATOR_ROLE = "operateur"
+# Whoever runs `python -m core …` on the server: the platform's operator. Not a user row (id 0 is never
+# a database id); its Events are stored with no user and « ligne de commande » as the actor.
+COMMAND_LINE = SessionUser(id=0, email="", first_name="Ligne de commande", last_name="", role=OPERATOR_ROLE,
+                           ars_code=None, professional_id=None, establishment_ids=())
 
 
 def to_session_user(session: so.Session, *, user: User) -> SessionUser:
