@@ -391,9 +391,14 @@ def replace_document(session: so.Session, *, actor: SessionUser | None, kind: st
     return unverified
 
 
-def document_for_download(session: so.Session, *, actor: SessionUser | None, document_id: int) -> Document:
+def document_for_download(session: so.Session, *, actor: SessionUser | None, document_id: int,
+                          now: datetime | None = None) -> Document:
     """A document with its content, for its owner, the ARS of their region, the CCS, admins, and the
-    establishments the volunteer is pushed to, contacted by or assigned to."""
+    establishments the volunteer is pushed to, contacted by or assigned to.
+
+    Each download is recorded (who read which document of whom, by ids): an identity document is personal
+    data, and the journal must tell who opened it. A write, then: call it through ui.actions.run_action.
+    """
     actor = require_actor(actor)
     document = session.get(Document, document_id)
     if document is None:
@@ -405,6 +410,8 @@ def document_for_download(session: so.Session, *, actor: SessionUser | None, doc
                                                 establishment_ids=actor.establishment_ids)))
     if not allowed or actor.role == "ministere":
         raise PermissionDenied("Vous n'avez pas accès à ce document.")
+    record_event(session, actor_id=actor.id, entity="professional", entity_id=owner.id, action="document_downloaded",
+                 details={"document_id": document.id, "kind": document.kind}, at=now)
     return document
 
 

@@ -33,7 +33,14 @@ from core.volunteers.professionals import (
     update_professional,
 )
 from db import models as m
-from tests.factories import make_actor, make_professional, make_user
+from tests.factories import (
+    make_actor,
+    make_establishment,
+    make_mission,
+    make_professional,
+    make_proposal,
+    make_user,
+)
 from tests.readers import count, events
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
@@ -790,6 +797,50 @@ def test_an_unknown_document_and_an_anonymous_visitor_are_refused(uow) -> None:
             document_for_download(session, actor=claire, document_id=document_id + 1000)
         with pytest.raises(PermissionDenied, match="Connectez-vous"):
             document_for_download(session, actor=None, document_id=document_id)
+
+
+# Who downloads Claire's diploma (Nantes, region 52): "etablissement_lie" has contacted her for one of its
+# missions, "etablissement" has not; "professionnel" is Claire herself, "autre_professionnel" someone else.
+DOWNLOADERS = {"anonyme": False, "professionnel": True, "autre_professionnel": False, "etablissement": False,
+               "etablissement_lie": True, "pool": False, "ars": True, "ars_autre_region": False, "ccs": True,
+               "ministere": False, "admin": True}
+
+
+def _downloader(session: so.Session, who: str, claire: SessionUser) -> SessionUser | None:
+    if who in ("anonyme", "professionnel"):
+        return None if who == "anonyme" else claire
+    if who == "autre_professionnel":
+        return volunteer(session, phone="+33700000002")[1]
+    if who == "etablissement_lie":
+        establishment = make_establishment(session)
+        hr = make_user(session, establishment=establishment)
+        make_proposal(session, make_mission(session, establishment, hr), session.get(m.Professional,
+                                                                                     claire.professional_id))
+        return to_session_user(session, user=hr)
+    if who == "etablissement":
+        return to_session_user(session, user=make_user(session, establishment=make_establishment(session)))
+    return make_actor(session, "ars", ars_code="11") if who == "ars_autre_region" else make_actor(session, who)
+
+
+@pytest.mark.parametrize("who", DOWNLOADERS)
+def test_each_download_of_a_document_is_recorded_and_a_refusal_records_nothing(uow, who: str) -> None:
+    document_id, claire = _document_of_claire(uow)
+    with uow() as session:
+        actor = _downloader(session, who, claire)
+        if DOWNLOADERS[who]:
+            assert document_for_download(session, actor=actor, document_id=document_id, now=LATER).content == PDF
+        else:
+            with pytest.raises(PermissionDenied):
+                document_for_download(session, actor=actor, document_id=document_id, now=LATER)
+        trail = events(session, "document_downloaded")
+    if not DOWNLOADERS[who]:
+        assert trail == []
+        return
+    [event] = trail
+    assert (event.actor_user_id, event.entity, event.entity_id, event.at, event.ars_code) == (
+        actor.id, "professional", str(claire.professional_id), LATER, "52")
+    assert event.details == {"document_id": document_id, "kind": "diplome"}
+    assert_anonymous(event)
 
 
 # ---------------------------------------------------------------- replacing a document
