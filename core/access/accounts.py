@@ -174,7 +174,10 @@ def email_taken(session: so.Session, *, email: str) -> bool:
     return _find_live_user(session, email) is not None
 
 
-def _clean_identity(request: AccountRequest, errors: ErrorCollector) -> dict:
+def clean_identity(request: AccountRequest, errors: ErrorCollector) -> dict:
+    """The requester's name, e-mail and phone, normalised; each problem goes to `errors` under its field.
+
+    Shared by the public request and the bulk import (core.access.establishment_import)."""
     return {
         "last_name": errors.check(validate_text, request.last_name, "last_name", "Nom", max_length=100),
         "first_name": errors.check(validate_text, request.first_name, "first_name", "Prénom", max_length=100),
@@ -183,7 +186,9 @@ def _clean_identity(request: AccountRequest, errors: ErrorCollector) -> dict:
     }
 
 
-def _clean_establishment(request: AccountRequest, errors: ErrorCollector) -> dict:
+def clean_establishment(request: AccountRequest, errors: ErrorCollector) -> dict:
+    """The establishment's identifier (FINESS, or GID for a vaccination centre), name, category, address and
+    place, normalised; each problem goes to `errors` under its field. Shared with the bulk import."""
     category = (request.category_code or "").strip()
     if category not in reference.category_labels():
         errors.add("category_code", "Choisissez la catégorie de l'établissement.")
@@ -207,6 +212,29 @@ def _clean_establishment(request: AccountRequest, errors: ErrorCollector) -> dic
     }
 
 
+def new_establishment(place: dict, *, status: str, now: datetime) -> Establishment:
+    """An establishment row from `clean_establishment`'s values (added to no session)."""
+    location = place["location"]
+    return Establishment(
+        finess=place["finess"], id_kind=place["id_kind"], name=place["name"], category_code=place["category_code"],
+        address=place["address"], postal_code=location.postal_code, city=location.commune,
+        department_code=location.department, ars_code=place["ars_code"], lat=location.lat, lon=location.lon,
+        status=status, created_at=now,
+    )
+
+
+def new_establishment_user(identity: dict, *, status: str, now: datetime) -> User:
+    """An establishment user from `clean_identity`'s values, without password (added to no session)."""
+    return User(email=identity["email"], first_name=identity["first_name"], last_name=identity["last_name"],
+                phone=identity["phone"], role=Role.ETABLISSEMENT.value, status=status, created_at=now)
+
+
+def activation_link(session: so.Session, *, user: User, now: datetime) -> str:
+    """A fresh single-use activation link (72 h) for this user, to put in an e-mail."""
+    token = issue_token(session, user=user, purpose=TokenPurpose.ACTIVATION.value, now=now)
+    return emails.link_to(emails.ACTIVATION_PATH, jeton=token)
+
+
 def _find_live_establishment(session: so.Session, id_kind: str, identifier: str) -> Establishment | None:
     return session.scalar(
         sa.select(Establishment).where(
@@ -223,8 +251,8 @@ def request_establishment_account(session: so.Session, *, actor: SessionUser | N
     now = now or utcnow()
     today = paris_today(now)
     errors = ErrorCollector()
-    identity = _clean_identity(request, errors)
-    place = _clean_establishment(request, errors)
+    identity = clean_identity(request, errors)
+    place = clean_establishment(request, errors)
     missions = request.missions or [placeholder_mission(today)]
     cleaned = [clean_mission(m, f"missions.{i}.", errors, today) for i, m in enumerate(missions)]
     if identity["email"] and email_taken(session, email=identity["email"]):
@@ -234,18 +262,9 @@ def request_establishment_account(session: so.Session, *, actor: SessionUser | N
     establishment = _find_live_establishment(session, place["id_kind"], place["finess"])
     joined = establishment is not None
     if establishment is None:
-        location = place["location"]
-        establishment = Establishment(
-            finess=place["finess"], id_kind=place["id_kind"], name=place["name"],
-            category_code=place["category_code"], address=place["address"],
-            postal_code=location.postal_code, city=location.commune, department_code=location.department,
-            ars_code=place["ars_code"], lat=location.lat, lon=location.lon,
-            status=EstablishmentStatus.PENDING.value, created_at=now,
-        )
+        establishment = new_establishment(place, status=EstablishmentStatus.PENDING.value, now=now)
         session.add(establishment)
-    user = User(email=identity["email"], first_name=identity["first_name"], last_name=identity["last_name"],
-                phone=identity["phone"], role=Role.ETABLISSEMENT.value, status=AccountStatus.PENDING.value,
-                created_at=now)
+    user = new_establishment_user(identity, status=AccountStatus.PENDING.value, now=now)
     session.add(user)
     try:
         session.flush()
@@ -397,8 +416,7 @@ def validate_account(session: so.Session, *, actor: SessionUser | None, user_id:
         mission.status = MissionStatus.OPEN.value
         record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="opened",
                      before="pending", after="open", at=now)
-    token = issue_token(session, user=user, purpose=TokenPurpose.ACTIVATION.value, now=now)
-    link = emails.link_to(emails.ACTIVATION_PATH, jeton=token)
+    link = activation_link(session, user=user, now=now)
     name = establishments[0].name if establishments else ""
     queue_email(session, dedup_key=f"account-validated:{user.id}", to=user.email, now=now,
                 content=emails.account_validated(user.first_name, name, link))
