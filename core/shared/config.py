@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
 DEFAULT_SQLITE_PATH = ROOT / "data" / "renfort.db"
 DEV_COOKIE_KEY = "cle-de-developpement-a-remplacer"
+DEV_PSEUDONYM_KEY = "pseudonymes-de-developpement-a-remplacer"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Settings:
     local_radius_km: float
     reservation_reminder_days: int
     reservation_expiry_days: int
+    pseudonym_key: str  # HMAC key of the volunteers' pseudonyms in pseudonymised exports
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,6 +62,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if mode != "development" and cookie_key == DEV_COOKIE_KEY:
         # A guessable cookie key would let anyone forge a signed-in session.
         raise RuntimeError("RENFORT_COOKIE_KEY doit être défini hors développement.")
+    pseudonym_key = env.get("RENFORT_PSEUDONYM_KEY", "").strip() or DEV_PSEUDONYM_KEY
+    if mode != "development" and pseudonym_key == DEV_PSEUDONYM_KEY:
+        # A published key would let anyone holding a volunteer's id recompute their pseudonym.
+        raise RuntimeError("RENFORT_PSEUDONYM_KEY doit être défini hors développement.")
     return Settings(
         env=mode,
         database_url=env.get("RENFORT_DATABASE_URL", "").strip()
@@ -75,6 +81,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         local_radius_km=float(env.get("RENFORT_LOCAL_RADIUS_KM", "").strip() or 30),
         reservation_reminder_days=_int(env, "RENFORT_RESERVATION_REMINDER_DAYS", 3),
         reservation_expiry_days=_int(env, "RENFORT_RESERVATION_EXPIRY_DAYS", 7),
+        pseudonym_key=pseudonym_key,
     )
 
 
