@@ -75,6 +75,7 @@ CRISIS = PageSpec(crisis.render, "Gestion de crise", "gestion-de-crise", ":mater
 NATIONAL = PageSpec(national.render, "Vue nationale", "vue-nationale", ":material/public:")
 INDICATORS = PageSpec(indicators.render, "Indicateurs", "indicateurs", ":material/monitoring:")
 ALERTS = PageSpec(alerts.render, "Alertes des ARS", "alertes", ":material/campaign:")
+REGION_ALERTS = PageSpec(alerts.render_region, "Alertes au CCS", "alertes-au-ccs", ":material/campaign:")
 OUTBOX = PageSpec(outbox.render, "Courriels", "courriels", ":material/mail:")
 EXPORTS = PageSpec(exports.render, "Exports", "exports-de-donnees", ":material/download:")
 ACCOUNTS = PageSpec(accounts.render, "Comptes", "comptes", ":material/manage_accounts:")
@@ -91,7 +92,7 @@ PUBLIC_PAGES: dict[str, list[PageSpec]] = {
 ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
     "etablissement": {"Mon établissement": [DASHBOARD, NEW_NEED, CHOOSE, ASSIGNMENTS, EXPORTS]},
     "professionnel": {"Mon espace": [VOLUNTEER_MISSIONS, PROFILE]},
-    "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, ALERTS, ACCOUNT_VALIDATION,
+    "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, REGION_ALERTS, ACCOUNT_VALIDATION,
                            INDICATORS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
     "ccs": {"National": [NATIONAL, ALERTS, ACCOUNT_VALIDATION],

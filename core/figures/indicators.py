@@ -603,7 +603,7 @@ def _posts_by_department_and_profession(session: so.Session,
             sa.func.sum(as_int(is_open)),
             sa.func.sum(sa.case((is_open, greatest(Mission.count - done, 0)), else_=0)),
             sa.func.sum(as_int(sa.and_(is_open, Mission.ccs_alert_at.is_not(None),
-                                       Mission.pools_opened_at.is_(None)))),
+                                       Mission.pools_opened_at.is_(None), Mission.alert_closed_at.is_(None)))),
             joined=True,
         ), assigned)
         .where(*_mission_scope(filters, POSTED, joined=True))

@@ -97,6 +97,21 @@ def account_validated(first_name: str, establishment: str, link: str) -> EmailCo
     )
 
 
+def establishment_account_opened(first_name: str, establishment: str, ars_name: str, link: str) -> EmailContent:
+    """Bulk import from the ministry's template: the account exists already, the user only sets a password."""
+    return _compose(
+        "Renfort RH — un compte a été ouvert pour votre établissement",
+        f"Bonjour {first_name},",
+        [
+            f"Un compte Renfort RH a été ouvert pour vous pour « {establishment} » (ARS {ars_name}). "
+            "Vous pourrez y déposer vos besoins de renfort et choisir des professionnels.",
+            "Choisissez votre mot de passe avec le lien ci-dessous. Il est valable 72 heures et ne "
+            "peut servir qu'une fois ; passé ce délai, utilisez « Mot de passe oublié ? ».",
+        ],
+        Link("Activer mon compte", link),
+    )
+
+
 def account_rejected(first_name: str, establishment: str, reason: str) -> EmailContent:
     return _compose(
         "Renfort RH — votre demande de compte n'a pas été retenue",
@@ -106,6 +121,22 @@ def account_rejected(first_name: str, establishment: str, reason: str) -> EmailC
             f"Motif indiqué par l'ARS : {reason}",
             "Vous pouvez déposer une nouvelle demande corrigée à tout moment.",
         ],
+    )
+
+
+def account_created(first_name: str, link: str) -> EmailContent:
+    """An account opened by an administrator, the CCS or an ARS (« Comptes », `python -m core create-user`)."""
+    return _compose(
+        "Renfort RH — votre compte est créé",
+        f"Bonjour {first_name},",
+        [
+            "Un compte vient d'être ouvert pour vous sur Renfort RH, la plateforme de régulation des renforts "
+            "en personnel de santé.",
+            "Choisissez votre mot de passe avec le lien ci-dessous. Il est valable 72 heures, ne peut servir "
+            "qu'une fois et remplace tout lien envoyé précédemment ; passé ce délai, utilisez « Mot de passe "
+            "oublié ? ».",
+        ],
+        Link("Activer mon compte", link),
     )
 
 
@@ -230,6 +261,15 @@ def ccs_alert(first_name: str, region: str, establishment: str, profession: str,
         [f"L'ARS {region} signale une mission qu'elle ne parvient pas à pourvoir : « {profession} » pour "
          f"« {establishment} ».", f"Message de l'ARS : {message}"],
         Link("Ouvrir les alertes des ARS", link_to("alertes")),
+    )
+
+
+def alert_closed(first_name: str, establishment: str, profession: str, note: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — alerte close par le CCS",
+        f"Bonjour {first_name},",
+        [f"Le CCS a clos votre alerte pour la mission « {profession} » de « {establishment} ».",
+         f"Note du CCS : « {note} »"],
     )
 
 

@@ -30,6 +30,9 @@ class Action(StrEnum):
     PRIORITISE = "prioritise"
     ALERT = "alert"  # « Alerter le CCS »
     OPEN_POOLS = "open_pools"
+    CLOSE_ALERT = "close_alert"
+    ARCHIVE = "archive"
+    RESTORE = "restore"  # an archived mission back to « clôturée »
     # a volunteer
     VERIFY = "verify"
     SET_UNAVAILABLE = "set_unavailable"
@@ -38,6 +41,12 @@ class Action(StrEnum):
     DECLINE = "decline"
     # a region
     SWITCH_CRISIS = "switch_crisis"
+    # a user account (« Comptes »)
+    DISABLE = "disable"
+    ENABLE = "enable"
+    UNLOCK = "unlock"
+    SEND_LINK = "send_link"  # a fresh activation link, or a reset link once the account has a password
+    MANAGE_ESTABLISHMENTS = "manage_establishments"  # attach / detach an establishment user's establishments
 
 
 Actions = frozenset[Action]

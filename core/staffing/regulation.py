@@ -389,6 +389,8 @@ def alert_ccs(session: so.Session, *, actor: SessionUser | None, mission_id: int
     if mission.status != MissionStatus.OPEN.value:
         raise Conflict("Seule une mission ouverte peut faire l'objet d'une alerte.")
     mission.ccs_alert_at, mission.ccs_alert_message = now, message
+    # A new alert after the CCS closed the previous one: it is open again (the Events keep the old one).
+    mission.alert_closed_at = mission.alert_closed_by = mission.alert_close_note = None
     record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="ccs_alerted", at=now)
     region = reference.ars_names()[establishment.ars_code]
     for ccs in session.scalars(sa.select(User).where(User.role == Role.CCS.value, User.status == "active")):
@@ -407,11 +409,12 @@ def ccs_alerts(session: so.Session, *, actor: SessionUser | None) -> list[dict[s
                   Establishment.city)
         .join(Establishment, Establishment.id == Mission.establishment_id)
         .where(Mission.ccs_alert_at.is_not(None), Mission.pools_opened_at.is_(None),
-               Mission.status == MissionStatus.OPEN.value)
+               Mission.alert_closed_at.is_(None), Mission.status == MissionStatus.OPEN.value)
         .order_by(Mission.ccs_alert_at, Mission.id)
     ).mappings()
     labels, regions = reference.profession_labels(), reference.ars_names()
-    actions = frozenset({Action.OPEN_POOLS, Action.PROPOSE}) if actor.role in POOL_OPENERS else NONE
+    actions = (frozenset({Action.OPEN_POOLS, Action.PROPOSE, Action.CLOSE_ALERT}) if actor.role in POOL_OPENERS
+               else NONE)
     return [{**row, "profession": labels[row["profession_code"]], "region": regions[row["ars_code"]],
              "assigned": assigned_count(session, mission_id=row["id"]), "actions": actions} for row in rows]
 
@@ -435,6 +438,77 @@ def open_national_pools(session: so.Session, *, actor: SessionUser | None, missi
                                                      User.ars_code == establishment.ars_code)):
         queue_email(session, dedup_key=f"pools:{mission.id}:{ars.id}", to=ars.email, now=now,
                     content=emails.pools_opened(ars.first_name, establishment.name, profession))
+
+
+def close_alert(session: so.Session, *, actor: SessionUser | None, mission_id: int, note: str,
+                now: datetime | None = None) -> None:
+    """The CCS closes an alert with a note, whether or not it opened the national pools; the ARS is told."""
+    now = now or utcnow()
+    actor = require_role(actor, *POOL_OPENERS)
+    note = validate_text(note, "note", "Note de clôture", max_length=ALERT_MESSAGE_MAX)
+    mission = locked_mission(session, mission_id=mission_id)
+    if mission.ccs_alert_at is None:
+        raise Conflict("Cette mission n'a pas fait l'objet d'une alerte.")
+    if mission.alert_closed_at is not None:
+        raise Conflict("Cette alerte est déjà close.")
+    mission.alert_closed_at, mission.alert_closed_by, mission.alert_close_note = now, actor.id, note
+    record_event(session, actor_id=actor.id, entity="mission", entity_id=mission.id, action="alert_closed",
+                 details={"pools_opened": mission.pools_opened_at is not None}, at=now)
+    establishment = session.get(Establishment, mission.establishment_id)
+    profession = reference.profession_labels()[mission.profession_code]
+    for ars in session.scalars(sa.select(User).where(User.role == Role.ARS.value, User.status == "active",
+                                                     User.ars_code == establishment.ars_code)):
+        queue_email(session, dedup_key=f"alert-closed:{mission.id}:{int(now.timestamp())}:{ars.id}", to=ars.email,
+                    now=now, content=emails.alert_closed(ars.first_name, establishment.name, profession, note))
+
+
+ALERT_STATES = {"waiting": "En attente du CCS", "pools": "Viviers nationaux ouverts", "closed": "Close par le CCS",
+                "ended": "Mission pourvue ou clôturée"}
+ALERT_HISTORY_LIMIT = 500
+
+
+def alert_state(row: dict[str, Any]) -> str:
+    """Where an alert stands: closed by the CCS, over with its mission, pools opened, or waiting."""
+    if row["alert_closed_at"] is not None:
+        return "closed"
+    if row["status"] != MissionStatus.OPEN.value:
+        return "ended"
+    return "pools" if row["pools_opened_at"] is not None else "waiting"
+
+
+def alert_history(session: so.Session, *, actor: SessionUser | None, ars_code: str | None = None,
+                  limit: int = ALERT_HISTORY_LIMIT) -> list[dict[str, Any]]:
+    """Every alert of a region (an ARS: its own) or of the country, the latest first: raised → pools
+    opened → closed, with their times and what the CCS wrote."""
+    actor = require_role(actor, *READERS)
+    if actor.role == Role.ARS.value:
+        if ars_code not in (None, actor.ars_code):
+            raise PermissionDenied("Les alertes d'une autre région relèvent de son ARS.")
+        ars_code = actor.ars_code
+    closer = so.aliased(User)
+    query = (
+        sa.select(Mission.id, Mission.profession_code, Mission.count, Mission.status, Mission.ccs_alert_at,
+                  Mission.ccs_alert_message, Mission.pools_opened_at, Mission.alert_closed_at,
+                  Mission.alert_close_note, Mission.filled_at, Mission.closed_at,
+                  Establishment.name.label("establishment"), Establishment.ars_code,
+                  (closer.first_name + " " + closer.last_name).label("closed_by"))
+        .join(Establishment, Establishment.id == Mission.establishment_id)
+        .outerjoin(closer, closer.id == Mission.alert_closed_by)
+        .where(Mission.ccs_alert_at.is_not(None))
+        .order_by(Mission.ccs_alert_at.desc(), Mission.id.desc()).limit(limit)
+    )
+    if ars_code:
+        query = query.where(Establishment.ars_code == ars_code)
+    labels, regions = reference.profession_labels(), reference.ars_names()
+    closes = frozenset({Action.CLOSE_ALERT}) if actor.role in POOL_OPENERS else NONE
+    rows = []
+    for row in session.execute(query).mappings():
+        state = alert_state(row)
+        rows.append({**row, "profession": labels[row["profession_code"]], "region": regions[row["ars_code"]],
+                     "state": state, "state_label": ALERT_STATES[state],
+                     "assigned": assigned_count(session, mission_id=row["id"]),
+                     "actions": closes if state in ("waiting", "pools") else NONE})
+    return rows
 
 
 # ---------------------------------------------------------------- the region's volunteers

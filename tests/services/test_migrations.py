@@ -176,3 +176,38 @@ def test_migration_0005_goes_up_and_down_keeping_the_emails_and_never_resending_
     assert _snapshot(empty_url) == at_0005
     assert _outbox(empty_url, "id", "status", "sent_at", "dedup_key") == [
         (1, "sent", T1, "k0"), (2, "sent", T1, "k1"), (3, "pending", None, "k2")]
+
+
+# ---------------------------------------------------------------- 0006: event region, alert closing, archiving
+
+
+def test_migration_0006_gives_older_events_the_region_of_their_object(empty_url: str) -> None:
+    """Events written before 0006 (made here at head, then the column dropped by going down) get the
+    region of their mission, proposal, establishment, volunteer or user; the others stay national."""
+    from core.shared.audit import record_event
+    from db.session import session_scope
+    from tests.factories import make_establishment, make_mission, make_professional, make_proposal, make_user
+
+    migrate(empty_url)
+    with session_scope(empty_url) as session:
+        nantes = make_establishment(session, postal_code="44000")  # Pays de la Loire (52)
+        hr = make_user(session, establishment=nantes)
+        mission = make_mission(session, nantes, hr)
+        rennes_nurse = make_professional(session, postal_code="35000")  # Bretagne (53)
+        proposal = make_proposal(session, mission, rennes_nurse)
+        regulator = make_user(session, "ars", ars_code="84")
+        objects = {"mission": mission.id, "proposal": proposal.id, "establishment": nantes.id,
+                   "professional": rennes_nurse.id, "user": hr.id, "outbox": 1}
+        for entity, object_id in objects.items():
+            record_event(session, actor_id=None, entity=entity, entity_id=object_id, action="x", ars_code="national")
+        record_event(session, actor_id=None, entity="user", entity_id=regulator.id, action="y", ars_code="national")
+    _alembic(empty_url, command.downgrade, "0005")
+    at_0005 = _snapshot(empty_url)
+    assert "ars_code" not in at_0005["event"][0] and "archived_at" not in at_0005["mission"][0]
+
+    _alembic(empty_url, command.upgrade, "0006")
+
+    regions = dict(_execute(empty_url, "SELECT entity || ':' || action, ars_code FROM event"))
+    assert regions == {"mission:x": "52", "proposal:x": "52", "establishment:x": "52", "professional:x": "53",
+                       "user:x": "52", "outbox:x": None, "user:y": "84"}
+    assert _differences(empty_url) == []
