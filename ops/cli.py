@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date, datetime
+from pathlib import Path
 
 from core.shared.errors import DomainError
 
@@ -68,6 +70,46 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def _day(text: str) -> date:
+    """A date typed as AAAA-MM-JJ or JJ/MM/AAAA."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"date invalide : « {text} » (attendu AAAA-MM-JJ ou JJ/MM/AAAA)")
+
+
+def _cmd_export(args: argparse.Namespace) -> None:
+    """The page « Exports »'s services, run by the platform's operator: recorded, then streamed to a file."""
+    from core.figures.datasets import ExportFilters
+    from core.figures.exports import ExportRequest, build_export, prepare_export
+    from core.shared.actor import COMMAND_LINE
+    from db.session import session_scope
+
+    out = Path(args.out)
+    file_format = out.suffix.lower().lstrip(".")
+    if file_format not in ("xlsx", "csv"):
+        raise DomainError("--out : le fichier doit se terminer par .xlsx ou .csv.")
+    request = ExportRequest(args.dataset, ExportFilters(
+        ars_code=args.ars, department_code=args.departement, profession_code=args.profession,
+        category_code=args.categorie, start=args.start, end=args.end, statuses=tuple(args.statut or ())),
+        nominative=args.nominatif, file_format=file_format, step=args.par)
+    with session_scope(args.db) as session:
+        receipt = prepare_export(session, actor=COMMAND_LINE, request=request)
+    with session_scope(args.db, read_only=True) as session:
+        exported = build_export(session, actor=COMMAND_LINE, receipt=receipt, progress=_progress_on_terminal)
+    out.write_bytes(exported.content)
+    kind = "nominatif" if args.nominatif else "pseudonymisé"
+    print(f"{exported.rows} ligne(s) exportée(s) dans {out} (export {kind}, inscrit au journal : événement "
+          f"n° {receipt.event_id}).")
+
+
+def _progress_on_terminal(done: int, expected: int) -> None:
+    if sys.stderr.isatty() and (done % 10_000 == 0 or done == expected):
+        print(f"\r{done} / {expected} lignes", end="\n" if done == expected else "", file=sys.stderr, flush=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Renfort RH — commandes")
     parser.add_argument("--db", help="URL de base (par défaut RENFORT_DATABASE_URL)")
@@ -100,6 +142,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=20)
     bench.add_argument("--seconds", type=float, default=30)
     bench.set_defaults(func=_cmd_bench)
+    export = sub.add_parser("export", parents=[database],
+                            help="exporte un jeu de données (.xlsx ou .csv), pseudonymisé sauf --nominatif")
+    export.add_argument("dataset", choices=["missions", "affectations", "professionnels", "etablissements",
+                                            "statistiques", "alertes"])
+    export.add_argument("--out", required=True, help="fichier à écrire : .xlsx ou .csv (UTF-8 avec BOM, « ; »)")
+    export.add_argument("--ars", help="une région (code INSEE de l'ARS, ex. 52)")
+    export.add_argument("--departement", help="un département (ex. 44)")
+    export.add_argument("--profession", help="une profession (code, ex. infirmier_de)")
+    export.add_argument("--categorie", help="une catégorie d'établissement (code)")
+    export.add_argument("--from", dest="start", type=_day, help="début de la période (AAAA-MM-JJ ou JJ/MM/AAAA)")
+    export.add_argument("--to", dest="end", type=_day, help="fin de la période (AAAA-MM-JJ ou JJ/MM/AAAA)")
+    export.add_argument("--statut", action="append", help="un statut des lignes (code ; répétable)")
+    export.add_argument("--par", choices=["semaine", "jour"], default="semaine",
+                        help="statistiques : postes par semaine ou par jour de début des missions")
+    export.add_argument("--nominatif", action="store_true",
+                        help="noms et coordonnées des personnes (sinon pseudonymes, département au lieu de la commune)")
+    export.set_defaults(func=_cmd_export)
     return parser
 
 
