@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy.orm as so
+from openpyxl import load_workbook
 
+from core.access.establishment_import import COLUMNS, import_template
 from core.places import geo
 from core.shared.actor import SessionUser, to_session_user
 from core.shared.clock import paris_today
@@ -144,3 +147,34 @@ def make_proposal(session: so.Session, mission: m.Mission, professional: m.Profe
 def with_luhn_key(base: str) -> str:
     """An identifier (RPPS, ADELI, FINESS…) completed with the digit that makes its Luhn check pass."""
     return next(base + str(d) for d in range(10) if luhn_ok(base + str(d)))
+
+
+# ---------------------------------------------------------------- the ministry's template (establishment import)
+
+
+def import_row(n: int = 1, **overrides: Any) -> dict[str, Any]:
+    """One valid row of the ministry's template, by field (core.access.establishment_import.COLUMNS): an EHPAD of
+    Nantes, numbered n (its FINESS and e-mail follow n)."""
+    values = {
+        "ars": "ARS Pays de la Loire", "finess": with_luhn_key(f"44{n:06d}"),
+        "establishment_name": f"EHPAD des Tilleuls {n}",
+        "category": "Établissements et services sociaux d'accueil, hébergement, assistance, réadaptation",
+        "address": f"{n} rue des Lilas", "postal_code": "44000", "city": "Nantes", "last_name": f"Durand{n}",
+        "first_name": "Claire", "email": f"direction{n}@ehpad-test.fr", "phone": "02 40 12 34 56",
+    }
+    return {**values, **overrides}
+
+
+def import_workbook(rows: list[dict[str, Any]]) -> Any:
+    """The template the app offers (sheet 1 and its lists), filled with these rows: an openpyxl Workbook, for a
+    test to spoil further (merged cells, formulas…) before `workbook_bytes`."""
+    workbook = load_workbook(io.BytesIO(import_template()))
+    for row in rows:
+        workbook.worksheets[0].append([row.get(column.field) for column in COLUMNS])
+    return workbook
+
+
+def workbook_bytes(workbook: Any) -> bytes:
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.exc import IntegrityError
 
-from core.access.tokens import PASSWORD_PURPOSES, InvalidLink, consume_token, issue_token, usable_token
+from core.access.tokens import (
+    PASSWORD_PURPOSES,
+    InvalidLink,
+    consume_token,
+    issue_token,
+    issue_tokens,
+    usable_token,
+)
 from core.mail import emails
 from core.mail.outbox import queue_email
 from core.places import geo, reference
@@ -231,8 +238,13 @@ def new_establishment_user(identity: dict, *, status: str, now: datetime) -> Use
 
 def activation_link(session: so.Session, *, user: User, now: datetime) -> str:
     """A fresh single-use activation link (72 h) for this user, to put in an e-mail."""
-    token = issue_token(session, user=user, purpose=TokenPurpose.ACTIVATION.value, now=now)
-    return emails.link_to(emails.ACTIVATION_PATH, jeton=token)
+    return activation_links(session, user_ids=[user.id], now=now)[0]
+
+
+def activation_links(session: so.Session, *, user_ids: list[int], now: datetime) -> list[str]:
+    """activation_link for many users at once (bulk import), in the same order."""
+    tokens = issue_tokens(session, user_ids=user_ids, purpose=TokenPurpose.ACTIVATION.value, now=now)
+    return [emails.link_to(emails.ACTIVATION_PATH, jeton=token) for token in tokens]
 
 
 def _find_live_establishment(session: so.Session, id_kind: str, identifier: str) -> Establishment | None:

@@ -50,12 +50,34 @@ def queue_email(session: so.Session, *, dedup_key: str, to: str, content: EmailC
     """Add an e-mail to the outbox unless one with the same dedup key already exists."""
     if session.scalar(sa.select(Outbox.id).where(Outbox.dedup_key == dedup_key)) is not None:
         return None
-    now = now or utcnow()
-    row = Outbox(dedup_key=dedup_key, to=to, subject=content.subject, body_text=content.text,
-                 body_html=content.html, created_at=now, next_attempt_at=now, attempts=0)
+    row = Outbox(**_outbox_values(dedup_key, to, content, now or utcnow()))
     session.add(row)
     session.flush()
     return row
+
+
+def queue_emails(session: so.Session, *, messages: list[tuple[str, str, EmailContent]],
+                 now: datetime | None = None) -> int:
+    """Many e-mails (dedup key, recipient, content) in a few statements, for a bulk import; those whose dedup
+    key exists already are left out. Returns how many were queued."""
+    now = now or utcnow()
+    keys = [key for key, _, _ in messages]
+    known: set[str] = set()
+    for start in range(0, len(keys), 900):  # IN lists of a size every SQLite accepts
+        known.update(session.scalars(sa.select(Outbox.dedup_key).where(Outbox.dedup_key.in_(keys[start:start + 900]))))
+    rows = []
+    for key, to, content in messages:
+        if key not in known:
+            known.add(key)
+            rows.append(_outbox_values(key, to, content, now))
+    if rows:
+        session.execute(sa.insert(Outbox), rows)
+    return len(rows)
+
+
+def _outbox_values(dedup_key: str, to: str, content: EmailContent, now: datetime) -> dict:
+    return {"dedup_key": dedup_key, "to": to, "subject": content.subject, "body_text": content.text,
+            "body_html": content.html, "created_at": now, "next_attempt_at": now, "attempts": 0}
 
 
 def forget_recipient(session: so.Session, *, email: str, anonymous: str) -> None:
