@@ -110,6 +110,42 @@ def _progress_on_terminal(done: int, expected: int) -> None:
         print(f"\r{done} / {expected} lignes", end="\n" if done == expected else "", file=sys.stderr, flush=True)
 
 
+def _cmd_import_establishments(args: argparse.Namespace) -> None:
+    """The ministry's template, filled, imported by the operator: the same service as the page « Import
+    d'établissements » (any region; --dry-run shows the preview and writes nothing)."""
+    from pathlib import Path
+
+    from core.access.establishment_import import (
+        EXISTING,
+        REJECTED,
+        TO_CREATE,
+        import_establishments,
+        preview_import,
+        rejected_rows_xlsx,
+    )
+    from core.shared.actor import COMMAND_LINE
+    from db.session import session_scope
+
+    source = Path(args.file)
+    if not source.is_file():
+        raise DomainError(f"Fichier introuvable : {args.file}")
+    with session_scope(args.db, read_only=args.dry_run) as session:
+        service = preview_import if args.dry_run else import_establishments
+        report = service(session, actor=COMMAND_LINE, content=source.read_bytes())
+    for row in report.rows:
+        for text in (*row.notes, *row.reasons):
+            print(f"Ligne {row.line} ({row.outcome}) : {text}")
+    if args.dry_run:
+        counts = report.counts
+        print(f"Aperçu de la feuille « {report.sheet} », rien n'est écrit : {counts[TO_CREATE]} à créer, "
+              f"{counts[EXISTING]} déjà existant(s), {counts[REJECTED]} rejeté(s).")
+    else:
+        print(report.summary())
+    if args.rejected and report.rejected:
+        Path(args.rejected).write_bytes(rejected_rows_xlsx(report))
+        print(f"Lignes rejetées, avec leur motif : {args.rejected}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Renfort RH — commandes")
     parser.add_argument("--db", help="URL de base (par défaut RENFORT_DATABASE_URL)")
@@ -159,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--nominatif", action="store_true",
                         help="noms et coordonnées des personnes (sinon pseudonymes, département au lieu de la commune)")
     export.set_defaults(func=_cmd_export)
+    import_parser = sub.add_parser("import-establishments", parents=[database],
+                                   help="importe les établissements et leurs comptes depuis le modèle du ministère (.xlsx)")
+    import_parser.add_argument("file", help="le modèle rempli (.xlsx)")
+    import_parser.add_argument("--dry-run", action="store_true", help="aperçu ligne par ligne, rien n'est écrit")
+    import_parser.add_argument("--rejets", dest="rejected", help="écrit les lignes rejetées et leur motif dans ce .xlsx")
+    import_parser.set_defaults(func=_cmd_import_establishments)
     return parser
 
 
