@@ -1,4 +1,4 @@
-"""Command line behind `python -m core`: migrate, seed, worker, bench.
+"""Command line behind `python -m core`: migrate, seed, worker, bench, create-user.
 
 Each command imports its tools when it runs, so that `migrate` or `worker` do not load Streamlit and
 pandas (the page measurements of the bench need them)."""
@@ -68,6 +68,37 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         print(f"Résultats écrits dans {args.json}")
     if not bench.all_ok(report):
         raise SystemExit(1)
+
+
+CREATE_USER_OPTIONS = {"role": "--role", "email": "--email", "first_name": "--first-name", "last_name": "--last-name",
+                       "phone": "--phone", "ars_code": "--ars", "establishment_ids": "--finess"}
+
+
+def _cmd_create_user(args: argparse.Namespace) -> None:
+    """The first accounts of a fresh deployment, opened by the operator (same service as the page « Comptes »)."""
+    from core.access.administration import NewAccount, create_account, establishment_ids_for
+    from core.shared.actor import COMMAND_LINE
+    from core.shared.config import get_settings
+    from core.shared.errors import FormErrors, ValidationError
+    from db.session import session_scope
+
+    try:
+        with session_scope(args.db) as session:
+            ids = establishment_ids_for(session, actor=COMMAND_LINE, identifiers=tuple(args.finess or ()))
+            created = create_account(session, actor=COMMAND_LINE, account=NewAccount(
+                role=args.role, email=args.email, first_name=args.first_name, last_name=args.last_name,
+                phone=args.phone or "", ars_code=args.ars, establishment_ids=ids))
+    except (FormErrors, ValidationError) as error:
+        problems = error.errors if isinstance(error, FormErrors) else [error]
+        raise DomainError("\n".join(f"{CREATE_USER_OPTIONS.get(p.field, p.field)} : {p.message}"
+                                     for p in problems)) from error
+    print(f"Compte créé : {created.email} (rôle {args.role}).")
+    if get_settings().smtp_configured:
+        print("Le courriel d'activation partira au prochain passage du worker (python -m core worker).")
+    else:
+        print("Aucun serveur SMTP configuré (RENFORT_SMTP_HOST) : transmettez ce lien d'activation au titulaire "
+              "du compte (valable 72 heures, usage unique) :")
+        print(created.link)
 
 
 def _day(text: str) -> date:
@@ -178,6 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=20)
     bench.add_argument("--seconds", type=float, default=30)
     bench.set_defaults(func=_cmd_bench)
+    create_user = sub.add_parser("create-user", parents=[database],
+                                 help="ouvre un compte (premiers comptes d'un déploiement) et donne son lien d'activation")
+    create_user.add_argument("--role", required=True, help="admin, ccs, ministere, ars, pool ou etablissement")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--first-name", required=True, help="prénom")
+    create_user.add_argument("--last-name", required=True, help="nom")
+    create_user.add_argument("--phone", help="téléphone (facultatif)")
+    create_user.add_argument("--ars", help="code de la région (ARS) : rôles ars et pool, ex. 52")
+    create_user.add_argument("--finess", action="append",
+                             help="FINESS ou GID d'un établissement validé (rôle etablissement ; répétable)")
+    create_user.set_defaults(func=_cmd_create_user)
     export = sub.add_parser("export", parents=[database],
                             help="exporte un jeu de données (.xlsx ou .csv), pseudonymisé sauf --nominatif")
     export.add_argument("dataset", choices=["missions", "affectations", "professionnels", "etablissements",
