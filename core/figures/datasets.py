@@ -143,6 +143,7 @@ class Dataset:
     for_establishments: bool  # an establishment user may export it (its own rows)
     tables: Callable[[so.Session, Scope], list[Table]]  # the first one is the main table (the CSV's)
     count: Callable[[so.Session, Scope], int]  # rows of the main table
+    grouped: bool = False  # its figures are per week or per day (Scope.step)
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -761,7 +762,7 @@ DATASETS: dict[str, Dataset] = {
                 "volontaire disponible) et l'entonnoir des volontaires (inscrits → vérifiés → sollicités → "
                 "affectés). Période : missions qui commencent pendant la période.",
                 frozenset({REGION, DEPARTMENT, PROFESSION, CATEGORY, PERIOD}), {}, False, _statistics,
-                lambda session, scope: len(_posts_rows(session, scope))),
+                lambda session, scope: len(_posts_rows(session, scope)), grouped=True),
         Dataset("alertes", "Alertes",
                 "Les alertes des ARS au CCS et la suite donnée : viviers nationaux ouverts, alerte close, délai "
                 "de réponse. Période : alertes lancées pendant la période.",

@@ -81,6 +81,7 @@ class ExportOptions:
     descriptions: dict[str, str]
     filters: dict[str, frozenset[str]]  # dataset → the filters it uses
     statuses: dict[str, dict[str, str]]  # dataset → its statuses (code → label)
+    steps: dict[str, dict[str, str]]  # dataset → how its figures may be grouped (« statistiques »: week, day)
     regions: dict[str, str]  # the regions the reader may choose (an ARS: its own only)
     fixed_region: str | None  # an ARS's own region, which its exports always keep
     names_allowed: bool  # may tick « Export nominatif »
@@ -158,6 +159,7 @@ def export_options(session: so.Session, *, actor: SessionUser | None) -> ExportO
         filters={code: dataset.filters - ({REGION} if actor.role == "etablissement" else set())
                  for code, dataset in datasets.items()},
         statuses={code: dict(dataset.statuses) for code, dataset in datasets.items()},
+        steps={code: dict(STEPS) if dataset.grouped else {} for code, dataset in datasets.items()},
         regions=regions,
         fixed_region=fixed,
         names_allowed=actor.role in NAMES_ALLOWED,
@@ -266,7 +268,7 @@ def prepare_export(session: so.Session, *, actor: SessionUser | None, request: E
                                "nominative": request.nominative, "rows": rows, "format": request.file_format}
     if scope.establishment_ids is not None:
         details["establishments"] = list(scope.establishment_ids)
-    if dataset.code == "statistiques":
+    if dataset.grouped:
         details["step"] = request.step
     event = record_event(session, actor_id=actor.id, entity=EXPORT_ENTITY, entity_id=None, action=EXPORT_ACTION,
                          details=details, at=now, ars_code=_event_region(session, scope))
@@ -308,10 +310,11 @@ def build_export(session: so.Session, *, actor: SessionUser | None, receipt: Exp
 def _check_recorded(session: so.Session, actor: SessionUser, receipt: ExportReceipt) -> None:
     """The receipt names an Event of this export, recorded for this reader (the command line's carries no user)."""
     event = session.get(Event, receipt.event_id)
-    author = None if actor.role == OPERATOR_ROLE else actor.id
-    if (event is None or event.entity != EXPORT_ENTITY or event.actor_user_id != author
+    if (event is None or event.entity != EXPORT_ENTITY or event.action != EXPORT_ACTION
             or (event.details or {}).get("dataset") != receipt.request.dataset):
         raise NotFound("Cet export n'est pas inscrit au journal : préparez-le de nouveau.")
+    if event.actor_user_id != (None if actor.role == OPERATOR_ROLE else actor.id):
+        raise PermissionDenied("Cet export a été préparé par un autre compte.")
 
 
 def _reporting(rows: Iterable[Sequence[Any]], expected: int, progress: Progress | None) -> Iterator[Sequence[Any]]:
@@ -364,7 +367,7 @@ def about_lines(actor: SessionUser, dataset: Dataset, scope: Scope, receipt: Exp
          else (f"ARS {reference.ars_names()[scope.filters.ars_code]}" if scope.filters.ars_code else "National")),
         *_filter_lines(dataset, scope),
     ]
-    if dataset.code == "statistiques":
+    if dataset.grouped:
         lines.append(("Regroupement", f"Postes {STEPS[scope.step]} de début des missions"))
     lines += [
         ("Données personnelles", personal),
