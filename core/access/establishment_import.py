@@ -244,8 +244,9 @@ def _check_container(content: bytes) -> None:
     if not content:
         raise _refuse_file("Le fichier est vide.")
     if len(content) > MAX_IMPORT_BYTES:
-        raise _refuse_file(f"Le fichier pèse {len(content) / 1024 / 1024:.1f} Mo : la limite est de "
-                           f"{MAX_IMPORT_BYTES // (1024 * 1024)} Mo. Découpez-le en plusieurs fichiers.")
+        size = f"{len(content) / 1024 / 1024:.1f}".replace(".", ",")
+        raise _refuse_file(f"Le fichier pèse {size} Mo : la limite est de {MAX_IMPORT_BYTES // (1024 * 1024)} Mo. "
+                           "Découpez-le en plusieurs fichiers.")
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise _refuse_file("Ce fichier est au format Excel 97-2003 (.xls) ou protégé par un mot de passe : "
                            "enregistrez-le sans mot de passe au format « Classeur Excel (.xlsx) », puis recommencez.")
@@ -377,7 +378,8 @@ def _read_rows(content: bytes, workbook: Any, layout: _Layout) -> list[_RawRow]:
             raw.values[name] = cell_text(value)
         if not any(raw.values.values()) and not raw.problems:
             continue  # an empty row (or one only formatted) is skipped
-        blanks += [(raw, name, index) for name, index in layout.columns.items() if not raw.values[name]]
+        blanks += [(raw, name, index) for name, index in layout.columns.items()
+                   if not raw.values[name] and name not in raw.problems]
         rows.append(raw)
     if blanks:
         _flag_formulas_without_value(content, layout, blanks)
