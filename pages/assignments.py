@@ -11,7 +11,8 @@ from core.shared.clock import paris_today
 from core.shared.validation import format_phone
 from core.staffing.missions import assigned_staff
 from core.staffing.workflow import cancel_assignment
-from ui.actions import later, run_action
+from ui.actions import run_action, show_refusal
+from ui.downloads import content_key, prepared_download
 from ui.format import fr_date
 from ui.layout import establishment_data
 from ui.selection import rows_key, selection_rows
@@ -50,6 +51,20 @@ def _actions(row: dict) -> None:
                   key=f"cancel_{row['proposal_id']}")
 
 
+def _export(establishment_id: int, establishment_name: str, rows: list[dict]) -> None:
+    """« Préparer la liste » builds the .xlsx now (a write: the export is recorded), then « Télécharger »."""
+    def build() -> bytes | None:
+        outcome = run_action(export_assigned_staff, establishment_id=establishment_id, on_error=show_refusal)
+        return outcome.value if outcome else None
+
+    shown = [{k: v for k, v in row.items() if k != "actions"} for row in rows]  # a new assignment, a new file
+    prepared_download(key=content_key(f"assigned_staff_{establishment_id}", shown),
+                      label="Télécharger la liste (.xlsx)", prepare_label="Préparer la liste (.xlsx)",
+                      file_name=export_filename("affectations", establishment_name, paris_today()),
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", build=build,
+                      help="Construit le fichier Excel des professionnels affectés ; l'export est inscrit au journal.")
+
+
 def render() -> None:
     user = signed_in_user()
     st.title("Professionnels affectés")
@@ -61,12 +76,7 @@ def render() -> None:
     if not rows:
         st.info("Aucun professionnel affecté pour l'instant.")
         return
-    # Writes: the export is recorded as an Event.
-    st.download_button("Exporter la liste (.xlsx)", later(export_assigned_staff, writes=True,
-                                                          establishment_id=establishment.id),
-                       file_name=export_filename("affectations", establishment.name, paris_today()),
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon=":material/download:")
+    _export(establishment.id, establishment.name, rows)
     event = st.dataframe(_frame(rows), hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row",
                          key=rows_key("assignments_table", (r["proposal_id"] for r in rows)))

@@ -24,7 +24,7 @@ from ui.auth import sign_out_callback
 from ui.forms import FormState, label
 from ui.labels import MOBILITY, PROFESSIONAL_STATUS
 from ui.place import postal_code_and_city
-from ui.sheet import document_content
+from ui.sheet import document_download
 from ui.state import flash
 
 FORM = "my_profile"
@@ -116,10 +116,8 @@ def _documents(profile: ProfileView) -> None:
                        "vérifier votre profil.", icon=":material/upload_file:")
             continue
         size = f"{max(1, round(document['size'] / 1024))} Ko"
-        # Read only when the button is clicked: the page never loads megabytes of documents to draw.
-        st.download_button(f"{KIND_LABELS[kind]} — {document['filename']} ({size})", document_content(document["id"]),
-                           file_name=document["filename"],
-                           mime=document["mime"], key=f"doc_{document['id']}", icon=":material/download:")
+        # Read only when asked (« Préparer »): the page never loads megabytes of documents to draw.
+        document_download(document, f"{KIND_LABELS[kind]} — {document['filename']} ({size})")
     _replace_document(bool(profile.professional["verified"]), expanded=len(by_kind) < len(REQUIRED_DOCUMENTS))
 
 

@@ -1,11 +1,14 @@
-"""Read what the services left in the database: in an open session, or by URL (rows handed back detached)."""
+"""Read what the services left in the database (in an open session, or by URL: rows handed back detached)
+and the files they built."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from openpyxl import load_workbook
 
 from core.access.accounts import load_session_user
 from core.shared.actor import SessionUser
@@ -75,3 +78,17 @@ def latest_proposal_at(url: str, mission_id: int, professional_id: int) -> m.Pro
 
 def name_of(professional: m.Professional) -> str:
     return f"{professional.first_name} {professional.last_name}"
+
+
+def events_at(url: str, action: str) -> list[m.Event]:
+    """The events of one action, oldest first, detached."""
+    with session_scope(url, read_only=True) as session:
+        rows = events(session, action)
+        session.expunge_all()
+        return rows
+
+
+def xlsx_rows(content: bytes, sheet: str | None = None) -> list[tuple]:
+    """The values of a sheet of an .xlsx file a service built (the active sheet by default), header first."""
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    return [tuple(row) for row in (workbook[sheet] if sheet else workbook.active).iter_rows(values_only=True)]

@@ -36,7 +36,8 @@ def _flash_refusal(error: DomainError) -> None:
     flash("error", error.message)
 
 
-def _show_refusal(error: DomainError) -> None:
+def show_refusal(error: DomainError) -> None:
+    """The refusal's French message where the action was asked (a form, a dialog), not at the next run's top."""
     st.error(error.message, icon=":material/error:")
 
 
@@ -65,20 +66,5 @@ def read(service: Callable[..., Any], /, *, on_error: Callable[[DomainError], No
         with session_scope(read_only=True) as session:
             return service(session, actor=signed_in_user(), **arguments)
     except DomainError as error:
-        (on_error or _show_refusal)(error)
+        (on_error or show_refusal)(error)
         return None
-
-
-def later(service: Callable[..., Any], /, *, writes: bool = False, **arguments: Any) -> Callable[[], Any]:
-    """The callable of a download button: the service runs in its own transaction when the button is clicked.
-
-    Streamlit calls it outside the page's run (STACK-NOTES, « Downloads »): no flash, no st.error there —
-    a refusal propagates to Streamlit's log.
-    """
-    actor = signed_in_user()  # read now, during the run: the session state may not be there later
-
-    def run() -> Any:
-        with session_scope(read_only=not writes) as session:
-            return service(session, actor=actor, **arguments)
-
-    return run

@@ -8,16 +8,27 @@ bytes are kept in the session until the user downloads them.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
-_PREPARED = "_renfort_prepared_files"
+from ui.state import signed_in_user
+
+PREPARED_FILES = "_renfort_prepared_files"  # {"user_id": …, "files": {key: bytes}} in the session state
 KEPT_FILES = 5  # the most recent prepared files a session keeps (documents may weigh 5 MB each)
 
 
 def _prepared() -> dict[str, bytes]:
-    return st.session_state.setdefault(_PREPARED, {})
+    """The files prepared by the signed-in user. The session outlives a sign-out: a file prepared (and
+    audited) for one user is never offered to the next one who signs in in the same browser tab."""
+    user = signed_in_user()
+    user_id = None if user is None else user.id
+    kept = st.session_state.get(PREPARED_FILES)
+    if kept is None or kept["user_id"] != user_id:
+        kept = st.session_state[PREPARED_FILES] = {"user_id": user_id, "files": {}}
+    return kept["files"]
 
 
 def _keep(key: str, content: bytes) -> None:
@@ -26,6 +37,12 @@ def _keep(key: str, content: bytes) -> None:
     files[key] = content
     while len(files) > KEPT_FILES:
         files.pop(next(iter(files)))
+
+
+def content_key(prefix: str, content: Any) -> str:
+    """A download key that changes with what the file would contain (rows shown, filters chosen): a file
+    prepared before a change is then never offered after it. `content` must have a stable repr."""
+    return f"{prefix}_{zlib.crc32(repr(content).encode()):08x}"
 
 
 def forget_prepared(key: str) -> None:
@@ -43,13 +60,16 @@ def prepared_download(*, key: str, label: str, file_name: str, mime: str, build:
     file is never offered. Returns the prepared bytes, if any.
     """
     content = _prepared().get(key)
-    if content is None and st.button(prepare_label, key=f"{key}__prepare", icon=":material/description:",
-                                     help=help):
+    slot = st.empty()  # the « Préparer » button gives way to the download button as soon as the file is built
+    if content is None and slot.button(prepare_label, key=f"{key}__prepare", icon=":material/description:",
+                                       help=help):
         content = build()
         if content is not None:
             _keep(key, content)
+            slot.empty()
     if content is not None:
-        # "ignore": downloading does not rerun the page (a dialog stays open, nothing is rebuilt).
+        # Bytes, never a callable (see the module's docstring). "ignore": downloading does not rerun the
+        # page (a dialog stays open, nothing is rebuilt).
         st.download_button(label, content, file_name=file_name, mime=mime, key=f"{key}__download",
                            icon=":material/download:", on_click="ignore", type="primary")
     return content

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 import streamlit as st
 
 from core.places import reference
 from core.shared.clock import paris_datetime
 from core.shared.validation import format_phone
+from core.volunteers.documents import KIND_LABELS
 from core.volunteers.professionals import document_for_download, professional_sheet
-from ui.actions import later, read
+from ui.actions import read, run_action, show_refusal
+from ui.downloads import prepared_download
 from ui.format import fr_date
 from ui.labels import ACTIVITY, MOBILITY, PROPOSAL_STATE, yes_no
 
 
 def _content(session, *, actor, document_id: int) -> bytes:  # noqa: ANN001 - called like a service
+    # The bytes, read inside the transaction: the Document row is detached once it is committed.
     return document_for_download(session, actor=actor, document_id=document_id).content
 
 
-def document_content(document_id: int) -> Callable[[], bytes]:
-    """A document's bytes for a download button, read only when it is clicked."""
-    return later(_content, document_id=document_id)
+def _read_document(document_id: int) -> bytes | None:
+    """A write: the service records who downloaded the document. A refusal is shown in place (in a dialog)."""
+    outcome = run_action(_content, document_id=document_id, on_error=show_refusal)
+    return outcome.value if outcome else None
+
+
+def document_download(document: dict, name: str, *, help: str | None = None) -> None:
+    """« Préparer : <name> » reads the document now, while the user is known; then « Télécharger : <name> »."""
+    prepared_download(key=f"document_{document['id']}", label=f"Télécharger : {name}",
+                      prepare_label=f"Préparer : {name}", file_name=document["filename"], mime=document["mime"],
+                      build=lambda: _read_document(document["id"]), help=help)
 
 
 @st.dialog("Fiche du professionnel", width="large")
@@ -56,11 +65,11 @@ def show_sheet(professional_id: int) -> None:
     if p["message"]:
         st.markdown("**Message du professionnel**")
         st.write(p["message"])
+    if sheet.documents:
+        st.markdown("**Justificatifs**")
     for document in sheet.documents:
-        kind = {"identite": "Pièce d'identité", "diplome": "Diplôme"}.get(document["kind"], "Document")
-        st.download_button(f"{kind} — {document['filename']}", document_content(document["id"]),
-                           file_name=document["filename"], mime=document["mime"], key=f"sheet_doc_{document['id']}",
-                           icon=":material/download:")
+        document_download(document, f"{KIND_LABELS.get(document['kind'], 'Document')} — {document['filename']}",
+                          help="Chaque téléchargement d'un justificatif est inscrit au journal (qui, quel document).")
     if sheet.history:
         st.markdown("**Historique des sollicitations**")
         st.table(pd.DataFrame([

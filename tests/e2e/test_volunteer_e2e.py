@@ -54,7 +54,7 @@ def test_a_volunteer_adds_a_diploma_from_the_profile(live_app, e2e_database, pag
     page.get_by_role("button", name="Enregistrer le justificatif").click()
     expect(page.get_by_text("Diplôme enregistré : « diplôme IDE.pdf ». Votre ARS le vérifiera")).to_be_visible()
     expect(page.get_by_text("VÉRIFIÉ", exact=True)).to_have_count(0)
-    expect(page.get_by_role("button", name="Diplôme — diplôme IDE.pdf (1 Ko)")).to_be_visible()
+    expect(page.get_by_role("button", name="Préparer : Diplôme — diplôme IDE.pdf (1 Ko)")).to_be_visible()
     expect(page.get_by_text("Diplôme : aucun fichier.")).to_have_count(0)
     wait_idle(page)
     screenshot(page, "50-mon-profil-justificatif-ajoute")

@@ -11,6 +11,8 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Button
 
+from ui.downloads import PREPARED_FILES
+
 
 def metrics(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
@@ -81,3 +83,12 @@ def error_under(app: AppTest, widget: Any) -> str | None:
     if following and following[0].type == "caption":  # "Fichier conservé : …" under an uploader
         following = following[1:]
     return following[0].value if following and following[0].type == "error" else None
+
+
+def prepared_files(app: AppTest) -> dict[str, bytes]:
+    """The files « Préparer » built and kept in the session, by download key (what the download button serves)."""
+    return dict(app.session_state[PREPARED_FILES]["files"]) if PREPARED_FILES in app.session_state else {}
+
+
+def download_labels(app: AppTest) -> list[str]:
+    return [button.proto.label for button in app.get("download_button")]

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from streamlit.testing.v1 import AppTest
 
 from core.places import reference
@@ -26,9 +27,19 @@ from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_ESTABLISHMENT_NAME
 from tests.factories import make_mission, make_professional
-from tests.readers import count_at, latest_proposal_at, proposals_at, row_at, user_at
+from tests.readers import count_at, events_at, latest_proposal_at, proposals_at, row_at, user_at, xlsx_rows
 from tests.ui.conftest import open_page, signed_in, tick
-from tests.ui.readers import blocks, button, dialog_titles, error_under, labels, table, texts
+from tests.ui.readers import (
+    blocks,
+    button,
+    dialog_titles,
+    download_labels,
+    error_under,
+    labels,
+    prepared_files,
+    table,
+    texts,
+)
 
 MANAGER = "etablissement@example.org"
 VOLUNTEER = "benevole@example.org"
@@ -557,6 +568,15 @@ def test_in_crisis_mode_the_page_shows_the_ars_message_instead_of_candidates(app
 # ---------------------------------------------------------------- "Voir affectation professionnels"
 
 
+def _documents_at(url: str, professional_id: int) -> dict[str, m.Document]:
+    """A volunteer's documents by kind, detached with their content (a deferred column)."""
+    with session_scope(url, read_only=True) as session:
+        documents = session.scalars(sa.select(m.Document).options(so.undefer(m.Document.content))
+                                    .where(m.Document.professional_id == professional_id)).all()
+        session.expunge_all()
+        return {d.kind: d for d in documents}
+
+
 def _open_assignments(app: AppTest, url: str) -> list[dict]:
     _ensure_an_assignment(url)
     signed_in(app, MANAGER, "etablissement")
@@ -572,7 +592,48 @@ def test_the_assigned_volunteers_are_listed_with_an_excel_export(app, demo_url) 
     frame = table(app)
     assert list(zip(frame["Nom"], frame["Prénom"], frame["Courriel"])) == [
         (r["last_name"], r["first_name"], r["email"]) for r in staff]
-    assert [b.label for b in app.get("download_button")] == ["Exporter la liste (.xlsx)"]
+    assert download_labels(app) == []  # nothing is read before it is asked for
+
+
+def test_the_assigned_staff_list_is_prepared_as_an_excel_file_and_the_export_recorded(app, demo_url) -> None:
+    staff = _open_assignments(app, demo_url)
+    button(app, "Préparer la liste (.xlsx)").click().run()
+    assert not app.exception and not app.error
+    assert download_labels(app) == ["Télécharger la liste (.xlsx)"]
+    assert "Préparer la liste (.xlsx)" not in labels(app)
+    [content] = prepared_files(app).values()
+    header, *rows = xlsx_rows(content)
+    assert header[:5] == ("Nom", "Prénom", "Profession", "Téléphone", "Courriel")
+    assert [row[:2] + row[4:5] for row in rows] == [(r["last_name"], r["first_name"], r["email"]) for r in staff]
+    [event] = events_at(demo_url, "assigned_staff")
+    assert (event.actor_user_id, event.entity_id, event.details) == (
+        user_at(demo_url, MANAGER).id, str(_chu(demo_url)), {"rows": len(staff), "nominative": True})
+
+    app.run()  # a later run offers the same file, without building it again
+    assert download_labels(app) == ["Télécharger la liste (.xlsx)"]
+    assert len(events_at(demo_url, "assigned_staff")) == 1
+
+
+def test_a_volunteers_documents_are_prepared_from_the_sheet_and_each_download_recorded(app, demo_url) -> None:
+    staff = _open_assignments(app, demo_url)
+    row = staff[0]
+    tick(app, 0)
+    button(app, "Voir la fiche").click().run()
+    documents = _documents_at(demo_url, row["professional_id"])
+    assert documents, "les volontaires de la démo ont leurs justificatifs"
+    name = f"Diplôme — {documents['diplome'].filename}"
+    assert f"Préparer : {name}" in labels(app) and download_labels(app) == []
+    # In the browser « Préparer » reruns the dialog alone; AppTest reruns the page: press both buttons.
+    button(app, "Voir la fiche").click()
+    button(app, f"Préparer : {name}").click().run()
+    assert not app.exception and not app.error
+    assert dialog_titles(app) == ["Fiche du professionnel"]
+    assert download_labels(app) == [f"Télécharger : {name}"]
+    assert prepared_files(app) == {f"document_{documents['diplome'].id}": documents["diplome"].content}
+    [event] = events_at(demo_url, "document_downloaded")
+    assert (event.actor_user_id, event.entity, event.entity_id, event.details) == (
+        user_at(demo_url, MANAGER).id, "professional", str(row["professional_id"]),
+        {"document_id": documents["diplome"].id, "kind": "diplome"})
 
 
 def test_cancelling_an_assignment_needs_a_reason(app, demo_url) -> None:

@@ -11,9 +11,9 @@ from core.shared.clock import paris_today
 from core.shared.validation import luhn_ok
 from db import models as m
 from db.session import session_scope
-from tests.readers import count_at
+from tests.readers import count_at, events_at, user_at
 from tests.ui.conftest import open_page, sign_in_as
-from tests.ui.readers import button, error_under, errors
+from tests.ui.readers import button, download_labels, error_under, errors, prepared_files
 
 SIGNUP = "volunteer_signup:0:"
 IDENTITY_UPLOAD, DIPLOMA_UPLOAD = "volunteer_signup-upload:identite:0", "volunteer_signup-upload:diplome:0"
@@ -255,12 +255,33 @@ def test_a_valid_save_of_my_profile_is_confirmed_and_stored(app, demo_url) -> No
     assert _volunteer(demo_url).specialty == "Gériatrie"
 
 
+IDENTITY = "Pièce d'identité — piece-identite-demo.pdf (1 Ko)"
+DIPLOMA = "Diplôme — diplome-demo.pdf (1 Ko)"
+
+
 def test_my_documents_are_offered_for_download(app, demo_url) -> None:
     _open_profile(app)
-    downloads = app.get("download_button")
-    assert [d.label for d in downloads] == ["Pièce d'identité — piece-identite-demo.pdf (1 Ko)",
-                                            "Diplôme — diplome-demo.pdf (1 Ko)"]
+    assert [b.label for b in app.button if b.label.startswith("Préparer : ")] == [
+        f"Préparer : {IDENTITY}", f"Préparer : {DIPLOMA}"]
+    assert download_labels(app) == []  # nothing read before it is asked for
     assert not [w for w in app.warning if "aucun fichier" in w.value]
+
+
+def test_my_identity_document_is_prepared_then_offered_as_the_file_i_sent(app, demo_url) -> None:
+    _open_profile(app)
+    button(app, f"Préparer : {IDENTITY}").click().run()
+    assert not app.exception and not app.error
+    assert download_labels(app) == [f"Télécharger : {IDENTITY}"]
+    assert f"Préparer : {DIPLOMA}" in [b.label for b in app.button]  # the other one is still to prepare
+    with session_scope(demo_url, read_only=True) as session:
+        stored = session.scalars(sa.select(m.Document).where(
+            m.Document.professional_id == _volunteer(demo_url).id, m.Document.kind == "identite")).one()
+        key, content = f"document_{stored.id}", stored.content
+    assert content.startswith(b"%PDF-")
+    assert prepared_files(app) == {key: content}
+    [event] = events_at(demo_url, "document_downloaded")
+    assert (event.actor_user_id, event.entity_id, event.details) == (
+        user_at(demo_url, VOLUNTEER).id, str(_volunteer(demo_url).id), {"document_id": stored.id, "kind": "identite"})
 
 
 def _documents_of(url: str) -> list[tuple[str, str]]:
@@ -286,7 +307,8 @@ def test_a_missing_document_is_flagged_and_added_from_my_profile(app, demo_url) 
     assert not app.exception
     assert [s.value for s in app.success][0].startswith("Diplôme enregistré : « diplôme IDE.pdf ».")
     assert _documents_of(demo_url) == [("diplome", "diplôme IDE.pdf")]
-    assert [d.label for d in app.get("download_button")] == ["Diplôme — diplôme IDE.pdf (1 Ko)"]
+    assert [b.label for b in app.button if b.label.startswith("Préparer : ")] == [
+        "Préparer : Diplôme — diplôme IDE.pdf (1 Ko)"]
     assert app.file_uploader(key="document_upload:1").value is None  # emptied for the next one
 
 
