@@ -609,3 +609,59 @@ def _push(ctx: BenchContext) -> float | None:
             push(session, actor=actor, mission_id=mission_id, professional_ids=[professional_id], now=utcnow())
 
     return timed(act)
+
+
+# ---------------------------------------------------------------- bulk import of establishments (issue 11 §4)
+
+IMPORT_ROWS = 5_000  # « 5 000 lignes importées en moins de 60 s »
+
+
+class _UndoImport(Exception):
+    """Raised once the import has written everything, so that the national data set stays as it was."""
+
+
+def _import_file(ctx: BenchContext, rows: int) -> bytes:
+    """The ministry's template filled with `rows` new establishments spread over the mainland."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from core.access.establishment_import import import_template
+    from core.places import reference
+    from ops.seed import _with_luhn_key
+
+    places = [p for p in reference.postal_codes() if p.department_code.isdigit() and len(p.department_code) == 2]
+    agencies = reference.ars_names()
+    workbook = load_workbook(io.BytesIO(import_template()))
+    tag = f"{os.getpid()}-{time.time_ns()}"
+    for n in range(rows):
+        place = ctx.rng.choice(places)
+        agency = agencies[reference.departements()[place.department_code].ars_code]
+        workbook.worksheets[0].append([
+            f"ARS {agency}", _with_luhn_key(place.department_code + f"{ctx.rng.randint(0, 999_999):06d}"),
+            f"EHPAD du banc {n}", "Établissements et services sociaux d'accueil, hébergement, assistance, réadaptation",
+            f"{n} rue du Banc", place.postal_code, place.commune, "Banc", "Essai", f"import-{tag}-{n}@bench.example.org",
+            "02 40 12 34 56"])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+@operation("import_establishments", f"Import de {IMPORT_ROWS} établissements (modèle du ministère)", 60_000, runs=3,
+           warm_up=False)
+def _import_establishments(ctx: BenchContext) -> float:
+    from core.access.establishment_import import import_establishments
+    from core.shared.actor import COMMAND_LINE
+
+    # The tests' tiny data set (tests/services/test_bench.py) runs the same code on a small file.
+    content = _import_file(ctx, IMPORT_ROWS if len(ctx.establishments) >= 1_000 else 50)
+
+    def act() -> None:
+        try:
+            with session_scope(ctx.url) as session:
+                import_establishments(session, actor=COMMAND_LINE, content=content, now=utcnow())
+                raise _UndoImport  # every row is written (flushed): undone, as a commit would have kept it
+        except _UndoImport:
+            pass
+
+    return timed(act)

@@ -460,6 +460,7 @@ def ars_code(text: str) -> str | None:
     return _ars_codes().get(key)
 
 
+@lru_cache(maxsize=65_536)  # the reference communes of every row's postal code, again and again
 def _city_key(name: str) -> str:
     """Communes compared the forgiving way: « St-Herblain » = « SAINT HERBLAIN » = « Saint Herblain Cedex », and
     « Paris 13e » = « PARIS 13 », « Lyon 1er » = « LYON 01 »."""
