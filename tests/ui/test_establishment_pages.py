@@ -614,6 +614,18 @@ def test_the_assigned_staff_list_is_prepared_as_an_excel_file_and_the_export_rec
     assert len(events_at(demo_url, "assigned_staff")) == 1
 
 
+def test_a_file_prepared_by_one_user_is_not_offered_to_the_next_one_in_the_same_browser_tab(app, demo_url) -> None:
+    _open_assignments(app, demo_url)
+    button(app, "Préparer la liste (.xlsx)").click().run()
+    assert len(prepared_files(app)) == 1
+    signed_in(app, VOLUNTEER, "professionnel")  # signed out, then someone else signs in: the session stays
+    open_page(app, "mon-profil")
+    assert prepared_files(app) == {} and download_labels(app) == []
+    signed_in(app, MANAGER, "etablissement")
+    open_page(app, "affectations")
+    assert labels(app)["Préparer la liste (.xlsx)"] and download_labels(app) == []  # prepared (and recorded) again
+
+
 def test_a_volunteers_documents_are_prepared_from_the_sheet_and_each_download_recorded(app, demo_url) -> None:
     staff = _open_assignments(app, demo_url)
     row = staff[0]
