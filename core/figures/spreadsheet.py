@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 from core.shared.clock import PARIS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 SAMPLE_ROWS = 200  # the column widths are measured on the first rows only: the rest streams through
 MIN_WIDTH, MAX_WIDTH = 8, 50
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
@@ -350,8 +351,22 @@ def write_csv(columns: Sequence[Column | str], rows: Iterable[Sequence[Any]]) ->
     writer.writerow([as_column(column).header for column in columns])
     count = 0
     for values in rows:
-        writer.writerow([shown(neutralise(value)) for value in values])
+        writer.writerow([_csv_text(value) for value in values])
         count += 1
     text.flush()
     text.detach()
     return buffer.getvalue(), count
+
+
+def _csv_text(value: Any) -> str:
+    """`shown(neutralise(value))`, with the frequent types first: 100,000 rows × 30 columns go through here."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value[:1] in _FORMULA_FIRST else value
+    if value is None:
+        return ""
+    if kind is int:
+        return str(value)
+    if kind is date:
+        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+    return shown(neutralise(value))
