@@ -430,10 +430,10 @@ def format_table(report: dict[str, Any]) -> str:
                  f"{'OK' if memory['ok'] else 'KO'}")
     export = report.get("export")
     if export:
-        lines.append(f"{export['label'][:58]:58} {export['seconds']:>7.1f}s {export['peak_mb']:>7} Mo {'':>7} "
-                     f"{'< 20 s':>8}  {'OK' if export['ok'] else 'KO'}")
-        lines.append(f"{'':58} ({export['rows']} lignes, fichier de {export['file_mb']} Mo ; cible < "
-                     f"{EXPORT_TARGET_MB} Mo)")
+        lines.append(f"{export['label'][:58]:58} {export['seconds'] * 1000:>8.0f} {'':>17} "
+                     f"{export['target_seconds'] * 1000:>8}  {'OK' if export['time_ok'] else 'KO'}")
+        lines.append(f"{'Mémoire maximale de cet export (Mo)':58} {export['peak_mb']:>8} {'':>17} "
+                     f"{export['target_mb']:>8}  {'OK' if export['memory_ok'] else 'KO'}")
     return "\n".join(lines)
 
 
@@ -477,9 +477,11 @@ def measure_export(url: str, say: Callable[[str], None] = print) -> dict[str, An
             raise RuntimeError(f"L'export a échoué (code {child.returncode}) : {said}")
         peak_mb, file_mb = usage.ru_maxrss / 1024, out.stat().st_size / 1e6
     rows = int(said.split()[0])  # « 100000 ligne(s) exportée(s) dans … »
-    return {"label": "Export des volontaires (.xlsx, processus séparé)", "rows": rows, "seconds": round(seconds, 1),
+    return {"label": f"Export de {rows} volontaires (.xlsx, processus séparé)", "rows": rows,
+            "seconds": round(seconds, 1),
             "peak_mb": round(peak_mb), "file_mb": round(file_mb, 1), "target_seconds": EXPORT_TARGET_S,
-            "target_mb": EXPORT_TARGET_MB, "ok": seconds < EXPORT_TARGET_S and peak_mb < EXPORT_TARGET_MB}
+            "target_mb": EXPORT_TARGET_MB, "time_ok": seconds < EXPORT_TARGET_S, "memory_ok": peak_mb < EXPORT_TARGET_MB,
+            "ok": seconds < EXPORT_TARGET_S and peak_mb < EXPORT_TARGET_MB}
 
 
 # ---------------------------------------------------------------- query plans (docs/performance.md)

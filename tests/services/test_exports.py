@@ -39,8 +39,17 @@ from db import models as m
 from db.session import session_scope
 from ops import bench
 from ops.cli import main as cli
-from tests.factories import END, NOW, START, make_establishment, make_mission, make_professional, make_proposal, \
-    make_user, with_luhn_key
+from tests.factories import (
+    END,
+    NOW,
+    START,
+    make_establishment,
+    make_mission,
+    make_professional,
+    make_proposal,
+    make_user,
+    with_luhn_key,
+)
 from tests.readers import count, events
 
 REGION, OTHER_REGION = "52", "53"
@@ -625,7 +634,7 @@ def test_the_bench_measures_the_export_of_the_pool_in_a_child_process(sqlite_url
     assert 20 < measured["peak_mb"] < measured["target_mb"] == 500 and measured["ok"] is True
     report = {"engine": "sqlite", "cpu_count": 2, "dataset": {}, "operations": {}, "export": measured,
               "naive_speedup": {"ratio": None, "ok": None}, "peak_memory_mb": {"value": 100, "ok": True}}
-    assert "Export des volontaires" in bench.format_table(report) and bench.all_ok(report)
+    assert "Export de 3 volontaires" in bench.format_table(report) and bench.all_ok(report)
     assert not bench.all_ok({**report, "export": {**measured, "ok": False}})
     with session_scope(sqlite_url, read_only=True) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Event).where(m.Event.action == "exported")) == 1
