@@ -13,7 +13,6 @@ from core.access.establishment_import import (
     MAX_IMPORT_BYTES,
     OUTCOMES,
     REJECTED,
-    TO_CREATE,
     XLSX_MIME,
     ImportReport,
     import_establishments,
@@ -23,10 +22,14 @@ from core.access.establishment_import import (
 )
 from ui.actions import read, run_action
 
-_PREVIEW = "_establishment_import_preview"  # (digest of the file, its preview): checked once per file
-_RESULT = "_establishment_import_result"  # the last import's report, whose rejected rows stay downloadable
+_PREVIEW = "_establishment_import_preview"  # (digest of the file, its preview, its rejected rows): once per file
+_RESULT = "_establishment_import_result"  # (the last import's report, its rejected rows), downloadable afterwards
 _ROUND = "_establishment_import_round"  # a new uploader (emptied) after each import
 ALL = "Toutes"
+MAX_MB = MAX_IMPORT_BYTES // (1024 * 1024)
+# ui.layout writes the limit of a volunteer's document under every uploader; this one takes a workbook.
+UPLOADER_HINT = f"""<style>.st-key-establishment_import_upload [data-testid="stFileUploaderDropzoneInstructions"]
+  span::after {{ content: "Classeur Excel (.xlsx) — {MAX_MB} Mo au plus"; }}</style>"""
 
 
 def _progress() -> tuple[Callable[[float, str], None], Callable[[], None]]:
@@ -46,13 +49,17 @@ def _frame(report: ImportReport, shown: str) -> pd.DataFrame:
     ], columns=["Ligne", "Résultat", "FINESS", "Établissement", "Ville", "Courriel", "Motifs et remarques"])
 
 
-def _rejected_download(report: ImportReport, key: str) -> None:
-    if not report.rejected:
+def _rejected_file(report: ImportReport) -> bytes | None:
+    """Built once, when the report arrives, and kept with it: the click only hands the bytes over."""
+    return rejected_rows_xlsx(report) if report.rejected else None
+
+
+def _rejected_download(report: ImportReport, content: bytes | None, key: str) -> None:
+    if content is None:
         return
-    # Built during the run from a report the service has already checked: the click only hands the bytes over.
-    st.download_button(f"Télécharger les {len(report.rejected)} ligne(s) rejetée(s), avec leur motif",
-                       data=rejected_rows_xlsx(report), file_name="lignes-rejetees.xlsx", mime=XLSX_MIME,
-                       key=key, icon=":material/download:", on_click="ignore")
+    st.download_button(f"Télécharger les lignes rejetées ({len(report.rejected)}), avec leur motif",
+                       data=content, file_name="lignes-rejetees.xlsx", mime=XLSX_MIME, key=key,
+                       icon=":material/download:", on_click="ignore")
 
 
 def _show_report(report: ImportReport) -> None:
@@ -65,7 +72,8 @@ def _show_report(report: ImportReport) -> None:
         st.caption(f"Parmi les lignes « {EXISTING} » : {report.joined_existing} compte(s) à rattacher à un "
                    f"établissement déjà présent, {report.unchanged} ligne(s) déjà importée(s) qui ne changent rien.")
     shown = st.radio("Lignes affichées", [ALL, *OUTCOMES], horizontal=True, key="establishment_import_filter")
-    st.dataframe(_frame(report, shown), hide_index=True, width="stretch")
+    st.dataframe(_frame(report, shown), hide_index=True, width="stretch",
+                 column_config={"Motifs et remarques": st.column_config.TextColumn(width="large")})
 
 
 def _confirm(report: ImportReport, content: bytes) -> None:
@@ -73,8 +81,7 @@ def _confirm(report: ImportReport, content: bytes) -> None:
         st.info("Aucune ligne à importer : corrigez les lignes rejetées puis déposez le fichier de nouveau.",
                 icon=":material/info:")
         return
-    label = (f"Importer {report.accounts_to_create} compte(s) "
-             f"({report.count(TO_CREATE)} ligne(s) « {TO_CREATE} », {report.joined_existing} rattachement(s))")
+    label = f"Importer les lignes valides : {report.accounts_to_create} compte(s)"
     if not st.button(label, type="primary", icon=":material/upload:", key="establishment_import_confirm"):
         return
     progress, done = _progress()
@@ -82,32 +89,34 @@ def _confirm(report: ImportReport, content: bytes) -> None:
     done()
     st.session_state.pop(_PREVIEW, None)
     if outcome:
-        st.session_state[_RESULT] = outcome.value
+        st.session_state[_RESULT] = (outcome.value, _rejected_file(outcome.value))
         st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1
     st.rerun()
 
 
-def _preview(content: bytes) -> ImportReport | None:
+def _preview(content: bytes) -> tuple[ImportReport, bytes | None] | None:
+    """The file's preview and its rejected rows, checked once per file (a large file takes seconds)."""
     digest = hashlib.sha256(content).hexdigest()
     stored = st.session_state.get(_PREVIEW)
     if stored is not None and stored[0] == digest:
-        return stored[1]
+        return stored[1:]
     progress, done = _progress()
     report = read(preview_import, content=content, progress=progress)
     done()
-    if report is not None:
-        st.session_state[_PREVIEW] = (digest, report)
-    return report
+    if report is None:
+        return None
+    st.session_state[_PREVIEW] = (digest, report, _rejected_file(report))
+    return report, st.session_state[_PREVIEW][2]
 
 
 def _last_result() -> None:
-    result: ImportReport | None = st.session_state.get(_RESULT)
-    if result is None:
+    if _RESULT not in st.session_state:
         return
+    result, rejected = st.session_state[_RESULT]
     with st.container(border=True):
         st.markdown("**Dernier import**  \n" + result.summary())
         st.caption("Chaque compte créé reçoit un courriel avec son lien d'activation (valable 72 heures).")
-        _rejected_download(result, "establishment_import_result_rejected")
+        _rejected_download(result, rejected, "establishment_import_result_rejected")
 
 
 def render() -> None:
@@ -120,17 +129,20 @@ def render() -> None:
                        file_name="modele-import-etablissements.xlsx", mime=XLSX_MIME, icon=":material/download:",
                        on_click="ignore", key="establishment_import_template")
     _last_result()
-    uploaded = st.file_uploader(f"Modèle rempli (.xlsx, {MAX_IMPORT_BYTES // (1024 * 1024)} Mo au plus)",
-                                type=["xlsx"], key=f"establishment_import_file:{st.session_state.get(_ROUND, 0)}")
+    st.html(UPLOADER_HINT)
+    with st.container(key="establishment_import_upload"):
+        uploaded = st.file_uploader(f"Modèle rempli (.xlsx, {MAX_MB} Mo au plus)", type=["xlsx"],
+                                    key=f"establishment_import_file:{st.session_state.get(_ROUND, 0)}")
     if uploaded is None:
         return
     content = uploaded.getvalue()
-    report = _preview(content)
-    if report is None:
+    previewed = _preview(content)
+    if previewed is None:
         return
+    report, rejected = previewed
     st.subheader("Aperçu")
     _show_report(report)
-    _rejected_download(report, "establishment_import_rejected")
+    _rejected_download(report, rejected, "establishment_import_rejected")
     _confirm(report, content)
     if report.count(REJECTED):
         st.caption("Les lignes rejetées ne sont pas importées : corrigez-les dans le fichier des lignes rejetées "

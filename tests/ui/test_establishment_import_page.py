@@ -50,7 +50,7 @@ def test_an_ars_uploads_the_template_sees_the_preview_and_imports_the_valid_rows
     assert rows[5][0] == "rejeté" and rows[5][1].startswith("Cet établissement relève d'une autre ARS (ARS Bretagne)")
     assert count_at(demo_url, m.Establishment) == establishments  # the preview writes nothing
 
-    button(app, "Importer 2 compte(s) (2 ligne(s) « à créer », 0 rattachement(s))").click()
+    button(app, "Importer les lignes valides : 2 compte(s)").click()
     app.run()
     assert not app.exception
     assert [s.value for s in app.success] == [
@@ -71,7 +71,7 @@ def test_importing_the_same_file_again_shows_every_row_as_already_there(app, dem
     content = workbook_bytes(import_workbook(GOOD))
     _open_import(app)
     _upload(app, content)
-    button(app, "Importer 2 compte(s) (2 ligne(s) « à créer », 0 rattachement(s))").click()
+    button(app, "Importer les lignes valides : 2 compte(s)").click()
     app.run()
     app.file_uploader(key="establishment_import_file:1").upload("encore.xlsx", content, "application/octet-stream")
     app.run()
