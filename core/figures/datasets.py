@@ -190,7 +190,7 @@ def _table(title: str, fields: Sequence[Field], records: Iterable[Mapping[str, A
     hidden = PSEUDONYMISED if scope.nominative else NOMINATIVE
     kept = [f for f in fields if f.audience != hidden]
     getters = [f.value for f in kept]
-    return Table(title, [f.column for f in kept], (tuple(get(record) for get in getters) for record in records))
+    return Table(title, [f.column for f in kept], ([get(record) for get in getters] for record in records))
 
 
 def _stream(session: so.Session, query: sa.Select, scope: Scope) -> Iterator[Mapping[str, Any]]:

@@ -107,6 +107,7 @@ class XlsxWriter:
     _zip: zipfile.ZipFile | None = None
     _sheets: list[_Sheet] = field(default_factory=list)  # in the order their files were written
     _tabs: list[int] = field(default_factory=list)  # indexes into _sheets, in the order of the tabs
+    _texts: _Texts = field(default_factory=lambda: _Texts())
 
     def __post_init__(self) -> None:
         self._zip = zipfile.ZipFile(self._buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
@@ -121,9 +122,9 @@ class XlsxWriter:
         count = 0
         with self._sheet_file() as out:
             out.write(_sheet_head(_widths(columns, sample), frozen=True))
-            out.write(_row(1, [column.header for column in columns], [S_HEADER] * len(columns)))
+            out.write(_row(1, [column.header for column in columns], [S_HEADER] * len(columns), self._texts))
             for count, values in enumerate(_chain(sample, rows), start=1):
-                out.write(_row(count + 1, values, styles))
+                out.write(_row(count + 1, values, styles, self._texts))
             out.write(f'</sheetData><autoFilter ref="A1:{_letters(len(columns))}{count + 1}"/>{_SHEET_TAIL}')
         self._add(_Sheet(title, len(columns), count, autofilter=True), position)
         return count
@@ -134,7 +135,7 @@ class XlsxWriter:
         with self._sheet_file() as out:
             out.write(_sheet_head(widths, frozen=False))
             for number, (label, value) in enumerate(lines, start=1):
-                out.write(_row(number, [label, value], [S_LABEL, S_DEFAULT]))
+                out.write(_row(number, [label, value], [S_LABEL, S_DEFAULT], self._texts))
             out.write(f"</sheetData>{_SHEET_TAIL}")
         self._add(_Sheet(title, 2, len(lines), autofilter=False), position)
 
@@ -200,41 +201,48 @@ def _letters(number: int) -> str:
 _COLUMN_LETTERS = [_letters(n) for n in range(1, 703)]
 
 
-def _row(number: int, values: Sequence[Any], styles: Sequence[int]) -> str:
+class _Texts(dict):
+    """The inline-string XML of each text already written in this file: labels (« Oui », a region, a
+    profession) come back on every row, and escaping them again was a third of the writing time."""
+
+    LIMIT = 50_000  # distinct texts remembered (pseudonyms and names are unique: the cache stops growing)
+
+    def __missing__(self, text: str) -> str:
+        safe = "'" + text if text[:1] in _FORMULA_FIRST else text  # see neutralise()
+        xml = f'<is><t xml:space="preserve">{escape(safe.translate(_ILLEGAL_XML)[:MAX_CELL_TEXT])}</t></is>'
+        if len(self) < self.LIMIT:
+            self[text] = xml
+        return xml
+
+
+def _row(number: int, values: Sequence[Any], styles: Sequence[int], texts: _Texts) -> str:
     """One <row>: every non-empty cell typed (text, number, date) and addressed (r="B12")."""
     cells = []
     for index, value in enumerate(values):
         if value is None:
             continue
-        value = neutralise(value)
         ref = f"{_COLUMN_LETTERS[index]}{number}"
-        style = styles[index]
         kind = type(value)
         if kind is str:
-            cells.append(_text_cell(ref, value, style))
-        elif kind is bool:
-            cells.append(_text_cell(ref, "Oui" if value else "Non", style))
+            cells.append(f'<c r="{ref}" t="inlineStr"{_STYLE_ATTRIBUTES[styles[index]]}>{texts[value]}</c>')
         elif kind is int or kind is float or kind is Decimal:
             if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities: no number
                 continue
-            cells.append(f'<c r="{ref}"{_s(style)}><v>{value}</v></c>')
+            cells.append(f'<c r="{ref}"{_STYLE_ATTRIBUTES[styles[index]]}><v>{value}</v></c>')
+        elif kind is bool:
+            cells.append(f'<c r="{ref}" t="inlineStr"{_STYLE_ATTRIBUTES[styles[index]]}>'
+                         f'{texts["Oui" if value else "Non"]}</c>')
         elif kind is datetime:
-            serial = (value - EXCEL_EPOCH).total_seconds() / 86_400
+            serial = (neutralise(value) - EXCEL_EPOCH).total_seconds() / 86_400
             cells.append(f'<c r="{ref}" s="{S_DATETIME}"><v>{serial!r}</v></c>')
         elif kind is date:
             cells.append(f'<c r="{ref}" s="{S_DATE}"><v>{(value - EXCEL_EPOCH.date()).days}</v></c>')
         else:
-            cells.append(_text_cell(ref, str(value), style))
+            cells.append(f'<c r="{ref}" t="inlineStr"{_STYLE_ATTRIBUTES[styles[index]]}>{texts[str(value)]}</c>')
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
-def _s(style: int) -> str:
-    return f' s="{style}"' if style else ""
-
-
-def _text_cell(ref: str, text: str, style: int) -> str:
-    text = escape(text.translate(_ILLEGAL_XML)[:MAX_CELL_TEXT])
-    return f'<c r="{ref}" t="inlineStr"{_s(style)}><is><t xml:space="preserve">{text}</t></is></c>'
+_STYLE_ATTRIBUTES = [f' s="{style}"' if style else "" for style in range(S_LABEL + 1)]
 
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
