@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from core.access.administration import (
-    REGION_ROLES,
     AccountFilters,
     AccountPage,
     AdminScope,
@@ -40,12 +39,12 @@ SELECTED = "accounts_selected"  # the account whose panel is open, kept across a
 VERSION = "accounts_version"  # changes after each action: a fresh table, whose row positions may have moved
 CHOICES = "accounts_establishment_choices"  # id → label of the establishments picked or found in the form
 STATES = {"pending": "En attente", "active": "Actif", "locked": "Verrouillé", "disabled": "Désactivé"}
+SITUATIONS = {"awaiting_validation": "En attente de validation", "awaiting_activation": "En attente d'activation",
+              **STATES}
 
 
 def _state_label(row: dict[str, Any]) -> str:
-    if row["state"] == "pending":
-        return "En attente de validation" if row["awaiting_validation"] else "En attente d'activation"
-    return STATES[row["state"]]
+    return SITUATIONS[row["situation"]]
 
 
 def _establishment_label(establishment: dict[str, Any]) -> str:
@@ -176,7 +175,7 @@ def _panel(row: dict[str, Any]) -> None:
         st.markdown(f"{row['email']}" + (f" — {format_phone(row['phone'])}" if row["phone"] else "") + "  \n"
                     f"{ROLE_LABELS[row['role']]}" + (f" — {regions}" if regions else "")
                     + f" — **{_state_label(row)}**")
-        if row["state"] == "locked":
+        if row["locked_until"]:
             st.caption(f"Verrouillé après 5 essais infructueux, jusqu'au {paris_datetime(row['locked_until'])}.")
         if row["awaiting_validation"]:
             st.info("Cette demande de compte se traite dans « Validation des comptes ».", icon=":material/info:")
@@ -238,8 +237,8 @@ def _create_form(scope: AdminScope) -> None:
             with column:
                 st.text_input(label(text, required), key=form.key(field))
                 form.error(field)
-        region = _region_field(form, scope) if role in REGION_ROLES else None
-        establishments = _establishment_picker(form) if role == "etablissement" else []
+        region = _region_field(form, scope) if role in scope.region_roles else None
+        establishments = _establishment_picker(form) if role in scope.establishment_roles else []
         form.keep()
         if st.button("Créer le compte", type="primary", icon=":material/person_add:", key="account_create_submit"):
             _create(form, NewAccount(

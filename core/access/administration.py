@@ -102,6 +102,8 @@ class AdminScope:
 
     listed_roles: tuple[str, ...]
     creatable_roles: tuple[str, ...]
+    region_roles: tuple[str, ...]  # the roles of `creatable_roles` whose accounts belong to one region
+    establishment_roles: tuple[str, ...]  # those whose accounts manage establishments
     own_region: str | None  # an ARS: every account it opens or lists is of this region
     picks_region: bool  # national actors choose the region of a new ARS or pool coordinator account
     manages_establishment_users: bool
@@ -112,7 +114,10 @@ def admin_scope(session: so.Session, *, actor: SessionUser | None) -> AdminScope
     actor = _require_administrator(actor)
     listed = tuple(role.value for role in Role if role.value in MANAGED_ROLES[actor.role])
     regional = actor.role in REGIONAL_ACTORS
-    return AdminScope(listed_roles=listed, creatable_roles=creatable_roles(actor),
+    creatable = creatable_roles(actor)
+    return AdminScope(listed_roles=listed, creatable_roles=creatable,
+                      region_roles=tuple(r for r in creatable if r in REGION_ROLES),
+                      establishment_roles=tuple(r for r in creatable if r == Role.ETABLISSEMENT.value),
                       own_region=actor.ars_code if regional else None, picks_region=not regional,
                       manages_establishment_users=Role.ETABLISSEMENT.value in listed)
 
@@ -258,6 +263,13 @@ def _regions(user: User, establishments: list[dict[str, Any]], volunteer_region:
     return frozenset()
 
 
+def _situation(user: User, state: AccountState) -> str:
+    """The state as the page words it: a pending account awaits either its validation or its activation."""
+    if state == AccountState.PENDING:
+        return "awaiting_validation" if user.status == PENDING else "awaiting_activation"
+    return state.value
+
+
 def _state(user: User, now: datetime) -> AccountState:
     if user.status == DISABLED:
         return AccountState.DISABLED
@@ -269,12 +281,13 @@ def _state(user: User, now: datetime) -> AccountState:
 
 
 def _row(user: User, establishments: list[dict[str, Any]], regions: frozenset[str], now: datetime) -> dict[str, Any]:
+    state = _state(user, now)
     return {
         "id": user.id, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
         "phone": user.phone, "role": user.role, "regions": tuple(sorted(regions)), "establishments": establishments,
-        "state": _state(user, now), "awaiting_validation": user.status == PENDING,
-        "has_password": user.password_hash is not None, "locked_until": user.locked_until,
-        "created_at": user.created_at,
+        "state": state, "situation": _situation(user, state), "awaiting_validation": user.status == PENDING,
+        "has_password": user.password_hash is not None,
+        "locked_until": user.locked_until if state == AccountState.LOCKED else None, "created_at": user.created_at,
     }
 
 

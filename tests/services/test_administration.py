@@ -483,7 +483,7 @@ def test_a_request_awaiting_validation_is_left_to_the_validation_queue(uow) -> N
                 service(session, actor=world.actors["ars"], user_id=request.id, now=NOW)
         assert written(session) == before
         [row] = [r for r in admin.list_accounts(session, actor=world.actors["ars"], now=NOW).rows if r["id"] == request.id]
-        assert (row["state"], row["awaiting_validation"], row["actions"]) == ("pending", True, frozenset())
+        assert (row["state"], row["situation"], row["actions"]) == ("pending", "awaiting_validation", frozenset())
 
 
 def test_an_unknown_or_refused_account_is_not_found(uow) -> None:
@@ -626,6 +626,9 @@ def test_the_list_filters_in_sql_by_text_role_region_establishment_and_state(uow
         finess = session.get(m.Establishment, world.nantes).finess
         assert _ids(session, operator, establishment=finess) == {t["etablissement"], world.actors["etablissement"].id}
         assert _ids(session, operator, state="pending") == {pending.id}
+        [row] = admin.list_accounts(session, actor=operator, filters=AccountFilters(state="pending"), now=NOW).rows
+        assert (row["situation"], row["has_password"], row["actions"]) == (
+            "awaiting_activation", False, frozenset({Action.SEND_LINK, Action.DISABLE}))
         assert _ids(session, operator, state="disabled") == {disabled.id}
         assert _ids(session, operator, state="locked") == {locked.id}
         assert locked.id not in _ids(session, operator, state="active")

@@ -167,3 +167,34 @@ def test_an_ars_attaches_an_establishment_to_an_account_then_detaches_another(ap
     with session_scope(demo_url, read_only=True) as session:
         assert session.scalars(sa.select(m.Membership.establishment_id)
                                .where(m.Membership.user_id == user_id)).all() == [ids["EHPAD Les Glycines (démo)"]]
+
+
+def test_the_ccs_unlocks_a_locked_ars_account(app, demo_url) -> None:
+    with session_scope(demo_url) as session:
+        for _ in range(5):
+            authenticate(session, email="ars.paysdelaloire@example.org", password="mauvais mot de passe")
+    _open(app, "ccs@example.org", "ccs")
+    app.selectbox(key="accounts_state").select("locked").run()
+    [row] = table(app).to_dict("records")
+    assert (row["Courriel"], row["État"]) == ("ars.paysdelaloire@example.org", "Verrouillé")
+    tick(app, 0)
+    assert any(c.value.startswith("Verrouillé après 5 essais infructueux, jusqu'au ") for c in app.caption)
+    app.button(key=f"unlock_{row['N°']}").click().run()
+    assert "Compte ars.paysdelaloire@example.org déverrouillé." in _flash(app)
+    with session_scope(demo_url) as session:
+        assert authenticate(session, email="ars.paysdelaloire@example.org", password=DEMO_PASSWORD).user is not None
+
+
+def test_an_account_never_activated_is_sent_a_fresh_activation_link(app, demo_url) -> None:
+    _open(app, "ars.paysdelaloire@example.org", "ars")
+    app.selectbox(key="accounts_state").select("pending").run()
+    row = table(app).iloc[0]
+    assert row["État"] == "En attente d'activation"
+    tick(app, 0)
+    app.button(key=f"link_{row['N°']}").click().run()
+    assert (f"Un nouveau lien d'activation a été envoyé à {row['Courriel']} ; les liens précédents ne fonctionnent "
+            "plus.") in _flash(app)
+    with session_scope(demo_url, read_only=True) as session:
+        mail = session.scalars(sa.select(m.Outbox).where(m.Outbox.to == row["Courriel"])
+                               .order_by(m.Outbox.id.desc())).first()
+        assert mail.subject == "Renfort RH — votre compte est créé" and "activer-mon-compte?jeton=" in mail.body_text
