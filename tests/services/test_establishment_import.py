@@ -624,6 +624,16 @@ def test_the_rejected_rows_file_corrected_imports_as_is(uow) -> None:
         assert count(session, m.Establishment) == 3
 
 
+def test_a_text_that_looks_like_a_formula_stays_inert_text_in_the_rejected_rows_file(uow) -> None:
+    workbook = import_workbook([import_row(1, postal_code="44999")])
+    name = workbook.worksheets[0]["C2"]
+    name.value = '=HYPERLINK("http://exemple.invalid","Cliquez")'
+    name.data_type = "s"  # typed as text in the source file: never computed there either
+    report = _preview(uow, workbook_bytes(workbook))
+    cell = load_workbook(io.BytesIO(rejected_rows_xlsx(report))).active["C2"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://exemple.invalid","Cliquez")', "s")
+
+
 # ---------------------------------------------------------------- the command line
 
 
