@@ -629,9 +629,13 @@ def test_the_command_line_exports_pseudonymised_unless_asked_and_records_the_ope
 def test_the_bench_measures_the_export_of_the_pool_in_a_child_process(sqlite_url: str) -> None:
     with session_scope(sqlite_url) as session:
         build(session)
+    # The bench process is large when it measures (data set, AppTest runs): the child's peak must be its own.
+    ballast = bytearray(600 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))  # resident, not just reserved
     measured = bench.measure_export(sqlite_url, say=lambda text: None)
+    del ballast
     assert measured["rows"] == 3 and 0 < measured["seconds"] < measured["target_seconds"] == 20
-    assert 20 < measured["peak_mb"] < measured["target_mb"] == 500 and measured["ok"] is True
+    assert 20 < measured["peak_mb"] < 300 and measured["target_mb"] == 500 and measured["ok"] is True
     report = {"engine": "sqlite", "cpu_count": 2, "dataset": {}, "operations": {}, "export": measured,
               "naive_speedup": {"ratio": None, "ok": None}, "peak_memory_mb": {"value": 100, "ok": True}}
     assert "Export de 3 volontaires" in bench.format_table(report) and bench.all_ok(report)
