@@ -760,7 +760,8 @@ DATASETS: dict[str, Dataset] = {
                 "et profession, avec le taux de pourvoi et le délai médian de pourvoi (création → première "
                 "affectation) ; dans le classeur .xlsx, la tension actuelle (postes ouverts non pourvus par "
                 "volontaire disponible) et l'entonnoir des volontaires (inscrits → vérifiés → sollicités → "
-                "affectés). Période : missions qui commencent pendant la période.",
+                "affectés), qui ne dépendent pas de la catégorie d'établissement. Période : missions qui "
+                "commencent pendant la période (tension : missions qui la chevauchent).",
                 frozenset({REGION, DEPARTMENT, PROFESSION, CATEGORY, PERIOD}), {}, False, _statistics,
                 lambda session, scope: len(_posts_rows(session, scope)), grouped=True),
         Dataset("alertes", "Alertes",

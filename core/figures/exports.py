@@ -303,7 +303,9 @@ def build_export(session: so.Session, *, actor: SessionUser | None, receipt: Exp
         return ExportFile(content, receipt.file_name, mime, rows)
     writer = XlsxWriter()
     counts = [writer.add_sheet(table.title, table.columns, table.rows) for table in [main, *tables[1:]]]
-    writer.add_about("À propos", about_lines(actor, dataset, scope, receipt, list(zip(tables, counts))), position=0)
+    lines = about_lines(actor, dataset, scope, receipt, list(zip(tables, counts, strict=True)),
+                        scope_label=_scope_label(session, actor, scope.filters))
+    writer.add_about("À propos", lines, position=0)
     return ExportFile(writer.close(), receipt.file_name, mime, counts[0])
 
 
@@ -351,7 +353,7 @@ def _filter_lines(dataset: Dataset, scope: Scope) -> list[tuple[str, Any]]:
 
 
 def about_lines(actor: SessionUser, dataset: Dataset, scope: Scope, receipt: ExportReceipt,
-                sheets: Sequence[tuple[Table, int]]) -> list[tuple[str, Any]]:
+                sheets: Sequence[tuple[Table, int]], *, scope_label: str) -> list[tuple[str, Any]]:
     """The « À propos » sheet: dataset, scope, filters, personal data, who, when, rows, source."""
     personal = ("Nominatives : noms, coordonnées et identifiants des personnes, à protéger (RGPD)."
                 if scope.nominative else
@@ -363,8 +365,7 @@ def about_lines(actor: SessionUser, dataset: Dataset, scope: Scope, receipt: Exp
     lines: list[tuple[str, Any]] = [
         ("Jeu de données", dataset.label),
         ("Contenu", dataset.description),
-        ("Périmètre", "Établissements de l'utilisateur" if scope.establishment_ids is not None
-         else (f"ARS {reference.ars_names()[scope.filters.ars_code]}" if scope.filters.ars_code else "National")),
+        ("Périmètre", scope_label),
         *_filter_lines(dataset, scope),
     ]
     if dataset.grouped:

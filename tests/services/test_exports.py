@@ -448,6 +448,7 @@ def test_an_establishment_exports_the_missions_and_assignments_of_its_own_establ
         w = build(session)
         hr = w.actors["etablissement"]
         assert mission_ids(session, hr) == {w.alerted, w.filled}
+        assert about(export(session, hr, "missions")[1].content)["Périmètre"] == "Établissement : CHU de Nantes (test)"
         assert mission_ids(session, hr, ars_code=OTHER_REGION) == {w.alerted, w.filled}  # no region of its own to pick
         rows = records(export(session, hr, "affectations", nominative=True)[1].content, "Affectations")
         assert {row["Nom"] for row in rows} == {"Zébulon", "Quintard"}
