@@ -297,7 +297,7 @@ def _signing_admins(session: so.Session, *, lock: bool = False) -> list[int]:
                                      User.password_hash.is_not(None)).order_by(User.id)
     if lock:
         # Two admins disabling each other at once: the second waits for the first and then counts again
-        # (PostgreSQL re-checks the locked rows; SQLite write transactions are already serialised).
+        # (PostgreSQL re-checks the rows it waited for; SQLite write transactions are already serialised).
         return list(session.scalars(query.with_for_update()))
     return list(session.scalars(query.limit(2)))
 
@@ -352,12 +352,17 @@ def disable_account(session: so.Session, *, actor: SessionUser | None, user_id: 
                     now: datetime | None = None) -> str:
     """Disable an account (never deleted): it is signed out at once and can no longer sign in."""
     now = now or utcnow()
+    _require_administrator(actor)
+    # Disabling an admin: the admins who can sign in are locked first, in id order, and only then the target
+    # (one of them). Locking the target first let two admins disabling each other deadlock on PostgreSQL.
+    target_role = session.scalar(sa.select(User.role).where(User.id == user_id))
+    signing_admins = _signing_admins(session, lock=True) if target_role == Role.ADMIN.value else []
     actor, user = _managed_user(session, actor, user_id)
     if user.id == actor.id:
         raise Conflict("Vous ne pouvez pas désactiver votre propre compte.")
     if user.status != ACTIVE:
         raise Conflict("Ce compte est déjà désactivé.")
-    if _is_last_admin(user, _signing_admins(session, lock=True)):
+    if _is_last_admin(user, signing_admins):
         raise Conflict("C'est le dernier compte administrateur actif : ouvrez ou réactivez un autre compte "
                        "administrateur avant de désactiver celui-ci.")
     user.status = DISABLED

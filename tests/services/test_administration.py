@@ -28,8 +28,10 @@ from core.shared.actions import Action
 from core.shared.actor import COMMAND_LINE, SessionUser, to_session_user
 from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied
 from db import models as m
+from db.session import session_scope
 from tests.factories import NOW, PASSWORD, make_establishment, make_professional, make_user
 from tests.readers import count, events, outbox
+from tests.services.test_concurrency import race, winners
 
 REGION, OTHER_REGION = "52", "53"
 NEW_PASSWORD = "Nouveau-Mot-2026!"
@@ -676,3 +678,19 @@ def test_no_personal_value_is_written_in_the_events(uow) -> None:
         trail = " ".join(f"{e.before} {e.after} {e.details}" for e in session.scalars(sa.select(m.Event)))
         for personal in ("tres.personnel", "Prénomunique", "Nomunique", "99 88", "+33699"):
             assert personal not in trail
+
+
+def test_two_last_admins_disabling_each_other_at_once_leave_one_active(db_url) -> None:
+    """The database settles it (row locks taken in one order on PostgreSQL, BEGIN IMMEDIATE on SQLite): one
+    succeeds, the other gets the last-admin refusal — never both, never a deadlock."""
+    with session_scope(db_url) as session:
+        first, second = (to_session_user(session, user=make_user(session, "admin")) for _ in range(2))
+    outcomes = race(db_url, {
+        "first": lambda s: admin.disable_account(s, actor=first, user_id=second.id, now=NOW),
+        "second": lambda s: admin.disable_account(s, actor=second, user_id=first.id, now=NOW),
+    })
+    assert len(winners(outcomes)) == 1
+    [loser] = [o for o in outcomes.values() if not o.ok]
+    assert isinstance(loser.error, Conflict) and "dernier compte administrateur actif" in loser.error.message
+    with session_scope(db_url, read_only=True) as session:
+        assert count(session, m.User, m.User.role == "admin", m.User.status == "active") == 1
