@@ -33,7 +33,7 @@ EXPORT_LIMIT = 100_000  # one .xlsx of the journal: narrow the filters beyond th
 ENTITY_LABELS = {
     "mission": "Mission", "proposal": "Proposition", "professional": "Professionnel", "user": "Compte",
     "establishment": "Établissement", "crisis_mode": "Mode crise", "outbox": "Courriel", "export": "Export",
-    "database": "Base de données", "import": "Import",
+    "database": "Base de données", "establishment_import": "Import d'établissements",
 }
 ACTION_LABELS = {
     "account_requested": "demande de compte", "account_validated": "compte validé", "account_rejected": "compte refusé",
@@ -48,7 +48,12 @@ ACTION_LABELS = {
     "document_replaced": "justificatif remplacé", "made_unavailable": "rendu indisponible",
     "priority_set": "priorité manuelle", "ccs_alerted": "alerte au CCS", "pools_opened": "viviers nationaux ouverts",
     "alert_closed": "alerte close", "status_refreshed": "statut recalculé", "requeued": "courriel remis en file",
-    "archived": "archivage", "restored": "désarchivage", "seed": "jeu de données", "assigned_staff": "export",
+    "archived": "archivage", "restored": "désarchivage", "exported": "export de données", "journal": "export du journal",
+    "document_downloaded": "justificatif téléchargé", "imported": "import d'établissements",
+    "account_created": "compte créé", "account_disabled": "compte désactivé", "account_enabled": "compte réactivé",
+    "account_unlocked": "compte déverrouillé", "link_sent": "lien envoyé",
+    "establishment_attached": "établissement rattaché", "establishment_detached": "établissement détaché",
+    "seed": "jeu de données", "assigned_staff": "export des affectés",
     "affecte": "affectation", "refuse": "refus", "libere": "libération", "annule": "annulation",
     "contacte": "contact", "en_cours": "proposition", "termine": "terminée",
 }

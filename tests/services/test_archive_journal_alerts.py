@@ -6,11 +6,14 @@ test_regulation_permissions.py.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from core.figures.journal import JournalFilters, export_journal, journal
+from core.figures.exports import EXPORT_ACTION
+from core.figures.journal import ACTION_LABELS, ENTITY_LABELS, JournalFilters, export_journal, journal
 from core.shared.actor import COMMAND_LINE
 from core.shared.audit import record_event
 from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -172,6 +175,16 @@ def test_a_command_line_action_shows_as_such_without_a_user(uow) -> None:
         [row] = journal(session, actor=make_actor(session, "admin"), filters=JournalFilters(action="archived")).rows
         assert (row["actor"], row["details"]) == ("ligne de commande", "")
         assert events(session, "archived")[0].actor_user_id is None
+
+
+def test_every_action_and_object_the_code_records_has_a_french_label() -> None:
+    source = "\n".join(path.read_text() for folder in ("core", "ops")
+                       for path in (Path(__file__).parents[2] / folder).rglob("*.py"))
+    actions = set(re.findall(r'record_event\([^)]*?action="([a-z_]+)"', source, re.S)) | {EXPORT_ACTION}
+    actions |= {state.value for state in m.ProposalState}  # a proposal's event is named after its new state
+    entities = set(re.findall(r'entity="([a-z_]+)"', source))
+    assert actions - set(ACTION_LABELS) == set()
+    assert entities - set(ENTITY_LABELS) == set()
 
 
 # ---------------------------------------------------------------- alerts: raised → pools opened → closed
