@@ -1,31 +1,8 @@
 """French labels of domain codes, for display only."""
 
-ROLE_LABELS = {
-    "etablissement": "Établissement",
-    "professionnel": "Professionnel volontaire",
-    "ars": "ARS",
-    "ccs": "Centre de crise sanitaire",
-    "ministere": "Ministère",
-    "admin": "Administrateur",
-    "pool": "Coordinateur de vivier territorial",
-}
+from core.shared.labels import MISSION_STATUS, PROFESSIONAL_STATUS, PROPOSAL_STATE, ROLE_LABELS
 
-MISSION_STATUS = {
-    "pending": "En attente de validation du compte",
-    "open": "Ouverte",
-    "filled": "Pourvue",
-    "closed": "Clôturée",
-    "archived": "Archivée",
-}
-
-PROFESSIONAL_STATUS = {
-    "disponible": "Disponible",
-    "indisponible": "Indisponible",
-    "en_cours": "En cours (proposé par l'ARS)",
-    "contacte": "Contacté",
-    "affecte": "Affecté",
-    "supprime": "Supprimé",
-}
+__all__ = ["ACTIVITY", "MISSION_STATUS", "MOBILITY", "PROFESSIONAL_STATUS", "PROPOSAL_STATE", "ROLE_LABELS", "yes_no"]
 
 MOBILITY = {
     "locale": "Locale (30 km autour de chez moi)",
@@ -47,13 +24,3 @@ ACTIVITY = {
 def yes_no(flag: bool) -> str:
     # Words, not ✓/✗: the cross renders as an italic "X" in the table font and reads as an error.
     return "Oui" if flag else "Non"
-
-PROPOSAL_STATE = {
-    "en_cours": "En cours (proposé par l'ARS)",
-    "contacte": "Contacté",
-    "affecte": "Affecté",
-    "refuse": "Refusé",
-    "libere": "Libéré",
-    "annule": "Affectation annulée",
-    "termine": "Mission terminée",
-}

@@ -32,19 +32,20 @@ from core.figures.indicators import (
     NEEDS,
     IndicatorFilters,
     Period,
-    _assigned_by_mission,
-    _available_by_department_and_profession,
-    _paris_midnight,
-    _posts_by_department_and_profession,
-    _tension,
+    assigned_by_mission,
+    available_by_department_and_profession,
+    paris_midnight,
+    posts_by_department_and_profession,
+    tension,
 )
 from core.figures.spreadsheet import DECIMAL, PERCENT, Column
 from core.places import reference
 from core.shared.clock import PARIS, paris_today
+from core.shared.labels import ESTABLISHMENT_STATUS, MISSION_STATUS, PROFESSIONAL_STATUS, PROPOSAL_STATE, ROLE_LABELS
 from core.shared.sqlfunc import as_int, greatest, hours_between
 from core.shared.validation import format_phone
 from core.staffing.matching import SOLICITATION_WINDOW_DAYS
-from core.staffing.regulation import _urgency
+from core.staffing.regulation import ALERT_STATES, alert_state, urgency_score
 from db.models import (
     AccountStatus,
     Establishment,
@@ -66,21 +67,13 @@ STREAM_BATCH = 2000
 
 ALL, NOMINATIVE, PSEUDONYMISED = "all", "nominative", "pseudonymised"  # who sees a column
 
-MISSION_STATUS = {"pending": "En attente de validation du compte", "open": "Ouverte", "filled": "Pourvue",
-                  "closed": "Clôturée", "archived": "Archivée"}
-VOLUNTEER_STATUS = {"disponible": "Disponible", "indisponible": "Indisponible",
-                    "en_cours": "En cours (proposé par l'ARS)", "contacte": "Contacté", "affecte": "Affecté"}
-ASSIGNMENT_STATE = {"affecte": "Affecté", "termine": "Mission terminée", "annule": "Affectation annulée"}
-ESTABLISHMENT_STATUS = {"pending": "En attente de validation", "active": "Actif", "rejected": "Refusé"}
-ALERT_STATE = {"en_attente": "En attente de réponse", "viviers_ouverts": "Viviers nationaux ouverts",
-               "close": "Close"}
+VOLUNTEER_STATUS = {code: word for code, word in PROFESSIONAL_STATUS.items() if code != "supprime"}
+ASSIGNMENT_STATE = {code: PROPOSAL_STATE[code] for code in ("affecte", "termine", "annule")}
 MOBILITY = {"locale": "Locale", "departementale": "Départementale", "regionale": "Régionale",
             "nationale": "Nationale"}
 ACTIVITY = {"salarie": "Salarié(e)", "liberal": "Libéral(e)", "mixte": "Mixte", "retraite": "Retraité(e)",
             "etudiant": "Étudiant(e)", "sans_activite": "Sans activité"}
 ORIGIN = {"direct": "Contact direct de l'établissement", "push": "Proposé par l'ARS ou le CCS"}
-ROLE = {"etablissement": "Établissement", "ars": "ARS", "ccs": "CCS", "pool": "Coordinateur de vivier",
-        "admin": "Administrateur", "ministere": "Ministère"}
 ID_TYPE = {"rpps": "RPPS", "adeli": "ADELI", "none": "Aucun"}
 
 
@@ -248,9 +241,9 @@ def _establishment_columns() -> list[Any]:
 
 
 def _missions_query(scope: Scope) -> sa.Select:
-    assigned = _assigned_by_mission()
+    assigned = assigned_by_mission()
     done = sa.func.coalesce(assigned.c.assigned, 0)
-    urgency = sa.case((Mission.status == MissionStatus.OPEN.value, _urgency(paris_today(scope.now), done)))
+    urgency = sa.case((Mission.status == MissionStatus.OPEN.value, urgency_score(paris_today(scope.now), done)))
     query = (
         sa.select(Mission.id, *_establishment_columns(), Establishment.postal_code, Establishment.city,
                   Mission.profession_code, Mission.specialty, Mission.count, done.label("assigned"),
@@ -366,7 +359,7 @@ def _assignment_fields(scope: Scope) -> list[Field]:
         Field(Column("Statut"), lambda r: ASSIGNMENT_STATE.get(r["state"], r["state"])),
         Field(Column("Sollicité le"), lambda r: r["created_at"]),
         Field(Column("Décision le"), lambda r: r["decided_at"]),
-        Field(Column("Sollicité par (rôle)"), lambda r: ROLE.get(r["by_role"], r["by_role"])),
+        Field(Column("Sollicité par (rôle)"), lambda r: ROLE_LABELS.get(r["by_role"], r["by_role"])),
         Field(Column("Sollicité par"), lambda r: _full_name(r["by_first"], r["by_last"]), NOMINATIVE),
         Field(Column("Motif d'annulation"), lambda r: r["reason"], NOMINATIVE),
     ]
@@ -465,7 +458,7 @@ def _establishments_query(scope: Scope) -> sa.Select:
         sa.select(Membership.establishment_id, sa.func.count().label("accounts"),
                   sa.func.sum(as_int(User.status == AccountStatus.ACTIVE.value)).label("active_accounts"))
         .join(User, User.id == Membership.user_id).group_by(Membership.establishment_id).subquery("accounts"))
-    assigned = _assigned_by_mission()
+    assigned = assigned_by_mission()
     is_open = Mission.status == MissionStatus.OPEN.value
     needs = (
         sa.select(Mission.establishment_id, sa.func.count().label("missions"),
@@ -527,22 +520,17 @@ def _establishments(session: so.Session, scope: Scope) -> list[Table]:
 # ---------------------------------------------------------------- alertes
 
 
-def _alert_state() -> sa.ColumnElement[str]:
-    return sa.case((Mission.alert_closed_at.is_not(None), "close"),
-                   (Mission.pools_opened_at.is_not(None), "viviers_ouverts"), else_="en_attente")
-
-
 def _alerts_query(scope: Scope) -> sa.Select:
     f = scope.filters
-    assigned = _assigned_by_mission()
+    assigned = assigned_by_mission()
     closer = so.aliased(User)
-    state = _alert_state()
+    state = alert_state()
     conditions = [Mission.ccs_alert_at.is_not(None), *_mission_conditions(scope, period=False),
                   *_statuses(state, scope)]
     if f.start:  # alerts raised during the period (Paris days)
-        conditions.append(Mission.ccs_alert_at >= _paris_midnight(f.start))
+        conditions.append(Mission.ccs_alert_at >= paris_midnight(f.start))
     if f.end:
-        conditions.append(Mission.ccs_alert_at < _paris_midnight(f.end + timedelta(days=1)))
+        conditions.append(Mission.ccs_alert_at < paris_midnight(f.end + timedelta(days=1)))
     query = (
         sa.select(Mission.id, *_establishment_columns(), Mission.profession_code, Mission.count,
                   sa.func.coalesce(assigned.c.assigned, 0).label("assigned"), Mission.start_date, Mission.end_date,
@@ -581,10 +569,10 @@ ALERT_FIELDS = [
     Field(Column("Message de l'ARS"), lambda r: r["ccs_alert_message"], NOMINATIVE),
     Field(Column("Viviers nationaux ouverts le"), lambda r: r["pools_opened_at"]),
     Field(Column("Alerte close le"), lambda r: r["alert_closed_at"]),
-    Field(Column("Close par (rôle)"), lambda r: ROLE.get(r["closer_role"], r["closer_role"])),
+    Field(Column("Close par (rôle)"), lambda r: ROLE_LABELS.get(r["closer_role"], r["closer_role"])),
     Field(Column("Close par"), lambda r: _full_name(r["closer_first"], r["closer_last"]), NOMINATIVE),
     Field(Column("Note de clôture"), lambda r: r["alert_close_note"], NOMINATIVE),
-    Field(Column("Suite donnée"), lambda r: ALERT_STATE[r["alert_state"]]),
+    Field(Column("Suite donnée"), lambda r: ALERT_STATES[r["alert_state"]]),
     Field(Column("Délai de réponse (heures)", DECIMAL), _answered_in_hours),
 ]
 
@@ -620,7 +608,7 @@ def _posts_rows(session: so.Session, scope: Scope) -> list[tuple]:
     profession: posts requested, filled (assignments, ended ones included), unfilled, the fill rate and
     the median time from a mission's creation to its first assignment."""
     f = scope.filters
-    assigned = _assigned_by_mission()
+    assigned = assigned_by_mission()
     first = (sa.select(Proposal.mission_id, sa.func.min(Proposal.decided_at).label("first_at"))
              .where(Proposal.state.in_(ASSIGNED), Proposal.decided_at.is_not(None))
              .group_by(Proposal.mission_id).subquery("first_assignment"))
@@ -675,8 +663,8 @@ def _tension_rows(session: so.Session, scope: Scope) -> list[tuple]:
     """Unfilled posts of the open needs and the available volunteers of the same profession, per department
     (the figures of « Vue nationale », core.figures.indicators)."""
     filters = _indicator_filters(scope)
-    posts = _posts_by_department_and_profession(session, filters)
-    available = _available_by_department_and_profession(session, filters)
+    posts = posts_by_department_and_profession(session, filters)
+    available = available_by_department_and_profession(session, filters)
     rows = []
     for department, profession in sorted(set(posts) | set(available)):
         if not _in_region(department, scope):
@@ -685,7 +673,7 @@ def _tension_rows(session: so.Session, scope: Scope) -> list[tuple]:
         people = available.get((department, profession), 0)
         region = reference.departements()[department].ars_code if department in reference.departements() else None
         rows.append((_region(region), _department(department), _profession(profession), unfilled, people,
-                     _tension(unfilled, people)))
+                     tension(unfilled, people)))
     return rows
 
 
@@ -767,7 +755,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("alertes", "Alertes",
                 "Les alertes des ARS au CCS et la suite donnée : viviers nationaux ouverts, alerte close, délai "
                 "de réponse. Période : alertes lancées pendant la période.",
-                MISSION_FILTERS, ALERT_STATE, False, _alerts,
+                MISSION_FILTERS, ALERT_STATES, False, _alerts,
                 lambda session, scope: _count(session, _alerts_query(scope))),
     )
 }

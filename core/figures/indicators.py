@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.shared.actor import SessionUser
-from core.shared.clock import PARIS, paris_today, utcnow
+from core.shared.clock import paris_midnight, paris_today, utcnow
 from core.shared.errors import NotFound, PermissionDenied, ValidationError
 from core.shared.permissions import NATIONAL_ROLES, require_role, sees_region
 from core.shared.sqlfunc import as_int, greatest, hours_between, paris_date
@@ -222,11 +222,6 @@ class NationalOverview:
 # ---------------------------------------------------------------- shared SQL pieces
 
 
-def _paris_midnight(day: date) -> datetime:
-    """The UTC instant at which this Paris day begins."""
-    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(timezone.utc)
-
-
 def _mission_scope(filters: IndicatorFilters, statuses: Sequence[str], *, ars_code: str | None = None,
                    with_period: bool = True, joined: bool = False) -> list[sa.ColumnElement[bool]]:
     """Conditions on missions in the filters.
@@ -266,7 +261,7 @@ def _missions(*columns: Any, joined: bool = False) -> sa.Select:
     return query.outerjoin(Establishment, Establishment.id == Mission.establishment_id) if joined else query
 
 
-def _assigned_by_mission() -> sa.Subquery:
+def assigned_by_mission() -> sa.Subquery:
     """Assignments (affecte or termine) per mission: one row per mission that has any."""
     return (
         sa.select(Proposal.mission_id, sa.func.count().label("assigned"))
@@ -306,7 +301,7 @@ def _per_day(session: so.Session, query: sa.Select, moment: sa.ColumnElement[Any
 
     With `before_bucket`, rows before the period are counted under the key None (the starting level
     of an accumulated series); otherwise they are left out."""
-    start, end = _paris_midnight(period.start), _paris_midnight(period.end + timedelta(days=1))
+    start, end = paris_midnight(period.start), paris_midnight(period.end + timedelta(days=1))
     inner = query.add_columns(moment.label("moment")).where(moment < end)
     if not before_bucket:
         inner = inner.where(moment >= start)
@@ -323,7 +318,7 @@ def _as_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _tension(unfilled: int, available: int) -> float | None:
+def tension(unfilled: int, available: int) -> float | None:
     if available == 0:
         return None if unfilled > 0 else 0.0
     return unfilled / available
@@ -374,7 +369,7 @@ def _profession_labels(session: so.Session) -> dict[str, str]:
 
 def _posts_by_department(session: so.Session, ars_code: str, filters: IndicatorFilters,
                          departments: Sequence[Any]) -> list[DepartmentPosts]:
-    assigned = _assigned_by_mission()
+    assigned = assigned_by_mission()
     rows = session.execute(
         _with_assigned(_missions(Establishment.department_code, sa.func.sum(Mission.count),
                                  sa.func.sum(sa.func.coalesce(assigned.c.assigned, 0)), joined=True), assigned)
@@ -512,8 +507,8 @@ def national_overview(session: so.Session, *, actor: SessionUser | None,
         raise ValidationError("department_code", "Ce département n'existe pas.")
     period = series_period or filters.period or default_period(now or utcnow())
     labels = _profession_labels(session)
-    posts = _posts_by_department_and_profession(session, filters)
-    volunteers = _available_by_department_and_profession(session, filters)
+    posts = posts_by_department_and_profession(session, filters)
+    volunteers = available_by_department_and_profession(session, filters)
 
     # Roll-ups of the two small grouped results (a few hundred rows at most).
     by_department_posts: dict[str, list[int]] = defaultdict(lambda: [0] * len(_Posts._fields))
@@ -540,13 +535,13 @@ def national_overview(session: so.Session, *, actor: SessionUser | None,
         figures = _Posts(*by_department_posts[code]) if code in by_department_posts else _NO_POSTS
         people = same_professions.get(code, 0)
         by_department.append(DepartmentTension(code, name, region, figures.unfilled, people,
-                                               _tension(figures.unfilled, people)))
+                                               tension(figures.unfilled, people)))
         region_names[region] = region_name
         for index, value in enumerate((figures.unfilled, people, figures.requested, figures.filled)):
             region_totals[region][index] += value
     regions = sorted(region_names, key=lambda region: region_names[region])
     by_region = [RegionTension(region, region_names[region], region_totals[region][0], region_totals[region][1],
-                               _tension(region_totals[region][0], region_totals[region][1])) for region in regions]
+                               tension(region_totals[region][0], region_totals[region][1])) for region in regions]
     by_region_posts = [RegionPosts(region, region_names[region], region_totals[region][2], region_totals[region][3])
                        for region in regions]
     profession_posts = sorted(
@@ -588,10 +583,10 @@ class _Posts(NamedTuple):
 _NO_POSTS = _Posts(0, 0, 0, 0, 0)
 
 
-def _posts_by_department_and_profession(session: so.Session,
+def posts_by_department_and_profession(session: so.Session,
                                         filters: IndicatorFilters) -> dict[tuple[str, str], _Posts]:
     """One pass over open and filled missions, grouped by (department, profession)."""
-    assigned = _assigned_by_mission()
+    assigned = assigned_by_mission()
     done = sa.func.coalesce(assigned.c.assigned, 0)
     is_open = Mission.status == MissionStatus.OPEN.value
     rows = session.execute(
@@ -612,7 +607,7 @@ def _posts_by_department_and_profession(session: so.Session,
     return {(row[0], row[1]): _Posts(*(int(value or 0) for value in row[2:])) for row in rows}
 
 
-def _available_by_department_and_profession(session: so.Session,
+def available_by_department_and_profession(session: so.Session,
                                             filters: IndicatorFilters) -> dict[tuple[str, str], int]:
     rows = session.execute(
         sa.select(Professional.department_code, Professional.profession_code, sa.func.count())

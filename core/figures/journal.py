@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,8 @@ from core.figures.exports import write_xlsx
 from core.places import reference
 from core.shared.actor import OPERATOR_ROLE, SessionUser
 from core.shared.audit import COMMAND_LINE_LABEL, NATIONAL, record_event
-from core.shared.clock import PARIS, utcnow
+from core.shared.clock import paris_midnight, utcnow
+from core.shared.labels import STATUS_WORDS
 from core.shared.errors import PermissionDenied, ValidationError
 from core.shared.permissions import own_region, require_role
 from core.shared.validation import validate_date_range
@@ -95,17 +96,13 @@ def _scope(actor: SessionUser, filters: JournalFilters) -> list[sa.ColumnElement
     if filters.start is not None or filters.end is not None:
         start, end = validate_date_range(filters.start, filters.end, start_field="journal_from",
                                          end_field="journal_to")
-        conditions.append(Event.at >= _paris_midnight(start))
-        conditions.append(Event.at < _paris_midnight(end + timedelta(days=1)))
+        conditions.append(Event.at >= paris_midnight(start))
+        conditions.append(Event.at < paris_midnight(end + timedelta(days=1)))
     if filters.who.strip():
         pattern = f"%{filters.who.strip().lower()}%"
         conditions.append(Event.actor_user_id.in_(sa.select(User.id).where(sa.or_(
             sa.func.lower(User.email).like(pattern), sa.func.lower(User.last_name).like(pattern)))))
     return conditions
-
-
-def _paris_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=PARIS)
 
 
 def _actor_name(user: User | None, details: dict[str, Any]) -> str:
@@ -121,7 +118,8 @@ def _row(event: Event, user: User | None, regions: dict[str, str]) -> dict[str, 
     return {"id": event.id, "at": event.at, "actor": actor, "role": user.role if user else "",
             "action": event.action, "action_label": ACTION_LABELS.get(event.action, event.action),
             "entity": event.entity, "entity_label": ENTITY_LABELS.get(event.entity, event.entity),
-            "entity_id": event.entity_id, "before": event.before, "after": event.after,
+            "entity_id": event.entity_id, "before": STATUS_WORDS.get(event.before or "", event.before),
+            "after": STATUS_WORDS.get(event.after or "", event.after),
             "region": regions.get(event.ars_code or "", "National"),
             "details": json.dumps(details, ensure_ascii=False, sort_keys=True, default=str) if details else ""}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -15,6 +15,11 @@ def utcnow() -> datetime:
 def paris_today(now: datetime | None = None) -> date:
     """Today's date in Paris (a mission dated today in Paris may still be yesterday in UTC)."""
     return (now or utcnow()).astimezone(PARIS).date()
+
+
+def paris_midnight(day: date) -> datetime:
+    """The UTC instant at which this Paris day begins."""
+    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(timezone.utc)
 
 
 def paris_datetime(moment: datetime) -> str:

@@ -197,7 +197,7 @@ class MissionQueue:
     offset: int
 
 
-def _urgency(today: date, assigned: Any) -> sa.ColumnElement[int]:
+def urgency_score(today: date, assigned: Any) -> sa.ColumnElement[int]:
     to_start = days_between(sa.literal(today, sa.Date), Mission.start_date)
     unfilled = greatest(Mission.count - assigned, 0)
     # Paris calendar days (DESIGN §2); a CAST to DATE gave the UTC date on PostgreSQL and the number 2026
@@ -234,7 +234,7 @@ def region_missions(session: so.Session, *, actor: SessionUser | None, ars_code:
         .group_by(Proposal.mission_id).subquery()
     )
     assigned = sa.func.coalesce(counts.c.assigned, 0)
-    urgency = _urgency(today, assigned).label("urgency")
+    urgency = urgency_score(today, assigned).label("urgency")
     conditions = [Establishment.ars_code == ars_code, Mission.count > 0]
     if filters.statuses:
         conditions.append(Mission.status.in_(filters.statuses))
@@ -467,13 +467,12 @@ ALERT_STATES = {"waiting": "En attente du CCS", "pools": "Viviers nationaux ouve
 ALERT_HISTORY_LIMIT = 500
 
 
-def alert_state(row: dict[str, Any]) -> str:
-    """Where an alert stands: closed by the CCS, over with its mission, pools opened, or waiting."""
-    if row["alert_closed_at"] is not None:
-        return "closed"
-    if row["status"] != MissionStatus.OPEN.value:
-        return "ended"
-    return "pools" if row["pools_opened_at"] is not None else "waiting"
+def alert_state() -> sa.ColumnElement[str]:
+    """Where an alert stands (a key of ALERT_STATES): closed by the CCS, over with its mission, pools
+    opened, or waiting. One SQL expression, for the history and for the « alertes » export."""
+    return sa.case((Mission.alert_closed_at.is_not(None), "closed"),
+                   (Mission.status != MissionStatus.OPEN.value, "ended"),
+                   (Mission.pools_opened_at.is_not(None), "pools"), else_="waiting")
 
 
 def alert_history(session: so.Session, *, actor: SessionUser | None, ars_code: str | None = None,
@@ -487,7 +486,7 @@ def alert_history(session: so.Session, *, actor: SessionUser | None, ars_code: s
         ars_code = actor.ars_code
     closer = so.aliased(User)
     query = (
-        sa.select(Mission.id, Mission.profession_code, Mission.count, Mission.status, Mission.ccs_alert_at,
+        sa.select(Mission.id, Mission.profession_code, Mission.count, alert_state().label("state"), Mission.ccs_alert_at,
                   Mission.ccs_alert_message, Mission.pools_opened_at, Mission.alert_closed_at,
                   Mission.alert_close_note, Mission.filled_at, Mission.closed_at,
                   Establishment.name.label("establishment"), Establishment.ars_code,
@@ -503,9 +502,9 @@ def alert_history(session: so.Session, *, actor: SessionUser | None, ars_code: s
     closes = frozenset({Action.CLOSE_ALERT}) if actor.role in POOL_OPENERS else NONE
     rows = []
     for row in session.execute(query).mappings():
-        state = alert_state(row)
+        state = row["state"]
         rows.append({**row, "profession": labels[row["profession_code"]], "region": regions[row["ars_code"]],
-                     "state": state, "state_label": ALERT_STATES[state],
+                     "state_label": ALERT_STATES[state],
                      "assigned": assigned_count(session, mission_id=row["id"]),
                      "actions": closes if state in ("waiting", "pools") else NONE})
     return rows

@@ -174,6 +174,7 @@ def test_a_command_line_action_shows_as_such_without_a_user(uow) -> None:
         archive.archive_mission(session, actor=COMMAND_LINE, mission_id=mission.id, now=NOW)
         [row] = journal(session, actor=make_actor(session, "admin"), filters=JournalFilters(action="archived")).rows
         assert (row["actor"], row["details"]) == ("ligne de commande", "")
+        assert (row["action_label"], row["before"], row["after"]) == ("archivage", "Clôturée", "Archivée")
         assert events(session, "archived")[0].actor_user_id is None
 
 

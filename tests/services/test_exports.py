@@ -326,7 +326,7 @@ def test_alerts_say_what_the_ccs_did_and_how_fast(uow) -> None:
     rows = by_mission(records(file.content, "Alertes"))
     assert rows[world.alerted]["Suite donnée"] == "Viviers nationaux ouverts"
     assert rows[world.alerted]["Délai de réponse (heures)"] == 6.0 and rows[world.alerted]["Message de l'ARS"] == ALERT_MESSAGE
-    assert rows[world.breton]["Suite donnée"] == "En attente de réponse"
+    assert rows[world.breton]["Suite donnée"] == "En attente du CCS"
     assert rows[world.breton]["Délai de réponse (heures)"] is None and rows[world.breton]["Région"] == "Bretagne"
 
 

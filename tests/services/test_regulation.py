@@ -493,7 +493,7 @@ def test_the_ccs_alert_list_keeps_alerted_open_missions_until_their_pools_are_op
          first.establishment_name)]
     # The same alerts; only the CCS may act on them.
     assert [{**row, "actions": None} for row in ministry_view] == [{**row, "actions": None} for row in listed]
-    assert [row["actions"] for row in listed] == [{Action.OPEN_POOLS, Action.PROPOSE}] * 2
+    assert [row["actions"] for row in listed] == [{Action.OPEN_POOLS, Action.PROPOSE, Action.CLOSE_ALERT}] * 2
     assert [row["actions"] for row in ministry_view] == [set()] * 2
     assert after == [first.mission_id]
 
