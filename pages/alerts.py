@@ -39,13 +39,14 @@ def _close_popover(alert: dict, column) -> None:  # noqa: ANN001 - a Streamlit c
 
 
 def _history_frame(rows: list[dict]) -> pd.DataFrame:
+    # What the CCS did first (state, times, its note), then the alert itself: the table is read left to right.
     return pd.DataFrame([
-        {"Région": r["region"], "Établissement": r["establishment"], "Profession": r["profession"],
-         "Pourvue": f"{r['assigned']}/{r['count']}", "Alerte levée le": paris_datetime(r["ccs_alert_at"]),
+        {"Établissement": r["establishment"], "Profession": r["profession"], "État": r["state_label"],
+         "Alerte levée le": paris_datetime(r["ccs_alert_at"]),
          "Viviers ouverts le": paris_datetime(r["pools_opened_at"]) if r["pools_opened_at"] else "—",
          "Close le": paris_datetime(r["alert_closed_at"]) if r["alert_closed_at"] else "—",
-         "État": r["state_label"], "Note du CCS": r["alert_close_note"] or "",
-         "Message de l'ARS": r["ccs_alert_message"]}
+         "Note du CCS": r["alert_close_note"] or "", "Message de l'ARS": r["ccs_alert_message"],
+         "Pourvue": f"{r['assigned']}/{r['count']}", "Région": r["region"]}
         for r in rows
     ])
 
