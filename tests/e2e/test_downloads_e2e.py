@@ -24,7 +24,7 @@ from core.shared.clock import paris_today
 from core.shared.security import hash_password
 from core.staffing.matching import find_candidates
 from core.staffing.missions import MissionInput, assigned_staff, create_missions
-from core.staffing.workflow import contact
+from core.staffing.workflow import close_mission, contact
 from core.volunteers.professionals import replace_document
 from db import models as m
 from db.session import session_scope
@@ -83,8 +83,19 @@ def _send_document(database_url: str, professional_id: int, kind: str, filename:
                          content=content)
 
 
-def _contacted_candidate(database_url: str) -> tuple[str, int]:
-    """A fresh CHU mission and a volunteer the CHU has contacted for it: its label in « Mission », the volunteer."""
+@pytest.fixture
+def contacted_candidate(e2e_database: str) -> Iterator[tuple[str, int]]:
+    """A fresh CHU mission and a volunteer the CHU has contacted for it: its label in « Mission », the volunteer.
+    The mission is closed afterwards, which frees the volunteer: later tests of the shared database need the
+    region's available nurses."""
+    label, professional_id, mission_id = _contacted_candidate(e2e_database)
+    yield label, professional_id
+    with session_scope(e2e_database) as session:
+        close_mission(session, actor=to_session_user(session, user=_user(session, ESTABLISHMENT)),
+                      mission_id=mission_id)
+
+
+def _contacted_candidate(database_url: str) -> tuple[str, int, int]:
     start = paris_today() + timedelta(days=21)
     end = start + timedelta(days=5)
     with session_scope(database_url) as session:
@@ -96,7 +107,7 @@ def _contacted_candidate(database_url: str) -> tuple[str, int]:
         professional_id = next(r["id"] for r in candidates if r["proposal_state"] is None
                                and r["status"] == "disponible" and r["id"] != demo_volunteer)
         contact(session, actor=actor, mission_id=mission_id, professional_id=professional_id)
-    return f"{PROFESSION} — {start:%d/%m/%Y} au {end:%d/%m/%Y} — POURVUE 0/1", professional_id
+    return f"{PROFESSION} — {start:%d/%m/%Y} au {end:%d/%m/%Y} — POURVUE 0/1", professional_id, mission_id
 
 
 def _downloaded_by(database_url: str, email: str) -> list[dict]:
@@ -196,8 +207,8 @@ def test_an_establishment_downloads_its_assigned_staff_as_an_excel_file(live_app
 
 
 def test_an_establishment_downloads_a_contacted_candidates_diploma_from_the_sheet_in_choisir(
-        live_app, e2e_database, page, server_log_is_clean) -> None:
-    mission, professional_id = _contacted_candidate(e2e_database)
+        live_app, e2e_database, page, server_log_is_clean, contacted_candidate) -> None:
+    mission, professional_id = contacted_candidate
     diploma = _document(e2e_database, professional_id, "diplome")
     sign_in(page, live_app, ESTABLISHMENT, DEMO_PASSWORD)
     page.get_by_role("link", name="Choisir des renforts").click()

@@ -12,7 +12,10 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from core.shared.actor import to_session_user
+from core.staffing.archive import finished_missions
 from core.staffing.regulation import alert_ccs, close_alert
+from core.staffing.workflow import close_mission
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
@@ -53,12 +56,16 @@ def test_the_admin_archives_a_closed_mission(live_app, e2e_database, page) -> No
     with session_scope(e2e_database) as session:
         mission = session.scalars(sa.select(m.Mission).where(m.Mission.status == "open", m.Mission.count > 0)
                                   .order_by(m.Mission.id.desc())).first()
-        mission.status = "closed"  # as the worker leaves it the day after its end
-        session.flush()
         mission_id = mission.id
+        member = session.scalars(sa.select(m.Membership.user_id)
+                                 .where(m.Membership.establishment_id == mission.establishment_id)).first()
+        close_mission(session, actor=to_session_user(session, user=session.get(m.User, member)),
+                      mission_id=mission_id)
+        listed = finished_missions(session, actor=user_at(e2e_database, ADMIN)).rows
+    position = [row["id"] for row in listed].index(mission_id)
     _open(page, live_app, ADMIN, "Archivage des missions", "Archivage des missions")
     expect(page.get_by_text("mission(s), les plus récemment terminées d'abord").first).to_be_visible()
-    tick_row(page, 0)
+    tick_row(page, position)
     archive = page.get_by_role("button", name="Archiver cette mission")
     expect(archive).to_be_visible(timeout=60_000)
     screenshot(page, "91-archivage")
