@@ -103,10 +103,19 @@ def _show_preview(preview: ExportPreview) -> None:
     if not preview.rows:
         st.info("Aucune ligne pour ces filtres : le fichier ne contiendra que les en-têtes.")
         return
-    frame = pd.DataFrame(preview.rows, columns=preview.columns)
+    frame = _blank_missing_texts(pd.DataFrame(preview.rows, columns=preview.columns))
     st.dataframe(frame, hide_index=True, width="stretch", column_config=_french_dates(frame))
     if preview.total > len(preview.rows):
         st.caption(f"Les {len(preview.rows)} premières lignes sur {fr_int(preview.total)}.")
+
+
+def _blank_missing_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """An empty text cell reads as nothing, not « None » (numbers and dates keep their type)."""
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if len(values) and isinstance(values.iloc[0], str):
+            frame[name] = frame[name].fillna("")
+    return frame
 
 
 def _french_dates(frame: pd.DataFrame) -> dict[str, object]:

@@ -19,7 +19,7 @@ from core.staffing.workflow import close_mission
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import screenshot, sign_in, tick_row, wait_idle
+from tests.e2e.conftest import grid_cells, screenshot, sign_in, tick_row, type_in, wait_idle
 from tests.readers import user_at
 
 pytestmark = pytest.mark.e2e
@@ -89,3 +89,12 @@ def test_the_ars_sees_what_the_ccs_did_with_its_alert(live_app, e2e_database, pa
     _open(page, live_app, ARS, "Alertes au CCS", "Alertes au CCS")
     expect(page.get_by_text("alerte(s), la plus récente d'abord").first).to_be_visible()
     screenshot(page, "92-alertes-au-ccs")
+
+
+def test_the_admin_finds_an_ars_account_and_opens_its_panel(live_app, page) -> None:
+    _open(page, live_app, ADMIN, "Comptes", "Comptes")
+    type_in(page, "Rechercher (nom ou courriel)", "paysdelaloire")
+    expect(grid_cells(page, ARS)).to_have_count(1, timeout=60_000)
+    tick_row(page, 0)
+    expect(page.get_by_role("button", name="Désactiver…")).to_be_visible(timeout=60_000)
+    screenshot(page, "93-comptes")
