@@ -121,7 +121,7 @@ def _confirmed(action: str, text: str, row: dict[str, Any], service: Any, done: 
 
 def _buttons(row: dict[str, Any]) -> None:
     actions, email = row["actions"], row["email"]
-    columns = iter(st.columns(4))
+    columns = iter(st.columns(3))  # at most three: (dés|ré)activer, déverrouiller, lien
     if Action.DISABLE in actions:
         with next(columns):
             _confirmed("Désactiver", "Le compte ne pourra plus se connecter (il n'est pas supprimé : vous pourrez le "
