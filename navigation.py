@@ -16,6 +16,7 @@ from pages import (
     alerts,
     archives,
     assignments,
+    availability_check,
     choose,
     crisis,
     dashboard,
@@ -59,6 +60,8 @@ VOLUNTEER_SIGNUP = PageSpec(volunteer_signup.render, "Proposer mon aide", "propo
 FORGOT_PASSWORD = PageSpec(forgot_password.render, "Mot de passe oublié", "mot-de-passe-oublie", ":material/key:")
 ACTIVATE = PageSpec(activate_account.render, "Activer mon compte", "activer-mon-compte", ":material/lock_open:",
                     hidden=True)
+AVAILABILITY = PageSpec(availability_check.render, "Toujours disponible ?", "toujours-disponible",
+                        ":material/event_available:", hidden=True)
 ACCOUNT_VALIDATION = PageSpec(account_validation.render, "Validation des comptes", "validation-des-comptes",
                               ":material/how_to_reg:")
 DASHBOARD = PageSpec(dashboard.render, "Tableau de bord", "tableau-de-bord", ":material/dashboard:")
@@ -86,7 +89,7 @@ ARCHIVES = PageSpec(archives.render, "Archivage des missions", "archivage", ":ma
 LANDING_PATH = "bienvenue"
 
 PUBLIC_PAGES: dict[str, list[PageSpec]] = {
-    "Renfort RH": [HOME, ACCOUNT_REQUEST, VOLUNTEER_SIGNUP, SIGN_IN, FORGOT_PASSWORD, ACTIVATE],
+    "Renfort RH": [HOME, ACCOUNT_REQUEST, VOLUNTEER_SIGNUP, SIGN_IN, FORGOT_PASSWORD, ACTIVATE, AVAILABILITY],
 }
 
 ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
@@ -127,9 +130,10 @@ def sections_for(user: SessionUser | None) -> dict[str, list[PageSpec]]:
         public = {spec.url_path for spec in PUBLIC_PAGES["Renfort RH"]}
         stand_ins = [_sign_in_first(spec) for spec in all_specs() if spec.url_path not in public]
         return {"Renfort RH": [*PUBLIC_PAGES["Renfort RH"], *stand_ins]}
-    # The e-mailed password link must open for anyone: an admin following it from « Courriels », or a
-    # user whose browser is still signed in. The page itself tells a signed-in stranger to sign out.
-    return {**ROLE_PAGES.get(user.role, {}), "Renfort RH": [HOME, ACTIVATE]}
+    # The e-mailed links (password, « Toujours disponible ? ») must open for anyone: an admin following one
+    # from « Courriels », or a user whose browser is still signed in. The password page tells a signed-in
+    # stranger to sign out; the availability link answers for its owner whoever is signed in.
+    return {**ROLE_PAGES.get(user.role, {}), "Renfort RH": [HOME, ACTIVATE, AVAILABILITY]}
 
 
 def _default_spec(user: SessionUser | None) -> PageSpec:

@@ -14,6 +14,7 @@ from datetime import datetime
 from core.mail.outbox import send_pending
 from core.shared.clock import utcnow
 from core.staffing.jobs import run_jobs
+from core.volunteers.freshness import send_availability_checks
 from db.session import session_scope
 
 DEFAULT_INTERVAL_SECONDS = 30
@@ -24,7 +25,9 @@ def run_once(url: str | None = None, *, now: datetime | None = None) -> list[str
     now = now or utcnow()
     with session_scope(url) as session:
         jobs = run_jobs(session, now=now)
-    return [str(jobs), str(send_pending(url, now=now))]
+    with session_scope(url) as session:
+        asked = send_availability_checks(session, now=now)
+    return [str(jobs), f"Demandes « Toujours disponible ? » envoyées : {asked}.", str(send_pending(url, now=now))]
 
 
 def run_forever(url: str | None = None, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:

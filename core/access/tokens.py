@@ -24,14 +24,16 @@ class InvalidLink(DomainError):
         self.can_renew = can_renew
 
 
-def issue_token(session: so.Session, *, user: User, purpose: str, now: datetime | None = None) -> str:
-    """A new link for this user; the user's earlier password links stop working."""
-    return issue_tokens(session, user_ids=[user.id], purpose=purpose, now=now)[0]
+def issue_token(session: so.Session, *, user: User, purpose: str, now: datetime | None = None,
+                lifetime: timedelta = TOKEN_LIFETIME) -> str:
+    """A new link for this user; the user's earlier links of the same kind stop working."""
+    return issue_tokens(session, user_ids=[user.id], purpose=purpose, now=now, lifetime=lifetime)[0]
 
 
-def issue_tokens(session: so.Session, *, user_ids: list[int], purpose: str, now: datetime | None = None) -> list[str]:
+def issue_tokens(session: so.Session, *, user_ids: list[int], purpose: str, now: datetime | None = None,
+                 lifetime: timedelta = TOKEN_LIFETIME) -> list[str]:
     """A new link for each of these users, in two statements whatever their number (a bulk import creates
-    thousands); their earlier password links stop working."""
+    thousands); their earlier links of the same kind (both password kinds count as one) stop working."""
     now = now or utcnow()
     purposes = PASSWORD_PURPOSES if purpose in PASSWORD_PURPOSES else (purpose,)
     session.execute(
@@ -44,7 +46,7 @@ def issue_tokens(session: so.Session, *, user_ids: list[int], purpose: str, now:
     if raws:
         session.execute(sa.insert(Token), [
             {"user_id": user_id, "purpose": purpose, "token_hash": token_hash(raw), "created_at": now,
-             "expires_at": now + TOKEN_LIFETIME}
+             "expires_at": now + lifetime}
             for user_id, raw in zip(user_ids, raws, strict=True)
         ])
     return raws
@@ -60,11 +62,16 @@ def usable_token(session: so.Session, *, raw: str, purposes: tuple[str, ...],
     if token is None or token.purpose not in purposes:
         raise InvalidLink("Ce lien n'est pas valable. Vérifiez que vous avez copié l'adresse en entier.")
     if token.used_at is not None:
+        if token.purpose not in PASSWORD_PURPOSES:
+            raise InvalidLink("Ce lien a déjà été utilisé : votre réponse est enregistrée.", can_renew=False)
         raise InvalidLink("Ce lien a déjà été utilisé. Si vous n'avez pas encore choisi votre mot de passe, demandez-en un nouveau.")
     if token.cancelled_at is not None:
         raise InvalidLink("Ce lien a été remplacé par un lien plus récent : utilisez le dernier courriel reçu.")
     if token.expires_at <= now:
-        raise InvalidLink("Ce lien a expiré (il est valable 72 heures). Demandez-en un nouveau ci-dessous.")
+        lifetime = token.expires_at - token.created_at
+        valid_for = f"{lifetime.days} jours" if lifetime >= timedelta(days=7) else \
+            f"{round(lifetime.total_seconds() / 3600)} heures"
+        raise InvalidLink(f"Ce lien a expiré (il est valable {valid_for}). Demandez-en un nouveau ci-dessous.")
     return token
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from core.shared.config import get_settings
 
 ACTIVATION_PATH = "activer-mon-compte"  # the page that reads ?jeton=… and sets the password
+AVAILABILITY_PATH = "toujours-disponible"  # the page that reads ?jeton=… and confirms or pauses
 SIGNATURE = "L'équipe Renfort RH"
 FOOTER = (
     "Ce message a été envoyé automatiquement par la plateforme Renfort RH ; "
@@ -151,6 +152,20 @@ def password_link(first_name: str, link: str) -> EmailContent:
             "actuel reste valable.",
         ],
         Link("Choisir mon mot de passe", link),
+    )
+
+
+def availability_check(first_name: str, days: int, link: str, link_days: int) -> EmailContent:
+    return _compose(
+        "Renfort RH — êtes-vous toujours disponible ?",
+        f"Bonjour {first_name},",
+        [
+            f"Vous n'avez pas confirmé vos disponibilités depuis {days} jours. Les établissements voient en "
+            "premier les volontaires dont les informations sont à jour.",
+            "D'un clic, dites-nous si vous êtes toujours disponible, ou mettez votre profil en pause : vous "
+            f"pourrez le réactiver à tout moment. Le lien sert une fois et vaut {link_days} jours.",
+        ],
+        Link("Répondre : toujours disponible ?", link),
     )
 
 

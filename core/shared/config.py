@@ -30,6 +30,7 @@ class Settings:
     reservation_reminder_days: int
     reservation_expiry_days: int
     pseudonym_key: str  # HMAC key of the volunteers' pseudonyms in pseudonymised exports
+    availability_confirm_days: int = 14  # « Toujours disponible ? » after this many days unconfirmed
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,6 +83,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reservation_reminder_days=_int(env, "RENFORT_RESERVATION_REMINDER_DAYS", 3),
         reservation_expiry_days=_int(env, "RENFORT_RESERVATION_EXPIRY_DAYS", 7),
         pseudonym_key=pseudonym_key,
+        availability_confirm_days=_int(env, "RENFORT_AVAILABILITY_CONFIRM_DAYS", 14),
     )
 
 

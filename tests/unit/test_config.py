@@ -32,3 +32,10 @@ def test_production_refuses_the_placeholder_pseudonym_key() -> None:
 def test_a_non_numeric_port_fails_fast_with_its_name() -> None:
     with pytest.raises(RuntimeError, match="RENFORT_SMTP_PORT"):
         load_settings({"RENFORT_SMTP_PORT": "vingt-cinq"})
+
+
+def test_the_availability_question_comes_after_fourteen_days_unless_configured() -> None:
+    assert load_settings({}).availability_confirm_days == 14
+    assert load_settings({"RENFORT_AVAILABILITY_CONFIRM_DAYS": " 21 "}).availability_confirm_days == 21
+    with pytest.raises(RuntimeError, match="RENFORT_AVAILABILITY_CONFIRM_DAYS"):
+        load_settings({"RENFORT_AVAILABILITY_CONFIRM_DAYS": "deux semaines"})
