@@ -134,15 +134,37 @@ def _locked_message(until: datetime) -> str:
 
 
 def _record_failure(session: so.Session, user: User, now: datetime) -> str:
-    user.failed_logins += 1
-    if user.failed_logins < MAX_FAILED_LOGINS:
+    """Count one wrong password and lock at the threshold, in SQL so that simultaneous failures all count.
+
+    A counter read in Python and written back lets concurrent failures overwrite each other (ten at once
+    left 1 on PostgreSQL). The increment is one UPDATE … RETURNING; on PostgreSQL it also keeps the row
+    locked until commit, so the conditional lock right after sees no other failure in between (SQLite's
+    BEGIN IMMEDIATE serialises the whole sign-in). A lock that has expired starts a new count. The counter
+    stays at its value while locked (the account's page shows it); a successful sign-in resets it.
+    """
+    expired = sa.and_(User.locked_until.is_not(None), User.locked_until <= now)
+    count = session.execute(
+        sa.update(User).where(User.id == user.id)
+        .values(failed_logins=sa.case((expired, 1), else_=User.failed_logins + 1),
+                locked_until=sa.case((expired, None), else_=User.locked_until))
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    if count < MAX_FAILED_LOGINS:
+        session.expire(user, ["failed_logins", "locked_until"])
         return BAD_CREDENTIALS
-    user.failed_logins = 0
-    user.locked_until = now + LOCK_DURATION
-    record_event(
-        session, actor_id=None, entity="user", entity_id=user.id, action="locked",
-        details={"minutes": int(LOCK_DURATION.total_seconds() // 60)}, at=now,
-    )
+    locked = session.execute(
+        sa.update(User).where(User.id == user.id, User.locked_until.is_(None))
+        .values(locked_until=now + LOCK_DURATION)
+        .returning(User.locked_until)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    session.expire(user, ["failed_logins", "locked_until"])
+    if locked is not None:  # this failure set the lock: recorded once, whatever the number of attempts
+        record_event(
+            session, actor_id=None, entity="user", entity_id=user.id, action="locked",
+            details={"minutes": int(LOCK_DURATION.total_seconds() // 60)}, at=now,
+        )
     return _locked_message(user.locked_until)
 
 
