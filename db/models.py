@@ -329,6 +329,10 @@ class User(Base):
     status_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)  # e.g. why a request was refused
     locked_until: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_login_at: so.Mapped[datetime | None]  # activity, for the purge of inactive volunteers (GDPR)
+    # A session cookie issued before this instant is refused: sign-out and a password change end every
+    # session of the user (the library's cookie holds only the user and an expiry).
+    sessions_valid_after: so.Mapped[datetime | None]
 
 
 class Membership(Base):

@@ -210,4 +210,5 @@ def test_migration_0006_gives_older_events_the_region_of_their_object(empty_url:
     regions = dict(_execute(empty_url, "SELECT entity || ':' || action, ars_code FROM event"))
     assert regions == {"mission:x": "52", "proposal:x": "52", "establishment:x": "52", "professional:x": "53",
                        "user:x": "52", "outbox:x": None, "user:y": "84"}
+    _alembic(empty_url, command.upgrade, "head")
     assert _differences(empty_url) == []
