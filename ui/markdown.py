@@ -15,17 +15,40 @@ text inputs' values, and the pydeck tooltip (Streamlit escapes its HTML values �
 from __future__ import annotations
 
 import re
-import string
 
 WORD_JOINER = "\u2060"  # invisible, zero width
-# CommonMark: any ASCII punctuation character may be backslash-escaped and is then shown as itself. All of
-# them, rather than a chosen few: links, images, emphasis, headings, lists, tables, HTML and entities (&),
-# Streamlit's directives (:red[…], :blue-badge[…], :material/…:, emoji :…:) and LaTeX ($) all start with one.
-_ESCAPED = str.maketrans({character: "\\" + character for character in string.punctuation})
-# GFM also turns bare addresses into links *after* parsing, escapes or not (seen in Chromium): a word joiner
-# after "http:" / "https:" or "www" breaks the pattern, and shows nothing. E-mail addresses stay links
-# (mailto:, harmless, and useful on the contact details of a sheet).
+# CommonMark shows a backslash-escaped ASCII punctuation character as itself. Escaped wherever they are:
+# the characters that open inline syntax — links and images ([ ]), emphasis (* _ ~), code (`), HTML and
+# autolinks (< >), LaTeX ($), GFM tables (|), the backslash itself. Brackets escaped, `!` and `(` `)` can no
+# longer make an image or a link (nor `:red[…]`, `:blue-badge[…]` a colour or a badge), so French text keeps
+# its parentheses and the page reads « CHU de Nantes (démo) » in tests as in the browser.
+_INLINE = re.compile(r"([\\`*_~\[\]<>$|])")
+# Only where they start something: a colon touching a word may open or close a shortcode (:rocket:,
+# :material/icon:), one between spaces cannot (« Motif : … » is left alone); an entity (&amp;, &#91;) would
+# otherwise show as the character it names.
+_SHORTCODE = re.compile(r"(?<=\S):|:(?=\S)")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+# Streamlit turns ":material/" into an icon's name before parsing, escapes or not: its slash is escaped.
+_ICON = re.compile(r"(?i)(?<=material)/")
+# Block syntax starts a line: a heading (#), a quote (>), a list (- + * or 1. 1)), a setext underline (= -).
+_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+# GFM turns bare addresses into links *after* parsing, escapes or not (seen in Chromium): a word joiner after
+# "http:" / "https:" or "www" breaks the pattern, and shows nothing. E-mail addresses stay links (mailto:,
+# harmless, and useful on the contact details of a sheet).
 _AUTOLINK = re.compile(r"(?i)https?:(?=//)|www(?=\.)")
+# Likewise ":streamlit:" becomes Streamlit's logo after parsing: a word joiner after its first colon.
+_LOGO = re.compile(r":(?=streamlit:)")
+
+
+def _line(text: str) -> str:
+    text = _AUTOLINK.sub(lambda found: found.group(0) + WORD_JOINER, text)
+    text = _LOGO.sub(":" + WORD_JOINER, text)
+    text = _INLINE.sub(r"\\\1", text)
+    text = _SHORTCODE.sub(r"\\:", text)
+    text = _ENTITY.sub(r"\\&", text)
+    text = _ICON.sub(r"\\/", text)
+    # The marker's last character escaped is enough: « 12\. » is no list, « \# » no heading.
+    return _LINE_START.sub(lambda found: found.group(1) + found.group(2)[:-1] + "\\" + found.group(2)[-1], text)
 
 
 def md(text: object) -> str:
@@ -33,5 +56,4 @@ def md(text: object) -> str:
     if text is None:
         return ""
     lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "  \n".join(_AUTOLINK.sub(lambda found: found.group(0) + WORD_JOINER, line).translate(_ESCAPED)
-                       for line in lines)
+    return "  \n".join(_line(line) for line in lines)
