@@ -15,6 +15,7 @@ from core.shared.clock import paris_today
 from ui.actions import run_action
 from ui.forms import FormState, label
 from ui.links import page_link
+from ui.markdown import md
 from ui.mission_form import mission_rows
 from ui.place import ars_select, postal_code_and_city
 
@@ -77,7 +78,7 @@ def _submit(form: FormState, missions: list) -> None:
 def _confirmation(receipt: RequestReceipt) -> None:
     needs = f"{receipt.missions} besoin{'s' if receipt.missions > 1 else ''}"
     st.success(
-        f"Votre demande de compte pour « {receipt.establishment_name} » et {needs} sont enregistrés.",
+        f"Votre demande de compte pour « {md(receipt.establishment_name)} » et {needs} sont enregistrés.",
         icon=":material/check_circle:",
     )
     st.markdown(

@@ -13,18 +13,19 @@ from core.shared.validation import format_phone
 from ui.actions import read, run_action
 from ui.format import check_line, fr_date
 from ui.labels import yes_no
+from ui.markdown import md
 from ui.state import signed_in_user
 
 
 def _validate(user_id: int) -> None:
     run_action(validate_account, user_id=user_id,
-               done=lambda email: f"Compte validé : un lien d'activation a été envoyé à {email}.")
+               done=lambda email: f"Compte validé : un lien d'activation a été envoyé à {md(email)}.")
 
 
 def _reject(user_id: int) -> None:
     # Read at click time: arguments bound when the page was drawn could predate the typed reason.
     run_action(reject_account, user_id=user_id, reason=st.session_state.get(f"reason_{user_id}", ""),
-               done=lambda email: f"Compte refusé ; le motif a été envoyé à {email}.")
+               done=lambda email: f"Compte refusé ; le motif a été envoyé à {md(email)}.")
 
 
 def _missions_table(request: PendingRequest) -> None:
@@ -32,7 +33,8 @@ def _missions_table(request: PendingRequest) -> None:
         st.caption("Aucune mission en attente.")
         return
     frame = pd.DataFrame([
-        {"Profession": m["profession"], "Spécialité": m["specialty"] or "", "Nombre": m["count"],
+        # st.table renders each cell as Markdown: the specialty was typed by the requester.
+        {"Profession": m["profession"], "Spécialité": md(m["specialty"]), "Nombre": m["count"],
          "Début": fr_date(m["start_date"]), "Fin": fr_date(m["end_date"]), "Véhicule": yes_no(m["needs_vehicle"]),
          "Week-end": yes_no(m["needs_weekend"]), "EHPAD": yes_no(m["exp_ehpad"]),
          "Réanimation": yes_no(m["exp_reanimation"]), "Vaccination": yes_no(m["vaccination"])}
@@ -44,17 +46,18 @@ def _missions_table(request: PendingRequest) -> None:
 def _request_card(request: PendingRequest) -> None:
     identifier = "GID" if request.id_kind == "gid" else "FINESS"
     with st.container(border=True):
-        st.markdown(f"#### {request.establishment_name}")
+        # Everything below was typed by the requester, who has no account yet: shown as typed (ui.markdown).
+        st.markdown(f"#### {md(request.establishment_name)}")
         st.caption(f"Demande du {paris_datetime(request.requested_at)} — {request.category}"
                    + (" — établissement déjà connu, second compte" if request.establishment_status == "active" else ""))
         left, right = st.columns(2)
         with left:
-            st.markdown(f"**Demandeur** : {request.first_name} {request.last_name}  \n"
-                        f"{request.email} — {format_phone(request.phone)}")
-            st.markdown(f"**Adresse** : {request.address}, {request.postal_code} {request.city}")
+            st.markdown(f"**Demandeur** : {md(request.first_name)} {md(request.last_name)}  \n"
+                        f"{md(request.email)} — {md(format_phone(request.phone))}")
+            st.markdown(f"**Adresse** : {md(request.address)}, {md(request.postal_code)} {md(request.city)}")
         with right:
-            st.markdown(check_line(f"{identifier} {request.identifier}", request.identifier_check))
-            st.markdown(check_line(f"Code postal {request.postal_code}", request.postal_code_check))
+            st.markdown(check_line(f"{identifier} {md(request.identifier)}", request.identifier_check))
+            st.markdown(check_line(f"Code postal {md(request.postal_code)}", request.postal_code_check))
             st.markdown(check_line(f"ARS {reference.ars_names()[request.ars_code]}", request.ars_check))
         _missions_table(request)
         validate_col, reject_col = st.columns([1, 3])

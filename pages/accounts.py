@@ -31,6 +31,7 @@ from core.shared.validation import format_phone
 from ui.actions import read, run_action
 from ui.forms import FormState, label
 from ui.labels import ROLE_LABELS
+from ui.markdown import md
 from ui.regions import region_name
 
 PAGE_SIZE = 50
@@ -48,6 +49,7 @@ def _state_label(row: dict[str, Any]) -> str:
 
 
 def _establishment_label(establishment: dict[str, Any]) -> str:
+    """Plain text (a selectbox option); md() it where Markdown renders it."""
     return f"{establishment['name']} — FINESS {establishment['finess']} ({establishment['city']})"
 
 
@@ -120,7 +122,7 @@ def _confirmed(action: str, text: str, row: dict[str, Any], service: Any, done: 
 
 
 def _buttons(row: dict[str, Any]) -> None:
-    actions, email = row["actions"], row["email"]
+    actions, email = row["actions"], md(row["email"])  # in Markdown flashes
     columns = iter(st.columns(3))  # at most three: (dés|ré)activer, déverrouiller, lien
     if Action.DISABLE in actions:
         with next(columns):
@@ -147,11 +149,11 @@ def _establishments(row: dict[str, Any]) -> None:
     only_one = len(row["establishments"]) == 1
     for establishment in row["establishments"]:
         text, remove = st.columns([4, 1])
-        text.write(_establishment_label(establishment))
+        text.markdown(md(_establishment_label(establishment)))
         remove.button("Retirer", key=f"detach_{row['id']}_{establishment['id']}", disabled=only_one,
                       help="Le compte garde au moins un établissement : désactivez-le plutôt." if only_one else None,
                       on_click=_act, args=(detach_establishment, row["id"],
-                                           f"« {establishment['name']} » retiré du compte {row['email']}."),
+                                           f"« {md(establishment['name'])} » retiré du compte {md(row['email'])}."),
                       kwargs={"establishment_id": establishment["id"]})
     search = st.text_input("Rattacher un autre établissement : FINESS ou nom", key=f"attach_search_{row['id']}")
     found = read(search_establishments, text=search) if search.strip() else []
@@ -164,15 +166,16 @@ def _establishments(row: dict[str, Any]) -> None:
         chosen = st.selectbox("Établissement à rattacher", list(labels), format_func=labels.get,
                               key=f"attach_choice_{row['id']}")
         st.button("Rattacher", icon=":material/add_link:", key=f"attach_{row['id']}", on_click=_act,
-                  args=(attach_establishment, row["id"], f"« {labels[chosen]} » rattaché au compte {row['email']}."),
+                  args=(attach_establishment, row["id"],
+                        f"« {md(labels[chosen])} » rattaché au compte {md(row['email'])}."),
                   kwargs={"establishment_id": chosen})
 
 
 def _panel(row: dict[str, Any]) -> None:
     with st.container(border=True):
         regions = ", ".join(f"ARS {region_name(c)}" for c in row["regions"])
-        st.markdown(f"#### {row['first_name']} {row['last_name']}")
-        st.markdown(f"{row['email']}" + (f" — {format_phone(row['phone'])}" if row["phone"] else "") + "  \n"
+        st.markdown(f"#### {md(row['first_name'])} {md(row['last_name'])}")
+        st.markdown(md(row["email"]) + (f" — {md(format_phone(row['phone']))}" if row["phone"] else "") + "  \n"
                     f"{ROLE_LABELS[row['role']]}" + (f" — {regions}" if regions else "")
                     + f" — **{_state_label(row)}**")
         if row["locked_until"]:
@@ -217,7 +220,7 @@ def _region_field(form: FormState, scope: AdminScope) -> str | None:
 
 def _create(form: FormState, account: NewAccount) -> None:
     outcome = run_action(create_account, account=account, on_error=form.capture,
-                         done=lambda created: f"Compte créé : un lien d'activation a été envoyé à {created.email}.")
+                         done=lambda created: f"Compte créé : un lien d'activation a été envoyé à {md(created.email)}.")
     if outcome:
         form.reset()
         st.session_state.pop(CHOICES, None)

@@ -19,6 +19,7 @@ from core.shared.validation import password_checks
 from ui.actions import read, run_action
 from ui.auth import sign_out_callback
 from ui.links import page_link
+from ui.markdown import md
 from ui.password_reset import reset_form
 from ui.state import signed_in_user
 
@@ -60,9 +61,9 @@ def _submit(token: str) -> None:
 
 
 def _password_form(token: str, first_name: str) -> None:
-    st.write(f"Bonjour {first_name}, choisissez votre mot de passe.")
+    st.write(f"Bonjour {md(first_name)}, choisissez votre mot de passe.")
     if st.session_state.get(ERROR):
-        st.error(st.session_state[ERROR], icon=":material/error:")
+        st.error(md(st.session_state[ERROR]), icon=":material/error:")
     left, right = st.columns([3, 2])
     with left, st.form("activation_form"):
         st.text_input("Nouveau mot de passe *", type="password", autocomplete="new-password", key=PASSWORD)
@@ -74,7 +75,7 @@ def _password_form(token: str, first_name: str) -> None:
 
 
 def _invalid_link(error: DomainError) -> None:
-    st.error(error.message, icon=":material/link_off:")
+    st.error(md(error.message), icon=":material/link_off:")
     if isinstance(error, InvalidLink) and error.can_renew:
         reset_form("activation_renew")
 
@@ -83,15 +84,15 @@ def _done(user: SessionUser | None, email: str) -> None:
     if user is not None:
         st.success("Votre nouveau mot de passe est enregistré.", icon=":material/check_circle:")
         return
-    st.success(f"Votre mot de passe est enregistré. Connectez-vous avec « {email} ».",
+    st.success(f"Votre mot de passe est enregistré. Connectez-vous avec « {md(email)} ».",
                icon=":material/check_circle:")
     page_link("connexion", "Se connecter", icon=":material/login:")
 
 
 def _signed_in_as_someone_else(user: SessionUser, owner: LinkOwner) -> None:
     st.warning(
-        f"Vous êtes connecté(e) avec le compte « {user.email} ». Ce lien sert à choisir le mot de passe "
-        f"du compte « {owner.email} ». Pour l'utiliser, déconnectez-vous d'abord : ce navigateur ne sera "
+        f"Vous êtes connecté(e) avec le compte « {md(user.email)} ». Ce lien sert à choisir le mot de passe "
+        f"du compte « {md(owner.email)} ». Pour l'utiliser, déconnectez-vous d'abord : ce navigateur ne sera "
         "plus connecté à votre compte, et le lien restera valable si vous ne poursuivez pas.",
         icon=":material/switch_account:",
     )

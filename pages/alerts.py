@@ -13,6 +13,7 @@ from core.staffing.regulation import ALERT_MESSAGE_MAX, alert_history, ccs_alert
 from ui.actions import read, run_action
 from ui.candidates import PROPOSE
 from ui.format import fr_date
+from ui.markdown import md
 from ui.regions import CHOSEN_REGION
 
 POOLS_OPENED = ("Viviers nationaux ouverts : les volontaires des autres régions prêts à une mobilité nationale sont "
@@ -62,7 +63,7 @@ def _history(ars_code: str | None = None) -> None:
     st.dataframe(_history_frame(rows), hide_index=True, width="stretch")
     for row in (r for r in rows if Action.CLOSE_ALERT in r["actions"] and r["state"] == "pools"):
         with st.container(border=True):
-            st.markdown(f"**{row['establishment']}** — {row['profession']} : viviers ouverts le "
+            st.markdown(f"**{md(row['establishment'])}** — {row['profession']} : viviers ouverts le "
                         f"{paris_datetime(row['pools_opened_at'])}, alerte encore ouverte.")
             _close_popover(row, st.columns([2, 5])[0])
 
@@ -93,10 +94,12 @@ def _waiting(alerts: list[dict]) -> None:
                "viviers nationaux, sa clôture par le CCS, ou jusqu'à ce que la mission soit pourvue ou clôturée.")
     for alert in alerts:
         with st.container(border=True):
-            st.markdown(f"#### ARS {alert['region']} — {alert['establishment']}")
+            # The establishment's name and the ARS's message are typed text: shown as typed (ui.markdown).
+            st.markdown(f"#### ARS {alert['region']} — {md(alert['establishment'])}")
             st.markdown(f"**{alert['profession']}** du {fr_date(alert['start_date'])} au {fr_date(alert['end_date'])}"
-                        f" — POURVUE {alert['assigned']}/{alert['count']} — {alert['postal_code']} {alert['city']}  \n"
-                        f"Alerte du {paris_datetime(alert['ccs_alert_at'])} : « {alert['ccs_alert_message']} »")
+                        f" — POURVUE {alert['assigned']}/{alert['count']} — {md(alert['postal_code'])} "
+                        f"{md(alert['city'])}  \nAlerte du {paris_datetime(alert['ccs_alert_at'])} : "
+                        f"« {md(alert['ccs_alert_message'])} »")
             left, right, last = st.columns([2, 2, 2])
             if Action.OPEN_POOLS in alert["actions"]:
                 with left.popover("Ouvrir les viviers nationaux…", icon=":material/public:", width="stretch"):

@@ -14,6 +14,7 @@ from core.staffing.archive import PAGE_SIZE, archive_mission, archive_period, fi
 from core.shared.clock import paris_datetime, paris_today
 from ui.actions import read, run_action
 from ui.format import fr_date
+from ui.markdown import md
 from ui.selection import rows_key, selection_rows
 
 ALL_REGIONS = ""
@@ -55,7 +56,7 @@ def _period_form(region: str) -> None:
 
 
 def _act(row: dict, archived: bool) -> None:
-    label = f"Mission n° {row['id']} — {row['establishment']}, {row['profession']} (fin le {fr_date(row['end_date'])})"
+    label = f"Mission n° {row['id']} — {md(row['establishment'])}, {row['profession']} (fin le {fr_date(row['end_date'])})"
     st.markdown(f"**{label}**")
     if not archived and Action.ARCHIVE in row["actions"]:
         st.button("Archiver cette mission", type="primary", icon=":material/inventory_2:", key=f"archive_{row['id']}",

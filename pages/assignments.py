@@ -15,6 +15,7 @@ from ui.actions import run_action, show_refusal
 from ui.downloads import content_key, prepared_download
 from ui.format import fr_date
 from ui.layout import establishment_data
+from ui.markdown import md
 from ui.selection import rows_key, selection_rows
 from ui.sheet import show_sheet
 from ui.state import signed_in_user
@@ -32,12 +33,12 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _cancel(row: dict) -> None:
     run_action(cancel_assignment, mission_id=row["mission_id"], professional_id=row["professional_id"],
                reason=st.session_state.get(f"cancel_reason_{row['proposal_id']}", ""),
-               done=f"Affectation de {row['first_name']} {row['last_name']} annulée ; la mission est rouverte et le "
+               done=f"Affectation de {md(row['first_name'])} {md(row['last_name'])} annulée ; la mission est rouverte et le "
                     "professionnel prévenu par courriel.")
 
 
 def _actions(row: dict) -> None:
-    st.markdown(f"**{row['first_name']} {row['last_name']}** — {row['mission']} du {fr_date(row['start_date'])} "
+    st.markdown(f"**{md(row['first_name'])} {md(row['last_name'])}** — {row['mission']} du {fr_date(row['start_date'])} "
                 f"au {fr_date(row['end_date'])}")
     left, right, _ = st.columns([1, 1, 2])
     if Action.SHEET in row["actions"] and left.button("Voir la fiche", icon=":material/badge:", width="stretch"):
@@ -72,7 +73,7 @@ def render() -> None:
     if loaded is None:
         return
     establishment, rows = loaded
-    st.caption(f"{establishment.name} — tous les renforts affectés à vos missions.")
+    st.caption(f"{md(establishment.name)} — tous les renforts affectés à vos missions.")
     if not rows:
         st.info("Aucun professionnel affecté pour l'instant.")
         return

@@ -17,6 +17,7 @@ from ui.candidates import CHOOSE as VIEW
 from ui.candidates import mission_criteria
 from ui.format import fr_date
 from ui.layout import establishment_or_notice
+from ui.markdown import md
 from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
 from ui.state import signed_in_user
@@ -45,7 +46,8 @@ def _mission_choice(establishment_id: int) -> dict | None:
 
 
 def _contacted(outcome: Any) -> str:
-    failed = f" Échec pour {len(outcome.failures)} : {outcome.failures[0]}" if outcome.failures else ""
+    # A failure is core's sentence naming the volunteer: escaped (the flash is Markdown).
+    failed = f" Échec pour {len(outcome.failures)} : {md(outcome.failures[0])}" if outcome.failures else ""
     return (f"{outcome.contacted} professionnel(s) contacté(s) : ils sont réservés pour vous. Appelez-les, puis "
             "validez ou refusez leur candidature." + failed)
 
@@ -98,7 +100,7 @@ def render() -> None:
         st.warning("Mode gestion de crise : l'ARS propose elle-même les candidats pour cette profession.",
                    icon=":material/emergency:")
     if page.message:
-        st.info(page.message, icon=":material/info:")
+        st.info(md(page.message), icon=":material/info:")
         return
     VIEW.show_map(page)
     frame, selected = VIEW.table(page)

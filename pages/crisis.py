@@ -10,6 +10,7 @@ from core.shared.actions import Action
 from core.shared.clock import paris_datetime
 from core.staffing.regulation import CrisisState, crisis_history, crisis_state, set_crisis_mode
 from ui.actions import read, run_action
+from ui.markdown import md
 from ui.regions import region_choice, region_name
 from ui.state import signed_in_user
 
@@ -99,9 +100,10 @@ def _history(ars_code: str) -> None:
     labels = reference.profession_labels()
     st.table(pd.DataFrame([
         {"Profession": labels.get(r["profession_code"], "Toutes les professions"),
-         "Activé le": paris_datetime(r["enabled_at"]), "par": r["enabled_by"],
+         # st.table renders each cell as Markdown: the names are the users' own.
+         "Activé le": paris_datetime(r["enabled_at"]), "par": md(r["enabled_by"]),
          "Désactivé le": paris_datetime(r["disabled_at"]) if r["disabled_at"] else "— (actif)",
-         "par ": r["disabled_by"] or ""}
+         "par ": md(r["disabled_by"])}
         for r in rows
     ]).set_index("Profession"))
 

@@ -15,6 +15,7 @@ from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
 from ui.layout import establishment_data
 from ui.links import page_link
+from ui.markdown import md
 from ui.mission_edit import edit_mission_dialog
 from ui.selection import rows_key, selection_rows
 from ui.state import signed_in_user
@@ -116,8 +117,8 @@ def render() -> None:
     if loaded is None:
         return
     establishment, everything = loaded
-    st.caption(f"Traitement des besoins en renfort pour mon établissement — {establishment.name}, "
-               f"{establishment.postal_code} {establishment.city}")
+    st.caption(f"Traitement des besoins en renfort pour mon établissement — {md(establishment.name)}, "
+               f"{md(establishment.postal_code)} {md(establishment.city)}")
     _figures(everything)
     options = _filters()
     rows = read(dashboard, establishment_id=establishment.id, **options)

@@ -21,6 +21,7 @@ from core.access.establishment_import import (
     rejected_rows_xlsx,
 )
 from ui.actions import read, run_action
+from ui.markdown import md
 
 _PREVIEW = "_establishment_import_preview"  # (digest of the file, its preview, its rejected rows): once per file
 _RESULT = "_establishment_import_result"  # (the last import's report, its rejected rows), downloadable afterwards
@@ -64,7 +65,7 @@ def _rejected_download(report: ImportReport, content: bytes | None, key: str) ->
 
 def _show_report(report: ImportReport) -> None:
     counts = report.counts
-    st.caption(f"Feuille lue : « {report.sheet} » — {len(report.rows)} ligne(s) remplie(s).")
+    st.caption(f"Feuille lue : « {md(report.sheet)} » — {len(report.rows)} ligne(s) remplie(s).")  # the file's own
     columns = st.columns(len(OUTCOMES))
     for column, outcome in zip(columns, OUTCOMES, strict=True):
         column.metric(outcome.capitalize(), counts[outcome])

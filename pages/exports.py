@@ -28,6 +28,7 @@ from core.shared.errors import DomainError
 from ui.actions import read, run_action
 from ui.downloads import content_key, prepared_download
 from ui.format import fr_int
+from ui.markdown import md
 
 FORMATS = {"xlsx": "Excel (.xlsx)", "csv": "CSV (point-virgule, UTF-8)"}
 EVERYWHERE = None  # the « toutes / tous » choice of a filter
@@ -99,7 +100,8 @@ def _request(options: ExportOptions) -> ExportRequest:
 
 def _show_preview(preview: ExportPreview) -> None:
     st.subheader("Aperçu")
-    st.markdown(f"**{fr_int(preview.total)} ligne(s)** dans le fichier — {preview.scope_label}.")
+    # The scope names an establishment's establishments: typed text.
+    st.markdown(f"**{fr_int(preview.total)} ligne(s)** dans le fichier — {md(preview.scope_label)}.")
     if not preview.rows:
         st.info("Aucune ligne pour ces filtres : le fichier ne contiendra que les en-têtes.")
         return
@@ -131,7 +133,7 @@ def _french_dates(frame: pd.DataFrame) -> dict[str, object]:
 
 
 def _refused(error: DomainError) -> None:
-    st.error(error.message, icon=":material/error:")
+    st.error(md(error.message), icon=":material/error:")
 
 
 def _build(request: ExportRequest) -> bytes | None:
@@ -155,7 +157,7 @@ def render() -> None:
     options = read(export_options)
     if options is None:
         return
-    st.caption(f"Périmètre : {options.scope_label}. Chaque fichier porte une première feuille « À propos » "
+    st.caption(f"Périmètre : {md(options.scope_label)}. Chaque fichier porte une première feuille « À propos » "
                "(jeu de données, filtres, auteur, date, nombre de lignes) et chaque export est inscrit au journal.")
     request = _request(options)
     preview = read(preview_export, request=request)

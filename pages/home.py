@@ -9,6 +9,7 @@ from core.shared.config import get_settings
 from ui.actions import read
 from ui.format import fr_int
 from ui.links import page_link
+from ui.markdown import md
 from ui.state import signed_in_user
 
 
@@ -85,7 +86,7 @@ def render() -> None:
         "prioriser. Ce n'est pas une plateforme d'intérim pour des besoins permanents."
     )
     if user is not None:
-        st.success(f"Bonjour {user.first_name}, vous êtes connecté(e).", icon=":material/waving_hand:")
+        st.success(f"Bonjour {md(user.first_name)}, vous êtes connecté(e).", icon=":material/waving_hand:")
     _figures_row()
     if user is None:
         _public_entry_points()

@@ -15,6 +15,7 @@ from core.shared.permissions import own_region
 from ui.actions import read, run_action
 from ui.downloads import prepared_download
 from ui.labels import ROLE_LABELS
+from ui.markdown import md
 from ui.state import signed_in_user
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,7 +61,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def _export(filters: JournalFilters) -> bytes | None:
-    return run_action(export_journal, filters=filters, on_error=lambda error: st.error(error.message)).value
+    return run_action(export_journal, filters=filters, on_error=lambda error: st.error(md(error.message))).value
 
 
 def render() -> None:

@@ -23,6 +23,7 @@ from ui.actions import read, run_action
 from ui.auth import sign_out_callback
 from ui.forms import FormState, label
 from ui.labels import MOBILITY, PROFESSIONAL_STATUS
+from ui.markdown import md
 from ui.place import postal_code_and_city
 from ui.sheet import document_download
 from ui.state import flash
@@ -131,7 +132,7 @@ def _replace_document(verified: bool, *, expanded: bool) -> None:
         uploaded = st.file_uploader(label("Fichier (PDF, JPEG ou PNG, 5 Mo au plus)", True),
                                     type=["pdf", "jpg", "jpeg", "png"], key=f"document_upload:{generation}")
         if st.session_state.get(UPLOAD_ERROR):
-            st.error(st.session_state[UPLOAD_ERROR], icon=":material/error:")
+            st.error(md(st.session_state[UPLOAD_ERROR]), icon=":material/error:")  # may quote the file's name
         if verified:
             st.info("Votre profil porte le badge VÉRIFIÉ : votre ARS devra vérifier le nouveau fichier, le badge est "
                     "retiré en attendant.", icon=":material/verified:")
@@ -150,7 +151,7 @@ def _save_document(kind: str, uploaded) -> None:  # noqa: ANN001 - streamlit's U
     unverified = outcome.value
     st.session_state.pop(UPLOAD_ERROR, None)
     st.session_state[UPLOAD_GENERATION] += 1
-    flash("success", f"{SAVED[kind]} : « {uploaded.name.strip()} »."
+    flash("success", f"{SAVED[kind]} : « {md(uploaded.name.strip())} »."
           + (" Votre ARS le vérifiera : le badge VÉRIFIÉ reviendra ensuite." if unverified else ""))
     st.rerun()
 
@@ -175,7 +176,8 @@ def render() -> None:
     if profile is None:
         return
     p = profile.professional
-    st.caption(f"{p['first_name']} {p['last_name']} — {reference.profession_labels()[p['profession_code']]} — {p['email']}")
+    st.caption(f"{md(p['first_name'])} {md(p['last_name'])} — {reference.profession_labels()[p['profession_code']]} — "
+               f"{md(p['email'])}")
     _status(profile)
     form = FormState(FORM)
     _prime(form, profile)

@@ -9,6 +9,7 @@ from core.staffing.missions import create_missions, establishment_for
 from ui.actions import read, run_action
 from ui.forms import FormState
 from ui.layout import establishment_or_notice
+from ui.markdown import md
 from ui.links import switch_to
 from ui.mission_form import mission_rows
 from ui.state import signed_in_user
@@ -26,9 +27,9 @@ def render() -> None:
     if establishment is None:
         return
     with st.container(border=True):
-        st.markdown(f"**{establishment.name}**  \n{establishment.address}, {establishment.postal_code} "
-                    f"{establishment.city}  \n{'GID' if establishment.id_kind == 'gid' else 'FINESS'} "
-                    f"{establishment.finess}")
+        st.markdown(f"**{md(establishment.name)}**  \n{md(establishment.address)}, {md(establishment.postal_code)} "
+                    f"{md(establishment.city)}  \n{'GID' if establishment.id_kind == 'gid' else 'FINESS'} "
+                    f"{md(establishment.finess)}")
         st.caption("Ces informations viennent de votre compte ; pour les corriger, contactez votre ARS.")
     st.write("Décrivez chaque besoin. Les champs marqués d'un * sont obligatoires.")
     form = FormState(FORM)

@@ -23,6 +23,7 @@ from ui.actions import read, run_action
 from ui.candidates import PROPOSE as VIEW
 from ui.candidates import mission_criteria
 from ui.format import fr_date, fr_int
+from ui.markdown import md
 from ui.regions import region_choice, region_name
 from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
@@ -100,7 +101,7 @@ def _buttons(page: CandidatePage, frame: pd.DataFrame, selected: list[int]) -> N
     with columns[1].popover("Affecter pour l'établissement…", icon=":material/how_to_reg:", disabled=not one,
                             width="stretch", help="Enregistre directement l'affectation (un professionnel à la fois)."):
         if one:
-            st.write(f"Affecter **{chosen[0]['first_name']} {chosen[0]['last_name']}** à cette mission pour le "
+            st.write(f"Affecter **{md(chosen[0]['first_name'])} {md(chosen[0]['last_name'])}** à cette mission pour le "
                      "compte de l'établissement ? Le professionnel recevra un courriel de confirmation.")
             st.button("Confirmer l'affectation", type="primary", on_click=_act, key="propose_assign_confirm",
                       args=(assign_on_behalf, "Affectation enregistrée pour le compte de l'établissement ; le "
@@ -118,13 +119,13 @@ def render() -> None:
     mission = _mission_choice(ars_code)
     if mission is None:
         return
-    st.caption(f"{mission['establishment']} ({mission['postal_code']} {mission['city']}) — "
+    st.caption(f"{md(mission['establishment'])} ({md(mission['postal_code'])} {md(mission['city'])}) — "
                f"{mission_criteria(mission)}")
     page = VIEW.search(mission["id"])
     if page is None:
         return
     if page.message:
-        st.info(page.message, icon=":material/info:")
+        st.info(md(page.message), icon=":material/info:")
         return
     VIEW.show_map(page)
     frame, selected = VIEW.table(page)

@@ -24,6 +24,7 @@ from ui.actions import read, run_action
 from ui.candidates import PROPOSE
 from ui.format import fr_date, fr_int
 from ui.labels import MISSION_STATUS, yes_no
+from ui.markdown import md
 from ui.regions import region_choice, region_name
 from ui.selection import rows_key, selection_rows
 from ui.state import signed_in_user
@@ -70,10 +71,10 @@ def _frame(rows: list[dict], ars_name: str) -> pd.DataFrame:
 
 
 def _actions(row: dict) -> None:
-    st.markdown(f"**{row['establishment']}** — {row['profession']} du {fr_date(row['start_date'])} au "
+    st.markdown(f"**{md(row['establishment'])}** — {row['profession']} du {fr_date(row['start_date'])} au "
                 f"{fr_date(row['end_date'])} — POURVUE {row['assigned']}/{row['count']} — urgence {row['urgency']}")
     if row["ccs_alert_at"]:
-        st.warning(f"Alerte envoyée au CCS : {row['ccs_alert_message']}", icon=":material/campaign:")
+        st.warning(f"Alerte envoyée au CCS : {md(row['ccs_alert_message'])}", icon=":material/campaign:")
     actions = row["actions"]
     if not actions:
         st.caption("Consultation seule.")

@@ -25,6 +25,7 @@ from core.staffing.regulation import (
 from ui.actions import read, run_action
 from ui.format import fr_date, fr_int
 from ui.labels import PROFESSIONAL_STATUS
+from ui.markdown import md
 from ui.regions import region_choice, region_name
 from ui.selection import rows_key, selection_rows
 from ui.sheet import show_sheet
@@ -67,7 +68,7 @@ def _assign(row: dict) -> None:
         flash("error", "Choisissez la mission.")
         return
     run_action(assign_on_behalf, mission_id=mission_id, professional_id=row["id"],
-               done=f"{row['first_name']} {row['last_name']} est affecté(e) ; un courriel de confirmation lui est "
+               done=f"{md(row['first_name'])} {md(row['last_name'])} est affecté(e) ; un courriel de confirmation lui est "
                     "envoyé.")
 
 
@@ -109,7 +110,7 @@ def _mission_choice(row: dict, ars_code: str) -> None:
 
 
 def _actions(row: dict, ars_code: str) -> None:
-    name = f"{row['first_name']} {row['last_name']}"
+    name = f"{md(row['first_name'])} {md(row['last_name'])}"  # typed by the volunteer
     st.markdown(f"**{name}** — {row['profession']} — {PROFESSIONAL_STATUS[row['status']]}"
                 + (" · VÉRIFIÉ" if row["verified"] else "")
                 + (f" · doublon probable de la fiche n° {row['possible_duplicate_of']}" if row["possible_duplicate_of"] else ""))

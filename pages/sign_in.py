@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui.auth import sign_in_callback
 from ui.links import page_link
+from ui.markdown import md
 
 
 def render(notice: str | None = None) -> None:
@@ -26,5 +27,5 @@ def render(notice: str | None = None) -> None:
             st.form_submit_button("Se connecter", type="primary", on_click=sign_in_callback,
                                   width="stretch")
         if error:
-            st.error(error, icon=":material/error:")
+            st.error(md(error), icon=":material/error:")  # core's text, which may quote the e-mail typed
         page_link("mot-de-passe-oublie", label="Mot de passe oublié ?", icon=":material/key:")

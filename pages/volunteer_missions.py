@@ -13,6 +13,7 @@ from core.volunteers.professionals import my_missions
 from ui.actions import read, run_action
 from ui.format import fr_date
 from ui.labels import PROPOSAL_STATE
+from ui.markdown import md
 
 HEADLINES = {
     "en_cours": "L'ARS vous propose à cet établissement : il va vous contacter.",
@@ -33,17 +34,19 @@ def _decline(proposal_id: int) -> None:
 
 
 def _contact(row: dict) -> str:
+    """Markdown: each part typed by the establishment is escaped."""
     if row["contact_name"] or row["contact_phone"]:
-        return " — ".join(x for x in (row["contact_name"], format_phone(row["contact_phone"])) if x)
-    return f"{row['requester_name']} — {format_phone(row['requester_phone'])} — {row['requester_email']}"
+        return " — ".join(md(x) for x in (row["contact_name"], format_phone(row["contact_phone"])) if x)
+    return " — ".join(md(x) for x in (row["requester_name"], format_phone(row["requester_phone"]),
+                                      row["requester_email"]))
 
 
 def _card(row: dict) -> None:
     with st.container(border=True):
-        st.markdown(f"#### {row['establishment']}")
+        st.markdown(f"#### {md(row['establishment'])}")
         st.markdown(f"**{reference.profession_labels().get(row['profession_code'], '')}** du "
                     f"{fr_date(row['start_date'])} au {fr_date(row['end_date'])}  \n"
-                    f"{row['address']}, {row['postal_code']} {row['city']}  \n"
+                    f"{md(row['address'])}, {md(row['postal_code'])} {md(row['city'])}  \n"
                     f"**Contact** : {_contact(row)}")
         st.info(HEADLINES[row["state"]], icon=":material/info:")
         if Action.DECLINE in row["actions"]:
@@ -68,7 +71,7 @@ def render() -> None:
     if past:
         st.subheader("Historique")
         for row in past:
-            st.markdown(f"- {paris_datetime(row['created_at'])} — {row['establishment']} — "
+            st.markdown(f"- {paris_datetime(row['created_at'])} — {md(row['establishment'])} — "
                         f"{reference.profession_labels().get(row['profession_code'], '')} "
                         f"({fr_date(row['start_date'])} – {fr_date(row['end_date'])}) : "
                         f"{_state(row)}")

@@ -13,6 +13,7 @@ from ui.actions import run_action
 from ui.forms import FormState, label
 from ui.labels import ACTIVITY, MOBILITY
 from ui.links import page_link
+from ui.markdown import md
 from ui.place import postal_code_and_city
 
 FORM = "volunteer_signup"
@@ -107,7 +108,7 @@ def _documents(form: FormState) -> dict[str, tuple[str, bytes]]:
                                     key=f"{FORM}-upload:{kind}:{form.generation}")
         kept = form.file(field, uploaded)
         if kept and uploaded is None:
-            st.caption(f"Fichier conservé : {kept[0]}")
+            st.caption(f"Fichier conservé : {md(kept[0])}")
         form.error(field)
         if kept:
             files[kind] = kept
@@ -134,7 +135,7 @@ def _submit(form: FormState, documents: dict[str, tuple[str, bytes]]) -> None:
 def _confirmation(registration: Registration) -> None:
     st.success("Merci ! Votre inscription est enregistrée : les établissements de votre zone peuvent "
                "désormais vous solliciter.", icon=":material/check_circle:")
-    st.markdown(f"Un courriel vient d'être envoyé à **{registration.email}** avec un lien pour activer votre "
+    st.markdown(f"Un courriel vient d'être envoyé à **{md(registration.email)}** avec un lien pour activer votre "
                 "compte (valable 72 heures). Votre compte vous permet de mettre à jour vos disponibilités, "
                 "de suivre vos missions et de supprimer vos données.")
     page_link("accueil", "Retour à l'accueil", icon=":material/home:")

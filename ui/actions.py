@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.shared.errors import DomainError
 from db.session import session_scope
+from ui.markdown import md
 from ui.state import flash, signed_in_user
 
 Done = str | Callable[[Any], str] | None  # a confirmation, or how to word it from the service's answer
@@ -32,13 +33,15 @@ class Outcome:
         return self.ok
 
 
+# A core message is plain French text that may quote what a user typed (« … » a name, a file name): it is
+# escaped for Markdown (ui.markdown). Core writes no Markdown in its messages.
 def _flash_refusal(error: DomainError) -> None:
-    flash("error", error.message)
+    flash("error", md(error.message))
 
 
 def show_refusal(error: DomainError) -> None:
     """The refusal's French message where the action was asked (a form, a dialog), not at the next run's top."""
-    st.error(error.message, icon=":material/error:")
+    st.error(md(error.message), icon=":material/error:")
 
 
 def run_action(service: Callable[..., Any], /, *, done: Done = None,
@@ -46,7 +49,8 @@ def run_action(service: Callable[..., Any], /, *, done: Done = None,
     """One user action in one transaction, committed when the service returns, rolled back if it refuses.
 
     A refusal's French message is flashed at the top of the next run, or handed to `on_error` (a form shows
-    it beside its fields); `done` is flashed on success.
+    it beside its fields); `done` is flashed on success: it is Markdown, so a page escapes with ui.markdown.md
+    any user text it puts in it.
     """
     try:
         with session_scope() as session:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from ui.markdown import md
+
 NARROW_NBSP = "\u202f"
 
 
@@ -25,7 +27,10 @@ def fr_percent(value: float | None, digits: int = 0) -> str:
 
 
 def check_line(label: str, problem: str | None) -> str:
-    """'✔ label' in green when the check passed, '✘ label — problem' in red otherwise."""
+    """'✔ label' in green when the check passed, '✘ label — problem' in red otherwise (Markdown).
+
+    `label` is Markdown (escape what a user typed in it); `problem` is core's plain text, which may quote
+    the typed value: escaped here."""
     if problem is None:
         return f":green[✔] {label} — vérifié"
-    return f":red[✘] {label} — {problem}"
+    return f":red[✘] {label} — {md(problem)}"

@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from core.shared.errors import DomainError, FormErrors, ValidationError
+from ui.markdown import md
 
 REQUIRED = " *"
 
@@ -98,8 +99,8 @@ class FormState:
         """The error of these fields, drawn right under the widget."""
         for field in fields:
             message = self._store["errors"].get(field)
-            if message:
-                st.error(message, icon=":material/error:")
+            if message:  # core's plain text, which may quote what was typed
+                st.error(md(message), icon=":material/error:")
 
     def capture(self, error: DomainError) -> None:
         """Store a service error: field errors beside their fields, any other under the submit button."""
@@ -114,7 +115,7 @@ class FormState:
         """One line under the submit button, so that errors higher in a long page are not missed."""
         errors = self._store["errors"]
         if "_form" in errors:
-            st.error(errors["_form"], icon=":material/error:")
+            st.error(md(errors["_form"]), icon=":material/error:")
         field_errors = [f for f in errors if f != "_form"]
         if field_errors:
             count = len(field_errors)

@@ -16,6 +16,7 @@ from core.staffing.missions import establishment_for, my_establishments
 from ui.actions import read
 from ui.auth import sign_out_callback
 from ui.labels import ROLE_LABELS
+from ui.markdown import md
 
 T = TypeVar("T")
 
@@ -103,7 +104,7 @@ def sidebar(user: SessionUser | None) -> None:
             return
         region = own_region(user)
         role = f"ARS {reference.ars_names().get(region, region)}" if region else ROLE_LABELS.get(user.role, user.role)
-        st.markdown(f"**{user.display_name}**  \n{role}")
+        st.markdown(f"**{md(user.display_name)}**  \n{role}")
         _establishment_choice(user)
         st.button("Se déconnecter", key="sign_out", on_click=sign_out_callback,
                   icon=":material/logout:", width="stretch")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.access.accounts import request_password_reset
 from ui.actions import run_action
+from ui.markdown import md
 
 SENT = "_reset_sent_to"
 
@@ -27,12 +28,12 @@ def reset_form(key: str) -> None:
     if submitted:
         error = request_link(email)
         if error:
-            st.error(error, icon=":material/error:")
+            st.error(md(error), icon=":material/error:")
         else:
             st.session_state[SENT] = email.strip()
     if st.session_state.get(SENT):
         st.success(
-            f"Si un compte validé correspond à « {st.session_state[SENT]} », un courriel contenant un lien "
+            f"Si un compte validé correspond à « {md(st.session_state[SENT])} », un courriel contenant un lien "
             "vient de lui être envoyé. Le lien est valable 72 heures ; les liens précédents ne fonctionnent plus.",
             icon=":material/mark_email_read:",
         )

@@ -14,6 +14,7 @@ from ui.actions import read, run_action, show_refusal
 from ui.downloads import prepared_download
 from ui.format import fr_date
 from ui.labels import ACTIVITY, MOBILITY, PROPOSAL_STATE, yes_no
+from ui.markdown import md
 
 
 def _content(session, *, actor, document_id: int) -> bytes:  # noqa: ANN001 - called like a service
@@ -28,9 +29,10 @@ def _read_document(document_id: int) -> bytes | None:
 
 
 def document_download(document: dict, name: str, *, help: str | None = None) -> None:
-    """« Préparer : <name> » reads the document now, while the user is known; then « Télécharger : <name> »."""
-    prepared_download(key=f"document_{document['id']}", label=f"Télécharger : {name}",
-                      prepare_label=f"Préparer : {name}", file_name=document["filename"], mime=document["mime"],
+    """« Préparer : <name> » reads the document now, while the user is known; then « Télécharger : <name> ».
+    `name` is plain text (it holds the file's name as uploaded): escaped here for the buttons' labels."""
+    prepared_download(key=f"document_{document['id']}", label=f"Télécharger : {md(name)}",
+                      prepare_label=f"Préparer : {md(name)}", file_name=document["filename"], mime=document["mime"],
                       build=lambda: _read_document(document["id"]), help=help)
 
 
@@ -41,12 +43,13 @@ def show_sheet(professional_id: int) -> None:
         return
     p = sheet.professional
     badge = " :blue-badge[VÉRIFIÉ]" if p["verified"] else ""
-    st.markdown(f"### {p['first_name']} {p['last_name']}{badge}")
+    # Everything the volunteer typed goes through md(): the sheet is read by establishments and the ARS.
+    st.markdown(f"### {md(p['first_name'])} {md(p['last_name'])}{badge}")
     st.caption(f"{reference.profession_labels()[p['profession_code']]}"
-               + (f" — {p['specialty']}" if p["specialty"] else "") + f" — {ACTIVITY.get(p['activity_type'], '')}")
+               + (f" — {md(p['specialty'])}" if p["specialty"] else "") + f" — {ACTIVITY.get(p['activity_type'], '')}")
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**Commune** : {p['postal_code']} {p['city']}  \n"
+        st.markdown(f"**Commune** : {md(p['postal_code'])} {md(p['city'])}  \n"
                     f"**Mobilité** : {MOBILITY[p['mobility']]}  \n"
                     f"**Disponible** : du {fr_date(p['available_from'])}"
                     + (f" au {fr_date(p['available_to'])}" if p["available_to"] else "") + "  \n"
@@ -55,16 +58,16 @@ def show_sheet(professional_id: int) -> None:
     with right:
         st.markdown(f"**EHPAD** : {yes_no(p['exp_ehpad'])} · **Réanimation** : {yes_no(p['exp_reanimation'])} · "
                     f"**Vaccination** : {yes_no(p['exp_vaccination'])}  \n"
-                    f"**Identifiant** : {(p['id_type'].upper() + ' ' + p['id_number']) if p['id_number'] else '—'}  \n"
+                    f"**Identifiant** : {md(p['id_type'].upper() + ' ' + p['id_number']) if p['id_number'] else '—'}  \n"
                     f"**Disponibilités confirmées le** : {paris_datetime(p['availability_confirmed_at'])}")
         if sheet.contact_visible:
-            st.markdown(f"**Téléphone** : {format_phone(p['phone'])}  \n**Courriel** : {p['email']}")
+            st.markdown(f"**Téléphone** : {md(format_phone(p['phone']))}  \n**Courriel** : {md(p['email'])}")
         else:
             st.info("Coordonnées et documents visibles dès que vous contactez ce professionnel.",
                     icon=":material/lock:")
     if p["message"]:
         st.markdown("**Message du professionnel**")
-        st.write(p["message"])
+        st.markdown(md(p["message"]))
     if sheet.documents:
         st.markdown("**Justificatifs**")
     for document in sheet.documents:
@@ -73,7 +76,7 @@ def show_sheet(professional_id: int) -> None:
     if sheet.history:
         st.markdown("**Historique des sollicitations**")
         st.table(pd.DataFrame([
-            {"Date": paris_datetime(h["created_at"]), "Établissement": h["establishment"],
+            {"Date": paris_datetime(h["created_at"]), "Établissement": md(h["establishment"]),  # cells are Markdown
              "Mission": reference.profession_labels().get(h["profession_code"], ""),
              "Période": f"{fr_date(h['start_date'])} – {fr_date(h['end_date'])}",
              "État": PROPOSAL_STATE.get(h["state"], h["state"])}

@@ -20,7 +20,8 @@ def signed_in_user() -> SessionUser | None:
 
 
 def flash(kind: str, text: str) -> None:
-    """A confirmation or refusal to show at the top of the next page drawn (survives st.rerun)."""
+    """A confirmation or refusal to show at the top of the next page drawn (survives st.rerun). `text` is
+    Markdown: user text in it is escaped by the caller (ui.markdown.md)."""
     st.session_state[_FLASH] = (kind, text)
 
 
