@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.mail.outbox import list_outbox, outbox_message, requeue_interrupted
+from core.mail.outbox import list_outbox, mark_interrupted_as_sent, outbox_message, requeue_interrupted
 from core.shared.clock import paris_datetime
 from core.shared.config import get_settings
 from ui.actions import read, run_action
+from ui.markdown import md
 
 PAGE_SIZE = 50
 
@@ -22,16 +23,25 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     ])
 
 
-def _requeue_button(outbox_id: int) -> None:
-    """An interrupted send may have reached the recipient: ask before sending it again."""
+def _interrupted_actions(outbox_id: int) -> None:
+    """An interrupted send may have reached the recipient: ask them, then send it again or record it as sent."""
     st.warning("L'envoi de ce courriel a été interrompu : le destinataire l'a peut-être reçu. Vérifiez auprès "
                "de lui avant de le renvoyer.", icon=":material/warning:")
-    with st.popover("Remettre en file…", icon=":material/replay:"):
-        st.caption("Le courriel sera envoyé de nouveau au prochain passage du worker.")
+    requeue, sent, _ = st.columns([1, 1, 2])
+    with requeue.popover("Remettre en file…", icon=":material/replay:", width="stretch"):
+        st.caption("Le destinataire ne l'a pas reçu : le courriel sera envoyé de nouveau au prochain passage du "
+                   "worker.")
         st.button("Oui, remettre en file", type="primary", on_click=run_action, args=(requeue_interrupted,),
                   kwargs={"outbox_id": outbox_id, "done": f"Courriel n° {outbox_id} remis en file : le prochain "
                                                           "passage du worker l'enverra."},
                   key=f"requeue_{outbox_id}")
+    with sent.popover("Marquer comme envoyé…", icon=":material/mark_email_read:", width="stretch"):
+        st.caption("Le destinataire a confirmé l'avoir reçu : le courriel passe « envoyé » et ne sera jamais "
+                   "renvoyé. Inscrit au journal.")
+        st.button("Oui, il l'a reçu", type="primary", on_click=run_action, args=(mark_interrupted_as_sent,),
+                  kwargs={"outbox_id": outbox_id, "done": f"Courriel n° {outbox_id} marqué comme envoyé : il ne "
+                                                          "sera pas renvoyé."},
+                  key=f"mark_sent_{outbox_id}")
 
 
 def _message(outbox_id: int) -> None:
@@ -39,9 +49,9 @@ def _message(outbox_id: int) -> None:
     if message is None:
         return
     with st.container(border=True):
-        st.markdown(f"**{message.subject}**  \nÀ : {message.to} — {message.status}")
+        st.markdown(f"**{md(message.subject)}**  \nÀ : {md(message.to)} — {message.status}")
         if message.interrupted:
-            _requeue_button(outbox_id)
+            _interrupted_actions(outbox_id)
         for link in message.links:
             st.link_button("Ouvrir le lien du message", link, icon=":material/open_in_new:")
             st.code(link, language=None)

@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "document_replaced": "justificatif remplacé", "made_unavailable": "rendu indisponible",
     "priority_set": "priorité manuelle", "ccs_alerted": "alerte au CCS", "pools_opened": "viviers nationaux ouverts",
     "alert_closed": "alerte close", "status_refreshed": "statut recalculé", "requeued": "courriel remis en file",
+    "marked_sent": "courriel marqué envoyé",
     "archived": "archivage", "restored": "désarchivage", "exported": "export de données", "journal": "export du journal",
     "document_downloaded": "justificatif téléchargé", "imported": "import d'établissements",
     "account_created": "compte créé", "account_disabled": "compte désactivé", "account_enabled": "compte réactivé",

@@ -4,8 +4,9 @@ An SMTP outage loses nothing (rows stay pending and are retried with back-off) a
 sends twice: before talking to SMTP a worker claims the row (pending → sending) with a conditional
 UPDATE committed on its own, then marks it sent, or puts it back to pending on an SMTP error. A crash
 between the claim and that last write (the server may have accepted the message) leaves the row in
-'sending': it is never resent automatically; the admin page shows it « envoi interrompu — à vérifier »
-and `requeue_interrupted` sends it again by hand. The claim also keeps two workers from sending the same row.
+'sending': it is never resent automatically; the admin page shows it « envoi interrompu — à vérifier »,
+and once the admin has asked the recipient, `requeue_interrupted` sends it again or
+`mark_interrupted_as_sent` records that it arrived. The claim also keeps two workers from sending the same row.
 """
 
 from __future__ import annotations
@@ -154,8 +155,8 @@ class SendReport:
     def __str__(self) -> str:
         text = f"Courriels envoyés : {self.sent}, en échec : {self.failed}, en attente : {self.waiting}."
         if self.interrupted:
-            text += (f" Envois interrompus à vérifier : {self.interrupted} (page « Courriels »,"
-                     " à remettre en file à la main).")
+            text += (f" Envois interrompus à vérifier : {self.interrupted} (page « Courriels » : à remettre en"
+                     " file ou à marquer comme envoyés à la main).")
         return f"{text} {self.note}".strip()
 
 
@@ -320,25 +321,49 @@ def get_outbox_message(session: so.Session, *, actor: SessionUser | None, outbox
     return row
 
 
+def _interrupted_row(session: so.Session, outbox_id: int, now: datetime, what: str) -> Outbox:
+    """The row of an interrupted send, locked; `what` the admin wants to do with it, for the refusals."""
+    row = session.get(Outbox, outbox_id, with_for_update=True)
+    if row is None:
+        raise NotFound("Ce courriel n'existe pas.")
+    if row.status != SENDING:
+        raise Conflict(f"Ce courriel n'a pas d'envoi interrompu : il n'y a rien à {what}.")
+    if not is_interrupted(row, now):
+        # The worker may still be talking to the server: it will record the outcome itself.
+        raise Conflict(f"Ce courriel est en cours d'envoi : attendez quelques minutes avant de le {what}.")
+    return row
+
+
 def requeue_interrupted(session: so.Session, *, actor: SessionUser | None, outbox_id: int,
                         now: datetime | None = None) -> Outbox:
     """Admin: send again a message whose send was interrupted, once it is checked that the recipient
     did not get it (mail clients merge a duplicate anyway: the Message-ID is unchanged)."""
     actor = require_role(actor, "admin")
     now = now or utcnow()
-    row = session.get(Outbox, outbox_id, with_for_update=True)
-    if row is None:
-        raise NotFound("Ce courriel n'existe pas.")
-    if row.status != SENDING:
-        raise Conflict("Ce courriel n'a pas d'envoi interrompu : il n'y a rien à remettre en file.")
-    if not is_interrupted(row, now):
-        raise Conflict("Ce courriel est en cours d'envoi : attendez quelques minutes avant de le remettre en file.")
+    row = _interrupted_row(session, outbox_id, now, "remettre en file")
     row.status = PENDING
     row.claimed_at = None
     row.next_attempt_at = now
     row.last_error = "Envoi interrompu, remis en file par un administrateur."
     record_event(session, actor_id=actor.id, entity="outbox", entity_id=row.id, action="requeued",
                  before=SENDING, after=PENDING, at=now)
+    session.flush()
+    return row
+
+
+def mark_interrupted_as_sent(session: so.Session, *, actor: SessionUser | None, outbox_id: int,
+                             now: datetime | None = None) -> Outbox:
+    """Admin: the recipient confirmed they got a message whose send was interrupted: it is sent (never
+    resent, no longer « à vérifier »). Sent when the worker handed it to the server, i.e. at its claim."""
+    actor = require_role(actor, "admin")
+    now = now or utcnow()
+    row = _interrupted_row(session, outbox_id, now, "marquer comme envoyé")
+    row.status = SENT
+    row.sent_at = row.claimed_at
+    row.attempts += 1  # the interrupted attempt, as _mark_sent counts it
+    row.last_error = "Envoi interrompu ; reçu d'après le destinataire, marqué envoyé par un administrateur."
+    record_event(session, actor_id=actor.id, entity="outbox", entity_id=row.id, action="marked_sent",
+                 before=SENDING, after=SENT, at=now)
     session.flush()
     return row
 
@@ -351,16 +376,20 @@ class OutboxMessage:
     subject: str
     to: str
     status: str
-    interrupted: bool  # the admin may put it back in the queue, after checking with the recipient
+    interrupted: bool  # the admin may requeue it or mark it sent, after checking with the recipient
     body: str
-    links: list[str]
+    links: list[str]  # the platform's links in the body
 
 
 def outbox_message(session: so.Session, *, actor: SessionUser | None, outbox_id: int,
                    now: datetime | None = None) -> OutboxMessage:
     row = get_outbox_message(session, actor=actor, outbox_id=outbox_id)
+    # Only the platform's own links become buttons: a message also quotes what users typed (an alert, a
+    # refusal's reason, a name), and an address typed there must not be offered to the admin as a link.
+    own = get_settings().base_url + "/"
     return OutboxMessage(id=row.id, subject=row.subject, to=row.to, status=outbox_status(row, now),
-                         interrupted=is_interrupted(row, now), body=row.body_text, links=links_in(row.body_text))
+                         interrupted=is_interrupted(row, now), body=row.body_text,
+                         links=[link for link in links_in(row.body_text) if link.startswith(own)])
 
 
 def links_in(text: str) -> list[str]:

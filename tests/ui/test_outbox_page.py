@@ -10,9 +10,11 @@ from streamlit.testing.v1 import AppTest
 from core.mail import emails
 from core.mail.outbox import queue_email
 from core.shared.clock import utcnow
-from db.models import Outbox
+from db.models import Event, Outbox
 from db.session import session_scope
+from tests.readers import user_at
 from tests.ui.conftest import open_page, sign_in_as
+from ui.markdown import md
 
 TABLE = "outbox_table::1"  # the key carries the search and the page, so a new search clears the selection
 
@@ -67,8 +69,8 @@ def test_selecting_a_row_shows_the_message_and_a_button_to_its_link(app, demo_ur
     body = app.text[0].value
     assert body.startswith("Bonjour Prénom1,")
     assert f"Choisir mon mot de passe : {links['bruno@example.org']}" in body
-    assert "**Renfort RH — choisir votre mot de passe**  \nÀ : bruno@example.org — en attente" in [
-        md.value for md in app.markdown]
+    assert f"**Renfort RH — choisir votre mot de passe**  \nÀ : {md('bruno@example.org')} — en attente" in [
+        element.value for element in app.markdown]
 
 
 def test_the_search_box_filters_on_recipient_or_subject(app, demo_url) -> None:
@@ -127,3 +129,29 @@ def test_an_interrupted_send_is_flagged_and_requeued_by_hand(app, demo_url) -> N
     with session_scope(demo_url, read_only=True) as session:
         again = session.get(Outbox, row.id)
         assert (again.status, again.claimed_at) == ("pending", None)
+
+
+def test_an_interrupted_send_the_recipient_received_is_marked_sent_by_hand(app, demo_url) -> None:
+    _queue(demo_url, "alice@example.org")
+    claimed = utcnow() - timedelta(hours=1)
+    with session_scope(demo_url) as session:  # what a worker that crashed mid-send leaves behind
+        row = session.scalars(sa.select(Outbox)).one()
+        row.status, row.claimed_at = "sending", claimed
+    _open_outbox(app)
+    _select_row(app, 0)
+    assert app.warning[0].value.startswith("L'envoi de ce courriel a été interrompu")
+    app.button(key=f"mark_sent_{row.id}").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success] == [
+        f"Courriel n° {row.id} marqué comme envoyé : il ne sera pas renvoyé."]
+    assert list(app.dataframe[0].value["Statut"]) == ["envoyé"]
+    with session_scope(demo_url, read_only=True) as session:
+        sent = session.get(Outbox, row.id)
+        assert (sent.status, sent.sent_at.replace(tzinfo=None), sent.attempts) == (
+            "sent", claimed.replace(tzinfo=None), 1)
+        event = session.scalars(sa.select(Event).where(Event.entity == "outbox")).one()
+        assert (event.actor_user_id, event.action, event.before, event.after) == (
+            user_at(demo_url, "admin@example.org").id, "marked_sent", "sending", "sent")
+    _select_row(app, 0)
+    assert not app.warning  # no longer « à vérifier »: nothing left to requeue or mark
+    assert not [b for b in app.button if b.key in (f"mark_sent_{row.id}", f"requeue_{row.id}")]
