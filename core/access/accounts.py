@@ -24,7 +24,7 @@ from core.shared.actor import SessionUser, to_session_user
 from core.shared.audit import record_event
 from core.shared.clock import PARIS, paris_today, utcnow
 from core.shared.errors import Conflict, ErrorCollector, NotFound, ValidationError
-from core.shared.permissions import REGULATORS, require_region, require_role
+from core.shared.permissions import REGULATORS, require_actor, require_region, require_role
 from core.shared.security import hash_password, token_hash, verify_password
 from core.shared.validation import (
     validate_email,
@@ -73,12 +73,26 @@ def _find_live_user(session: so.Session, email: str) -> User | None:
     )
 
 
-def load_session_user(session: so.Session, *, email: str) -> SessionUser | None:
-    """The active account behind a session cookie, or None (disabled accounts are out at once)."""
+def load_session_user(session: so.Session, *, email: str, issued_at: float | None = None) -> SessionUser | None:
+    """The active account behind a session, or None: disabled accounts are out at once, and so is a session
+    opened (`issued_at`, a Unix time) before the user signed out or changed their password."""
     user = _find_live_user(session, email or "")
     if user is None or user.status != AccountStatus.ACTIVE.value or not user.password_hash:
         return None
+    if user.sessions_valid_after is not None and (issued_at is None
+                                                  or issued_at < user.sessions_valid_after.timestamp()):
+        return None
     return to_session_user(session, user=user)
+
+
+def end_sessions(session: so.Session, *, actor: SessionUser | None, now: datetime | None = None) -> None:
+    """Sign-out: every session of the user ends, in every browser (their cookies are refused from now on)."""
+    actor = require_actor(actor)
+    now = now or utcnow()
+    user = session.get(User, actor.id)
+    if user is not None:
+        user.sessions_valid_after = now
+        record_event(session, actor_id=user.id, entity="user", entity_id=user.id, action="signed_out", at=now)
 
 
 def _status_refusal(user: User) -> str | None:
@@ -122,6 +136,7 @@ def authenticate(
         return LoginOutcome(None, refusal)
     user.failed_logins = 0
     user.locked_until = None
+    user.last_login_at = now
     record_event(session, actor_id=user.id, entity="user", entity_id=user.id, action="login", at=now)
     return LoginOutcome(to_session_user(session, user=user))
 
@@ -525,6 +540,7 @@ def activate(session: so.Session, *, actor: SessionUser | None, token: str, pass
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    user.sessions_valid_after = now  # a new password ends every session opened with the old one
     record_event(session, actor_id=user.id, entity="user", entity_id=user.id,
                  action="activated" if first_time else "password_reset", at=now)
     return user.email

@@ -38,7 +38,8 @@ ENTITY_LABELS = {
 }
 ACTION_LABELS = {
     "account_requested": "demande de compte", "account_validated": "compte validé", "account_rejected": "compte refusé",
-    "activated": "activation", "login": "connexion", "locked": "verrouillage", "reset_requested": "mot de passe oublié",
+    "activated": "activation", "password_reset": "nouveau mot de passe", "signed_out": "déconnexion",
+    "login": "connexion", "locked": "verrouillage", "reset_requested": "mot de passe oublié",
     "created": "création", "updated": "modification", "closed": "clôture", "opened": "ouverture",
     "validated": "validation", "rejected": "refus", "registered": "inscription", "deleted": "suppression",
     "disabled": "désactivation", "enabled": "activation", "verified": "vérification",
@@ -46,7 +47,8 @@ ACTION_LABELS = {
     "released": "libération", "expired": "expiration", "assigned_on_behalf": "affectation par l'ARS",
     "assignment_cancelled": "affectation annulée", "assignment_ended": "affectation terminée", "ended": "fin",
     "availability_changed": "disponibilité modifiée", "availability_confirmed": "disponibilité confirmée",
-    "profile_updated": "profil modifié",
+    "profile_updated": "profil modifié", "data_exported": "téléchargement de ses données",
+    "purged": "anonymisation (inactivité)", "purge": "purge des volontaires inactifs",
     "document_replaced": "justificatif remplacé", "made_unavailable": "rendu indisponible",
     "priority_set": "priorité manuelle", "ccs_alerted": "alerte au CCS", "pools_opened": "viviers nationaux ouverts",
     "alert_closed": "alerte close", "status_refreshed": "statut recalculé", "requeued": "courriel remis en file",

@@ -31,6 +31,7 @@ class Settings:
     reservation_expiry_days: int
     pseudonym_key: str  # HMAC key of the volunteers' pseudonyms in pseudonymised exports
     availability_confirm_days: int = 14  # « Toujours disponible ? » after this many days unconfirmed
+    session_idle_minutes: int = 30  # a session not kept open ends after this idle time
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,6 +85,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reservation_expiry_days=_int(env, "RENFORT_RESERVATION_EXPIRY_DAYS", 7),
         pseudonym_key=pseudonym_key,
         availability_confirm_days=_int(env, "RENFORT_AVAILABILITY_CONFIRM_DAYS", 14),
+        session_idle_minutes=_int(env, "RENFORT_SESSION_IDLE_MINUTES", 30),
     )
 
 
