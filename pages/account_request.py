@@ -18,6 +18,7 @@ from ui.links import page_link
 from ui.markdown import md
 from ui.mission_form import mission_rows
 from ui.place import ars_select, postal_code_and_city
+from ui.privacy import privacy_notice
 
 FORM = "account_request"
 RECEIPT = "_account_request_receipt"
@@ -111,6 +112,7 @@ def render() -> None:
                "sera enregistrée pour ouvrir votre compte.")
     missions = mission_rows(form, paris_today())
     form.keep()
+    privacy_notice("establishment")
     if st.button("Valider la demande", type="primary", icon=":material/send:"):
         _submit(form, missions)
         st.rerun()

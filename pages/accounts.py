@@ -32,6 +32,7 @@ from ui.actions import read, run_action
 from ui.forms import FormState, label
 from ui.labels import ROLE_LABELS
 from ui.markdown import md
+from ui.privacy import privacy_notice
 from ui.regions import region_name
 
 PAGE_SIZE = 50
@@ -243,6 +244,7 @@ def _create_form(scope: AdminScope) -> None:
         region = _region_field(form, scope) if role in scope.region_roles else None
         establishments = _establishment_picker(form) if role in scope.establishment_roles else []
         form.keep()
+        privacy_notice("account")
         if st.button("Créer le compte", type="primary", icon=":material/person_add:", key="account_create_submit"):
             _create(form, NewAccount(
                 role=role or "", email=form.value("email") or "", first_name=form.value("first_name") or "",

@@ -17,7 +17,7 @@ from core.shared.errors import DomainError
 from core.shared.security import token_hash
 from core.shared.validation import password_checks
 from ui.actions import read, run_action
-from ui.auth import sign_out_callback
+from ui.auth import renew_session, sign_out_callback
 from ui.links import page_link
 from ui.markdown import md
 from ui.password_reset import reset_form
@@ -56,6 +56,9 @@ def _submit(token: str) -> None:
     if not outcome:
         return
     st.session_state[DONE] = (token_hash(token), outcome.value)
+    user = signed_in_user()
+    if user is not None and user.email.lower() == outcome.value.lower():
+        renew_session()  # the new password ends the other sessions, not the one that chose it
     st.session_state.pop(ERROR, None)
     st.session_state.pop(CHECKS, None)
 

@@ -15,18 +15,11 @@ from ui.labels import ACTIVITY, MOBILITY
 from ui.links import page_link
 from ui.markdown import md
 from ui.place import postal_code_and_city
+from ui.privacy import privacy_notice
 
 FORM = "volunteer_signup"
 RECEIPT = "_volunteer_receipt"
 ID_TYPES = {"rpps": "RPPS", "adeli": "ADELI", "none": "Je n'en ai pas (étudiant, aide-soignant…)"}
-GDPR_NOTICE = (
-    "Les informations de ce formulaire sont traitées par le ministère chargé de la santé pour organiser "
-    "les renforts en personnels pendant une crise sanitaire. Elles sont visibles par les ARS et, pour "
-    "les établissements, seulement votre nom, votre commune, votre profession et vos expériences tant "
-    "qu'ils ne vous ont pas contacté(e). Vos coordonnées et vos documents ne leur sont communiqués "
-    "qu'une fois que vous êtes contacté(e), proposé(e) ou affecté(e). Vous pouvez à tout moment modifier "
-    "vos disponibilités ou supprimer vos données depuis « Mon profil »."
-)
 
 
 def _identity(form: FormState) -> None:
@@ -155,10 +148,9 @@ def render() -> None:
     _availability(form)
     _experience(form)
     documents = _documents(form)
-    with st.expander("Protection de vos données (RGPD)", expanded=False):
-        st.write(GDPR_NOTICE)
-    st.checkbox(label("J'ai lu la notice ci-dessus et j'accepte que mes données soient traitées pour "
-                      "organiser les renforts", True), key=form.key("consent", False))
+    privacy_notice("volunteer")
+    st.checkbox(label("J'ai lu la notice « Données personnelles » ci-dessus et j'accepte que mes données soient "
+                      "traitées pour organiser les renforts", True), key=form.key("consent", False))
     form.error("consent")
     form.keep()
     if st.button("Envoyer mon inscription", type="primary", icon=":material/send:"):

@@ -131,6 +131,16 @@ def sign_out_callback() -> None:
     st.session_state[_SIGNED_OUT] = True
 
 
+def renew_session() -> None:
+    """After the user's own password change: this session goes on, opened anew; every other one ended."""
+    if not st.session_state.get("authentication_status"):
+        return
+    now = time.time()
+    st.session_state.update({SESSION_STARTED: now, COOKIE_RENEWED: now})
+    keep = st.session_state.get(KEEP)
+    st.session_state[_COOKIE_ACTION] = ("set", LONG_COOKIE_DAYS if keep else short_cookie_days())
+
+
 def just_signed_out() -> bool:
     """True once, on the run right after a sign-out."""
     return bool(st.session_state.pop(_SIGNED_OUT, False))
