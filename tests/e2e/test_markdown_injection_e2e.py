@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from core.access.accounts import AccountRequest, request_establishment_account
+from core.access.accounts import AccountRequest, reject_account, request_establishment_account
+from core.shared.actor import to_session_user
 from core.shared.clock import paris_today
 from core.staffing.missions import MissionInput
 from core.volunteers.professionals import RegistrationInput, register_professional
@@ -36,8 +37,19 @@ MESSAGE = "Bonjour,\n# Disponible tout de suite\n[mon site](https://evil.example
 FILE_NAME = "[diplome](https://evil.example/d).pdf"
 
 
-def _hostile_request(database_url: str) -> None:
-    """What a visitor sends from « Demande de compte », in the ARS's region (Angers)."""
+@pytest.fixture
+def hostile_request(e2e_database: str):  # noqa: ANN201
+    """What a visitor sends from « Demande de compte », in the ARS's region (Angers). Refused afterwards: the
+    browser tests share one database, and another one validates the first request of this queue."""
+    user_id = _hostile_request(e2e_database)
+    yield
+    with session_scope(e2e_database) as session:
+        ars = session.scalar(sa.select(m.User).where(m.User.email == ARS_USER))
+        reject_account(session, actor=to_session_user(session, user=ars), user_id=user_id,
+                       reason="Demande de test (injection Markdown).")
+
+
+def _hostile_request(database_url: str) -> int:
     today = paris_today()
     request = AccountRequest(
         last_name=LINK, first_name=IMAGE, email="demande.piege.e2e@example.org", phone="0612345678",
@@ -46,12 +58,12 @@ def _hostile_request(database_url: str) -> None:
         missions=[MissionInput(profession_code="aide_soignant", specialty=LINK, count=1, start_date=today,
                                end_date=today + timedelta(days=10))])
     with session_scope(database_url) as session:
-        request_establishment_account(session, actor=None, request=request)
+        return request_establishment_account(session, actor=None, request=request).user_id
 
 
-def _hostile_volunteer(database_url: str) -> str:
-    """What a visitor sends from « Proposer mon aide », in Nantes; returns the identity document's name as
-    stored (core replaces the slashes of an uploaded file's name)."""
+def _hostile_volunteer(database_url: str) -> tuple[str, str]:
+    """What a visitor sends from « Proposer mon aide », in Nantes; returns the message and the identity
+    document's name as stored (core cleans what is typed: the slashes of a file's name are replaced)."""
     pdf = text_pdf("Document de test", ["Injection Markdown"])
     form = RegistrationInput(
         first_name=IMAGE, last_name=SURNAME, email="volontaire.piege.e2e@example.org", phone="0698765432",
@@ -59,7 +71,8 @@ def _hostile_volunteer(database_url: str) -> str:
         message=MESSAGE, consent=True, documents={"identite": (FILE_NAME, pdf), "diplome": ("diplome.pdf", pdf)})
     with session_scope(database_url) as session:
         registration = register_professional(session, actor=None, form=form)
-        return session.scalar(sa.select(m.Document.filename).where(
+        message = session.get(m.Professional, registration.professional_id).message
+        return message, session.scalar(sa.select(m.Document.filename).where(
             m.Document.professional_id == registration.professional_id, m.Document.kind == "identite"))
 
 
@@ -75,11 +88,10 @@ def _no_outside_link_nor_image(page, requests: list[str]) -> None:  # noqa: ANN0
     assert requests == []
 
 
-def test_hostile_names_read_as_typed_and_give_the_ars_no_link_nor_outside_image(live_app, e2e_database,
-                                                                             page) -> None:
-    _hostile_request(e2e_database)
-    file_name = _hostile_volunteer(e2e_database)
-    assert file_name.startswith("[diplome](https:")
+def test_hostile_names_read_as_typed_and_give_the_ars_no_link_nor_outside_image(live_app, e2e_database, page,
+                                                                             hostile_request) -> None:
+    message, file_name = _hostile_volunteer(e2e_database)
+    assert "[mon site](https://evil.example/m)" in message and file_name.startswith("[diplome](https:")
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url) if "evil.example" in request.url else None)
     sign_in(page, live_app, ARS_USER, DEMO_PASSWORD)
@@ -116,8 +128,8 @@ def test_hostile_names_read_as_typed_and_give_the_ars_no_link_nor_outside_image(
     expect(sheet.get_by_role("heading", name="Fiche du professionnel")).to_be_visible()
     wait_idle(page)
     assert _shown(sheet.locator("h3").first).startswith(f"{IMAGE} {SURNAME}")
-    message = sheet.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Disponible tout de suite")
-    assert _shown(message) == " ".join(MESSAGE.split())  # the sign-up keeps a message on one line
+    shown = sheet.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Disponible tout de suite")
+    assert _shown(shown) == message
     document = sheet.get_by_role("button", name="Préparer : Pièce d'identité")
     expect(document).to_be_visible()
     label = document.locator('[data-testid="stMarkdownContainer"]')  # the label, without the button's icon
