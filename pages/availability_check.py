@@ -15,6 +15,7 @@ from core.shared.security import token_hash
 from core.volunteers.freshness import answer_availability_check, availability_question
 from ui.actions import read, run_action
 from ui.links import page_link
+from ui.markdown import md
 
 ANSWERED = "_availability_answered"  # (hash of the link used, the new status)
 ERROR = "_availability_error"
@@ -35,7 +36,7 @@ def _answer(token: str, available: bool) -> None:
 
 
 def _invalid_link(error: DomainError) -> None:
-    st.error(error.message, icon=":material/link_off:")
+    st.error(md(error.message), icon=":material/link_off:")
     st.caption("Vous pouvez aussi confirmer vos disponibilités en vous connectant, dans « Mon profil ».")
     page_link("connexion", "Se connecter", icon=":material/login:")
 
@@ -52,11 +53,11 @@ def render() -> None:
         question = read(availability_question, token=token, on_error=_invalid_link)
         if question is None:
             return
-        st.write(f"Bonjour {question.first_name}, vos disponibilités ont été confirmées pour la dernière fois le "
+        st.write(f"Bonjour {md(question.first_name)}, vos disponibilités ont été confirmées pour la dernière fois le "
                  f"{paris_datetime(question.confirmed_at)} ; votre statut : "
                  f"{PROFESSIONAL_STATUS[question.status].lower()}.")
         if st.session_state.get(ERROR):
-            st.error(st.session_state[ERROR], icon=":material/error:")
+            st.error(md(st.session_state[ERROR]), icon=":material/error:")
         left, right = st.columns(2)
         left.button("Oui, toujours disponible", type="primary", icon=":material/event_available:", width="stretch",
                     on_click=_answer, args=(token, True))
