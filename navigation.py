@@ -36,6 +36,7 @@ from pages import (
     sign_in,
     volunteer_missions,
     volunteer_signup,
+    volunteers_admin,
 )
 from ui.auth import just_signed_in, just_signed_out
 from ui.links import PAGES_KEY, switch_to
@@ -86,6 +87,7 @@ IMPORT = PageSpec(establishment_import.render, "Import d'établissements", "impo
                   ":material/upload_file:")
 JOURNAL = PageSpec(journal.render, "Journal", "journal-des-actions", ":material/history:")
 ARCHIVES = PageSpec(archives.render, "Archivage des missions", "archivage", ":material/inventory_2:")
+VOLUNTEERS = PageSpec(volunteers_admin.render, "Volontaires", "volontaires", ":material/person_search:")
 LANDING_PATH = "bienvenue"
 
 PUBLIC_PAGES: dict[str, list[PageSpec]] = {
@@ -102,7 +104,8 @@ ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
             "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
     "ministere": {"Consultation": [NATIONAL, INDICATORS, REGION_MISSIONS, EXPORTS]},
-    "admin": {"Administration": [OUTBOX, ACCOUNTS, IMPORT, ARCHIVES, JOURNAL], "Consultation": [NATIONAL, INDICATORS]},
+    "admin": {"Administration": [OUTBOX, ACCOUNTS, VOLUNTEERS, IMPORT, ARCHIVES, JOURNAL],
+              "Consultation": [NATIONAL, INDICATORS]},
 }
 
 

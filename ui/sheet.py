@@ -56,16 +56,18 @@ def show_sheet(professional_id: int) -> None:
                     f"**Semaine / week-end** : {yes_no(p['available_week'])} / {yes_no(p['available_weekend'])}  \n"
                     f"**Véhicule** : {yes_no(p['has_vehicle'])}")
     with right:
+        # Core says which parts this reader sees (professional_sheet): the identifier and the message come with
+        # the volunteer's file, the phone and e-mail with their contact details.
+        identifier = (f"**Identifiant** : {md(p['id_type'].upper() + ' ' + p['id_number']) if p['id_number'] else '—'}"
+                      "  \n") if sheet.file_visible else ""
         st.markdown(f"**EHPAD** : {yes_no(p['exp_ehpad'])} · **Réanimation** : {yes_no(p['exp_reanimation'])} · "
-                    f"**Vaccination** : {yes_no(p['exp_vaccination'])}  \n"
-                    f"**Identifiant** : {md(p['id_type'].upper() + ' ' + p['id_number']) if p['id_number'] else '—'}  \n"
+                    f"**Vaccination** : {yes_no(p['exp_vaccination'])}  \n" + identifier +
                     f"**Disponibilités confirmées le** : {paris_datetime(p['availability_confirmed_at'])}")
         if sheet.contact_visible:
             st.markdown(f"**Téléphone** : {md(format_phone(p['phone']))}  \n**Courriel** : {md(p['email'])}")
-        else:
-            st.info("Coordonnées et documents visibles dès que vous contactez ce professionnel.",
-                    icon=":material/lock:")
-    if p["message"]:
+        if sheet.notice:
+            st.info(sheet.notice, icon=":material/lock:")
+    if sheet.file_visible and p["message"]:
         st.markdown("**Message du professionnel**")
         st.markdown(md(p["message"]))
     if sheet.documents:

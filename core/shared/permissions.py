@@ -6,9 +6,18 @@ from core.shared.actor import SessionUser
 from core.shared.errors import PermissionDenied
 
 REGULATORS = ("ars", "ccs")
-NATIONAL_ROLES = ("ccs", "ministere", "admin")
+NATIONAL_ROLES = ("ccs", "ministere", "admin")  # look at every region's missions and figures
 READ_ONLY_ROLES = ("ministere",)  # the ministry looks at everything and acts on nothing
-FILE_READERS = ("ars", "ccs", "admin")  # see a volunteer's whole file (documents, contact) in their region
+# Who reads volunteers' names and contact details in a region they see. Not the ministry: its data is
+# pseudonymised (DESIGN §4), it reads figures and the pseudonymised « Exports ». Admins do: they administer the
+# accounts and the outbox, which hold names and addresses already, and pause volunteers (DESIGN §3).
+NAME_READERS = ("ars", "ccs", "admin")
+# Who reads a volunteer's whole file — RPPS/ADELI number, message, documents — in a region they see: the
+# regulators who verify it. Admins see no identity document (issue 12), nor any other part of the file.
+FILE_READERS = ("ars", "ccs")
+PSEUDONYMISED_ONLY = ("Le ministère consulte des données pseudonymisées : les listes nominatives et les fiches des "
+                      "volontaires ne lui sont pas ouvertes. Les données détaillées sont dans « Exports » "
+                      "(volontaires pseudonymisés).")
 
 
 def require_actor(actor: SessionUser | None) -> SessionUser:
@@ -47,8 +56,32 @@ def is_read_only(actor: SessionUser | None) -> bool:
 
 
 def reads_volunteer_files(actor: SessionUser, ars_code: str) -> bool:
-    """Regulators (and admins) see the whole file of the volunteers of the regions they see."""
+    """The regulators see the whole file (documents included) of the volunteers of the regions they see."""
     return actor.role in FILE_READERS and sees_region(actor, ars_code)
+
+
+def reads_names(actor: SessionUser | None, ars_code: str | None) -> bool:
+    """Nominative reads of a region (None: of every region): its ARS, the CCS and admins — never the ministry."""
+    if actor is None or actor.role not in NAME_READERS:
+        return False
+    return actor.role != "ars" if ars_code is None else sees_region(actor, ars_code)
+
+
+def require_names_reader(actor: SessionUser | None, ars_code: str | None) -> SessionUser:
+    """What reads_names allows, or the refusal that says why (the ministry is sent to its pseudonymised exports)."""
+    actor = require_actor(actor)
+    if actor.role == "ministere":
+        raise PermissionDenied(PSEUDONYMISED_ONLY)
+    if actor.role not in NAME_READERS:
+        raise PermissionDenied()
+    if not reads_names(actor, ars_code):
+        raise PermissionDenied("Ces informations concernent une autre région.")
+    return actor
+
+
+def pauses_volunteers(actor: SessionUser | None, ars_code: str) -> bool:
+    """May make a volunteer of this region unavailable (DESIGN §3): its ARS, the CCS, an admin."""
+    return actor is not None and (regulates(actor, ars_code) or actor.role == "admin")
 
 
 def sees_region(actor: SessionUser, ars_code: str) -> bool:

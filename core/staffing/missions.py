@@ -15,7 +15,7 @@ from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import paris_today, utcnow
 from core.shared.errors import Conflict, ErrorCollector, NotFound, PermissionDenied, ValidationError
-from core.shared.permissions import regulates, require_actor, sees_region
+from core.shared.permissions import regulates, require_actor, require_names_reader, sees_region
 from core.shared.validation import validate_count, validate_date_range, validate_phone, validate_text
 from core.staffing import transitions
 from db.models import Establishment, Mission, MissionStatus, Professional, Proposal, ProposalState
@@ -298,8 +298,11 @@ def dashboard_figures(rows: list[dict]) -> DashboardFigures:
 
 
 def assigned_staff(session: so.Session, *, actor: SessionUser | None, establishment_id: int) -> list[dict]:
-    """"Voir affectation professionnels": everyone assigned to the establishment's missions, with contact."""
+    """"Voir affectation professionnels": everyone assigned to the establishment's missions, with contact — for
+    its own accounts and those who read names in its region (its ARS, the CCS, admins), never the ministry."""
     establishment = establishment_for(session, actor=actor, establishment_id=establishment_id)
+    if establishment_id not in actor.establishment_ids:
+        require_names_reader(actor, establishment.ars_code)
     # Each row: the sheet, and cancelling the assignment for those who manage the mission (close_mission's rule).
     actions = frozenset({Action.SHEET, Action.CANCEL}) if (
         establishment_id in actor.establishment_ids or regulates(actor, establishment.ars_code)) else NONE

@@ -21,8 +21,11 @@ from core.shared.clock import paris_today, utcnow
 from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.shared.permissions import (
     NATIONAL_ROLES,
-    reads_volunteer_files,
+    pauses_volunteers,
+    reads_names,
     regulates,
+    require_actor,
+    require_names_reader,
     require_region,
     require_role,
     sees_region,
@@ -514,6 +517,7 @@ def alert_history(session: so.Session, *, actor: SessionUser | None, ars_code: s
 
 
 LISTED_STATUSES = tuple(s.value for s in ProfessionalStatus if s != ProfessionalStatus.SUPPRIME)  # deleted: never
+NATIONAL_SEARCH_MIN = 2  # every region at once: a targeted search, never the whole country's list
 
 
 @dataclass(frozen=True)
@@ -525,14 +529,21 @@ class ProfessionalFilters:
     duplicates_only: bool = False
 
 
-def region_professionals(session: so.Session, *, actor: SessionUser | None, ars_code: str,
+def region_professionals(session: so.Session, *, actor: SessionUser | None, ars_code: str | None,
                          filters: ProfessionalFilters | None = None, offset: int = 0,
                          limit: int = 50) -> tuple[list[dict[str, Any]], int]:
-    """The region's volunteers (deleted ones excluded), searched and paged in SQL."""
-    actor = require_reader(actor, _known_region(ars_code))
+    """The region's volunteers (deleted ones excluded), searched and paged in SQL; `ars_code=None` searches
+    every region, for the national roles that read names (the CCS, an admin's « Volontaires »). Names are
+    personal data: the ministry is refused (its exports are pseudonymised)."""
+    actor = require_names_reader(actor, ars_code if ars_code is None else _known_region(ars_code))
     filters = filters or ProfessionalFilters()
-    conditions = [Professional.ars_code == ars_code, Professional.status != ProfessionalStatus.SUPPRIME.value]
     text = filters.text.strip().lower()
+    if ars_code is None and len(text) < NATIONAL_SEARCH_MIN:
+        raise ValidationError("text", f"Saisissez au moins {NATIONAL_SEARCH_MIN} caractères du nom, du prénom ou de "
+                                      "l'adresse électronique du volontaire.")
+    conditions = [Professional.status != ProfessionalStatus.SUPPRIME.value]
+    if ars_code is not None:
+        conditions.append(Professional.ars_code == ars_code)
     if text:
         pattern = f"%{text}%"
         conditions.append(sa.or_(sa.func.lower(Professional.last_name).like(pattern),
@@ -547,9 +558,10 @@ def region_professionals(session: so.Session, *, actor: SessionUser | None, ars_
         conditions.append(Professional.verified.is_(filters.verified))
     if filters.duplicates_only:
         conditions.append(Professional.possible_duplicate_of.is_not(None))
-    query = sa.select(Professional.id, Professional.last_name, Professional.first_name, Professional.postal_code,
-                      Professional.city, Professional.department_code, Professional.profession_code,
-                      Professional.status, Professional.verified, Professional.possible_duplicate_of,
+    query = sa.select(Professional.id, Professional.last_name, Professional.first_name, Professional.email,
+                      Professional.postal_code, Professional.city, Professional.department_code,
+                      Professional.ars_code, Professional.profession_code, Professional.status,
+                      Professional.verified, Professional.possible_duplicate_of,
                       Professional.availability_confirmed_at).where(*conditions)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     labels = reference.profession_labels()
@@ -557,21 +569,23 @@ def region_professionals(session: so.Session, *, actor: SessionUser | None, ars_
             for row in session.execute(query.order_by(Professional.last_name, Professional.first_name, Professional.id)
                                        .offset(offset).limit(limit)).mappings()]
     for row in rows:
-        row["actions"], row["why_not"] = _volunteer_actions(actor, ars_code, row["status"])
+        row["actions"], row["why_not"] = _volunteer_actions(actor, row["ars_code"], row["status"])
     return rows, total
 
 
 def _volunteer_actions(actor: SessionUser, ars_code: str, status: str) -> tuple[Actions, dict[Action, str]]:
-    """A volunteer of the region: the sheet for whoever reads files, the rest for the region's regulators; and
-    why an action of theirs is not possible for this volunteer now."""
-    actions = {Action.SHEET} if reads_volunteer_files(actor, ars_code) else set()
+    """A volunteer of the list: the sheet for whoever reads names (what it shows is professional_sheet's
+    business), unavailability for the region's regulators and admins, the rest for the regulators; and why
+    an action of theirs is not possible for this volunteer now."""
+    actions = {Action.SHEET} if reads_names(actor, ars_code) else set()
     why_not: dict[Action, str] = {}
-    if regulates(actor, ars_code):
-        actions.add(Action.VERIFY)
+    if pauses_volunteers(actor, ars_code):
         if status in transitions.UNAVAILABLE_FROM:
             actions.add(Action.SET_UNAVAILABLE)
         else:
             why_not[Action.SET_UNAVAILABLE] = UNAVAILABLE_REFUSAL
+    if regulates(actor, ars_code):
+        actions.add(Action.VERIFY)
         if actor.role in transitions.ON_BEHALF_ROLES:
             if status in transitions.ASSIGNABLE_STATUSES:
                 actions.add(Action.ASSIGN)
@@ -580,11 +594,17 @@ def _volunteer_actions(actor: SessionUser, ars_code: str, status: str) -> tuple[
     return frozenset(actions), why_not
 
 
-def _regional_professional(session: so.Session, actor: SessionUser | None,
-                           professional_id: int) -> tuple[SessionUser, Professional]:
+def _listed_professional(session: so.Session, professional_id: int) -> Professional:
+    """A volunteer still registered, locked for the action."""
     professional = session.get(Professional, professional_id, with_for_update=True, populate_existing=True)
     if professional is None or professional.status == ProfessionalStatus.SUPPRIME.value:
         raise NotFound("Ce professionnel n'est plus inscrit.")
+    return professional
+
+
+def _regional_professional(session: so.Session, actor: SessionUser | None,
+                           professional_id: int) -> tuple[SessionUser, Professional]:
+    professional = _listed_professional(session, professional_id)
     return require_region(actor, professional.ars_code), professional
 
 
@@ -601,17 +621,22 @@ def set_verified(session: so.Session, *, actor: SessionUser | None, professional
 
 def set_unavailable_by_ars(session: so.Session, *, actor: SessionUser | None, professional_id: int,
                            reason: str, now: datetime | None = None) -> None:
-    """The ARS takes a volunteer out of the pool (never proposed again until they resume)."""
+    """The ARS of the volunteer's region, the CCS or an admin (DESIGN §3) takes a volunteer out of the pool:
+    never proposed again until they resume. The reason is asked, not kept (the audit holds no free text)."""
     now = now or utcnow()
     reason = validate_text(reason, "reason", "Motif", max_length=REASON_MAX)
-    actor, professional = _regional_professional(session, actor, professional_id)
+    professional = _listed_professional(session, professional_id)
+    if not pauses_volunteers(actor, professional.ars_code):
+        require_region(actor, professional.ars_code)  # refuses, in the words that fit this actor
+    actor = require_actor(actor)
     if professional.status not in transitions.UNAVAILABLE_FROM:
         raise Conflict(UNAVAILABLE_REFUSAL)
     set_status(session, professional_id=professional_id, expected=[ProfessionalStatus.DISPONIBLE.value],
                target=ProfessionalStatus.INDISPONIBLE.value,
                now=now)
     record_event(session, actor_id=actor.id, entity="professional", entity_id=professional_id,
-                 action="made_unavailable", before="disponible", after="indisponible", details={"by": "ars"}, at=now)
+                 action="made_unavailable", before="disponible", after="indisponible", details={"by": actor.role},
+                 at=now)
 
 
 def assign_on_behalf(session: so.Session, *, actor: SessionUser | None, mission_id: int, professional_id: int,

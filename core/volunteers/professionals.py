@@ -19,7 +19,7 @@ from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import paris_today, utcnow
 from core.shared.errors import Conflict, ErrorCollector, NotFound, PermissionDenied, ValidationError
-from core.shared.permissions import reads_volunteer_files, require_actor, sees_region
+from core.shared.permissions import PSEUDONYMISED_ONLY, reads_names, reads_volunteer_files, require_actor
 from core.shared.validation import (
     parse_date,
     validate_adeli,
@@ -28,8 +28,9 @@ from core.shared.validation import (
     validate_rpps,
     validate_text,
 )
-from core.staffing.matching import is_stale
-from core.staffing.transitions import DECLINE_FROM
+from core.staffing.crisis import crisis_active
+from core.staffing.matching import candidate_query, is_stale, load_mission_context
+from core.staffing.transitions import DECLINE_FROM, accepts_people
 from core.staffing.workflow import DECLINED_REASON
 from core.volunteers.documents import check_document
 from db.models import (
@@ -39,6 +40,7 @@ from db.models import (
     Establishment,
     IdType,
     Mission,
+    MissionStatus,
     Mobility,
     Professional,
     ProfessionalStatus,
@@ -393,23 +395,23 @@ def replace_document(session: so.Session, *, actor: SessionUser | None, kind: st
 
 def document_for_download(session: so.Session, *, actor: SessionUser | None, document_id: int,
                           now: datetime | None = None) -> Document:
-    """A document with its content, for its owner, the ARS of their region, the CCS, admins, and the
-    establishments the volunteer is pushed to, contacted by or assigned to.
+    """A document with its content, for its owner and for whoever sees it on the volunteer's sheet
+    (`professional_sheet`: the regulators, the establishments and ARS the volunteer is linked to; never an
+    admin nor the ministry).
 
     Each download is recorded (who read which document of whom, by ids): an identity document is personal
     data, and the journal must tell who opened it. A write, then: call it through ui.actions.run_action.
     """
+    now = now or utcnow()
     actor = require_actor(actor)
     document = session.get(Document, document_id)
     if document is None:
         raise NotFound("Ce document n'existe plus.")
     owner = session.get(Professional, document.professional_id)
-    allowed = (actor.professional_id == owner.id or sees_region(actor, owner.ars_code)
-               or (actor.role == "etablissement"
-                   and linked_to_establishments(session, professional_id=owner.id,
-                                                establishment_ids=actor.establishment_ids)))
-    if not allowed or actor.role == "ministere":
-        raise PermissionDenied("Vous n'avez pas accès à ce document.")
+    if actor.professional_id != owner.id:
+        access = _sheet_access(session, actor, owner, now)
+        if access is None or document.kind not in access.documents:
+            raise PermissionDenied("Vous n'avez pas accès à ce document.")
     record_event(session, actor_id=actor.id, entity="professional", entity_id=owner.id, action="document_downloaded",
                  details={"document_id": document.id, "kind": document.kind}, at=now)
     return document
@@ -418,71 +420,146 @@ def document_for_download(session: so.Session, *, actor: SessionUser | None, doc
 # ---------------------------------------------------------------- what others see of a volunteer
 
 LIVE_STATES = (ProposalState.EN_COURS.value, ProposalState.CONTACTE.value, ProposalState.AFFECTE.value)
+# An establishment stays linked to a volunteer it works with or worked with (an assignment that went to its end);
+# a refused, released or cancelled solicitation ends the link: it has no more use for their contact details.
+LINKED_STATES = (*LIVE_STATES, ProposalState.TERMINE.value)
+# DESIGN §4: what an establishment sees of a candidate before any contact or push. No coordinates: the commune
+# says where, the sheet needs no more.
 PUBLIC_FIELDS = ("id", "first_name", "last_name", "postal_code", "city", "department_code", "profession_code",
-                 "specialty", "activity_type", "id_type", "id_number", "has_vehicle", "available_week",
-                 "available_weekend", "available_from", "available_to", "mobility", "exp_ehpad", "exp_reanimation",
-                 "exp_vaccination", "volunteer_vaccination", "message", "verified", "status",
-                 "availability_confirmed_at")  # no coordinates: the commune says where, the sheet needs no more
+                 "specialty", "activity_type", "has_vehicle", "available_week", "available_weekend", "available_from",
+                 "available_to", "mobility", "exp_ehpad", "exp_reanimation", "exp_vaccination",
+                 "volunteer_vaccination", "verified", "status", "availability_confirmed_at")
 CONTACT_FIELDS = ("email", "phone")
+FILE_FIELDS = ("id_type", "id_number", "message")  # the professional file, with the documents
+DOCUMENT_KINDS = frozenset({"identite", "diplome", "autre"})
+NO_SHEET = "Vous n'avez pas accès à cette fiche."
+OWN_SHEET = "Vos informations et vos justificatifs sont dans « Mon profil »."
+CANDIDATE_NOTICE = "Coordonnées et documents visibles dès que vous contactez ce professionnel."
+REGION_CANDIDATE_NOTICE = ("Coordonnées, identifiant professionnel et justificatifs visibles dès que ce professionnel "
+                           "est proposé à une mission de votre région.")
+ADMIN_NOTICE = ("Identifiant professionnel, message et justificatifs réservés à l'ARS du volontaire, au CCS et aux "
+                "établissements qui le sollicitent : ils ne sont pas montrés aux administrateurs.")
 
 
-def linked_to_establishments(session: so.Session, *, professional_id: int,
-                             establishment_ids: tuple[int, ...]) -> bool:
-    """Is the volunteer pushed to, contacted by or assigned to one of these establishments?"""
-    if not establishment_ids:
-        return False
-    return bool(session.scalar(
-        sa.select(sa.func.count()).select_from(Proposal).join(Mission, Mission.id == Proposal.mission_id)
-        .where(Proposal.professional_id == professional_id, Proposal.state.in_(LIVE_STATES),
-               Mission.establishment_id.in_(establishment_ids))
-    ))
+@dataclass(frozen=True)
+class _Access:
+    """What one reader may see of one volunteer (DESIGN §4): decided once, for the sheet and the downloads."""
+
+    contact: bool
+    file: bool
+    documents: frozenset[str]
+    history: Any  # which proposals the reader sees (an SQL condition on Mission/Establishment), None: none
+    notice: str | None = None
+
+
+def _full(history: Any) -> _Access:
+    return _Access(contact=True, file=True, documents=DOCUMENT_KINDS, history=history)
+
+
+def _sheet_access(session: so.Session, actor: SessionUser, professional: Professional, now: datetime) -> _Access | None:
+    """The regulators of the volunteer's region see everything; admins their identity and contact only (no
+    identity document, issue 12); an establishment — or the ARS of another region — everything once the
+    volunteer is linked to one of its missions, the public fields while the volunteer is a candidate for one
+    of its open missions; anyone else nothing (None)."""
+    if reads_volunteer_files(actor, professional.ars_code):
+        return _full(sa.true())
+    if reads_names(actor, professional.ars_code):  # a name reader who reads no file: an admin
+        return _Access(contact=True, file=False, documents=frozenset(), history=None, notice=ADMIN_NOTICE)
+    if actor.role == "etablissement" and actor.establishment_ids:
+        scope, viewer, notice = Mission.establishment_id.in_(actor.establishment_ids), "establishment", CANDIDATE_NOTICE
+    elif actor.role == "ars" and actor.ars_code:
+        scope, viewer, notice = Establishment.ars_code == actor.ars_code, "regulator", REGION_CANDIDATE_NOTICE
+    else:
+        return None
+    if _linked(session, professional.id, scope):
+        return _full(scope)
+    if _candidate(session, professional, scope, viewer, now):
+        return _Access(contact=False, file=False, documents=frozenset(), history=scope, notice=notice)
+    return None
+
+
+def _linked(session: so.Session, professional_id: int, scope: Any) -> bool:
+    """Pushed to, contacted for or assigned to (now, or an assignment gone to its end) a mission within the
+    scope (LINKED_STATES)."""
+    return session.scalar(
+        sa.select(Proposal.id).join(Mission, Mission.id == Proposal.mission_id)
+        .join(Establishment, Establishment.id == Mission.establishment_id)
+        .where(Proposal.professional_id == professional_id, Proposal.state.in_(LINKED_STATES), scope).limit(1)
+    ) is not None
+
+
+def _candidate(session: so.Session, professional: Professional, scope: Any, viewer: str, now: datetime) -> bool:
+    """Would matching list the volunteer among the candidates of one of the scope's open missions, as this viewer
+    sees them (crisis mode included)? Matching's own query decides, mission by mission."""
+    # Narrowing only (open missions of the volunteer's profession), so that few missions are asked about;
+    # accepts_people and candidate_query hold the rules.
+    missions = session.scalars(
+        sa.select(Mission.id).join(Establishment, Establishment.id == Mission.establishment_id)
+        .where(scope, Mission.status == MissionStatus.OPEN.value,
+               Mission.profession_code == professional.profession_code)
+        .order_by(Mission.id)
+    )
+    for mission_id in missions.all():
+        context = load_mission_context(session, mission_id=mission_id)
+        if not accepts_people(context.status, context.count):
+            continue
+        crisis = crisis_active(session, ars_code=context.ars_code, profession_code=context.profession_code, now=now)
+        query = candidate_query(context, viewer, crisis, now).base.where(Professional.id == professional.id)
+        if session.scalar(sa.select(query.exists())):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
 class Sheet:
+    """« Fiche du professionnel »: only the fields this reader may see, and which parts those are."""
+
     professional: dict[str, Any]
-    contact_visible: bool
+    contact_visible: bool  # e-mail and phone are in `professional`
     documents: list[dict[str, Any]]
     history: list[dict[str, Any]]
+    file_visible: bool = False  # RPPS/ADELI number and the volunteer's message are in `professional`
+    notice: str | None = None  # what stays hidden and why, for the page to say
 
 
-def professional_sheet(session: so.Session, *, actor: SessionUser | None, professional_id: int) -> Sheet:
-    """"Fiche du professionnel": contact details and documents only once the volunteer is pushed to,
-    contacted by or assigned to the establishment; the ARS of the region and the CCS see everything."""
+def professional_sheet(session: so.Session, *, actor: SessionUser | None, professional_id: int,
+                       now: datetime | None = None) -> Sheet:
+    """« Fiche du professionnel » as this reader may see it (see `_sheet_access`); the ministry reads
+    pseudonymised exports, never a sheet."""
+    now = now or utcnow()
     actor = require_actor(actor)
     professional = session.get(Professional, professional_id)
     if professional is None or professional.status == ProfessionalStatus.SUPPRIME.value:
         raise NotFound("Ce professionnel n'est plus inscrit.")
-    regulator = reads_volunteer_files(actor, professional.ars_code)
-    if not regulator and actor.role != "etablissement":
-        raise PermissionDenied("Vous n'avez pas accès à cette fiche.")
-    contact = regulator or linked_to_establishments(session, professional_id=professional_id,
-                                                    establishment_ids=actor.establishment_ids)
-    values = {name: getattr(professional, name) for name in PUBLIC_FIELDS}
-    if contact:
-        values.update({name: getattr(professional, name) for name in CONTACT_FIELDS})
-    documents = []
-    if contact:
-        documents = [dict(row) for row in session.execute(
-            sa.select(Document.id, Document.kind, Document.filename, Document.size, Document.mime)
-            .where(Document.professional_id == professional_id).order_by(Document.id)).mappings()]
-    return Sheet(values, contact, documents, _history(session, professional_id, None if regulator else actor.establishment_ids))
+    if actor.role == "ministere":
+        raise PermissionDenied(PSEUDONYMISED_ONLY)
+    if actor.professional_id == professional_id:
+        raise PermissionDenied(OWN_SHEET)
+    access = _sheet_access(session, actor, professional, now)
+    if access is None:
+        raise PermissionDenied(NO_SHEET)
+    fields = PUBLIC_FIELDS + (CONTACT_FIELDS if access.contact else ()) + (FILE_FIELDS if access.file else ())
+    documents = [dict(row) for row in session.execute(
+        sa.select(Document.id, Document.kind, Document.filename, Document.size, Document.mime)
+        .where(Document.professional_id == professional_id, Document.kind.in_(access.documents))
+        .order_by(Document.id)).mappings()] if access.documents else []
+    return Sheet({name: getattr(professional, name) for name in fields}, access.contact, documents,
+                 _history(session, professional_id, access.history), access.file, access.notice)
 
 
-def _history(session: so.Session, professional_id: int,
-             establishment_ids: tuple[int, ...] | None) -> list[dict]:
-    """The volunteer's proposals, newest first — an establishment sees only its own."""
+def _history(session: so.Session, professional_id: int, scope: Any) -> list[dict]:
+    """The volunteer's proposals within the reader's scope, newest first (an establishment: its own)."""
+    if scope is None:
+        return []
     query = (
         sa.select(Proposal.id, Proposal.state, Proposal.origin, Proposal.created_at, Proposal.decided_at,
                   Proposal.reason, Mission.profession_code, Mission.start_date, Mission.end_date,
                   Establishment.name.label("establishment"))
         .join(Mission, Mission.id == Proposal.mission_id)
         .join(Establishment, Establishment.id == Mission.establishment_id)
-        .where(Proposal.professional_id == professional_id)
+        .where(Proposal.professional_id == professional_id, scope)
         .order_by(Proposal.created_at.desc(), Proposal.id.desc())
     )
-    if establishment_ids is not None:
-        query = query.where(Mission.establishment_id.in_(establishment_ids or (-1,)))
     return [dict(row) for row in session.execute(query).mappings()]
 
 

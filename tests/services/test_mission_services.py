@@ -378,8 +378,11 @@ def test_an_establishment_sees_contact_details_and_documents_only_while_linked_t
 def test_an_establishment_sees_only_its_own_history_with_a_volunteer(uow) -> None:
     with uow() as session:
         here, elsewhere = office(session), office(session)
+        mission(session, here)
         professional, _ = _volunteer_with_document(session)
-        contact(session, actor=elsewhere.hr, mission_id=mission(session, elsewhere).id, professional_id=professional.id, now=NOW)
+        elsewhere_mission = mission(session, elsewhere).id
+        contact(session, actor=elsewhere.hr, mission_id=elsewhere_mission, professional_id=professional.id, now=NOW)
+        refuse(session, actor=elsewhere.hr, mission_id=elsewhere_mission, professional_ids=[professional.id], now=NOW)
         sheet = professional_sheet(session, actor=here.hr, professional_id=professional.id)
     assert (sheet.contact_visible, sheet.history) == (False, [])
 

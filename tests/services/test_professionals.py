@@ -777,9 +777,10 @@ def test_the_ars_of_another_region_cannot_read_the_document(uow) -> None:
             document_for_download(session, actor=ars, document_id=document_id)
 
 
-@pytest.mark.parametrize(("role", "allowed"), [("ccs", True), ("admin", True), ("ministere", False),
+# Issue 12: admins see no identity document, nor any other (the ARS of the region checks them).
+@pytest.mark.parametrize(("role", "allowed"), [("ccs", True), ("admin", False), ("ministere", False),
                                                 ("etablissement", False)])
-def test_national_roles_but_the_ministry_can_read_documents(uow, role: str, allowed: bool) -> None:
+def test_the_ccs_reads_documents_but_not_the_ministry_nor_admins(uow, role: str, allowed: bool) -> None:
     document_id, _ = _document_of_claire(uow)
     with uow() as session:
         actor = make_actor(session, role)
@@ -803,7 +804,7 @@ def test_an_unknown_document_and_an_anonymous_visitor_are_refused(uow) -> None:
 # missions, "etablissement" has not; "professionnel" is Claire herself, "autre_professionnel" someone else.
 DOWNLOADERS = {"anonyme": False, "professionnel": True, "autre_professionnel": False, "etablissement": False,
                "etablissement_lie": True, "pool": False, "ars": True, "ars_autre_region": False, "ccs": True,
-               "ministere": False, "admin": True}
+               "ministere": False, "admin": False}
 
 
 def _downloader(session: so.Session, who: str, claire: SessionUser) -> SessionUser | None:

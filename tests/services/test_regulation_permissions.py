@@ -6,10 +6,14 @@ succeed (positive controls, so that a service refusing everybody would fail here
 
 Who is allowed, as the code says it (core/permissions.py, READERS in core/regulation.py,
 REGION_ROLES and NATIONAL_ROLES in core/indicators.py):
-- reading a region (crisis state and history, missions or one of them, volunteers, indicators): its ARS, the CCS,
+- reading a region (crisis state and history, missions or one of them, indicators): its ARS, the CCS,
   the ministry and admins;
-- acting on a region (crisis mode, manual priority, push, verification, unavailability): its ARS
-  and the CCS; alerting the CCS and assigning on behalf of an establishment: its ARS only;
+- reading names (the region's volunteers, an establishment's assigned staff and its export, a volunteer's
+  sheet): never the ministry, whose data is pseudonymised (issue 12) — its ARS, the CCS, admins, and the
+  establishment for its own staff and candidates;
+- acting on a region (crisis mode, manual priority, push, verification): its ARS and the CCS; making a
+  volunteer unavailable: its ARS, the CCS and admins (DESIGN §3); alerting the CCS and assigning on behalf
+  of an establishment: its ARS only;
 - the alerts list and the national overview: the CCS, the ministry and admins; opening the
   national pools: the CCS only.
 """
@@ -26,12 +30,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.figures import indicators, journal
+from core.figures.exports import export_assigned_staff
 from core.mail import outbox
 from core.mail.emails import EmailContent
 from core.mail.outbox import queue_email
 from core.shared.actor import SessionUser, to_session_user
 from core.shared.errors import PermissionDenied
-from core.staffing import archive, regulation, workflow
+from core.staffing import archive, missions, regulation, workflow
+from core.volunteers.professionals import professional_sheet
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
 
@@ -43,6 +49,8 @@ REGION, OTHER_REGION = "52", "53"  # Pays de la Loire (Nantes, 44000), Bretagne
 ROLES = ("anonyme", "professionnel", "etablissement", "pool", "ars", "ars_autre_region", "ccs", "ministere",
          "admin")
 READERS = frozenset({"ars", "ccs", "ministere", "admin"})
+NAME_READERS = frozenset({"ars", "ccs", "admin"})  # the ministry reads pseudonymised data only
+STAFF_READERS = NAME_READERS | {"etablissement"}  # an establishment's assigned staff: its own accounts too
 REGULATORS = frozenset({"ars", "ccs"})
 NATIONAL = frozenset({"ccs", "ministere", "admin"})
 
@@ -56,6 +64,7 @@ class World:
     professional_id: int
     outbox_id: int
     actors: dict[str, SessionUser | None]
+    establishment_id: int
 
 
 def build(session: so.Session) -> World:
@@ -79,7 +88,7 @@ def build(session: so.Session) -> World:
     actors["anonyme"] = None
     mail = queue_email(session, dedup_key="world", to="alerte@example.org", now=NOW,
                        content=EmailContent("Renfort RH — test", "Sans lien.", "<p>Sans lien.</p>"))
-    return World(mission.id, nurse.id, mail.id, actors)
+    return World(mission.id, nurse.id, mail.id, actors, establishment.id)
 
 
 def mission(session: so.Session, world: World) -> m.Mission:
@@ -95,6 +104,18 @@ def finished(session: so.Session, world: World, status: str = "closed") -> int:
 
 def professional(session: so.Session, world: World) -> m.Professional:
     return session.get(m.Professional, world.professional_id, populate_existing=True)
+
+
+def assigned(session: so.Session, world: World) -> int:
+    """The world's nurse assigned to its mission already (the proposal flushed): the establishment's id."""
+    session.add(m.Proposal(mission_id=world.mission_id, professional_id=world.professional_id, state="affecte",
+                           origin="direct", created_at=NOW, decided_at=NOW))
+    session.flush()
+    return world.establishment_id
+
+
+def staff_names(rows: list[dict]) -> list[int]:
+    return [row["professional_id"] for row in rows]
 
 
 Call = Callable[[so.Session, World, SessionUser | None], Any]
@@ -149,14 +170,14 @@ SERVICES: dict[str, Service] = {
         lambda s, w, a: regulation.open_national_pools(s, actor=a, mission_id=w.mission_id, now=NOW), frozenset({"ccs"}),
         lambda s, w, r: mission(s, w).pools_opened_at is not None),
     "region_professionals": Service(
-        lambda s, w, a: regulation.region_professionals(s, actor=a, ars_code=REGION), READERS,
+        lambda s, w, a: regulation.region_professionals(s, actor=a, ars_code=REGION), NAME_READERS,
         lambda s, w, r: r[1] == 1 and r[0][0]["id"] == w.professional_id),
     "set_verified": Service(
         lambda s, w, a: regulation.set_verified(s, actor=a, professional_id=w.professional_id, verified=True, now=NOW), REGULATORS,
         lambda s, w, r: professional(s, w).verified is True),
     "set_unavailable_by_ars": Service(
         lambda s, w, a: regulation.set_unavailable_by_ars(s, actor=a, professional_id=w.professional_id, reason="Arrêt maladie", now=NOW),
-        REGULATORS,
+        REGULATORS | {"admin"},
         lambda s, w, r: professional(s, w).status == "indisponible"),
     "assign_on_behalf": Service(
         lambda s, w, a: regulation.assign_on_behalf(s, actor=a, mission_id=w.mission_id, professional_id=w.professional_id, now=NOW),
@@ -194,6 +215,17 @@ SERVICES: dict[str, Service] = {
         frozenset({"ars", "ccs", "admin"}),
         lambda s, w, r: r[:2] == b"PK" and s.scalar(sa.select(m.Event.action).where(m.Event.entity == "export"))
         == "journal"),
+    "assigned_staff": Service(
+        lambda s, w, a: missions.assigned_staff(s, actor=a, establishment_id=assigned(s, w)), STAFF_READERS,
+        lambda s, w, r: staff_names(r) == [w.professional_id]),
+    "export_assigned_staff": Service(
+        lambda s, w, a: export_assigned_staff(s, actor=a, establishment_id=assigned(s, w), now=NOW), STAFF_READERS,
+        lambda s, w, r: r[:2] == b"PK" and s.scalar(sa.select(m.Event.action).where(m.Event.entity == "export"))
+        == "assigned_staff"),
+    # the nurse is a candidate for the world's open mission: its establishment reads her public sheet
+    "professional_sheet": Service(
+        lambda s, w, a: professional_sheet(s, actor=a, professional_id=w.professional_id, now=NOW), STAFF_READERS,
+        lambda s, w, r: r.professional["id"] == w.professional_id),
     # ---- core/indicators.py
     "region_indicators": Service(
         lambda s, w, a: indicators.region_indicators(s, actor=a, ars_code=REGION, now=NOW), READERS,
@@ -204,12 +236,12 @@ SERVICES: dict[str, Service] = {
 }
 
 ADDED_FROM_OTHER_MODULES = {"contact_many", "outbox_message", "finished_missions", "archive_mission",
-                            "archive_period", "restore_mission", "journal", "export_journal"}
+                            "archive_period", "restore_mission", "journal", "export_journal", "assigned_staff",
+                            "export_assigned_staff", "professional_sheet"}
 
 # Left out of the matrix on purpose, the design granting what the code refuses today (not a leak):
-# DESIGN §3 lists the territorial-pool coordinator among those who push (§9, not built yet) and
-# lets an admin pause a volunteer.
-NOT_DECIDED = {("push", "pool"), ("set_unavailable_by_ars", "admin")}
+# DESIGN §3 lists the territorial-pool coordinator among those who push (§9, not built yet).
+NOT_DECIDED = {("push", "pool")}
 
 # A forbidden role that a service lets through: xfail(strict=True) with the reason, until it is fixed.
 KNOWN_LEAKS: dict[tuple[str, str], str] = {}
@@ -285,3 +317,6 @@ def test_the_matrix_covers_the_gaps_found_in_review() -> None:
     assert {(name, "professionnel") for name in volunteer} <= denied
     assert {(name, "etablissement") for name in establishment} <= denied
     assert {(name, "ars_autre_region") for name in SERVICES} <= denied
+    # issue 12: the ministry reads pseudonymised data only, never a name
+    nominative = {"region_professionals", "assigned_staff", "export_assigned_staff", "professional_sheet"}
+    assert {(name, "ministere") for name in nominative} <= denied
