@@ -11,7 +11,6 @@ from core.shared.actions import Action
 from core.shared.clock import paris_datetime
 from core.staffing.regulation import (
     LISTED_STATUSES,
-    REASON_MAX,
     MissionFilters,
     ProfessionalFilters,
     assign_on_behalf,
@@ -19,7 +18,6 @@ from core.staffing.regulation import (
     region_mission,
     region_missions,
     region_professionals,
-    set_unavailable_by_ars,
     set_verified,
 )
 from ui.actions import read, run_action
@@ -30,6 +28,7 @@ from ui.regions import region_choice, region_name
 from ui.selection import rows_key, selection_rows
 from ui.sheet import show_sheet
 from ui.state import flash, signed_in_user
+from ui.unavailability import unavailable_popover
 
 PAGE_SIZE = 50
 MISSION_CHOICES = 200  # most urgent missions listed to assign to; the one already picked is kept
@@ -54,12 +53,6 @@ def _filters() -> ProfessionalFilters:
     duplicates = st.checkbox("Doublons probables seulement", key="pros_duplicates", on_change=_first_page)
     return ProfessionalFilters(text=text, profession_code=profession, statuses=tuple(statuses), verified=verified,
                                duplicates_only=duplicates)
-
-
-def _unavailable(professional_id: int) -> None:
-    run_action(set_unavailable_by_ars, professional_id=professional_id,
-               reason=st.session_state.get(f"pro_reason_{professional_id}", ""),
-               done="Professionnel rendu indisponible : il n'est plus proposé.")
 
 
 def _assign(row: dict) -> None:
@@ -125,13 +118,8 @@ def _actions(row: dict, ars_code: str) -> None:
                       kwargs={"professional_id": row["id"], "verified": not row["verified"],
                               "done": "Badge VÉRIFIÉ retiré." if row["verified"] else
                               "Documents vérifiés : badge VÉRIFIÉ."})
+    unavailable_popover(columns[2], row, key_prefix="pro")
     why_not = row["why_not"]
-    with columns[2].popover("Rendre indisponible…", icon=":material/pause_circle:", width="stretch",
-                            disabled=Action.SET_UNAVAILABLE not in actions, help=why_not.get(Action.SET_UNAVAILABLE)):
-        st.text_area("Motif *", key=f"pro_reason_{row['id']}", max_chars=REASON_MAX,
-                     help="Demandé pour que la décision soit réfléchie ; il n'est pas conservé (le journal d'audit "
-                          "ne garde aucune donnée personnelle).")
-        st.button("Confirmer", key=f"pro_unavailable_{row['id']}", on_click=_unavailable, args=(row["id"],))
     if Action.ASSIGN in actions or Action.ASSIGN in why_not:
         with columns[3].popover("Affecter à une mission…", icon=":material/how_to_reg:", width="stretch",
                                 disabled=Action.ASSIGN not in actions, help=why_not.get(Action.ASSIGN)):
