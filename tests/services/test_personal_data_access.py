@@ -246,6 +246,20 @@ def test_a_past_assignment_keeps_the_establishment_linked_with_its_own_history(u
     assert [h["state"] for h in sheet.history] == ["termine"] == [h["state"] for h in regulator.history]
 
 
+def test_the_ars_of_another_region_sees_the_whole_file_once_it_pushed_the_volunteer_to_its_region(uow) -> None:
+    with uow() as session:
+        world = build(session)
+        rennes_ars = world.readers["ars_region_de_mission"]
+        [rennes_mission] = session.scalars(sa.select(m.Mission.id).join(m.Establishment).where(
+            m.Establishment.ars_code == "53"))
+        push(session, actor=rennes_ars, mission_id=rennes_mission, professional_ids=[world.professional_id], now=NOW)
+        sheet = professional_sheet(session, actor=rennes_ars, professional_id=world.professional_id, now=NOW)
+        identity = document_for_download(session, actor=rennes_ars, document_id=world.documents["identite"], now=NOW)
+        assert identity.content == PDF
+    assert sheet.contact_visible and sheet.file_visible and sheet.notice is None
+    assert [h["state"] for h in sheet.history] == ["en_cours"]  # its region's proposals only, not the Nantes one
+
+
 # ---------------------------------------------------------------- defect 2: no names for the ministry
 
 
