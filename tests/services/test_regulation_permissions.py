@@ -118,6 +118,14 @@ def staff_names(rows: list[dict]) -> list[int]:
     return [row["professional_id"] for row in rows]
 
 
+def interrupted(session: so.Session, world: World) -> int:
+    """The world's e-mail claimed by a worker an hour ago that never reported back (flushed): its id."""
+    row = session.get(m.Outbox, world.outbox_id)
+    row.status, row.claimed_at = "sending", NOW - timedelta(hours=1)
+    session.flush()
+    return world.outbox_id
+
+
 Call = Callable[[so.Session, World, SessionUser | None], Any]
 Check = Callable[[so.Session, World, Any], bool]
 
@@ -192,6 +200,15 @@ SERVICES: dict[str, Service] = {
     "outbox_message": Service(
         lambda s, w, a: outbox.outbox_message(s, actor=a, outbox_id=w.outbox_id, now=NOW), frozenset({"admin"}),
         lambda s, w, r: r.to == "alerte@example.org" and r.status == "en attente" and r.links == []),
+    "requeue_interrupted": Service(
+        lambda s, w, a: outbox.requeue_interrupted(s, actor=a, outbox_id=interrupted(s, w), now=NOW),
+        frozenset({"admin"}),
+        lambda s, w, r: s.get(m.Outbox, w.outbox_id).status == "pending"),
+    "mark_interrupted_as_sent": Service(
+        lambda s, w, a: outbox.mark_interrupted_as_sent(s, actor=a, outbox_id=interrupted(s, w), now=NOW),
+        frozenset({"admin"}),
+        lambda s, w, r: s.get(m.Outbox, w.outbox_id).status == "sent"
+        and s.scalar(sa.select(m.Event.action).where(m.Event.entity == "outbox")) == "marked_sent"),
     "finished_missions": Service(
         lambda s, w, a: archive.finished_missions(s, actor=a, ars_code=REGION), frozenset({"admin"}),
         lambda s, w, r: r.total == 0),
@@ -235,7 +252,8 @@ SERVICES: dict[str, Service] = {
         lambda s, w, r: r.headline.open_missions == 1 and r.headline.open_alerts == 1),
 }
 
-ADDED_FROM_OTHER_MODULES = {"contact_many", "outbox_message", "finished_missions", "archive_mission",
+ADDED_FROM_OTHER_MODULES = {"contact_many", "outbox_message", "requeue_interrupted", "mark_interrupted_as_sent",
+                            "finished_missions", "archive_mission",
                             "archive_period", "restore_mission", "journal", "export_journal", "assigned_staff",
                             "export_assigned_staff", "professional_sheet"}
 
