@@ -27,6 +27,8 @@ from core.shared.errors import Conflict, ErrorCollector, NotFound, ValidationErr
 from core.shared.permissions import REGULATORS, require_actor, require_region, require_role
 from core.shared.security import hash_password, token_hash, verify_password
 from core.shared.validation import (
+    refuse_invisible,
+    refused_character,
     validate_email,
     validate_finess,
     validate_gid,
@@ -65,6 +67,8 @@ class LoginOutcome:
 
 
 def _find_live_user(session: so.Session, email: str) -> User | None:
+    if refused_character(email or ""):  # no account's address holds one (and NUL would crash PostgreSQL)
+        return None
     return session.scalar(
         sa.select(User).where(
             sa.func.lower(User.email) == email.strip().lower(),
@@ -476,7 +480,7 @@ def reject_account(session: so.Session, *, actor: SessionUser | None, user_id: i
                    now: datetime | None = None) -> str:
     """Refuse a request with a reason: frees its e-mail and, if nobody else uses it, its FINESS."""
     now = now or utcnow()
-    reason = validate_text(reason, "reason", "Motif du refus", max_length=1000)
+    reason = validate_text(reason, "reason", "Motif du refus", max_length=1000, multiline=True)
     user, establishments = _pending_user(session, actor, user_id)
     user.status = AccountStatus.REJECTED.value
     user.status_reason = reason
@@ -550,7 +554,9 @@ def request_password_reset(session: so.Session, *, actor: SessionUser | None, em
                            now: datetime | None = None) -> None:
     """Send a fresh link to an active account (activated or not); says nothing about unknown e-mails."""
     now = now or utcnow()
-    user = _find_live_user(session, email or "")
+    # An address with an invisible character cannot be anyone's: saying so reveals nothing about who exists.
+    email = refuse_invisible(email or "", "email", "Adresse électronique")
+    user = _find_live_user(session, email)
     if user is None or user.status != AccountStatus.ACTIVE.value:
         return
     token = issue_token(session, user=user, purpose=TokenPurpose.RESET.value, now=now)

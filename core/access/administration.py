@@ -40,7 +40,7 @@ from core.shared.clock import utcnow
 from core.shared.errors import Conflict, ErrorCollector, NotFound, PermissionDenied, ValidationError
 from core.shared.permissions import require_actor
 from core.shared.security import token_hash
-from core.shared.validation import validate_email, validate_phone, validate_text
+from core.shared.validation import search_text, validate_email, validate_phone, validate_text
 from db.models import AccountStatus, Establishment, EstablishmentStatus, Membership, Professional, Role, User
 
 ALL_ROLES = frozenset(role.value for role in Role)
@@ -181,7 +181,7 @@ def _state_condition(state: str, now: datetime) -> sa.ColumnElement[bool]:
 
 def _filter_conditions(filters: AccountFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
     conditions = []
-    text = (filters.text or "").strip().lower()
+    text = search_text(filters.text).lower()
     if text:
         pattern = f"%{text}%"
         full_name = sa.func.lower(User.first_name + " " + User.last_name)
@@ -192,7 +192,7 @@ def _filter_conditions(filters: AccountFilters, now: datetime) -> list[sa.Column
     if filters.ars_code:
         conditions.append(sa.or_(User.ars_code == filters.ars_code, _member_of_region(filters.ars_code),
                                  _volunteer_of_region(filters.ars_code)))
-    establishment = (filters.establishment or "").strip()
+    establishment = search_text(filters.establishment)
     if establishment:
         conditions.append(sa.select(Membership.user_id)
                           .join(Establishment, Establishment.id == Membership.establishment_id)
@@ -564,7 +564,7 @@ def search_establishments(session: so.Session, *, actor: SessionUser | None, tex
     """Validated establishments by FINESS / GID (from its start) or name, to attach to an account; an ARS
     finds those of its region only."""
     actor = _require_establishment_manager(actor)
-    text = (text or "").strip()
+    text = search_text(text)
     if len(text) < 2:
         return []
     conditions = [Establishment.status == EstablishmentStatus.ACTIVE.value,

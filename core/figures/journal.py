@@ -24,7 +24,7 @@ from core.shared.clock import paris_midnight, utcnow
 from core.shared.labels import STATUS_WORDS
 from core.shared.errors import PermissionDenied, ValidationError
 from core.shared.permissions import own_region, require_role
-from core.shared.validation import validate_date_range
+from core.shared.validation import search_text, validate_date_range
 from db.models import Event, User
 
 JOURNAL_READERS = ("admin", "ccs", "ars", OPERATOR_ROLE)
@@ -102,8 +102,9 @@ def _scope(actor: SessionUser, filters: JournalFilters) -> list[sa.ColumnElement
                                          end_field="journal_to")
         conditions.append(Event.at >= paris_midnight(start))
         conditions.append(Event.at < paris_midnight(end + timedelta(days=1)))
-    if filters.who.strip():
-        pattern = f"%{filters.who.strip().lower()}%"
+    who = search_text(filters.who)
+    if who:
+        pattern = f"%{who.lower()}%"
         conditions.append(Event.actor_user_id.in_(sa.select(User.id).where(sa.or_(
             sa.func.lower(User.email).like(pattern), sa.func.lower(User.last_name).like(pattern)))))
     return conditions

@@ -32,6 +32,7 @@ from core.shared.clock import utcnow
 from core.shared.config import Settings, get_settings
 from core.shared.errors import Conflict, NotFound
 from core.shared.permissions import require_role
+from core.shared.validation import search_text
 from db.models import Outbox, OutboxStatus
 from db.session import session_scope
 
@@ -299,8 +300,9 @@ def list_outbox(session: so.Session, *, actor: SessionUser | None, search: str =
     now = now or utcnow()
     query = sa.select(Outbox.id, Outbox.to, Outbox.subject, Outbox.created_at, Outbox.sent_at,
                       Outbox.attempts, Outbox.last_error, Outbox.status, Outbox.claimed_at)
-    if search.strip():
-        pattern = f"%{search.strip().lower()}%"
+    search = search_text(search)
+    if search:
+        pattern = f"%{search.lower()}%"
         query = query.where(sa.or_(sa.func.lower(Outbox.to).like(pattern), sa.func.lower(Outbox.subject).like(pattern)))
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = []

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.places import reference
 from core.shared.errors import ValidationError
-from core.shared.validation import compact
+from core.shared.validation import compact, refuse_invisible
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def communes(postal_code: str) -> list[str]:
 
 def validate_postal_code(value: Any, field: str = "postal_code") -> str:
     """A French postal code that exists in the reference data and depends on an ARS."""
-    code = compact(value)
+    code = compact(refuse_invisible(value, field, "Code postal"))
     if not code:
         raise ValidationError(field, "Le code postal est obligatoire.")
     if re.fullmatch(r"\d{4}", code) and postal_code_rows("0" + code):
@@ -97,6 +97,7 @@ def locate(postal_code: str, city: str | None = None) -> Location:
     """The commune's point when the city is given, else the postal code's first commune."""
     code = validate_postal_code(postal_code)
     rows = postal_code_rows(code)
+    city = refuse_invisible(city, "city", "Ville") if city else city
     if city and city.strip():
         wanted = normalize_commune(city)
         matches = [row for row in rows if row.commune == wanted]

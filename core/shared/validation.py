@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,78 @@ FINESS_DEPARTMENT_PREFIXES = {f"{n:02d}" for n in range(1, 96)} | {"2A", "2B", "
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_BYTES = 72  # bcrypt ignores (and bcrypt 5 refuses) anything longer
 MAX_COUNT = 500
+
+
+# ---------------------------------------------------------------- invisible and control characters
+#
+# What a person types is printable text. A NUL byte crashes PostgreSQL (« text fields cannot contain NUL »), the
+# other controls corrupt e-mails, spreadsheets and logs, and invisible format characters make two different texts
+# look alike: a RIGHT-TO-LEFT OVERRIDE shows « Martin\u202eeporue » as another name, a ZERO WIDTH SPACE makes
+# « Du\u200bpont » a second « Dupont ». So every text input refuses them, with the field's name. Tab, line feed and
+# carriage return are white space: a line break is kept in a multi-line field and becomes a space elsewhere, as a
+# tab pasted from a spreadsheet does. Allowed on purpose: ZERO WIDTH JOINER and NON-JOINER (emoji sequences such
+# as 👩‍⚕️, Persian or Indic scripts) and the tag characters of flag emoji.
+
+WHITE_SPACE_CONTROLS = frozenset("\t\n\r")
+JOINERS = frozenset("\u200c\u200d")
+DIRECTION_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _refused(char: str) -> bool:
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return char not in WHITE_SPACE_CONTROLS
+    if category == "Cf":
+        return char not in JOINERS and not "\U000e0020" <= char <= "\U000e007f"
+    return category == "Cs"  # a lone surrogate: not text at all (and no database can store it)
+
+
+def refused_character(text: str) -> str | None:
+    """The first character no text input accepts, or None (ASCII text is checked by one regex)."""
+    if text.isascii():
+        found = _ASCII_CONTROL.search(text)
+        return found.group() if found else None
+    return next((char for char in text if _refused(char)), None)
+
+
+def invisible_message(label: str, char: str) -> str:
+    """Names the field and the character's code (the character itself cannot be seen), never the text typed."""
+    code = f"U+{ord(char):04X}"
+    if char in DIRECTION_CONTROLS:
+        kind = (f"un caractère invisible qui inverse le sens d'écriture ({code}) : il peut faire lire un autre "
+                "texte que celui enregistré")
+    elif unicodedata.category(char) == "Cf":
+        kind = f"un caractère invisible non autorisé ({code}, comme une espace de largeur nulle)"
+    elif unicodedata.category(char) == "Cs":
+        kind = f"un caractère invalide ({code})"
+    else:
+        kind = f"un caractère de contrôle invisible ({code})"
+    return (f"Le champ « {label} » contient {kind}. Retapez le texte sans ce caractère "
+            "(il vient souvent d'un copier-coller).")
+
+
+def refuse_invisible(value: Any, field: str, label: str) -> str:
+    """The value as text, or ValidationError naming the field when it holds a refused character."""
+    text = str(value if value is not None else "")
+    char = refused_character(text)
+    if char is not None:
+        raise ValidationError(field, invisible_message(label, char))
+    return text
+
+
+def without_invisible(value: Any) -> str:
+    """The text with every refused character removed: for what is only compared, never stored (a search, the
+    e-mail typed to sign in), where a stray character must neither crash the database nor match anything."""
+    text = str(value if value is not None else "")
+    if refused_character(text) is None:
+        return text
+    return "".join(char for char in text if not _refused(char))
+
+
+def search_text(value: Any, max_length: int = 200) -> str:
+    """A search field's text: invisible characters dropped, white space collapsed and trimmed, length bounded."""
+    return re.sub(r"\s+", " ", without_invisible(value)).strip()[:max_length]
 
 
 def compact(value: Any) -> str:
@@ -36,7 +109,7 @@ def luhn_ok(digits: str) -> bool:
 
 def validate_finess(value: Any, field: str = "finess") -> str:
     """A FINESS number: 9 characters, Luhn key when numeric, Corsica 2A/2B on format only."""
-    finess = compact(value).upper()
+    finess = compact(refuse_invisible(value, field, "Numéro FINESS")).upper()
     if not finess:
         raise ValidationError(field, "Le numéro FINESS est obligatoire.")
     if re.fullmatch(r"\d{8}", finess) and luhn_ok("0" + finess):
@@ -69,7 +142,7 @@ def validate_finess(value: Any, field: str = "finess") -> str:
 
 def validate_gid(value: Any, field: str = "finess") -> str:
     """A vaccination centre's GID: digits only, 1 to 10 characters (format only)."""
-    gid = compact(value)
+    gid = compact(refuse_invisible(value, field, "Numéro GID"))
     if not gid:
         raise ValidationError(field, "Le numéro GID du centre de vaccination est obligatoire.")
     if not re.fullmatch(r"\d{1,10}", gid):
@@ -81,7 +154,7 @@ def validate_gid(value: Any, field: str = "finess") -> str:
 
 def validate_email(value: Any, field: str = "email") -> str:
     """A syntactically valid address (no DNS lookup), normalised to lower case."""
-    text = str(value or "").strip()
+    text = refuse_invisible(value or "", field, "Adresse électronique").strip()
     if not text:
         raise ValidationError(field, "L'adresse électronique est obligatoire.")
     try:
@@ -110,7 +183,7 @@ def password_checks(password: str) -> list[tuple[str, bool]]:
 
 
 def validate_password(value: Any, field: str = "password") -> str:
-    password = str(value or "")
+    password = refuse_invisible(value or "", field, "Mot de passe")
     missing = [label for label, ok in password_checks(password) if not ok]
     if missing:
         raise ValidationError(field, "Le mot de passe doit contenir " + ", ".join(missing) + ".")
@@ -167,10 +240,18 @@ def validate_count(value: Any, field: str = "count") -> int:
 
 
 def validate_text(
-    value: Any, field: str, label: str, *, max_length: int = 200, required: bool = True
+    value: Any, field: str, label: str, *, max_length: int = 200, required: bool = True, multiline: bool = False
 ) -> str | None:
-    """Trimmed text with inner runs of spaces collapsed; `label` names the field in the message."""
-    text = re.sub(r"\s+", " ", str(value or "")).strip()
+    """Trimmed text; `label` names the field in the message. Control and invisible characters are refused; a
+    one-line field has its runs of white space (tabs, line breaks) collapsed into one space, a `multiline` one
+    (a message, a reason) keeps its lines — at most one blank line in a row — and tidies the spaces inside each."""
+    raw = refuse_invisible(value or "", field, label)
+    if multiline:
+        lines = re.split(r"\r\n|[\n\r\u2028\u2029]", raw)
+        text = "\n".join(re.sub(r"\s+", " ", line).strip() for line in lines)
+        text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    else:
+        text = re.sub(r"\s+", " ", raw).strip()
     if not text:
         if required:
             raise ValidationError(field, f"Le champ « {label} » est obligatoire.")
@@ -198,7 +279,7 @@ INTERNATIONAL_CODES = ("33", "590", "596", "594", "262", "508")
 
 def validate_phone(value: Any, field: str = "phone") -> str:
     """A French phone number (mainland or overseas), normalised to E.164 (+33612345678)."""
-    raw = str(value or "").strip()
+    raw = refuse_invisible(value or "", field, "Téléphone").strip()
     digits = re.sub(r"[\s.\-/()]", "", raw)
     if not digits:
         raise ValidationError(field, "Le numéro de téléphone est obligatoire.")
@@ -237,7 +318,7 @@ def format_phone(e164: str | None) -> str:
 def validate_rpps(value: Any, field: str = "id_number", *, confirmed: bool = False) -> str:
     """An RPPS number: 11 digits starting with 1 (a 12-digit '8' + RPPS is accepted);
     a Luhn mismatch is a warning the user can confirm, never a blocking error."""
-    number = compact(value)
+    number = compact(refuse_invisible(value, field, "Numéro RPPS"))
     if not number:
         raise ValidationError(field, "Le numéro RPPS est obligatoire (ou choisissez « Je n'en ai pas »).")
     if re.fullmatch(r"8\d{11}", number):
@@ -255,7 +336,7 @@ def validate_rpps(value: Any, field: str = "id_number", *, confirmed: bool = Fal
 
 def validate_adeli(value: Any, field: str = "id_number") -> str:
     """An ADELI number: 9 characters (department, profession, sequence, key), checked on format only."""
-    number = compact(value).upper()
+    number = compact(refuse_invisible(value, field, "Numéro ADELI")).upper()
     if not number:
         raise ValidationError(field, "Le numéro ADELI est obligatoire (ou choisissez « Je n'en ai pas »).")
     if not re.fullmatch(r"(\d{2}|2[AB])\d{7}", number):

@@ -23,6 +23,7 @@ from core.shared.distance import bounding_box, distance_dm
 from core.shared.errors import NotFound, PermissionDenied
 from core.shared.permissions import require_actor, sees_region
 from core.shared.sqlfunc import as_int, days_between, greatest, least
+from core.shared.validation import search_text
 from core.staffing.crisis import crisis_active
 from core.staffing.transitions import NOTHING_TO_FILL, accepts_people, candidate_actions
 from db.models import (
@@ -253,7 +254,7 @@ def _score(context: MissionContext, distance: sa.ColumnElement[int], overlap: sa
 def _filters(filters: CandidateFilters, distance: sa.ColumnElement[int], overlap: sa.ColumnElement[int],
              mission_days: int) -> list[Any]:
     conditions: list[Any] = []
-    text = filters.text.strip().lower()
+    text = search_text(filters.text).lower()
     if text:
         pattern = f"%{text}%"
         conditions.append(sa.or_(sa.func.lower(Professional.last_name).like(pattern),

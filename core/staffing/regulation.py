@@ -31,7 +31,7 @@ from core.shared.permissions import (
     sees_region,
 )
 from core.shared.sqlfunc import as_int, days_between, greatest, least, paris_date
-from core.shared.validation import validate_text
+from core.shared.validation import search_text, validate_text
 from core.staffing import transitions
 from core.staffing.matching import LIVE, candidate_query, load_mission_context
 from core.staffing.workflow import after_assignment, assigned_count, locked_mission, move_proposal, set_status
@@ -388,7 +388,7 @@ def alert_ccs(session: so.Session, *, actor: SessionUser | None, mission_id: int
     actor, mission, establishment = _regional_mission(session, actor, mission_id)
     if actor.role not in ALERTERS:
         raise PermissionDenied("L'alerte au CCS est lancée par l'ARS de la région.")
-    message = validate_text(message, "message", "Message au CCS", max_length=ALERT_MESSAGE_MAX)
+    message = validate_text(message, "message", "Message au CCS", max_length=ALERT_MESSAGE_MAX, multiline=True)
     if mission.status != MissionStatus.OPEN.value:
         raise Conflict("Seule une mission ouverte peut faire l'objet d'une alerte.")
     mission.ccs_alert_at, mission.ccs_alert_message = now, message
@@ -448,7 +448,7 @@ def close_alert(session: so.Session, *, actor: SessionUser | None, mission_id: i
     """The CCS closes an alert with a note, whether or not it opened the national pools; the ARS is told."""
     now = now or utcnow()
     actor = require_role(actor, *POOL_OPENERS)
-    note = validate_text(note, "note", "Note de clôture", max_length=ALERT_MESSAGE_MAX)
+    note = validate_text(note, "note", "Note de clôture", max_length=ALERT_MESSAGE_MAX, multiline=True)
     mission = locked_mission(session, mission_id=mission_id)
     if mission.ccs_alert_at is None:
         raise Conflict("Cette mission n'a pas fait l'objet d'une alerte.")
@@ -537,7 +537,7 @@ def region_professionals(session: so.Session, *, actor: SessionUser | None, ars_
     personal data: the ministry is refused (its exports are pseudonymised)."""
     actor = require_names_reader(actor, ars_code if ars_code is None else _known_region(ars_code))
     filters = filters or ProfessionalFilters()
-    text = filters.text.strip().lower()
+    text = search_text(filters.text).lower()
     if ars_code is None and len(text) < NATIONAL_SEARCH_MIN:
         raise ValidationError("text", f"Saisissez au moins {NATIONAL_SEARCH_MIN} caractères du nom, du prénom ou de "
                                       "l'adresse électronique du volontaire.")
@@ -624,7 +624,7 @@ def set_unavailable_by_ars(session: so.Session, *, actor: SessionUser | None, pr
     """The ARS of the volunteer's region, the CCS or an admin (DESIGN §3) takes a volunteer out of the pool:
     never proposed again until they resume. The reason is asked, not kept (the audit holds no free text)."""
     now = now or utcnow()
-    reason = validate_text(reason, "reason", "Motif", max_length=REASON_MAX)
+    reason = validate_text(reason, "reason", "Motif", max_length=REASON_MAX, multiline=True)
     professional = _listed_professional(session, professional_id)
     if not pauses_volunteers(actor, professional.ars_code):
         require_region(actor, professional.ars_code)  # refuses, in the words that fit this actor

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 
 from core.shared.errors import ValidationError
+from core.shared.validation import refused_character
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 KIND_LABELS = {"identite": "Pièce d'identité", "diplome": "Diplôme", "autre": "Autre document"}
@@ -32,11 +34,21 @@ def detect_type(content: bytes) -> tuple[str, str] | None:
     return next(((mime, ext) for magic, mime, ext in SIGNATURES if content.startswith(magic)), None)
 
 
+def safe_filename(filename: str | None) -> str:
+    """The name shown to the ARS and given back at download: no folder, and each control or invisible character
+    replaced by a visible « _ » — a NUL would crash PostgreSQL, a RIGHT-TO-LEFT OVERRIDE shows « dip\u202efdp.exe »
+    as « dipexe.pdf ». The content is what is checked; the name is only a label, so it is mended, not refused."""
+    name = re.sub(r"\s+", " ", filename or "").strip().replace("/", "_").replace("\\", "_")
+    while (char := refused_character(name)) is not None:
+        name = name.replace(char, "_")
+    return name[-200:] or "document"
+
+
 def check_document(kind: str, filename: str, content: bytes, field: str | None = None) -> DocumentUpload:
     """A PDF, JPEG or PNG of at most 5 Mo, recognised by its content (an .exe renamed .pdf is refused)."""
     field = field or f"document_{kind}"
     label = KIND_LABELS.get(kind, "Document")
-    name = (filename or "").strip().replace("/", "_").replace("\\", "_")[-200:] or "document"
+    name = safe_filename(filename)
     if not content:
         raise ValidationError(field, f"{label} : le fichier « {name} » est vide.")
     if len(content) > MAX_DOCUMENT_BYTES:

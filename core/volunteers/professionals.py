@@ -144,7 +144,7 @@ def _clean_availability(data: AvailabilityInput, profession_code: str, errors: E
         "exp_vaccination": bool(data.exp_vaccination),
         "volunteer_vaccination": bool(data.volunteer_vaccination),
         "message": errors.check(validate_text, data.message, "message", "Message", max_length=MAX_MESSAGE,
-                                required=False),
+                                required=False, multiline=True),
     }
     if location:
         values.update(postal_code=location.postal_code, city=location.commune, department_code=location.department,

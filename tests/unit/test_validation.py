@@ -13,6 +13,7 @@ from core.places import geo
 from core.shared.errors import ValidationError
 from core.shared.validation import (
     password_checks,
+    refused_character,
     validate_count,
     validate_date_range,
     validate_email,
@@ -162,7 +163,8 @@ def test_a_password_over_72_bytes_is_refused() -> None:
 
 @given(st.text(min_size=0, max_size=30))
 def test_a_password_is_accepted_exactly_when_every_rule_holds(password: str) -> None:
-    all_ok = all(ok for _, ok in password_checks(password)) and len(password.encode()) <= 72
+    all_ok = (all(ok for _, ok in password_checks(password)) and len(password.encode()) <= 72
+              and refused_character(password) is None)  # control and invisible characters are never typed
     try:
         validate_password(password)
         assert all_ok
