@@ -8,6 +8,7 @@ from core.places import reference
 from core.shared.actions import Action
 from core.shared.validation import format_phone
 from core.volunteers.documents import KIND_LABELS
+from core.volunteers.privacy import my_data_archive
 from core.volunteers.professionals import (
     MAX_MESSAGE,
     REQUIRED_DOCUMENTS,
@@ -19,12 +20,14 @@ from core.volunteers.professionals import (
     set_available,
     update_professional,
 )
-from ui.actions import read, run_action
+from ui.actions import read, run_action, show_refusal
+from ui.downloads import prepared_download
 from ui.auth import sign_out_callback
 from ui.forms import FormState, label
 from ui.labels import MOBILITY, PROFESSIONAL_STATUS
 from ui.markdown import md
 from ui.place import postal_code_and_city
+from ui.privacy import privacy_notice
 from ui.sheet import document_download
 from ui.state import flash
 
@@ -156,6 +159,16 @@ def _save_document(kind: str, uploaded) -> None:  # noqa: ANN001 - streamlit's U
     st.rerun()
 
 
+def _my_data() -> None:
+    st.subheader("Mes données")
+    privacy_notice("volunteer")
+    st.write("Téléchargez tout ce que Renfort RH conserve sur vous : votre profil, votre compte, l'historique de "
+             "vos sollicitations (fichier JSON) et vos justificatifs, dans une archive .zip.")
+    prepared_download(key="my_data_archive", label="Télécharger mes données (.zip)", file_name="mes-donnees.zip",
+                      mime="application/zip", prepare_label="Préparer mes données",
+                      build=lambda: run_action(my_data_archive, on_error=show_refusal).value)
+
+
 def _delete() -> None:
     st.subheader("Supprimer mes données")
     st.write("Vos nom, coordonnées, documents et message sont effacés définitivement. Les statistiques "
@@ -183,4 +196,5 @@ def render() -> None:
     _prime(form, profile)
     _edit(form)
     _documents(profile)
+    _my_data()
     _delete()

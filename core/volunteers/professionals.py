@@ -345,6 +345,13 @@ def delete_professional(session: so.Session, *, actor: SessionUser | None,
     professional = _own_professional(session, actor, lock=True)
     if professional.status in BUSY_STATUSES:
         raise Conflict(f"Vos données ne peuvent pas être supprimées maintenant : {BUSY_STATUSES[professional.status]}.")
+    erase_professional(session, professional=professional, actor_id=actor.id, action="deleted", now=now)
+
+
+def erase_professional(session: so.Session, *, professional: Professional, actor_id: int | None, action: str,
+                       now: datetime) -> None:
+    """The erasure itself (the volunteer's own deletion, or the purge of inactive volunteers): the row is
+    anonymised, documents deleted, the account closed; the caller has checked that nothing is live."""
     before, email = professional.status, professional.email
     session.execute(sa.delete(Document).where(Document.professional_id == professional.id))
     departement = reference.departements()[professional.department_code]
@@ -364,8 +371,8 @@ def delete_professional(session: so.Session, *, actor: SessionUser | None,
         session.execute(sa.update(Token).where(Token.user_id == user.id, Token.used_at.is_(None),
                                                Token.cancelled_at.is_(None)).values(cancelled_at=now))
     forget_recipient(session, email=email, anonymous=anonymous)
-    record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
-                 action="deleted", before=before, after=ProfessionalStatus.SUPPRIME.value, at=now)
+    record_event(session, actor_id=actor_id, entity="professional", entity_id=professional.id,
+                 action=action, before=before, after=ProfessionalStatus.SUPPRIME.value, at=now)
 
 
 def replace_document(session: so.Session, *, actor: SessionUser | None, kind: str, filename: str,

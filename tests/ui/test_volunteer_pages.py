@@ -361,3 +361,20 @@ def test_deleting_my_data_anonymises_me_and_signs_me_out(app, demo_url) -> None:
     assert not any(b.label == "Se déconnecter" for b in app.sidebar.button)
     assert "mon-profil" not in {info.get("url_pathname") for info in app._registered_pages.values()}
 
+
+
+def test_i_download_all_my_data_as_a_zip(app, demo_url) -> None:
+    import io
+    import json
+    import zipfile
+
+    _open_profile(app)
+    button(app, "Préparer mes données").click().run()
+    assert not app.exception and not app.error
+    assert "Télécharger mes données (.zip)" in download_labels(app)
+    archive = zipfile.ZipFile(io.BytesIO(prepared_files(app)["my_data_archive"]))
+    data = json.loads(archive.read("mes-donnees.json"))
+    assert data["compte"]["courriel"] == VOLUNTEER
+    assert sorted(d["type"] for d in data["justificatifs"]) == ["diplome", "identite"]
+    assert all(archive.read(d["fichier"]).startswith(b"%PDF-") for d in data["justificatifs"])
+    assert [e.entity_id for e in events_at(demo_url, "data_exported")] == [str(_volunteer(demo_url).id)]
