@@ -31,7 +31,6 @@ from ui.markdown import md
 LINK = "[Valider ici](https://evil.example/login)"
 IMAGE = "![x](https://evil.example/p.png)"
 MESSAGE = "Bonjour,\n# Disponible tout de suite\n[mon site](https://evil.example/m) <img src=https://evil.example/i.png>"
-ALERT = " ".join(MESSAGE.split())  # an alert's message is kept on one line
 FILE_NAME = "[diplome](https://evil.example/d).pdf"
 ARS_USER = "ars.paysdelaloire@example.org"
 CCS_USER = "ccs@example.org"
@@ -96,7 +95,7 @@ def assert_inert(app: AppTest, *expected: str) -> None:
 
 
 @pytest.fixture
-def hostile(demo_url: str) -> dict[str, int]:
+def hostile(demo_url: str) -> dict[str, Any]:
     """In the ARS's region (44000): an establishment and its manager, a mission alerted to the CCS, a
     volunteer with a message and a document, contacted then assigned; the demo volunteer contacted too."""
     with session_scope(demo_url) as session:
@@ -117,6 +116,8 @@ def hostile(demo_url: str) -> dict[str, int]:
                "manager": manager.id}
     with session_scope(demo_url) as session:
         alert_ccs(session, actor=user_at(demo_url, ARS_USER), mission_id=ids["mission"], message=MESSAGE)
+    with session_scope(demo_url) as session:  # the message as core keeps it
+        ids["alert"] = session.get(m.Mission, ids["mission"]).ccs_alert_message
     return ids
 
 
@@ -171,7 +172,7 @@ def test_the_region_professionals_the_sheet_and_its_history_show_names_messages_
 def test_the_ccs_alerts_show_the_establishment_and_the_message_as_text(app, demo_url, hostile) -> None:
     signed_in(app, CCS_USER, "ccs")
     open_page(app, "alertes")
-    assert_inert(app, LINK, ALERT)
+    assert_inert(app, LINK, hostile["alert"])
 
 
 def test_the_region_missions_and_the_proposal_page_show_the_establishment_as_text(app, demo_url, hostile) -> None:
@@ -179,7 +180,7 @@ def test_the_region_missions_and_the_proposal_page_show_the_establishment_as_tex
     open_page(app, "missions-region")
     app.checkbox(key="region_unfilled").uncheck().run()
     _tick(app, "Établissement", LINK)
-    assert_inert(app, LINK, ALERT)
+    assert_inert(app, LINK, hostile["alert"])
     app.session_state[PROPOSE.mission_key] = hostile["mission"]
     open_page(app, "proposer")
     assert_inert(app, LINK)
