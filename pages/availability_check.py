@@ -16,7 +16,6 @@ from core.volunteers.freshness import answer_availability_check, availability_qu
 from ui.actions import read, run_action
 from ui.links import page_link
 from ui.markdown import md
-from ui.markdown import md
 
 ANSWERED = "_availability_answered"  # (hash of the link used, the new status)
 ERROR = "_availability_error"

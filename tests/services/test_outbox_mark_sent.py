@@ -80,10 +80,7 @@ def test_the_admin_marks_an_interrupted_send_as_sent_it_is_audited_and_never_res
 
 @pytest.mark.parametrize("state", ["pending", "sent", "in progress"])
 def test_only_an_interrupted_send_can_be_marked_sent_and_a_refusal_writes_nothing(uow, db_url, state: str) -> None:
-    if state == "pending":
-        outbox_id = _queued(uow)
-    else:
-        outbox_id = _interrupted(uow, db_url)
+    outbox_id = _queued(uow) if state == "pending" else _interrupted(uow, db_url)
     with uow() as session:
         admin = make_actor(session, "admin")
         if state == "sent":
