@@ -9,8 +9,8 @@ from core.staffing.missions import create_missions, establishment_for
 from ui.actions import read, run_action
 from ui.forms import FormState
 from ui.layout import establishment_or_notice
-from ui.markdown import md
 from ui.links import switch_to
+from ui.markdown import md
 from ui.mission_form import mission_rows
 from ui.state import signed_in_user
 
