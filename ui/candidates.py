@@ -142,7 +142,6 @@ def candidate_frame(page: CandidatePage) -> pd.DataFrame:
     labels = reference.profession_labels()
     rows = []
     for r in page.rows:
-        identifier = f"{r['id_type'].upper()} {r['id_number']}" if r["id_number"] else ""
         availability = f"du {fr_date(r['available_from'])}" + (f" au {fr_date(r['available_to'])}" if r["available_to"] else "")
         alerts = list(r["warnings"]) + (["profil non confirmé depuis 30 j"] if r["stale"] else [])
         rows.append({
@@ -152,7 +151,7 @@ def candidate_frame(page: CandidatePage) -> pd.DataFrame:
             "Pourquoi ce rang": r["reasons"], "Disponibilités": availability, "EHPAD": yes_no(r["exp_ehpad"]),
             "Réanimation": yes_no(r["exp_reanimation"]), "Véhicule": yes_no(r["has_vehicle"]),
             "Profession": labels.get(r["profession_code"], r["profession_code"]), "Spécialité": r["specialty"] or "",
-            "Identifiant": identifier, "Mobilité": r["mobility"].capitalize(),
+            "Mobilité": r["mobility"].capitalize(),
         })
     return pd.DataFrame(rows)
 

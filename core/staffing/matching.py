@@ -402,11 +402,12 @@ def _rows_for(session: so.Session, query: _Query, context: MissionContext, now: 
 
 
 def _display_columns() -> list[Any]:
+    # DESIGN §4's public fields: no RPPS/ADELI, no message, no contact (the sheet shows them to those linked).
     return [Professional.first_name, Professional.last_name, Professional.postal_code, Professional.city,
             Professional.profession_code, Professional.specialty, Professional.available_from,
             Professional.available_to, Professional.exp_ehpad, Professional.exp_reanimation,
-            Professional.exp_vaccination, Professional.has_vehicle, Professional.id_type,
-            Professional.id_number, Professional.mobility, Professional.status, Professional.verified,
+            Professional.exp_vaccination, Professional.has_vehicle,
+            Professional.mobility, Professional.status, Professional.verified,
             Professional.availability_confirmed_at, Professional.lat, Professional.lon]
 
 

@@ -29,6 +29,7 @@ from tests.factories import (
     make_establishment,
     make_mission,
     make_user,
+    with_luhn_key,
 )
 
 volunteer = partial(make_available_nurse, postal_code="44000")  # in the mission's own town unless told
@@ -584,3 +585,15 @@ def test_a_filtered_map_only_covers_the_filtered_set_beyond_the_page(uow) -> Non
         page = page_of(session, hr, mission, CandidateFilters(max_distance_km=60), limit=1)
     assert [row["id"] for row in page.rows] == [near[0].id]
     assert page.total == 3 and [point["id"] for point in page.map_points] == [p.id for p in near]
+
+
+def test_a_candidate_row_holds_only_the_public_fields(uow) -> None:
+    """DESIGN §4: the list shows no RPPS/ADELI, message or contact — the sheet gives them to those linked."""
+    with uow() as session:
+        establishment = make_establishment(session, postal_code="44000")
+        creator = make_user(session, establishment=establishment)
+        mission = make_mission(session, establishment, creator, start_date=START, end_date=END)
+        volunteer(session, id_type="rpps", id_number=with_luhn_key("1000000000"), message="Appelez-moi le soir.")
+        [row] = find_candidates(session, actor=to_session_user(session, user=creator), mission_id=mission.id,
+                                now=NOW).rows
+        assert not {"id_type", "id_number", "message", "phone", "email"} & set(row)

@@ -15,7 +15,7 @@ def _metric(app, label: str) -> str:
 
 
 PUBLIC_PATHS = {"", "demande-de-compte", "proposer-mon-aide", "connexion", "mot-de-passe-oublie",
-                "activer-mon-compte"}
+                "activer-mon-compte", "toujours-disponible"}  # the last two are reached from e-mailed links
 
 
 def _nav_paths(app) -> set[str]:

@@ -74,9 +74,11 @@ def _free_candidate_with_an_identifier(url: str) -> tuple[int, dict]:
         for mission_id in missions:
             page = find_candidates(session, actor=manager, mission_id=mission_id)
             for row in page.rows:
-                if row["proposal_state"] is None and row["status"] == "disponible" and row["id_number"]:
-                    session.get(m.Professional, row["id"]).message = MESSAGE
-                    return mission_id, row
+                professional = session.get(m.Professional, row["id"])
+                if row["proposal_state"] is None and row["status"] == "disponible" and professional.id_number:
+                    professional.message = MESSAGE
+                    # The candidate list never holds the identifier (DESIGN §4): read from the volunteer's row.
+                    return mission_id, {**row, "id_type": professional.id_type, "id_number": professional.id_number}
     raise AssertionError("la démo n'a aucun candidat libre avec un identifiant professionnel")
 
 
