@@ -9,7 +9,13 @@ import streamlit as st
 
 from core.shared.actions import Action
 from core.shared.clock import paris_datetime
-from core.staffing.regulation import ALERT_MESSAGE_MAX, alert_history, ccs_alerts, close_alert, open_national_pools
+from core.staffing.regulation import (
+    ALERT_MESSAGE_MAX,
+    alert_history,
+    ccs_alerts,
+    close_alert,
+    open_national_pools,
+)
 from ui.actions import read, run_action
 from ui.candidates import PROPOSE
 from ui.format import fr_date

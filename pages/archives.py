@@ -10,8 +10,14 @@ import streamlit as st
 
 from core.places import reference
 from core.shared.actions import Action
-from core.staffing.archive import PAGE_SIZE, archive_mission, archive_period, finished_missions, restore_mission
 from core.shared.clock import paris_datetime, paris_today
+from core.staffing.archive import (
+    PAGE_SIZE,
+    archive_mission,
+    archive_period,
+    finished_missions,
+    restore_mission,
+)
 from ui.actions import read, run_action
 from ui.format import fr_date
 from ui.markdown import md

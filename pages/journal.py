@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from core.figures.journal import JournalFilters, PAGE_SIZE, export_journal, journal, journal_choices
+from core.figures.journal import PAGE_SIZE, JournalFilters, export_journal, journal, journal_choices
 from core.places import reference
 from core.shared.audit import NATIONAL
 from core.shared.clock import paris_datetime, paris_today

@@ -21,8 +21,8 @@ from core.volunteers.professionals import (
     update_professional,
 )
 from ui.actions import read, run_action, show_refusal
-from ui.downloads import prepared_download
 from ui.auth import sign_out_callback
+from ui.downloads import prepared_download
 from ui.forms import FormState, label
 from ui.labels import MOBILITY, PROFESSIONAL_STATUS
 from ui.markdown import md

@@ -41,7 +41,13 @@ from core.figures.indicators import (
 from core.figures.spreadsheet import DECIMAL, PERCENT, Column
 from core.places import reference
 from core.shared.clock import PARIS, paris_today
-from core.shared.labels import ESTABLISHMENT_STATUS, MISSION_STATUS, PROFESSIONAL_STATUS, PROPOSAL_STATE, ROLE_LABELS
+from core.shared.labels import (
+    ESTABLISHMENT_STATUS,
+    MISSION_STATUS,
+    PROFESSIONAL_STATUS,
+    PROPOSAL_STATE,
+    ROLE_LABELS,
+)
 from core.shared.sqlfunc import as_int, greatest, hours_between
 from core.shared.validation import format_phone
 from core.staffing.matching import SOLICITATION_WINDOW_DAYS

@@ -21,8 +21,8 @@ from core.places import reference
 from core.shared.actor import OPERATOR_ROLE, SessionUser
 from core.shared.audit import COMMAND_LINE_LABEL, NATIONAL, record_event
 from core.shared.clock import paris_midnight, utcnow
-from core.shared.labels import STATUS_WORDS
 from core.shared.errors import PermissionDenied, ValidationError
+from core.shared.labels import STATUS_WORDS
 from core.shared.permissions import own_region, require_role
 from core.shared.validation import search_text, validate_date_range
 from db.models import Event, User

@@ -29,7 +29,16 @@ from core.shared.permissions import require_role
 from core.shared.sqlfunc import greatest
 from core.shared.validation import parse_date
 from core.volunteers.professionals import erase_professional
-from db.models import Document, Establishment, Mission, Professional, ProfessionalStatus, Proposal, ProposalState, User
+from db.models import (
+    Document,
+    Establishment,
+    Mission,
+    Professional,
+    ProfessionalStatus,
+    Proposal,
+    ProposalState,
+    User,
+)
 
 PURGERS = ("admin", OPERATOR_ROLE)
 LIVE_STATES = (ProposalState.EN_COURS.value, ProposalState.CONTACTE.value, ProposalState.AFFECTE.value)
