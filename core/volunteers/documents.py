@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from core.shared.errors import ValidationError
 from core.shared.validation import refused_character
+from core.volunteers.pdf_scan import find_active_content
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 KIND_LABELS = {"identite": "Pièce d'identité", "diplome": "Diplôme", "autre": "Autre document"}
@@ -44,8 +45,25 @@ def safe_filename(filename: str | None) -> str:
     return name[-200:] or "document"
 
 
+RESAVE_ADVICE = ("Enregistrez le document de nouveau en PDF (menu « Imprimer », puis « Enregistrer au format PDF ») "
+                 "ou envoyez une photo ou un scan (JPEG ou PNG).")
+
+
+def _refuse_active_pdf(content: bytes, field: str, subject: str) -> None:
+    """A PDF with JavaScript, automatic actions or attached files is refused: the ARS opens it in its viewer."""
+    finding = find_active_content(content)
+    if finding is None:
+        return
+    if finding.verifiable:
+        raise ValidationError(field, f"{subject} est un PDF qui contient {finding.what} : il est refusé par "
+                                     f"sécurité. {RESAVE_ADVICE}")
+    raise ValidationError(field, f"{subject} est un PDF que la plateforme ne peut pas vérifier ({finding.what}) : "
+                                 f"il est refusé par sécurité. {RESAVE_ADVICE}")
+
+
 def check_document(kind: str, filename: str, content: bytes, field: str | None = None) -> DocumentUpload:
-    """A PDF, JPEG or PNG of at most 5 Mo, recognised by its content (an .exe renamed .pdf is refused)."""
+    """A PDF, JPEG or PNG of at most 5 Mo, recognised by its content (an .exe renamed .pdf is refused); a PDF
+    with active content (JavaScript, automatic actions, attached files: core.volunteers.pdf_scan) is refused."""
     field = field or f"document_{kind}"
     label = KIND_LABELS.get(kind, "Document")
     name = safe_filename(filename)
@@ -60,5 +78,7 @@ def check_document(kind: str, filename: str, content: bytes, field: str | None =
             field, f"{label} : le fichier « {name} » n'est ni un PDF, ni une image JPEG ou PNG (contenu vérifié)."
         )
     mime, _ = detected
+    if mime == "application/pdf":
+        _refuse_active_pdf(content, field, f"{label} : le fichier « {name} »")
     return DocumentUpload(kind=kind, filename=name, mime=mime, size=len(content),
                           sha256=hashlib.sha256(content).hexdigest(), content=content)
