@@ -55,7 +55,7 @@ def invisible_message(label: str, char: str) -> str:
     """Names the field and the character's code (the character itself cannot be seen), never the text typed."""
     code = f"U+{ord(char):04X}"
     if char in DIRECTION_CONTROLS:
-        kind = (f"un caractère invisible qui inverse le sens d'écriture ({code}) : il peut faire lire un autre "
+        kind = (f"un caractère invisible qui change le sens d'écriture ({code}) : il peut faire lire un autre "
                 "texte que celui enregistré")
     elif unicodedata.category(char) == "Cf":
         kind = f"un caractère invisible non autorisé ({code}, comme une espace de largeur nulle)"
