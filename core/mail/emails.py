@@ -44,7 +44,7 @@ def _compose(subject: str, greeting: str, paragraphs: list[str], link: Link | No
     body = [f"<p>{html.escape(greeting)}</p>"]
     for paragraph in paragraphs:
         text += [paragraph, ""]
-        body.append(f"<p>{html.escape(paragraph)}</p>")
+        body.append(f"<p>{html.escape(paragraph)}</p>".replace("\n", "<br>"))  # a multi-line reason keeps its lines
     if details:
         text += [f"- {label} : {value}" for label, value in details] + [""]
         rows = "".join(

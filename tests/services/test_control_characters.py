@@ -406,6 +406,16 @@ def test_a_multi_line_message_keeps_its_lines_and_a_one_line_field_does_not(uow,
         assert professional.specialty == "Soins palliatifs"
 
 
+def test_a_multi_line_refusal_reason_keeps_its_lines_in_the_email(uow, world: World) -> None:
+    with uow() as session:
+        reject_account(session, actor=world.ars, user_id=world.pending_user_id, now=NOW,
+                       reason="FINESS inconnu.\r\nMerci de refaire la demande <b>complète</b>.")
+    with uow() as session:
+        mail = session.scalars(sa.select(m.Outbox).order_by(m.Outbox.id.desc())).first()
+    assert "FINESS inconnu.\nMerci de refaire la demande <b>complète</b>." in mail.body_text
+    assert "FINESS inconnu.<br>Merci de refaire la demande &lt;b&gt;complète&lt;/b&gt;." in mail.body_html
+
+
 def test_a_ten_thousand_character_name_is_refused_with_the_limit(uow, world: World) -> None:
     with pytest.raises(FormErrors) as raised, uow() as session:
         register_professional(session, actor=None, form=registration(last_name="A" * 10_000), now=NOW)
