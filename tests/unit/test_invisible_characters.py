@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.shared.errors import ValidationError
-from core.shared.validation import refused_character, search_text, validate_email, validate_text, without_invisible
+from core.shared.validation import (
+    refused_character,
+    search_text,
+    validate_email,
+    validate_text,
+    without_invisible,
+)
 
 
 def _stored_safely(text: str) -> bool:

@@ -13,7 +13,14 @@ import pytest
 
 from core.shared.errors import ValidationError
 from core.volunteers.documents import check_document
-from core.volunteers.pdf_scan import MAX_DECODED_BYTES, OPEN_ACTION, SCRIPT, TOO_BIG, UNREADABLE, find_active_content
+from core.volunteers.pdf_scan import (
+    MAX_DECODED_BYTES,
+    OPEN_ACTION,
+    SCRIPT,
+    TOO_BIG,
+    UNREADABLE,
+    find_active_content,
+)
 from ops.demo_pdf import assemble, stream_object, text_objects
 
 CATALOG = b"<< /Type /Catalog /Pages 2 0 R"
