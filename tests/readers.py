@@ -10,8 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from openpyxl import load_workbook
 
-from core.access.accounts import load_session_user
-from core.shared.actor import SessionUser
+from core.shared.actor import SessionUser, to_session_user
 from db import models as m
 from db.session import session_scope
 
@@ -46,8 +45,10 @@ def count_at(url: str, model: type[m.Base], *where: Any) -> int:
 
 
 def user_at(url: str, email: str) -> SessionUser:
+    """The account as a service sees its actor (whatever sessions a browser test opened or ended for it)."""
     with session_scope(url, read_only=True) as session:
-        return load_session_user(session, email=email)
+        user = session.scalar(sa.select(m.User).where(sa.func.lower(m.User.email) == email.lower()))
+        return to_session_user(session, user=user)
 
 
 def row_at(url: str, model: type[m.Base], row_id: int) -> Any:

@@ -25,7 +25,7 @@ def test_a_cookie_captured_before_sign_out_opens_nothing(live_app, browser, page
     sign_in(page, live_app, CCS, DEMO_PASSWORD)
     captured = _session_cookie(page)
     page.get_by_role("button", name="Se déconnecter").click()
-    expect(page.get_by_role("link", name="Se connecter")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("link", name="Se connecter").first).to_be_visible(timeout=60_000)
 
     thief = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     try:
