@@ -36,6 +36,13 @@ def _link_of(session, email: str) -> str:  # noqa: ANN001
     return parse_qs(urlsplit(link).query)["jeton"][0]
 
 
+def _asked(session):  # noqa: ANN001, ANN202
+    """A volunteer unconfirmed for 20 days, asked by the worker at NOW: the volunteer and the link's token."""
+    nurse = _volunteer(session, 20)
+    send_availability_checks(session, now=NOW)
+    return nurse, _link_of(session, nurse.email)
+
+
 def test_the_worker_asks_available_volunteers_unconfirmed_for_fourteen_days_once(uow) -> None:
     with uow() as session:
         due = _volunteer(session, DAYS + 1)
@@ -52,9 +59,7 @@ def test_the_worker_asks_available_volunteers_unconfirmed_for_fourteen_days_once
 
 def test_the_link_confirms_the_availability_once_without_signing_in(uow) -> None:
     with uow() as session:
-        nurse = _volunteer(session, 20)
-        send_availability_checks(session, now=NOW)
-        token = _link_of(session, nurse.email)
+        nurse, token = _asked(session)
         question = availability_question(session, actor=None, token=token, now=NOW + timedelta(hours=1))
         assert (question.first_name, question.status) == (nurse.first_name, "disponible")
 
@@ -69,9 +74,7 @@ def test_the_link_confirms_the_availability_once_without_signing_in(uow) -> None
 
 def test_the_link_pauses_the_profile_through_the_profile_rule(uow) -> None:
     with uow() as session:
-        nurse = _volunteer(session, 20)
-        send_availability_checks(session, now=NOW)
-        token = _link_of(session, nurse.email)
+        nurse, token = _asked(session)
         assert answer_availability_check(session, actor=None, token=token, available=False, now=NOW) == "indisponible"
         assert nurse.status == "indisponible"
         assert [(e.before, e.after) for e in events(session, "availability_changed")] == [("disponible", "indisponible")]
@@ -79,9 +82,7 @@ def test_the_link_pauses_the_profile_through_the_profile_rule(uow) -> None:
 
 def test_a_volunteer_reserved_meanwhile_cannot_pause_and_the_link_stays_usable(uow) -> None:
     with uow() as session:
-        nurse = _volunteer(session, 20)
-        send_availability_checks(session, now=NOW)
-        token = _link_of(session, nurse.email)
+        nurse, token = _asked(session)
         nurse.status = "contacte"
         session.flush()
         with pytest.raises(Conflict, match="un établissement vous a réservé"):
@@ -90,9 +91,7 @@ def test_a_volunteer_reserved_meanwhile_cannot_pause_and_the_link_stays_usable(u
 
 def test_an_expired_or_unknown_link_says_why(uow) -> None:
     with uow() as session:
-        nurse = _volunteer(session, 20)
-        send_availability_checks(session, now=NOW)
-        token = _link_of(session, nurse.email)
+        nurse, token = _asked(session)
         expired = NOW + AVAILABILITY_LINK_LIFETIME + timedelta(minutes=1)
         with pytest.raises(InvalidLink, match="expiré"):
             availability_question(session, actor=None, token=token, now=expired)
