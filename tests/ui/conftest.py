@@ -6,14 +6,33 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from ops.apptest import open_page, sign_in_as  # noqa: F401 - re-exported for the tests
 from ops.seed import seed_demo
 from tests.conftest import clone_sqlite
+from tests.ui.readers import MEDIA_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_DEMO = {"establishments": 40, "volunteers": 300, "missions": 60}
+
+
+@pytest.fixture(autouse=True)
+def record_media_files(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - a fixture
+    """Keep the bytes Streamlit stores for each download button: AppTest drops its media store after each run,
+    and tests/ui/readers.served_files reads the file behind a button's URL here."""
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
+        file_id = store(self, path_or_data, mimetype, kind, filename)
+        MEDIA_FILES[file_id] = self._files_by_id[file_id].content
+        return file_id
+
+    MEDIA_FILES.clear()
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    yield
+    MEDIA_FILES.clear()
 
 
 @pytest.fixture(scope="session")

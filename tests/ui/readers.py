@@ -90,5 +90,13 @@ def prepared_files(app: AppTest) -> dict[str, bytes]:
     return dict(app.session_state[PREPARED_FILES]["files"]) if PREPARED_FILES in app.session_state else {}
 
 
-def download_labels(app: AppTest) -> list[str]:
-    return [button.proto.label for button in app.get("download_button")]
+MEDIA_FILES: dict[str, bytes] = {}  # file id → bytes, as Streamlit stored them for the browser (conftest records)
+
+
+def served_files(app: AppTest) -> dict[str, bytes]:
+    """What each download button of the page hands the browser: its label → the bytes behind its URL."""
+    served = {}
+    for download in app.get("download_button"):
+        file_id = download.proto.url.rsplit("/", 1)[-1].split(".", 1)[0]
+        served[download.proto.label] = MEDIA_FILES[file_id]
+    return served

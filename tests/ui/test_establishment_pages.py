@@ -33,10 +33,10 @@ from tests.ui.readers import (
     blocks,
     button,
     dialog_titles,
-    download_labels,
     error_under,
     labels,
     prepared_files,
+    served_files,
     table,
     texts,
 )
@@ -592,16 +592,16 @@ def test_the_assigned_volunteers_are_listed_with_an_excel_export(app, demo_url) 
     frame = table(app)
     assert list(zip(frame["Nom"], frame["Prénom"], frame["Courriel"])) == [
         (r["last_name"], r["first_name"], r["email"]) for r in staff]
-    assert download_labels(app) == []  # nothing is read before it is asked for
+    assert served_files(app) == {}  # nothing is read before it is asked for
 
 
 def test_the_assigned_staff_list_is_prepared_as_an_excel_file_and_the_export_recorded(app, demo_url) -> None:
     staff = _open_assignments(app, demo_url)
     button(app, "Préparer la liste (.xlsx)").click().run()
     assert not app.exception and not app.error
-    assert download_labels(app) == ["Télécharger la liste (.xlsx)"]
+    [(label, content)] = served_files(app).items()
+    assert label == "Télécharger la liste (.xlsx)"
     assert "Préparer la liste (.xlsx)" not in labels(app)
-    [content] = prepared_files(app).values()
     header, *rows = xlsx_rows(content)
     assert header[:5] == ("Nom", "Prénom", "Profession", "Téléphone", "Courriel")
     assert [row[:2] + row[4:5] for row in rows] == [(r["last_name"], r["first_name"], r["email"]) for r in staff]
@@ -610,7 +610,7 @@ def test_the_assigned_staff_list_is_prepared_as_an_excel_file_and_the_export_rec
         user_at(demo_url, MANAGER).id, str(_chu(demo_url)), {"rows": len(staff), "nominative": True})
 
     app.run()  # a later run offers the same file, without building it again
-    assert download_labels(app) == ["Télécharger la liste (.xlsx)"]
+    assert served_files(app) == {"Télécharger la liste (.xlsx)": content}
     assert len(events_at(demo_url, "assigned_staff")) == 1
 
 
@@ -620,10 +620,10 @@ def test_a_file_prepared_by_one_user_is_not_offered_to_the_next_one_in_the_same_
     assert len(prepared_files(app)) == 1
     signed_in(app, VOLUNTEER, "professionnel")  # signed out, then someone else signs in: the session stays
     open_page(app, "mon-profil")
-    assert prepared_files(app) == {} and download_labels(app) == []
+    assert prepared_files(app) == {} and served_files(app) == {}
     signed_in(app, MANAGER, "etablissement")
     open_page(app, "affectations")
-    assert labels(app)["Préparer la liste (.xlsx)"] and download_labels(app) == []  # prepared (and recorded) again
+    assert labels(app)["Préparer la liste (.xlsx)"] and served_files(app) == {}  # prepared (and recorded) again
 
 
 def test_a_volunteers_documents_are_prepared_from_the_sheet_and_each_download_recorded(app, demo_url) -> None:
@@ -634,13 +634,13 @@ def test_a_volunteers_documents_are_prepared_from_the_sheet_and_each_download_re
     documents = _documents_at(demo_url, row["professional_id"])
     assert documents, "les volontaires de la démo ont leurs justificatifs"
     name = f"Diplôme — {documents['diplome'].filename}"
-    assert f"Préparer : {name}" in labels(app) and download_labels(app) == []
+    assert f"Préparer : {name}" in labels(app) and served_files(app) == {}
     # In the browser « Préparer » reruns the dialog alone; AppTest reruns the page: press both buttons.
     button(app, "Voir la fiche").click()
     button(app, f"Préparer : {name}").click().run()
     assert not app.exception and not app.error
     assert dialog_titles(app) == ["Fiche du professionnel"]
-    assert download_labels(app) == [f"Télécharger : {name}"]
+    assert served_files(app) == {f"Télécharger : {name}": documents["diplome"].content}
     assert prepared_files(app) == {f"document_{documents['diplome'].id}": documents["diplome"].content}
     [event] = events_at(demo_url, "document_downloaded")
     assert (event.actor_user_id, event.entity, event.entity_id, event.details) == (

@@ -10,7 +10,7 @@ from db import models as m
 from db.session import session_scope
 from tests.readers import count_at, row_at, user_at, xlsx_rows
 from tests.ui.conftest import open_page, signed_in, tick
-from tests.ui.readers import button, prepared_files, table, texts
+from tests.ui.readers import button, served_files, table, texts
 
 ARS_USER, CCS_USER, ADMIN = "ars.paysdelaloire@example.org", "ccs@example.org", "admin@example.org"
 REGION = "52"
@@ -51,7 +51,8 @@ def test_the_admin_filters_the_journal_and_downloads_it(app, demo_url) -> None:
 
     button(app, "Préparer l'export (1 événements)").click().run()
     assert not app.exception
-    [content] = prepared_files(app).values()
+    [(label, content)] = served_files(app).items()
+    assert label == "Télécharger le journal (.xlsx)"
     rows = xlsx_rows(content)
     assert [row[3] for row in rows[1:]] == ["courriel remis en file"]
     assert count_at(demo_url, m.Event, m.Event.entity == "export", m.Event.action == "journal") == 1

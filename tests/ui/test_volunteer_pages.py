@@ -13,7 +13,7 @@ from db import models as m
 from db.session import session_scope
 from tests.readers import count_at, events_at, user_at
 from tests.ui.conftest import open_page, sign_in_as
-from tests.ui.readers import button, download_labels, error_under, errors, prepared_files
+from tests.ui.readers import button, error_under, errors, prepared_files, served_files
 
 SIGNUP = "volunteer_signup:0:"
 IDENTITY_UPLOAD, DIPLOMA_UPLOAD = "volunteer_signup-upload:identite:0", "volunteer_signup-upload:diplome:0"
@@ -263,7 +263,7 @@ def test_my_documents_are_offered_for_download(app, demo_url) -> None:
     _open_profile(app)
     assert [b.label for b in app.button if b.label.startswith("Préparer : ")] == [
         f"Préparer : {IDENTITY}", f"Préparer : {DIPLOMA}"]
-    assert download_labels(app) == []  # nothing read before it is asked for
+    assert served_files(app) == {}  # nothing read before it is asked for
     assert not [w for w in app.warning if "aucun fichier" in w.value]
 
 
@@ -271,13 +271,13 @@ def test_my_identity_document_is_prepared_then_offered_as_the_file_i_sent(app, d
     _open_profile(app)
     button(app, f"Préparer : {IDENTITY}").click().run()
     assert not app.exception and not app.error
-    assert download_labels(app) == [f"Télécharger : {IDENTITY}"]
     assert f"Préparer : {DIPLOMA}" in [b.label for b in app.button]  # the other one is still to prepare
     with session_scope(demo_url, read_only=True) as session:
         stored = session.scalars(sa.select(m.Document).where(
             m.Document.professional_id == _volunteer(demo_url).id, m.Document.kind == "identite")).one()
         key, content = f"document_{stored.id}", stored.content
     assert content.startswith(b"%PDF-")
+    assert served_files(app) == {f"Télécharger : {IDENTITY}": content}
     assert prepared_files(app) == {key: content}
     [event] = events_at(demo_url, "document_downloaded")
     assert (event.actor_user_id, event.entity_id, event.details) == (
@@ -371,8 +371,7 @@ def test_i_download_all_my_data_as_a_zip(app, demo_url) -> None:
     _open_profile(app)
     button(app, "Préparer mes données").click().run()
     assert not app.exception and not app.error
-    assert "Télécharger mes données (.zip)" in download_labels(app)
-    archive = zipfile.ZipFile(io.BytesIO(prepared_files(app)["my_data_archive"]))
+    archive = zipfile.ZipFile(io.BytesIO(served_files(app)["Télécharger mes données (.zip)"]))
     data = json.loads(archive.read("mes-donnees.json"))
     assert data["compte"]["courriel"] == VOLUNTEER
     assert sorted(d["type"] for d in data["justificatifs"]) == ["diplome", "identite"]
