@@ -85,14 +85,19 @@ def account_request_received(first_name: str, establishment: str, ars_name: str,
     )
 
 
+# Every e-mail that opens an account ends with the same instructions for its single-use link.
+CHOOSE_PASSWORD = ("Choisissez votre mot de passe avec le lien ci-dessous. Il est valable 72 heures, ne peut servir "
+                   "qu'une fois et remplace tout lien envoyé précédemment ; passé ce délai, utilisez « Mot de passe "
+                   "oublié ? ».")
+
+
 def account_validated(first_name: str, establishment: str, link: str) -> EmailContent:
     return _compose(
         "Renfort RH — votre compte est validé",
         f"Bonjour {first_name},",
         [
             f"Votre compte pour « {establishment} » a été validé et vos besoins sont désormais visibles.",
-            "Choisissez votre mot de passe avec le lien ci-dessous. Il est valable 72 heures et ne "
-            "peut servir qu'une fois ; passé ce délai, utilisez « Mot de passe oublié ? ».",
+            CHOOSE_PASSWORD,
         ],
         Link("Activer mon compte", link),
     )
@@ -106,8 +111,7 @@ def establishment_account_opened(first_name: str, establishment: str, ars_name: 
         [
             f"Un compte Renfort RH a été ouvert pour vous pour « {establishment} » (ARS {ars_name}). "
             "Vous pourrez y déposer vos besoins de renfort et choisir des professionnels.",
-            "Choisissez votre mot de passe avec le lien ci-dessous. Il est valable 72 heures et ne "
-            "peut servir qu'une fois ; passé ce délai, utilisez « Mot de passe oublié ? ».",
+            CHOOSE_PASSWORD,
         ],
         Link("Activer mon compte", link),
     )
@@ -133,9 +137,7 @@ def account_created(first_name: str, link: str) -> EmailContent:
         [
             "Un compte vient d'être ouvert pour vous sur Renfort RH, la plateforme de régulation des renforts "
             "en personnel de santé.",
-            "Choisissez votre mot de passe avec le lien ci-dessous. Il est valable 72 heures, ne peut servir "
-            "qu'une fois et remplace tout lien envoyé précédemment ; passé ce délai, utilisez « Mot de passe "
-            "oublié ? ».",
+            CHOOSE_PASSWORD,
         ],
         Link("Activer mon compte", link),
     )
