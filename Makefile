@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PORT ?= 8501
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run worker test lint chromium postgres clean-db
+.PHONY: install run worker test lint chromium nginx postgres clean-db
 
 $(STAMP): requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 introuvable"; exit 1; }
@@ -41,6 +41,17 @@ chromium:
 		echo "Chromium absent et pas de droits root : les tests navigateur seront ignorés."; \
 	fi
 
+# The reverse-proxy test runs the deployment's nginx site (docs/nginx-renfort.conf) in front of the app.
+nginx:
+	@if [ -x /usr/sbin/nginx ]; then \
+		echo "nginx : /usr/sbin/nginx"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installation de nginx (apt-get)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	else \
+		echo "nginx absent et pas de droits root : le test du proxy inverse sera ignoré."; \
+	fi
+
 # Under CI the local cluster may be stopped: try to start it (or install it) before testing.
 postgres:
 	@if ! pg_isready -q -h 127.0.0.1 2>/dev/null && [ "$${CI:-}" = "true" ]; then \
@@ -53,7 +64,7 @@ postgres:
 		for i in $$(seq 1 20); do pg_isready -q -h 127.0.0.1 && break; sleep 0.5; done; \
 	fi
 
-test: install chromium postgres
+test: install chromium nginx postgres
 	@if pg_isready -q -h 127.0.0.1 2>/dev/null; then \
 		echo "Bases de test : SQLite et PostgreSQL ($(PG_URL))"; \
 		export RENFORT_TEST_PG_URL="$${RENFORT_TEST_PG_URL:-$(PG_URL)}"; \

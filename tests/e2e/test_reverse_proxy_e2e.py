@@ -1,0 +1,108 @@
+"""The deployment's nginx site (docs/nginx-renfort.conf) in front of the running app, in Chromium.
+
+Streamlit 1.67 serves downloads from /media/ with no Cache-Control and no setting to add one (issue 12: identity
+documents must reach the browser with `Cache-Control: no-store`), so the reverse proxy sets it. This runs the
+very file the deployment doc tells operators to install: the app works through it (sign-in and the page's
+WebSocket), and an identity document downloaded through it carries `no-store` and arrives intact.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ops.seed import DEMO_PASSWORD
+from tests.conftest import require
+from tests.e2e.conftest import ROOT, _free_port, screenshot, sign_in
+from tests.e2e.test_downloads_e2e import (
+    ARS,
+    _document,
+    _image,
+    _prepare_and_download,
+    _send_document,
+    _sheet_from_region_professionals,
+    _volunteer_of_region,
+)
+
+pytestmark = pytest.mark.e2e
+SITE = ROOT / "docs" / "nginx-renfort.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def _main_config(prefix: Path) -> str:
+    """What /etc/nginx/nginx.conf gives the site in production, kept inside the test's folder."""
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must write their temporary files here
+    temp = "\n".join(f"  {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                        "scgi"))
+    return (f"daemon off;\n{user}worker_processes 1;\npid {prefix / 'nginx.pid'};\n"
+            f"error_log {prefix / 'error.log'};\nevents {{ worker_connections 256; }}\n"
+            f"http {{\n  include /etc/nginx/mime.types;\n  access_log {prefix / 'access.log'};\n{temp}\n"
+            f"  include {prefix / 'site.conf'};\n}}\n")
+
+
+@pytest.fixture(scope="module")
+def proxied_app(live_app: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require(Path(NGINX).exists(), f"nginx absent ({NGINX}) : `make test` l'installe avec apt-get")
+    prefix = tmp_path_factory.mktemp("nginx")
+    port = _free_port()
+    site = SITE.read_text(encoding="utf-8")
+    assert "server 127.0.0.1:8501;" in site and "listen 8080;" in site
+    app_address = live_app.removeprefix("http://")
+    (prefix / "site.conf").write_text(site.replace("server 127.0.0.1:8501;", f"server {app_address};")
+                                      .replace("listen 8080;", f"listen 127.0.0.1:{port};"), encoding="utf-8")
+    (prefix / "nginx.conf").write_text(_main_config(prefix), encoding="utf-8")
+    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_proxy(base_url, process, prefix)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_proxy(base_url: str, process: subprocess.Popen, prefix: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx s'est arrêté : {process.stderr.read().decode()} "
+                               f"{(prefix / 'error.log').read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.read().decode() == "ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("nginx ne répond pas")
+
+
+def test_an_identity_document_downloaded_through_the_proxy_is_never_cached(proxied_app, e2e_database,
+                                                                           page) -> None:
+    professional_id, email = _volunteer_of_region(e2e_database, "52", skip=45)
+    _send_document(e2e_database, professional_id, "identite", "piece-identite.png", _image("PNG"))
+    identity = _document(e2e_database, professional_id, "identite")
+    sign_in(page, proxied_app, ARS, DEMO_PASSWORD)  # the page and its WebSocket go through nginx
+    sheet = _sheet_from_region_professionals(page, email)
+
+    with page.expect_download(timeout=60_000) as download:
+        filename, content = _prepare_and_download(page, sheet, "Pièce d'identité — piece-identite.png")
+    screenshot(page, "63-proxy-piece-identite-telechargee")
+    assert (filename, content) == (identity.filename, identity.content)
+    url = download.value.url
+    assert url.startswith(f"{proxied_app}/media/"), url
+
+    with urllib.request.urlopen(url, timeout=30) as response:  # the same file, as the browser fetched it
+        headers, body = response.headers, response.read()
+    assert body == identity.content
+    assert headers["Cache-Control"] == "no-store, private" and headers["Pragma"] == "no-cache"
+    assert headers.get_all("Cache-Control") == ["no-store, private"]  # Streamlit's own, if any, is replaced
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Disposition"] == 'attachment; filename="piece-identite.png"'
