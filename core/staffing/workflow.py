@@ -335,9 +335,9 @@ def cancel_assignment(session: so.Session, *, actor: SessionUser | None, mission
                       professional_id: int, reason: str, now: datetime | None = None) -> None:
     """affecté → disponible (a no-show, a change of plan): the mission reopens, the volunteer is told."""
     now = now or utcnow()
-    reason = validate_text(reason, "reason", "Motif de l'annulation", max_length=500, multiline=True)
     mission = locked_mission(session, mission_id=mission_id)
-    actor = require_manager(session, actor=actor, mission=mission)
+    actor = require_manager(session, actor=actor, mission=mission)  # a stranger learns nothing of the rules
+    reason = validate_text(reason, "reason", "Motif de l'annulation", max_length=500, multiline=True)
     proposal = _live_proposal(session, mission_id, professional_id, [ProposalState.AFFECTE.value])
     if proposal is None:
         raise Conflict(f"{_name(session, professional_id)} n'est pas affecté(e) à cette mission.")

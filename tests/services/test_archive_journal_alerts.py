@@ -1,7 +1,7 @@
 """Issue 11 §5: archiving finished missions, the « Journal » of audit events, the history of the ARS alerts.
 
-Each runs on SQLite and PostgreSQL (the `uow` fixture); the permission cases are in
-test_regulation_permissions.py.
+Each runs on SQLite and PostgreSQL (the `uow` fixture); who may call each service is in the
+authorisation table (test_authorisation_table.py).
 """
 
 from __future__ import annotations

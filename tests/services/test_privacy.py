@@ -15,8 +15,16 @@ from core.shared.errors import PermissionDenied, ValidationError
 from core.volunteers.privacy import my_data_archive, purge_inactive
 from db import models as m
 from ops.cli import main as cli
-from tests.factories import NOW, TODAY, make_actor, make_available_nurse, make_establishment, make_mission, \
-    make_proposal, make_user
+from tests.factories import (
+    NOW,
+    TODAY,
+    make_actor,
+    make_available_nurse,
+    make_establishment,
+    make_mission,
+    make_proposal,
+    make_user,
+)
 from tests.readers import count, events
 
 LONG_AGO = NOW - timedelta(days=400)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.access.accounts import activate, authenticate, end_sessions, load_session_user, request_password_reset
+from core.access.accounts import (
+    activate,
+    authenticate,
+    end_sessions,
+    load_session_user,
+    request_password_reset,
+)
 from db import models as m
 from tests.factories import NOW, PASSWORD, make_user
 from tests.readers import events, outbox
