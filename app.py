@@ -6,9 +6,10 @@ import navigation
 from ui import auth, layout, state
 
 layout.setup_page()
-user = auth.current_user()
-state.remember_user(user)
-page = navigation.build_navigation(user)
-layout.sidebar(user)
-state.show_flash()
-page.run()
+with layout.outage_notice():
+    user = auth.current_user()
+    state.remember_user(user)
+    page = navigation.build_navigation(user)
+    layout.sidebar(user)
+    state.show_flash()
+    page.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -12,8 +13,14 @@ import sqlalchemy.orm as so
 
 from core.shared.config import get_settings
 from core.shared.distance import distance_dm, distance_km
+from core.shared.errors import ServiceUnavailable
 
 READ_ONLY = "renfort_read_only"
+# What the database's absence looks like: a connection lost mid-transaction (server restarted, backend
+# terminated, failover), refused, or a lock or pool wait that timed out. Not IntegrityError nor
+# ProgrammingError: those are answers of a working database, and bugs must stay visible.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+log = logging.getLogger(__name__)
 
 
 def _null_safe(function):  # noqa: ANN001, ANN202
@@ -85,11 +92,12 @@ def _session_factory(url: str) -> so.sessionmaker[so.Session]:
 
 @contextmanager
 def session_scope(url: str | None = None, *, read_only: bool = False) -> Iterator[so.Session]:
-    """One unit of work: commits when the block ends normally, rolls back on any exception."""
+    """One unit of work: commits when the block ends normally, rolls back on any exception. A database out of
+    reach, before or during the work, becomes ServiceUnavailable: a French message, nothing written."""
     session = _session_factory(url or get_settings().database_url)()
-    if read_only:
-        session.connection(execution_options={READ_ONLY: True})
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         yield session
         if read_only:
             # Detach first: the caller keeps what it loaded (a rollback would expire it), nothing is written.
@@ -97,8 +105,20 @@ def session_scope(url: str | None = None, *, read_only: bool = False) -> Iterato
             session.rollback()
         else:
             session.commit()
+    except UNAVAILABLE as error:
+        _rollback_quietly(session)
+        log.warning("Base de données indisponible : %s", error)
+        raise ServiceUnavailable() from error
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _rollback_quietly(session: so.Session) -> None:
+    """The transaction is lost with its connection: the server has rolled it back already."""
+    try:
+        session.rollback()
+    except UNAVAILABLE:
+        log.warning("Annulation impossible : la connexion est déjà perdue.")

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from core.mail.outbox import send_pending
 from core.shared.clock import utcnow
+from core.shared.errors import ServiceUnavailable
 from core.staffing.jobs import run_jobs
 from core.volunteers.freshness import send_availability_checks
 from db.session import session_scope
@@ -21,13 +24,27 @@ DEFAULT_INTERVAL_SECONDS = 30
 
 
 def run_once(url: str | None = None, *, now: datetime | None = None) -> list[str]:
-    """One pass of every job; returns a French line per job for the log."""
+    """One pass of every job; returns a French line per job for the log.
+
+    Each job is one transaction: a database lost in the middle of one (a restart, a failover) rolls it back
+    whole, the others still run, and the next pass does it again — nothing is done twice, nothing half."""
     now = now or utcnow()
+    return [_step("Tâches", lambda: str(_in_transaction(url, run_jobs, now))),
+            _step("Toujours disponible ?", lambda: "Demandes « Toujours disponible ? » envoyées : "
+                  f"{_in_transaction(url, send_availability_checks, now)}."),
+            _step("Courriels", lambda: str(send_pending(url, now=now)))]
+
+
+def _in_transaction(url: str | None, job: Callable[..., Any], now: datetime) -> Any:
     with session_scope(url) as session:
-        jobs = run_jobs(session, now=now)
-    with session_scope(url) as session:
-        asked = send_availability_checks(session, now=now)
-    return [str(jobs), f"Demandes « Toujours disponible ? » envoyées : {asked}.", str(send_pending(url, now=now))]
+        return job(session, now=now)
+
+
+def _step(name: str, job: Callable[[], str]) -> str:
+    try:
+        return job()
+    except ServiceUnavailable as error:
+        return f"{name} : {error.message} (nouvel essai au prochain passage)"
 
 
 def run_forever(url: str | None = None, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:

@@ -59,15 +59,20 @@ def _status(profile: ProfileView) -> None:
         st.rerun()
 
 
+DATES = ("available_from", "available_to")  # None: available from any date (volunteers of before the form's rule)
+
+
 def _prime(form: FormState, profile: ProfileView) -> None:
     """First display: the form starts from the saved profile."""
     if form.value("_loaded"):
         return
     for field in EDITABLE + ("phone",):
         value = profile.professional[field]
-        form.set_value(field, format_phone(value) if field == "phone" else (value if value is not None else ""))
-    if not profile.professional["available_to"]:
-        form.set_value("available_to", None)
+        if field == "phone":
+            value = format_phone(value)
+        elif value is None and field not in DATES:  # a date widget wants None for « no date », text wants ""
+            value = ""
+        form.set_value(field, value)
     form.set_value("_loaded", True)
 
 

@@ -23,6 +23,7 @@ import streamlit_authenticator as stauth
 from core.access.accounts import authenticate, end_sessions, load_session_user
 from core.shared.actor import SessionUser
 from core.shared.config import get_settings
+from core.shared.errors import ServiceUnavailable
 from db.session import session_scope
 from ui.actions import run_action
 from ui.state import flash
@@ -109,8 +110,12 @@ def sign_in_callback() -> None:
     password = st.session_state.get("login_password", "")
     keep = bool(st.session_state.get("login_keep", False))
     st.session_state["login_password"] = ""
-    with session_scope() as session:
-        outcome = authenticate(session, email=email, password=password)
+    try:
+        with session_scope() as session:
+            outcome = authenticate(session, email=email, password=password)
+    except ServiceUnavailable as error:
+        st.session_state["login_error"] = error.message
+        return
     if outcome.user is None:
         st.session_state["login_error"] = outcome.error
         return

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.places import reference
 from core.shared.actor import SessionUser
 from core.shared.config import ASSETS
+from core.shared.errors import ServiceUnavailable
 from core.shared.permissions import own_region
 from core.staffing.missions import establishment_for, my_establishments
 from ui.actions import read
@@ -53,6 +55,16 @@ def setup_page() -> None:
 
 
 CURRENT_ESTABLISHMENT = "current_establishment"
+
+
+@contextmanager
+def outage_notice() -> Iterator[None]:
+    """The database out of reach during a run, outside an action (the signed-in user read back, a list): the
+    French message in place of the page rather than a crash; the next run tries again."""
+    try:
+        yield
+    except ServiceUnavailable as error:
+        st.error(error.message, icon=":material/cloud_off:")
 
 
 def _establishment_choice(user: SessionUser) -> None:

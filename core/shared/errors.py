@@ -40,6 +40,15 @@ class Conflict(DomainError):
     """The action clashes with the current state (already taken, already done…)."""
 
 
+class ServiceUnavailable(DomainError):
+    """The database could not be reached or dropped the connection mid-transaction (a restart, a failover, a
+    lock held too long): nothing was written, and the same action may simply be tried again."""
+
+    def __init__(self, message: str = "Service momentanément indisponible, réessayez dans quelques instants : "
+                                      "rien n'a été enregistré."):
+        super().__init__(message)
+
+
 class NotFound(DomainError):
     def __init__(self, message: str = "Élément introuvable."):
         super().__init__(message)
