@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from google.protobuf.message import DecodeError
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from ops.seed import seed_demo
 from tests.conftest import clone_sqlite, require
@@ -87,21 +92,85 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:
+# Generous limits: on a 2-core machine running the bench beside the suite, a run has taken over 30 s.
+ACTION_TIMEOUT_MS = 45_000
+IDLE_TIMEOUT_S = 90
+
+
+class ScriptRuns:
+    """What the page's WebSocket says of the script's runs. A run the browser asks for (BackMsg rerun_script) is
+    over once a ForwardMsg script_finished arrives after it — however long a loaded server takes to start it,
+    which the status widget alone cannot tell (it is absent both before the run starts and after it ends)."""
+
+    def __init__(self) -> None:
+        self._clock = itertools.count(1)
+        self.asked = 0
+        self.finished = 0
+
+    def watch(self, socket) -> None:  # noqa: ANN001 - a Playwright WebSocket
+        if "/_stcore/stream" in socket.url:
+            socket.on("framesent", self._sent)
+            socket.on("framereceived", self._received)
+
+    def _sent(self, payload: bytes | str) -> None:
+        if isinstance(payload, bytes) and _parsed(BackMsg, payload).WhichOneof("type") == "rerun_script":
+            self.asked = next(self._clock)
+
+    def _received(self, payload: bytes | str) -> None:
+        if not isinstance(payload, bytes):
+            return
+        message = _parsed(ForwardMsg, payload)
+        # A run cut short by a newer request is followed by that newer run's own end.
+        if (message.WhichOneof("type") == "script_finished"
+                and message.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN):
+            self.finished = next(self._clock)
+
+    @property
+    def running(self) -> bool:
+        return self.asked > self.finished
+
+
+def _parsed(kind, payload: bytes):  # noqa: ANN001, ANN202 - a protobuf message class and instance
+    try:
+        return kind.FromString(payload)
+    except DecodeError:
+        return kind()
+
+
+RUNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def open_tab(browser):  # noqa: ANN001, ANN201 - Playwright Browser and (BrowserContext, Page)
+    """A new browser context (its own cookies) and its page, whose script runs wait_idle follows."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     tab = context.new_page()
-    tab.set_default_timeout(20_000)
+    runs = RUNS.setdefault(tab, ScriptRuns())
+    tab.on("websocket", runs.watch)
+    tab.set_default_timeout(ACTION_TIMEOUT_MS)
+    return context, tab
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context, tab = open_tab(browser)
     yield tab
     context.close()
 
 
 def wait_idle(page) -> None:
     """Wait until Streamlit has finished running the script (never 'networkidle': the socket stays open)."""
+    # The browser sends its rerun request from the event handler of the action just done; give that frame a
+    # moment to be reported before asking whether a run is pending.
     page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=20_000)
+    runs = RUNS.get(page)
+    deadline = time.monotonic() + IDLE_TIMEOUT_S
+    while runs is not None and runs.running:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"le script de la page tourne encore après {IDLE_TIMEOUT_S} s")
+        page.wait_for_timeout(50)  # polls; Playwright delivers the socket's frames meanwhile
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=IDLE_TIMEOUT_S * 1000)
     # Elements of the previous run stay (marked stale) until the new run replaces them.
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=20_000)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=IDLE_TIMEOUT_S * 1000)
 
 
 def screenshot(page, name: str) -> Path:
@@ -114,10 +183,30 @@ def screenshot(page, name: str) -> Path:
         ".map(e => e.scrollHeight), document.body.scrollHeight)"
     )
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 6000)})
-    page.wait_for_timeout(300)
+    next_frames(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return path
+
+
+def next_frames(page) -> None:
+    """Two frames drawn by the browser: what a resize or a scroll needs before a screenshot or a click."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def wait_for_charts(page, count: int) -> None:
+    """At least `count` plotly charts drawn (plotly sets _fullLayout once a figure is laid out)."""
+    page.wait_for_function("n => { const plots = [...document.querySelectorAll('.js-plotly-plot')];"
+                           " return plots.length >= n && plots.every(p => p._fullLayout && p.querySelector('.main-svg')); }",
+                           arg=count, timeout=IDLE_TIMEOUT_S * 1000)
+    next_frames(page)
+
+
+def wait_for_map(page) -> None:
+    """The page's pydeck map has its canvas laid out (deck.gl draws into it on the next frames)."""
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stDeckGlJsonChart\"] canvas')]"
+                           ".some(c => c.width > 0 && c.height > 0)", timeout=IDLE_TIMEOUT_S * 1000)
+    next_frames(page)
 
 
 def sign_in(page, base_url: str, email: str, password: str) -> None:
@@ -188,7 +277,7 @@ def tick_row(page, index: int, table: int = 0) -> None:
     """Tick the selection checkbox of a row of an st.dataframe (drawn on a canvas: clicked by position)."""
     grid = page.locator('[data-testid="stDataFrame"]').nth(table)
     grid.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
+    next_frames(page)
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT // 2)
     wait_idle(page)

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, type_in, wait_idle
+from tests.e2e.conftest import choose, grid_cells, open_tab, screenshot, sign_in, tick_row, type_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 EMAIL = "claire.e2e@chu-test.fr"
@@ -84,10 +84,7 @@ def _admin_opens_the_link_from_the_outbox(admin, base_url: str, link: str):  # n
 def test_an_establishment_requests_an_account_gets_validated_activates_and_signs_in(
     live_app, e2e_database, browser
 ) -> None:
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR") for _ in range(3)]
-    visitor, ars, admin = (context.new_page() for context in contexts)
-    for tab in (visitor, ars, admin):
-        tab.set_default_timeout(20_000)
+    contexts, (visitor, ars, admin) = zip(*(open_tab(browser) for _ in range(3)))
     _request_account(visitor, live_app)
     _ars_validates(ars, live_app)
 

@@ -15,7 +15,16 @@ from core.staffing.missions import MissionInput, create_missions
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, wait_idle
+from tests.e2e.conftest import (
+    choose,
+    grid_cells,
+    open_tab,
+    screenshot,
+    sign_in,
+    tick_row,
+    wait_for_charts,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 PROFESSION = "Infirmier diplômé d'État"
@@ -76,8 +85,8 @@ def crisis_cleanup(e2e_database: str):  # noqa: ANN201
 def test_the_ars_proposes_in_crisis_mode_and_the_establishment_validates(live_app, e2e_database, browser,
                                                                          crisis_cleanup) -> None:
     dates = _new_mission(e2e_database)
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR") for _ in range(2)]
-    ars, establishment = (context.new_page() for context in contexts)
+    (ars_context, ars), (establishment_context, establishment) = open_tab(browser), open_tab(browser)
+    contexts = [ars_context, establishment_context]
     _switch_crisis(ars, live_app)
     _propose(ars, dates)
 
@@ -112,13 +121,10 @@ def test_the_ccs_sees_the_national_map_and_the_regional_charts(live_app, page) -
     expect(page.get_by_role("heading", name="Vue nationale")).to_have_count(1)
     wait_idle(page)
     expect(page.get_by_text("Taux de pourvoi")).to_be_visible()
-    page.locator(".js-plotly-plot").first.wait_for()
-    page.wait_for_timeout(2000)  # the maps draw their shapes after the page is idle
-    assert page.locator(".js-plotly-plot").count() >= 9  # mainland, 5 overseas insets, 2 bar charts, series
+    wait_for_charts(page, 9)  # mainland, 5 overseas insets, 2 bar charts, series
     screenshot(page, "40-vue-nationale")
     page.get_by_role("link", name="Indicateurs").click()
     expect(page.get_by_role("heading", name="Indicateurs")).to_have_count(1)
     wait_idle(page)
-    page.locator(".js-plotly-plot").first.wait_for()
-    page.wait_for_timeout(1500)
+    wait_for_charts(page, 1)
     screenshot(page, "41-indicateurs")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import sign_in, wait_for_session_cookie, wait_idle
+from tests.e2e.conftest import open_tab, sign_in, wait_for_session_cookie, wait_idle
 from ui.auth import COOKIE_NAME
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +27,9 @@ def test_a_cookie_captured_before_sign_out_opens_nothing(live_app, browser, page
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("link", name="Se connecter").first).to_be_visible(timeout=60_000)
 
-    thief = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    thief, other = open_tab(browser)
     try:
         thief.add_cookies([captured])
-        other = thief.new_page()
         other.goto(f"{live_app}/vue-nationale")
         expect(other.get_by_label("Adresse électronique")).to_be_visible(timeout=60_000)
         wait_idle(other)

@@ -12,7 +12,7 @@ from core.shared.clock import paris_today
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, wait_idle
+from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, wait_for_map, wait_idle
 
 pytestmark = pytest.mark.e2e
 PROFESSION = "Infirmier diplômé d'État"
@@ -51,7 +51,7 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
     wait_idle(page)
     choose(page, "Mission", _mission_label())
     expect(page.get_by_text("Affichage 1 -")).to_be_visible()
-    page.wait_for_timeout(1500)  # let the map draw its layers
+    wait_for_map(page)
     screenshot(page, "21-choisir-carte-et-candidats")
 
     tick_row(page, 0)
