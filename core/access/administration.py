@@ -582,16 +582,21 @@ def search_establishments(session: so.Session, *, actor: SessionUser | None, tex
 
 def establishment_ids_for(session: so.Session, *, actor: SessionUser | None,
                           identifiers: tuple[str, ...]) -> tuple[int, ...]:
-    """The validated establishments of these FINESS / GID numbers (`create-user --finess`), each found exactly."""
+    """The validated establishments of these FINESS / GID numbers (`create-user --finess`), each found exactly;
+    an ARS finds those of its region only, as in the search."""
     actor = _require_establishment_manager(actor)
+    regional = actor.role in REGIONAL_ACTORS
     found = []
     for identifier in identifiers:
         wanted = (identifier or "").strip().upper()
-        establishment_id = session.scalar(sa.select(Establishment.id).where(
-            Establishment.finess == wanted, Establishment.status == EstablishmentStatus.ACTIVE.value))
+        query = sa.select(Establishment.id).where(Establishment.finess == wanted,
+                                                  Establishment.status == EstablishmentStatus.ACTIVE.value)
+        establishment_id = session.scalar(query.where(Establishment.ars_code == actor.ars_code) if regional
+                                          else query)
         if establishment_id is None:
+            where = " de votre région" if regional else ""
             raise ValidationError("establishment_ids",
-                                  f"Aucun établissement validé n'a le numéro FINESS ou GID « {wanted} ».")
+                                  f"Aucun établissement validé{where} n'a le numéro FINESS ou GID « {wanted} ».")
         found.append(establishment_id)
     return tuple(found)
 

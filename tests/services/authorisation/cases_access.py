@@ -28,6 +28,7 @@ from core.access.establishment_import import REJECTED, TO_CREATE
 from core.access.tokens import issue_token
 from core.mail import outbox
 from core.shared.actor import SessionUser
+from core.shared.errors import ValidationError
 from core.staffing.missions import MissionInput
 from db import models as m
 from tests.factories import END, NOW, START, import_row, import_workbook, make_user, workbook_bytes
@@ -205,6 +206,15 @@ def finess(session: so.Session, world: World) -> str:
     return session.get(m.Establishment, world.establishment_id).finess
 
 
+def ids_found(session: so.Session, world: World, actor: SessionUser | None) -> tuple[str, Any]:
+    """The column, and the ids the FINESS of the world's establishment gives it, or the message refusing it."""
+    try:
+        found: Any = administration.establishment_ids_for(session, actor=actor, identifiers=(finess(session, world),))
+    except ValidationError as error:
+        found = error.message
+    return column(world, actor), found
+
+
 # ---------------------------------------------------------------- establishment import
 
 
@@ -313,9 +323,10 @@ CASES: dict[str, Service] = {
         lambda s, w, a: (a, administration.search_establishments(s, actor=a, text="ment test")),
         ESTABLISHMENT_FINDERS, establishments_found, "une ARS ne trouve que les établissements de sa région"),
     "administration.establishment_ids_for": Service(
-        lambda s, w, a: administration.establishment_ids_for(s, actor=a, identifiers=(finess(s, w),)),
-        ESTABLISHMENT_FINDERS, lambda s, w, r: r == (w.establishment_id,),
-        "numéro FINESS/GID exact (`create-user --finess`)"),
+        ids_found, ESTABLISHMENT_FINDERS,
+        lambda s, w, r: r[1] == (w.establishment_id,) if r[0] != "ars_autre_region" else (
+            r[1] == f"Aucun établissement validé de votre région n'a le numéro FINESS ou GID « {finess(s, w)} »."),
+        "numéro FINESS/GID exact (`create-user --finess`) ; une ARS, de sa région seulement"),
     "administration.attach_establishment": Service(
         lambda s, w, a: administration.attach_establishment(s, actor=a, user_id=hr(w),
                                                             establishment_id=w.other_establishment_id, now=NOW),
