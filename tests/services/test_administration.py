@@ -26,7 +26,7 @@ from core.access.administration import AccountFilters, NewAccount
 from core.access.tokens import InvalidLink
 from core.shared.actions import Action
 from core.shared.actor import COMMAND_LINE, SessionUser, to_session_user
-from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied
+from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
 from db import models as m
 from db.session import session_scope
 from tests.factories import NOW, PASSWORD, make_establishment, make_professional, make_user
@@ -244,6 +244,10 @@ def _search(session: so.Session, world: World, name: str) -> bool:
 
 def _ids_for(session: so.Session, world: World, name: str) -> bool:
     finess = session.get(m.Establishment, world.nantes).finess
+    if name == "ars_autre_region":  # an ARS finds those of its own region only
+        with pytest.raises(ValidationError, match="Aucun établissement validé de votre région"):
+            admin.establishment_ids_for(session, actor=world.actors[name], identifiers=(finess,))
+        return True
     return admin.establishment_ids_for(session, actor=world.actors[name], identifiers=(finess,)) == (world.nantes,)
 
 
