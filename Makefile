@@ -30,26 +30,20 @@ worker: install
 lint: install
 	$(BIN)/ruff check .
 
-# Browser tests use Debian's Chromium (never `playwright install`).
-chromium:
-	@if [ -x /usr/bin/chromium ]; then \
-		echo "Chromium : /usr/bin/chromium"; \
-	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installation de Chromium (apt-get)…"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else \
-		echo "Chromium absent et pas de droits root : les tests navigateur seront ignorés."; \
-	fi
+# Debian packages the tests drive: Chromium for the browser tests (never `playwright install`), nginx for the
+# reverse-proxy test (docs/nginx-renfort.conf in front of the app). Each entry: its program:its package.
+DEBIAN_TOOLS_chromium := /usr/bin/chromium:chromium
+DEBIAN_TOOLS_nginx := /usr/sbin/nginx:nginx
 
-# The reverse-proxy test runs the deployment's nginx site (docs/nginx-renfort.conf) in front of the app.
-nginx:
-	@if [ -x /usr/sbin/nginx ]; then \
-		echo "nginx : /usr/sbin/nginx"; \
+chromium nginx:
+	@tool="$(DEBIAN_TOOLS_$@)"; program=$${tool%%:*}; package=$${tool##*:}; \
+	if [ -x $$program ]; then \
+		echo "$$package : $$program"; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installation de nginx (apt-get)…"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+		echo "Installation de $$package (apt-get)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$package >/dev/null; \
 	else \
-		echo "nginx absent et pas de droits root : le test du proxy inverse sera ignoré."; \
+		echo "$$package absent et pas de droits root : les tests qui en ont besoin seront ignorés."; \
 	fi
 
 # Under CI the local cluster may be stopped: try to start it (or install it) before testing.

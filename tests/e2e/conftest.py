@@ -38,18 +38,21 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_healthy(base_url: str, process: subprocess.Popen, name: str = "streamlit", log: Path | None = None,
+                 timeout: float = 60) -> None:
+    """Until the app answers its health check at this address (directly, or through a proxy: `name`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit s'est arrêté (code {process.returncode})")
+            written = log.read_text(errors="replace") if log is not None and log.exists() else ""
+            raise RuntimeError(f"{name} s'est arrêté (code {process.returncode}) {written}")
         try:
             with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
                 if response.read().decode() == "ok":
                     return
         except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("streamlit ne répond pas")
+            time.sleep(0.3)  # polling a server that is starting: a retry interval, not a wait on the page
+    raise RuntimeError(f"{name} ne répond pas")
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +76,7 @@ def live_app(e2e_database: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        _wait_healthy(base_url, process)
+        wait_healthy(base_url, process)
         yield base_url
     finally:
         process.terminate()

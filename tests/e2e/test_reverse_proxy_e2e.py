@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 from ops.seed import DEMO_PASSWORD
 from tests.conftest import require
-from tests.e2e.conftest import ROOT, _free_port, screenshot, sign_in
+from tests.e2e.conftest import ROOT, _free_port, screenshot, sign_in, wait_healthy
 from tests.e2e.test_downloads_e2e import (
     ARS,
     _document,
@@ -58,30 +57,15 @@ def proxied_app(live_app: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     (prefix / "site.conf").write_text(site.replace("server 127.0.0.1:8501;", f"server {app_address};")
                                       .replace("listen 8080;", f"listen 127.0.0.1:{port};"), encoding="utf-8")
     (prefix / "nginx.conf").write_text(_main_config(prefix), encoding="utf-8")
-    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen([NGINX, "-e", str(prefix / "error.log"), "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_proxy(base_url, process, prefix)
+        wait_healthy(base_url, process, name="nginx", log=prefix / "error.log", timeout=30)
         yield base_url
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _wait_proxy(base_url: str, process: subprocess.Popen, prefix: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx s'est arrêté : {process.stderr.read().decode()} "
-                               f"{(prefix / 'error.log').read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("nginx ne répond pas")
 
 
 def test_an_identity_document_downloaded_through_the_proxy_is_never_cached(proxied_app, e2e_database,
