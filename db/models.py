@@ -139,6 +139,16 @@ class ProposalState(StrEnum):
     LIBERE = "libere"
     ANNULE = "annule"
     TERMINE = "termine"  # the assignment went to the end of the mission
+    DECLINE = "decline"  # the volunteer said no (« Décliner »), with a reason code: never proposed again for it
+
+
+class DeclineReason(StrEnum):
+    """Why a volunteer declines a proposal (« Mes missions »): the short list of issue 13."""
+
+    DEJA_ENGAGE = "deja_engage"
+    TROP_LOIN = "trop_loin"
+    DATES = "dates"
+    AUTRE = "autre"
 
 
 class OutboxStatus(StrEnum):
@@ -448,6 +458,8 @@ class Proposal(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     decided_at: so.Mapped[datetime | None]
     reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    reason_code: so.Mapped[str | None] = so.mapped_column(sa.String(20))  # a DeclineReason, for a decline
+    interested_at: so.Mapped[datetime | None]  # « Je suis intéressé(e) »: the volunteer's answer, no state change
 
 
 class CrisisMode(Base):

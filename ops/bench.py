@@ -223,6 +223,7 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
     from core.shared.distance import distance_dm
     from core.staffing.crisis import crisis_active
     from core.staffing.matching import LIVE, SOLICITATION_WINDOW_DAYS, load_mission_context, score_in_python
+    from core.staffing.transitions import TURNED_DOWN
 
     with session_scope(url, read_only=True) as session:
         context = load_mission_context(session, mission_id=mission_id)
@@ -234,7 +235,10 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
     if context.status != "open" or context.count == 0:
         return []
     today = paris_today(now)
-    live = proposals[(proposals.mission_id == mission_id) & proposals.state.isin(LIVE)].set_index("professional_id")
+    here = proposals[proposals.mission_id == mission_id]
+    live = here[here.state.isin(LIVE)].set_index("professional_id")
+    assigned_here = set(here[here.state == "affecte"].professional_id)  # in « affectations », not candidates
+    turned_down = set(here[here.state.isin(TURNED_DOWN)].professional_id)  # never offered this mission again
     since = pd.Timestamp(now - timedelta(days=SOLICITATION_WINDOW_DAYS)).tz_convert(None)
     created = pd.to_datetime(proposals.created_at, utc=True).dt.tz_convert(None)
     recent = proposals[created >= since].groupby("professional_id").size()
@@ -256,6 +260,8 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
             continue
         linked = values["id"] in live.index
         if not (linked if crisis else values["status"] == "disponible" or linked):
+            continue
+        if values["id"] in assigned_here or values["id"] in turned_down:
             continue
         values["available_from"], values["available_to"] = _as_date(values["available_from"]), available_to
         values["availability_confirmed_at"] = _as_aware(values["availability_confirmed_at"])

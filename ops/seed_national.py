@@ -36,7 +36,7 @@ from ops.seed import (
 NATIONAL = {"volunteers": 100_000, "establishments": 10_000, "missions": 30_000, "proposals": 60_000}
 # Share of the proposals in each state: live ones first (each on a distinct volunteer).
 LIVE_SHARES = {"affecte": 0.10, "contacte": 0.075, "en_cours": 0.025}
-HISTORY_SHARES = {"refuse": 0.33, "libere": 0.27, "annule": 0.07, "termine": 0.13}
+HISTORY_SHARES = {"refuse": 0.33, "libere": 0.21, "decline": 0.06, "annule": 0.07, "termine": 0.13}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Volunteer: "Mes missions" — pushes, reservations and assignments, with a way to decline."""
+"""Volunteer: "Mes missions" — pushes, reservations and assignments, answered « Je suis intéressé(e) » or
+« Décliner » (with a reason from a short list)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import streamlit as st
 from core.places import reference
 from core.shared.actions import Action
 from core.shared.clock import paris_datetime
+from core.shared.labels import DECLINE_REASONS
 from core.shared.validation import format_phone
-from core.staffing.workflow import withdraw
+from core.staffing.workflow import express_interest, withdraw
 from core.volunteers.professionals import my_missions
 from ui.actions import read, run_action
 from ui.format import fr_date
@@ -23,14 +25,23 @@ HEADLINES = {
 
 
 def _state(row: dict) -> str:
-    return "Déclinée par vous" if row["declined"] else PROPOSAL_STATE.get(row["state"], row["state"])
+    if row["declined"]:
+        reason = DECLINE_REASONS.get(row["reason_code"] or "")
+        return "Déclinée par vous" + (f" ({reason.lower()})" if reason else "")
+    return PROPOSAL_STATE.get(row["state"], row["state"])
 
 
 def _decline(proposal_id: int) -> None:
     pause = bool(st.session_state.get(f"decline_pause_{proposal_id}"))
     run_action(withdraw, proposal_id=proposal_id, pause=pause,
-               done="Demande déclinée : l'établissement est prévenu."
+               reason_code=st.session_state.get(f"decline_reason_{proposal_id}"),
+               done="Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus proposée."
                     + (" Vous êtes indisponible jusqu'à nouvel ordre." if pause else ""))
+
+
+def _interested(proposal_id: int) -> None:
+    run_action(express_interest, proposal_id=proposal_id,
+               done="C'est noté : l'établissement voit que vous êtes intéressé(e). Il vous confirmera la mission.")
 
 
 def _contact(row: dict) -> str:
@@ -49,9 +60,18 @@ def _card(row: dict) -> None:
                     f"{md(row['address'])}, {md(row['postal_code'])} {md(row['city'])}  \n"
                     f"**Contact** : {_contact(row)}")
         st.info(HEADLINES[row["state"]], icon=":material/info:")
+        if row["interested_at"] is not None and row["live"]:
+            st.caption(f"Vous avez répondu « intéressé(e) » le {paris_datetime(row['interested_at'])}.")
+        left, right, _ = st.columns([2, 2, 3])
+        if Action.INTEREST in row["actions"]:
+            left.button("Je suis intéressé(e)", type="primary", icon=":material/thumb_up:", on_click=_interested,
+                        args=(row["id"],), key=f"interest_{row['id']}")
         if Action.DECLINE in row["actions"]:
-            with st.popover("Décliner…", icon=":material/block:"):
+            with right.popover("Décliner…", icon=":material/block:"):
+                st.selectbox("Raison (facultatif)", list(DECLINE_REASONS), format_func=DECLINE_REASONS.get,
+                             index=None, placeholder="Choisissez une raison", key=f"decline_reason_{row['id']}")
                 st.checkbox("Me rendre aussi indisponible", key=f"decline_pause_{row['id']}")
+                st.caption("Cette mission ne vous sera plus proposée.")
                 st.button("Confirmer : je décline", type="primary", on_click=_decline, args=(row["id"],),
                           key=f"decline_{row['id']}")
 

@@ -9,12 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
+from core.shared.clock import paris_datetime
+from core.shared.labels import DECLINE_REASONS
 from core.staffing.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates
 from ui.actions import read
 from ui.format import fr_date, fr_int
 from ui.labels import MOBILITY, yes_no
 from ui.links import switch_to
 from ui.maps import candidate_deck
+from ui.markdown import md
 from ui.selection import candidate_from_map, rows_key, selection_rows
 from ui.sheet import show_sheet
 
@@ -115,9 +118,11 @@ class CandidateView:
                              # filter, page or action to tick someone else.
                              key=rows_key(f"{self.prefix}_table_{self.generation}", (r["id"] for r in page.rows)),
                              column_config={"id": None,
+                                            "Pourquoi ce rang": st.column_config.TextColumn(width="large"),
                                             "Distance (km)": st.column_config.NumberColumn(format="localized")})
         st.caption("Cochez la case à gauche des professionnels pour agir ; les boutons s'activent selon leur statut.")
         self.pager(page)
+        turned_down_notice(page)
         return frame, selection_rows(event)
 
     def pager(self, page: CandidatePage) -> None:
@@ -138,17 +143,31 @@ PROPOSE = CandidateView("propose", url_path="proposer", mission_key="proposed_mi
                         establishment_hint="Établissement demandeur")
 
 
+def turned_down_notice(page: CandidatePage) -> None:
+    """Those this mission is never offered again (refused, declined, assignment cancelled), apart and greyed."""
+    if not page.turned_down:
+        return
+    with st.expander(f"Écartés pour cette mission ({len(page.turned_down)})", icon=":material/block:"):
+        for row in page.turned_down:
+            reason = DECLINE_REASONS.get(row["reason_code"] or "")
+            st.caption(md(row["sentence"] + (f" ({reason.lower()})" if reason else "") + "."))
+        st.caption("Ils ne sont plus proposés pour cette mission ; ils restent candidats pour les autres.")
+
+
 def candidate_frame(page: CandidatePage) -> pd.DataFrame:
     labels = reference.profession_labels()
     rows = []
     for r in page.rows:
         availability = f"du {fr_date(r['available_from'])}" + (f" au {fr_date(r['available_to'])}" if r["available_to"] else "")
         alerts = list(r["warnings"]) + (["profil non confirmé depuis 30 j"] if r["stale"] else [])
+        # « Pourquoi ce rang » comes right after who and where they stand: readable without scrolling sideways.
         rows.append({
-            "id": r["id"], "Nom": r["last_name"], "Prénom": r["first_name"], "Ville": f"{r['postal_code']} {r['city']}",
-            "Distance (km)": r["distance_km"], "Statut": STATE_LABELS.get(r["proposal_state"], "DISPONIBLE"),
+            "id": r["id"], "Nom": r["last_name"], "Prénom": r["first_name"],
+            "Statut": STATE_LABELS.get(r["proposal_state"], "DISPONIBLE"), "Pourquoi ce rang": r["reasons"],
+            "Intéressé(e)": f"oui, le {paris_datetime(r['interested_at'])}" if r["interested_at"] else "",
+            "Ville": f"{r['postal_code']} {r['city']}", "Distance (km)": r["distance_km"],
             "Vérifié": "VÉRIFIÉ" if r["verified"] else "", "⚠ Alerte": " ; ".join(alerts),
-            "Pourquoi ce rang": r["reasons"], "Disponibilités": availability, "EHPAD": yes_no(r["exp_ehpad"]),
+            "Disponibilités": availability, "EHPAD": yes_no(r["exp_ehpad"]),
             "Réanimation": yes_no(r["exp_reanimation"]), "Véhicule": yes_no(r["has_vehicle"]),
             "Profession": labels.get(r["profession_code"], r["profession_code"]), "Spécialité": r["specialty"] or "",
             "Mobilité": r["mobility"].capitalize(),

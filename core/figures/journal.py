@@ -43,7 +43,7 @@ ACTION_LABELS = {
     "created": "création", "updated": "modification", "closed": "clôture", "opened": "ouverture",
     "validated": "validation", "rejected": "refus", "registered": "inscription", "deleted": "suppression",
     "disabled": "désactivation", "enabled": "activation", "verified": "vérification",
-    "contacted": "contact", "pushed": "proposition par l'ARS", "refused": "refus", "declined": "déclin",
+    "contacted": "contact", "pushed": "proposition par l'ARS", "refused": "refus", "declined": "déclin", "interested": "intérêt du volontaire",
     "released": "libération", "expired": "expiration", "assigned_on_behalf": "affectation par l'ARS",
     "assignment_cancelled": "affectation annulée", "assignment_ended": "affectation terminée", "ended": "fin",
     "availability_changed": "disponibilité modifiée", "availability_confirmed": "disponibilité confirmée",
@@ -60,7 +60,7 @@ ACTION_LABELS = {
     "establishment_attached": "établissement rattaché", "establishment_detached": "établissement détaché",
     "seed": "jeu de données", "assigned_staff": "export des affectés",
     "affecte": "affectation", "refuse": "refus", "libere": "libération", "annule": "annulation",
-    "contacte": "contact", "en_cours": "proposition", "termine": "terminée",
+    "decline": "déclin", "contacte": "contact", "en_cours": "proposition", "termine": "terminée",
 }
 COLUMNS = ("Date", "Acteur", "Rôle", "Action", "Objet", "N°", "Avant", "Après", "Région", "Détails")
 

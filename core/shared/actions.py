@@ -39,6 +39,7 @@ class Action(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     DECLINE = "decline"
+    INTEREST = "interest"  # « Je suis intéressé(e) » on a push or a reservation
     # a region
     SWITCH_CRISIS = "switch_crisis"
     # a user account (« Comptes »)

@@ -37,6 +37,15 @@ PROPOSAL_STATE = {
     "libere": "Libéré",
     "annule": "Affectation annulée",
     "termine": "Mission terminée",
+    "decline": "Décliné par le volontaire",
+}
+
+# Why a volunteer declines a proposal (db.models.DeclineReason), in « Mes missions » and the candidate lists
+DECLINE_REASONS = {
+    "deja_engage": "Déjà engagé(e) ailleurs",
+    "trop_loin": "Trop loin",
+    "dates": "Les dates ne conviennent pas",
+    "autre": "Autre raison",
 }
 
 ESTABLISHMENT_STATUS = {"pending": "En attente de validation", "active": "Actif", "rejected": "Refusé"}

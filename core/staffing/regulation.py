@@ -33,7 +33,7 @@ from core.shared.permissions import (
 from core.shared.sqlfunc import as_int, days_between, greatest, least, paris_date
 from core.shared.validation import search_text, validate_text
 from core.staffing import transitions
-from core.staffing.matching import LIVE, candidate_query, load_mission_context
+from core.staffing.matching import LIVE, candidate_query, load_mission_context, refuse_if_turned_down
 from core.staffing.workflow import after_assignment, assigned_count, locked_mission, move_proposal, set_status
 from db.models import (
     CrisisMode,
@@ -354,6 +354,7 @@ def push(session: so.Session, *, actor: SessionUser | None, mission_id: int, pro
         row = eligible.get(professional_id)
         name = _name(session, professional_id)
         if row is None or row["proposal_state"] not in transitions.PUSH_FROM:
+            refuse_if_turned_down(session, mission_id=mission_id, professional_id=professional_id)
             raise Conflict(f"{name} ne peut pas être proposé(e) : déjà sollicité(e), indisponible ou hors critères.")
         if not set_status(session, professional_id=professional_id, expected=[transitions.PUSH_FROM[None]],
                           target=ProfessionalStatus.EN_COURS.value, now=now):
@@ -653,6 +654,7 @@ def assign_on_behalf(session: so.Session, *, actor: SessionUser | None, mission_
     professional = session.get(Professional, professional_id)
     if professional is None or professional.profession_code != mission.profession_code:
         raise Conflict("Ce professionnel n'exerce pas la profession demandée par la mission.")
+    refuse_if_turned_down(session, mission_id=mission_id, professional_id=professional_id)
     linked = session.scalar(sa.select(Proposal).where(
         Proposal.mission_id == mission_id, Proposal.professional_id == professional_id,
         Proposal.state.in_([s for s in transitions.ASSIGN_ON_BEHALF_FROM if s])).with_for_update())

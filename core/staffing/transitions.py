@@ -30,6 +30,11 @@ VALIDATE_FROM = (CONTACTE,)
 REFUSE_FROM = (CONTACTE, EN_COURS)
 WAITING = (CONTACTE, EN_COURS)  # released when the mission is filled or closed, on expiry, on a decline
 DECLINE_FROM = WAITING
+INTEREST_FROM = WAITING  # « Je suis intéressé(e) »: an answer to a push or a reservation, no change of state
+# A volunteer whose proposal for a mission ended so is never offered it again — not in the candidate lists, not
+# by a contact, a push or an assignment: refused by the establishment, declined by the volunteer, or an
+# assignment cancelled. A reservation that merely expired ('libere') or an assignment that ran to its end may.
+TURNED_DOWN = (ProposalState.REFUSE.value, ProposalState.DECLINE.value, ProposalState.ANNULE.value)
 
 ON_BEHALF_ROLES = ("ars",)  # « Affecter pour l'établissement » belongs to the region's own ARS
 

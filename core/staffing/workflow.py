@@ -23,12 +23,14 @@ from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import utcnow
 from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.shared.labels import DECLINE_REASONS
 from core.shared.permissions import regulates, require_actor, require_role
 from core.shared.validation import validate_text
 from core.staffing import transitions
 from core.staffing.crisis import crisis_active
-from core.staffing.matching import candidate_query, load_mission_context
+from core.staffing.matching import candidate_query, load_mission_context, refuse_if_turned_down
 from db.models import (
+    DeclineReason,
     Establishment,
     Mission,
     MissionStatus,
@@ -40,7 +42,6 @@ from db.models import (
     User,
 )
 
-DECLINED_REASON = "décliné par le volontaire"
 REBOOKED = "Ce professionnel vient d'être réservé par un autre établissement."
 
 
@@ -158,7 +159,7 @@ def contact(session: so.Session, *, actor: SessionUser | None, mission_id: int, 
     query = candidate_query(context, "establishment", crisis, now)
     row = session.execute(query.base.where(Professional.id == professional_id)).mappings().first()
     if row is None:
-        return _refuse_contact(session, professional_id, crisis)
+        return _refuse_contact(session, mission_id, professional_id, crisis)
     state = row["proposal_state"]
     if state not in transitions.CONTACT_FROM:
         raise Conflict(f"{_name(session, professional_id)} est déjà contacté(e) ou affecté(e) pour cette mission.")
@@ -217,10 +218,11 @@ def contact_many(session: so.Session, *, actor: SessionUser | None, mission_id: 
     return ContactOutcome(contacted, failures)
 
 
-def _refuse_contact(session: so.Session, professional_id: int, crisis: bool) -> Proposal:
+def _refuse_contact(session: so.Session, mission_id: int, professional_id: int, crisis: bool) -> Proposal:
     professional = session.get(Professional, professional_id)
     if professional is None:
         raise NotFound("Ce professionnel n'existe pas.")
+    refuse_if_turned_down(session, mission_id=mission_id, professional_id=professional_id)
     if crisis:
         raise Conflict("Le mode gestion de crise est actif : seuls les professionnels proposés par l'ARS "
                        "peuvent être contactés.")
@@ -352,23 +354,48 @@ def cancel_assignment(session: so.Session, *, actor: SessionUser | None, mission
                                                     mission.start_date, mission.end_date, reason))
 
 
-def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int, pause: bool = False,
-             now: datetime | None = None) -> None:
-    """The volunteer declines a push or a reservation from "Mes missions"; the establishment is told."""
-    now = now or utcnow()
+def _own_waiting_proposal(session: so.Session, actor: SessionUser | None, proposal_id: int) -> tuple[SessionUser,
+                                                                                                     Proposal]:
+    """The volunteer's own push or reservation, still waiting for an answer (locked)."""
     actor = require_role(actor, "professionnel")
-    proposal = session.get(Proposal, proposal_id, with_for_update=True)
+    proposal = session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
     if proposal is None or proposal.professional_id != actor.professional_id:
         raise NotFound("Cette proposition n'existe pas.")
-    live = transitions.DECLINE_FROM
     if proposal.state == ProposalState.AFFECTE.value:
         raise Conflict("Vous êtes affecté(e) à cette mission : prévenez l'établissement, qui annulera l'affectation.")
-    if proposal.state not in live:
+    if proposal.state not in transitions.DECLINE_FROM:
         raise Conflict("Cette demande n'est plus en cours.")
+    return actor, proposal
+
+
+def express_interest(session: so.Session, *, actor: SessionUser | None, proposal_id: int,
+                     now: datetime | None = None) -> None:
+    """« Je suis intéressé(e) » from « Mes missions »: the establishment sees when, in its candidate list; the
+    proposal's state does not change (the establishment still validates)."""
+    now = now or utcnow()
+    actor, proposal = _own_waiting_proposal(session, actor, proposal_id)
+    if proposal.interested_at is not None:
+        return  # said already: the first answer's time is the one shown
+    proposal.interested_at = now
+    record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="interested",
+                 details={"mission_id": proposal.mission_id}, at=now)
+
+
+def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int, pause: bool = False,
+             reason_code: str | None = None, now: datetime | None = None) -> None:
+    """The volunteer declines a push or a reservation from "Mes missions", with a reason from the short list;
+    the establishment is told, and the mission is never offered to this volunteer again."""
+    now = now or utcnow()
+    codes = {reason.value for reason in DeclineReason}
+    if reason_code is not None and reason_code not in codes:
+        raise ValidationError("reason_code", "Choisissez la raison dans la liste proposée.")
+    actor, proposal = _own_waiting_proposal(session, actor, proposal_id)
+    live = transitions.DECLINE_FROM
     target = ProfessionalStatus.INDISPONIBLE.value if pause else ProfessionalStatus.DISPONIBLE.value
     set_status(session, professional_id=proposal.professional_id, expected=live, target=target, now=now)
-    move_proposal(session, proposal=proposal, target=ProposalState.LIBERE.value, actor_id=actor.id, now=now,
-                  reason=DECLINED_REASON, action="declined")
+    proposal.reason_code = reason_code
+    move_proposal(session, proposal=proposal, target=ProposalState.DECLINE.value, actor_id=actor.id, now=now,
+                  reason=DECLINE_REASONS.get(reason_code or ""), action="declined")
     mission = session.get(Mission, proposal.mission_id)
     # The establishment is always told; so is whoever made the contact or the push, when someone else.
     professional = session.get(Professional, proposal.professional_id)

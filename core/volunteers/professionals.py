@@ -31,7 +31,6 @@ from core.shared.validation import (
 from core.staffing.crisis import crisis_active
 from core.staffing.matching import candidate_query, is_stale, load_mission_context
 from core.staffing.transitions import DECLINE_FROM, accepts_people
-from core.staffing.workflow import DECLINED_REASON
 from core.volunteers.documents import check_document
 from db.models import (
     AccountStatus,
@@ -570,13 +569,20 @@ def _history(session: so.Session, professional_id: int, scope: Any) -> list[dict
     return [dict(row) for row in session.execute(query).mappings()]
 
 
+def _answers(row: Any) -> Actions:
+    """What the volunteer may answer a push or a reservation: « Décliner », and « Je suis intéressé(e) » once."""
+    if row["state"] not in DECLINE_FROM:
+        return NONE
+    return frozenset({Action.DECLINE} | ({Action.INTEREST} if row["interested_at"] is None else set()))
+
+
 def my_missions(session: so.Session, *, actor: SessionUser | None) -> list[dict[str, Any]]:
     """"Mes missions": pushes, reservations and assignments first, then the past, with each contact."""
     professional = _own_professional(session, actor)
     requester = so.aliased(User)
     rows = session.execute(
         sa.select(Proposal.id, Proposal.state, Proposal.origin, Proposal.created_at, Proposal.decided_at,
-                  Proposal.reason, Mission.profession_code, Mission.start_date, Mission.end_date, Mission.contact_name,
+                  Proposal.reason, Proposal.reason_code, Proposal.interested_at, Mission.profession_code, Mission.start_date, Mission.end_date, Mission.contact_name,
                   Mission.contact_phone, Establishment.name.label("establishment"), Establishment.address,
                   Establishment.postal_code, Establishment.city, requester.email.label("requester_email"),
                   requester.phone.label("requester_phone"),
@@ -588,6 +594,6 @@ def my_missions(session: so.Session, *, actor: SessionUser | None) -> list[dict[
         .order_by(sa.case((Proposal.state.in_(LIVE_STATES), 0), else_=1), Proposal.created_at.desc())
     ).mappings()
     return [{**row, "live": row["state"] in LIVE_STATES,
-             "declined": row["state"] == ProposalState.LIBERE.value and row["reason"] == DECLINED_REASON,
-             "actions": frozenset({Action.DECLINE}) if row["state"] in DECLINE_FROM else NONE}
+             "declined": row["state"] == ProposalState.DECLINE.value,
+             "actions": _answers(row)}
             for row in rows]

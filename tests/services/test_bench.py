@@ -36,7 +36,7 @@ def test_the_national_seed_is_consistent_on_both_engines(tiny_url: str) -> None:
         assert (count(m.Professional), count(m.Establishment), count(m.Mission), count(m.Proposal)) == (
             1500, 60, 200, 400)
         states = set(session.scalars(sa.select(m.Proposal.state).distinct()))
-        assert states == {"affecte", "contacte", "en_cours", "refuse", "libere", "annule", "termine"}
+        assert states == {"affecte", "contacte", "en_cours", "refuse", "libere", "decline", "annule", "termine"}
         for state in ("contacte", "affecte", "en_cours"):
             people = set(session.scalars(sa.select(m.Professional.id).where(m.Professional.status == state)))
             live = set(session.scalars(sa.select(m.Proposal.professional_id).where(m.Proposal.state == state)))

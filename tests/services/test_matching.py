@@ -203,8 +203,8 @@ def test_a_volunteer_available_only_after_the_mission_is_still_listed_but_lower(
         whole = volunteer(session)
         rows = page_of(session, hr, mission).rows
     assert [row["id"] for row in rows] == [whole.id, later.id]
-    assert rows[1]["overlap_days"] == 0 and "disponible 0/14 j" in rows[1]["reasons"]
-    assert "disponible toute la période" in rows[0]["reasons"]
+    assert rows[1]["overlap_days"] == 0 and " · 0/14 j 0 · " in rows[1]["reasons"]
+    assert " · toute la période +30 · " in rows[0]["reasons"]
 
 
 # ---------------------------------------------------------------- rule 4: mobility
@@ -274,19 +274,21 @@ def test_the_empty_list_says_how_many_are_reserved_elsewhere(uow) -> None:
                                  "Vous pouvez alerter votre ARS.")
 
 
-def test_volunteers_linked_to_this_mission_stay_listed_with_their_proposal(uow) -> None:
+def test_volunteers_waiting_on_this_mission_stay_listed_and_those_assigned_to_it_leave_the_table(uow) -> None:
+    """Issue 13: the AFFECTÉ of this mission are in « Voir affectation professionnels », not among candidates."""
     with uow() as session:
         mission, hr = nantes_mission(session, count=3)
         contacted, pushed, assigned = volunteer(session), volunteer(session), volunteer(session)
         link(session, mission, contacted, "contacte")
         link(session, mission, pushed, "en_cours", origin="push")
         link(session, mission, assigned, "affecte")
-        rows = {row["id"]: row for row in page_of(session, hr, mission).rows}
+        page = page_of(session, hr, mission)
+    rows = {row["id"]: row for row in page.rows}
     assert {pid: (row["proposal_state"], row["proposal_origin"], row["status"]) for pid, row in rows.items()} == {
         contacted.id: ("contacte", "direct", "contacte"),
         pushed.id: ("en_cours", "push", "en_cours"),
-        assigned.id: ("affecte", "direct", "affecte"),
     }
+    assert page.total == 2 and assigned.id not in {point["id"] for point in page.map_points}
 
 
 # ---------------------------------------------------------------- rule 6: crisis mode
@@ -436,6 +438,10 @@ def test_the_sql_order_is_the_documented_score_computed_in_python(uow) -> None:
         rows = page_of(session, hr, mission).rows
     assert [row["id"] for row in rows] == sorted(expected, key=lambda pid: (-expected[pid], pid))
     assert {row["id"]: row["score"] for row in rows} == expected
+    # « Pourquoi ce rang » shows parts that add up to the very score the SQL ranked by
+    assert all(sum(row["score_parts"].values()) == row["score"] for row in rows)
+    assert all(row["reasons"].endswith(f" = {row['score'] / 100:.1f} pts".replace(".", ",").replace(",0 pts", " pts"))
+               for row in rows)
     assert {row["id"]: row["solicitations"] for row in rows} == {p.id: solicitations.get(p.id, 0) for p in pool}
     assert len(set(expected.values())) >= 10  # a varied set, not a dozen equal scores
     assert rows[0]["id"] == pool[0].id and rows[1]["id"] == pool[1].id  # equal scores: the smaller id first
@@ -449,8 +455,9 @@ def test_the_closer_volunteer_ranks_first_with_its_distance_in_tenths_of_a_kilom
         rows = page_of(session, hr, mission).rows
     assert [row["id"] for row in rows] == [near.id, far.id]
     assert (rows[0]["distance_dm"], rows[0]["distance_km"]) == (62, 6.2)
-    assert rows[0]["reasons"].startswith("6,2 km · disponible toute la période")
-    assert rows[1]["reasons"].startswith("53,5 km · ")
+    assert rows[0]["reasons"] == ("6,2 km +24,2 · toute la période +30 · critères — 0 · non vérifié 0 · "
+                                  "0 sollicitation en 30 j 0 · profil confirmé 0 = 54,2 pts")
+    assert rows[1]["reasons"].startswith("53,5 km +18,3 · ")
 
 
 def test_a_verified_volunteer_ranks_above_one_not_verified(uow) -> None:
@@ -460,7 +467,7 @@ def test_a_verified_volunteer_ranks_above_one_not_verified(uow) -> None:
         verified = volunteer(session, verified=True)
         rows = page_of(session, hr, mission).rows
     assert [row["id"] for row in rows] == [verified.id, unverified.id]
-    assert "vérifié" in rows[0]["reasons"] and "vérifié" not in rows[1]["reasons"]
+    assert " · vérifié +10 · " in rows[0]["reasons"] and " · non vérifié 0 · " in rows[1]["reasons"]
 
 
 def test_a_volunteer_solicited_five_times_this_month_ranks_below_an_identical_one(uow) -> None:
@@ -474,8 +481,8 @@ def test_a_volunteer_solicited_five_times_this_month_ranks_below_an_identical_on
     assert [row["id"] for row in rows] == [rested.id, busy.id]
     assert [row["solicitations"] for row in rows] == [0, 5]
     assert rows[0]["score"] - rows[1]["score"] == 5 * 4 * 100
-    assert rows[1]["reasons"].endswith("5 sollicitations en 30 j")
-    assert rows[0]["reasons"].endswith("0 sollicitation en 30 j")
+    assert " · 5 sollicitations en 30 j −20 · " in rows[1]["reasons"]
+    assert " · 0 sollicitation en 30 j 0 · " in rows[0]["reasons"]
 
 
 def test_a_stale_profile_ranks_lower_and_is_flagged(uow) -> None:
@@ -485,7 +492,22 @@ def test_a_stale_profile_ranks_lower_and_is_flagged(uow) -> None:
         fresh = volunteer(session, availability_confirmed_at=NOW - timedelta(days=29))
         rows = page_of(session, hr, mission).rows
     assert [(row["id"], row["stale"]) for row in rows] == [(fresh.id, False), (stale.id, True)]
-    assert rows[1]["reasons"].endswith("disponibilités non confirmées depuis 30 j")
+    assert " · non confirmé depuis 30 j −20 = " in rows[1]["reasons"]
+
+
+def test_the_missions_criteria_weigh_more_than_the_verified_badge_at_comparable_distance(uow) -> None:
+    """Issue 13: for a mission asking for EHPAD experience, the candidate who has it ranks above a verified one
+    without it, though a little farther; the verified badge still separates two otherwise equal candidates."""
+    with uow() as session:
+        mission, hr = nantes_mission(session, exp_ehpad=True)
+        verified = volunteer(session, postal_code="44400", verified=True)  # Rezé, 6,2 km
+        experienced = volunteer(session, postal_code="44600", exp_ehpad=True)  # Saint-Nazaire, 53,5 km
+        both = volunteer(session, postal_code="44600", exp_ehpad=True, verified=True)
+        rows = page_of(session, hr, mission).rows
+    assert [row["id"] for row in rows] == [both.id, experienced.id, verified.id]
+    parts = {row["id"]: row["score_parts"] for row in rows}
+    assert parts[experienced.id]["criteria"] == 2000 > parts[verified.id]["verified"] == 1000
+    assert " · critères EHPAD +20 · " in rows[1]["reasons"] and " · critères — 0 · " in rows[2]["reasons"]
 
 
 def test_a_missing_icu_experience_is_a_warning_not_a_filter(uow) -> None:
@@ -496,7 +518,7 @@ def test_a_missing_icu_experience_is_a_warning_not_a_filter(uow) -> None:
         rows = page_of(session, hr, mission).rows
     assert [(row["id"], row["warnings"]) for row in rows] == [(expert.id, []),
                                                               (novice.id, ["sans expérience en réanimation"])]
-    assert "expérience réanimation" in rows[0]["reasons"]
+    assert " · critères réanimation +20 · " in rows[0]["reasons"]
 
 
 def test_both_missing_experiences_are_warned_and_none_when_the_mission_asks_for_none(uow) -> None:

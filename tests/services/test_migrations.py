@@ -212,3 +212,30 @@ def test_migration_0006_gives_older_events_the_region_of_their_object(empty_url:
                        "user:x": "52", "outbox:x": None, "user:y": "84"}
     _alembic(empty_url, command.upgrade, "head")
     assert _differences(empty_url) == []
+
+
+# ---------------------------------------------------------------- 0008: declined proposals
+
+
+def test_migration_0008_moves_earlier_declines_to_their_own_state_and_back(empty_url: str) -> None:
+    """Before 0008 a decline was a release with a text reason; after it, a final state of its own (which the
+    candidate lists read). Made at head, taken down to 0007 (declines become releases again), then up."""
+    from db.session import session_scope
+    from tests.factories import make_establishment, make_mission, make_professional, make_proposal, make_user
+
+    migrate(empty_url)
+    with session_scope(empty_url) as session:
+        nantes = make_establishment(session, postal_code="44000")
+        mission = make_mission(session, nantes, make_user(session, establishment=nantes))
+        declined = make_proposal(session, mission, make_professional(session), "decline", reason_code="trop_loin",
+                                 reason="décliné par le volontaire : trop loin")
+        expired = make_proposal(session, mission, make_professional(session), "libere",
+                                reason="réservation expirée sans réponse")
+    _alembic(empty_url, command.downgrade, "0007")
+    assert _execute(empty_url, "SELECT id, state, reason FROM proposal ORDER BY id") == [
+        (declined.id, "libere", "décliné par le volontaire"), (expired.id, "libere", "réservation expirée sans réponse")]
+
+    _alembic(empty_url, command.upgrade, "0008")
+    assert _execute(empty_url, "SELECT id, state FROM proposal ORDER BY id") == [(declined.id, "decline"),
+                                                                                  (expired.id, "libere")]
+    assert _differences(empty_url) == []

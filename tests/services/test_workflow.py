@@ -355,12 +355,19 @@ def test_refusing_someone_not_contacted_is_refused(uow) -> None:
     assert error.value.message == f"{name_of(professional)} n'est pas (ou plus) contacté(e) pour cette mission."
 
 
-def test_a_refused_volunteer_can_be_contacted_again_as_a_new_solicitation(uow) -> None:
+def test_a_refused_volunteer_is_never_contacted_again_for_that_mission_but_may_be_for_another(uow) -> None:
+    """Issue 13: a refusal is final for the mission; the volunteer stays a candidate elsewhere."""
     with uow() as session:
-        here, professional = place(session), make_available_nurse(session)
+        here, professional = place(session), make_available_nurse(session, first_name="Inès", last_name="Garnier")
         contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=NOW)
         refuse(session, actor=here.hr, mission_id=here.mission_id, professional_ids=[professional.id], now=NOW)
-        contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER)
+        with pytest.raises(Conflict) as error:
+            contact(session, actor=here.hr, mission_id=here.mission_id, professional_id=professional.id, now=LATER)
+        assert error.value.message == ("Inès Garnier a été refusé(e) pour cette mission le 23/11/2026 à 10:00 : "
+                                       "elle ne peut plus lui être proposée.")
+        other = make_mission(session, session.get(m.Establishment, here.establishment_id), session.get(m.User, here.hr.id),
+                             start_date=START, end_date=END)
+        contact(session, actor=here.hr, mission_id=other.id, professional_id=professional.id, now=LATER)
         assert [p.state for p in proposals(session, professional.id)] == ["refuse", "contacte"]
 
 
@@ -466,11 +473,11 @@ def test_a_volunteer_who_declines_a_reservation_is_freed_and_the_requester_told(
         withdraw(session, actor=me, proposal_id=proposal.id, pause=pause, now=LATER)
     with uow() as session:
         row = session.get(m.Proposal, proposal.id)
-        assert (row.state, row.reason, row.decided_at) == ("libere", "décliné par le volontaire", LATER)
+        assert (row.state, row.reason_code, row.decided_at) == ("decline", None, LATER)
         assert status_of(session, professional.id) == status
         [mail] = outbox(session)
         assert [(e.actor_user_id, e.before, e.after) for e in events(session, "declined")] == [
-            (me.id, "contacte", "libere")]
+            (me.id, "contacte", "decline")]
     assert (mail.to, mail.subject) == (here.hr.email, "Renfort RH — un professionnel a décliné votre demande")
     assert "Bonjour Hélène," in mail.body_text
     assert f"Inès Garnier a décliné votre demande pour la mission « Infirmier diplômé d'État » {PERIOD}." in mail.body_text
@@ -482,7 +489,7 @@ def test_a_volunteer_can_decline_a_push(uow) -> None:
         proposal = pushed(session, here, professional)
         me = account_of(session, professional)
         withdraw(session, actor=me, proposal_id=proposal.id, now=LATER)
-        assert (proposal.state, status_of(session, professional.id)) == ("libere", "disponible")
+        assert (proposal.state, status_of(session, professional.id)) == ("decline", "disponible")
         pusher = session.get(m.User, proposal.by_user_id)
         # The establishment, whose mission it is, and the ARS that made the push are both told.
         assert sorted(mail.to for mail in outbox(session)) == sorted([here.hr.email, pusher.email])
@@ -619,7 +626,7 @@ def test_only_the_volunteer_may_decline_their_own_reservation(uow) -> None:
         assert session.get(m.Proposal, proposal_id).state == "contacte"
         assert status_of(session, scene.contacted) == "contacte"
         withdraw(session, actor=account_of(session, session.get(m.Professional, scene.contacted)), proposal_id=proposal_id, now=LATER)
-        assert session.get(m.Proposal, proposal_id).state == "libere"
+        assert session.get(m.Proposal, proposal_id).state == "decline"
 
 
 @pytest.mark.parametrize("role", ["ars", "ccs"])

@@ -722,9 +722,10 @@ def test_declining_a_reservation_releases_it_and_tells_the_establishment(app, de
     signed_in(app, VOLUNTEER, "professionnel")
     button(app, "Confirmer : je décline").click().run()
     assert not app.exception
-    assert [s.value for s in app.success] == ["Demande déclinée : l'établissement est prévenu."]
+    assert [s.value for s in app.success] == [
+        "Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus proposée."]
     with session_scope(demo_url, read_only=True) as session:
-        assert session.get(m.Proposal, reservation["id"]).state == "libere"
+        assert session.get(m.Proposal, reservation["id"]).state == "decline"
     assert count_at(demo_url, m.Outbox, m.Outbox.to == reservation["requester"],
                   m.Outbox.dedup_key.like(f"declined:{reservation['id']}:%")) == 1
     assert row_at(demo_url, m.Professional, user_at(demo_url, VOLUNTEER).professional_id).status == "disponible"

@@ -156,9 +156,15 @@ CASES: dict[str, Service] = {
         lambda s, w, a: workflow.withdraw(s, actor=a, proposal_id=proposal(s, w, "contacte").id, now=NOW),
         frozenset({"professionnel"}),
         lambda s, w, r: professional(s, w).status == "disponible" and last_action(s, "proposal") == "declined"
-        and _proposal_state(s, s.scalar(sa.select(sa.func.max(m.Proposal.id)))) == "libere"
+        and _proposal_state(s, s.scalar(sa.select(sa.func.max(m.Proposal.id)))) == "decline"
         and _mailed(s, "declined"),
         "le volontaire, sur sa propre proposition seulement (celle d'un autre : introuvable)"),
+    "workflow.express_interest": Service(
+        lambda s, w, a: workflow.express_interest(s, actor=a, proposal_id=proposal(s, w, "contacte").id, now=NOW),
+        frozenset({"professionnel"}),
+        lambda s, w, r: last_action(s, "proposal") == "interested"
+        and s.scalar(sa.select(m.Proposal.interested_at).order_by(m.Proposal.id.desc()).limit(1)) == NOW,
+        "le volontaire, sur sa propre proposition en attente ; l'état ne change pas"),
     # ---- core/staffing/matching.py
     "matching.find_candidates": Service(
         lambda s, w, a: matching.find_candidates(s, actor=a, mission_id=w.mission_id, now=NOW), MANAGERS,
