@@ -61,15 +61,15 @@ def _filters(scope: AdminScope) -> AccountFilters:
     left, middle, right = st.columns(3)
     text = left.text_input("Rechercher (nom ou courriel)", key="accounts_search")
     role = middle.selectbox("Rôle", [None, *scope.listed_roles], key="accounts_role",
-                            format_func=lambda r: "Tous les rôles" if r is None else ROLE_LABELS[r])
+                            format_func=lambda r: "Tous les rôles" if r is None else ROLE_LABELS[r], placeholder="Choisissez dans la liste")
     state = right.selectbox("État", [None, *STATES], key="accounts_state",
-                            format_func=lambda s: "Tous les états" if s is None else STATES[s])
+                            format_func=lambda s: "Tous les états" if s is None else STATES[s], placeholder="Choisissez dans la liste")
     region, establishment = None, ""
     left, right = st.columns(2)
     if scope.picks_region:
         names = reference.ars_names()
         region = left.selectbox("Région", [None, *sorted(names, key=names.get)], key="accounts_region",
-                                format_func=lambda c: "Toutes les régions" if c is None else f"ARS {names[c]}")
+                                format_func=lambda c: "Toutes les régions" if c is None else f"ARS {names[c]}", placeholder="Choisissez dans la liste")
     else:
         left.caption(f"Comptes de l'ARS {region_name(scope.own_region)}")
     if scope.manages_establishment_users:
@@ -165,7 +165,7 @@ def _establishments(row: dict[str, Any]) -> None:
     if found:
         labels = {e["id"]: _establishment_label(e) for e in found}
         chosen = st.selectbox("Établissement à rattacher", list(labels), format_func=labels.get,
-                              key=f"attach_choice_{row['id']}")
+                              key=f"attach_choice_{row['id']}", placeholder="Choisissez dans la liste")
         st.button("Rattacher", icon=":material/add_link:", key=f"attach_{row['id']}", on_click=_act,
                   args=(attach_establishment, row["id"],
                         f"« {md(labels[chosen])} » rattaché au compte {md(row['email'])}."),

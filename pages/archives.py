@@ -39,7 +39,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _region() -> str:
     names = reference.ars_names()
     return st.selectbox("Région", [ALL_REGIONS, *sorted(names, key=names.get)], key="archive_region",
-                        format_func=lambda c: f"ARS {names[c]}" if c else "Toutes les régions")
+                        format_func=lambda c: f"ARS {names[c]}" if c else "Toutes les régions", placeholder="Choisissez dans la liste")
 
 
 def _period_form(region: str) -> None:

@@ -41,7 +41,7 @@ def _mission_choice(establishment_id: int) -> dict | None:
         st.session_state[CHOSEN_MISSION] = rows[0]["id"]
     st.selectbox("Mission", list(by_id), key=CHOSEN_MISSION, format_func=lambda i: (
         f"{by_id[i]['profession']} — {fr_date(by_id[i]['start_date'])} au {fr_date(by_id[i]['end_date'])} — "
-        f"POURVUE {by_id[i]['assigned']}/{by_id[i]['count']}"), on_change=VIEW.first_page)
+        f"POURVUE {by_id[i]['assigned']}/{by_id[i]['count']}"), on_change=VIEW.first_page, placeholder="Choisissez dans la liste")
     return by_id[st.session_state[CHOSEN_MISSION]]
 
 

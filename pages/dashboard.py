@@ -58,7 +58,7 @@ def _filters() -> dict:
                                   key="dash_profession", placeholder="Toutes")
     right.write("")
     unfilled = right.checkbox("Non pourvues", key="dash_unfilled", help="Seulement les missions pas encore pourvues.")
-    order = sort.selectbox("Trier par", list(SORTS), format_func=SORTS.get, key="dash_sort")
+    order = sort.selectbox("Trier par", list(SORTS), format_func=SORTS.get, key="dash_sort", placeholder="Choisissez dans la liste")
     return {"statuses": tuple(statuses), "profession": profession, "unfilled_only": unfilled, "sort": order}
 
 

@@ -36,7 +36,7 @@ EVERYWHERE = None  # the « toutes / tous » choice of a filter
 
 def _choice(column, label: str, options: dict[str, str], key: str, everything: str) -> str | None:  # noqa: ANN001
     return column.selectbox(label, [EVERYWHERE, *options], key=key,
-                            format_func=lambda code: everything if code is EVERYWHERE else options[code])
+                            format_func=lambda code: everything if code is EVERYWHERE else options[code], placeholder="Choisissez dans la liste")
 
 
 def _region(options: ExportOptions, column) -> str | None:  # noqa: ANN001
@@ -77,7 +77,7 @@ def _filters(options: ExportOptions, dataset: str) -> ExportFilters:
 
 def _request(options: ExportOptions) -> ExportRequest:
     dataset = st.selectbox("Jeu de données", list(options.datasets), format_func=options.datasets.get,
-                           key="exports_dataset")
+                           key="exports_dataset", placeholder="Choisissez dans la liste")
     st.caption(options.descriptions[dataset])
     filters = _filters(options, dataset)
     left, right = st.columns(2)
@@ -112,12 +112,23 @@ def _show_preview(preview: ExportPreview) -> None:
 
 
 def _blank_missing_texts(frame: pd.DataFrame) -> pd.DataFrame:
-    """An empty text cell reads as nothing, not « None » (numbers and dates keep their type)."""
+    """An empty cell reads as nothing, not « None » (a browser's word for a missing value): texts get "", and a
+    column of numbers or dates with gaps becomes text (the file keeps the types)."""
     for name in frame.columns:
         values = frame[name].dropna()
         if len(values) and isinstance(values.iloc[0], str):
             frame[name] = frame[name].fillna("")
+        elif pd.api.types.is_datetime64_any_dtype(frame[name]) and len(values) < len(frame):
+            frame[name] = [value.strftime("%d/%m/%Y %H:%M") if pd.notna(value) else "" for value in frame[name]]
+        elif len(values) < len(frame) and not isinstance(values.iloc[0] if len(values) else None, date):
+            frame[name] = [_shown(value) for value in frame[name]]
     return frame
+
+
+def _shown(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return fr_int(value) if isinstance(value, int) else str(value).replace(".", ",")
 
 
 def _french_dates(frame: pd.DataFrame) -> dict[str, object]:

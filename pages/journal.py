@@ -29,7 +29,7 @@ def _region_filter(user) -> str:  # noqa: ANN001 - SessionUser
     names = reference.ars_names()
     options = ["", NATIONAL, *sorted(names, key=names.get)]
     labels = {"": "Toutes", NATIONAL: "Sans région (national)", **{c: f"ARS {names[c]}" for c in names}}
-    return st.selectbox("Région", options, format_func=labels.get, key="journal_region")
+    return st.selectbox("Région", options, format_func=labels.get, key="journal_region", placeholder="Choisissez dans la liste")
 
 
 def _filters(user) -> JournalFilters:  # noqa: ANN001 - SessionUser
@@ -38,9 +38,9 @@ def _filters(user) -> JournalFilters:  # noqa: ANN001 - SessionUser
     left, middle, right = st.columns(3)
     who = left.text_input("Acteur (courriel ou nom)", key="journal_who")
     action = middle.selectbox("Action", ["", *choices["actions"]], key="journal_action",
-                              format_func=lambda a: choices["actions"].get(a, "Toutes"))
+                              format_func=lambda a: choices["actions"].get(a, "Toutes"), placeholder="Choisissez dans la liste")
     entity = right.selectbox("Objet", ["", *choices["entities"]], key="journal_entity",
-                             format_func=lambda e: choices["entities"].get(e, "Tous"))
+                             format_func=lambda e: choices["entities"].get(e, "Tous"), placeholder="Choisissez dans la liste")
     left, right = st.columns(2)
     period = left.date_input("Période", value=(today - timedelta(days=DEFAULT_DAYS - 1), today), format="DD/MM/YYYY",
                              key="journal_period")

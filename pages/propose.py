@@ -73,7 +73,7 @@ def _mission_choice(ars_code: str) -> dict | None:
                  help=more,
                  format_func=lambda i: (f"{by_id[i]['establishment']} — {by_id[i]['profession']} — "
                                         f"{fr_date(by_id[i]['start_date'])} au {fr_date(by_id[i]['end_date'])} — "
-                                        f"POURVUE {by_id[i]['assigned']}/{by_id[i]['count']}"))
+                                        f"POURVUE {by_id[i]['assigned']}/{by_id[i]['count']}"), placeholder="Choisissez dans la liste")
     return by_id[st.session_state[PROPOSED_MISSION]]
 
 

@@ -66,7 +66,8 @@ def _frame(rows: list[dict], ars_name: str) -> pd.DataFrame:
          "Statut": MISSION_STATUS.get(r["status"], r["status"]), "ARS": ars_name}
         for r in rows
     ])
-    frame["Priorité"] = frame["Priorité"].astype("Int64")  # whole numbers, blank when unset
+    # 1 to 9, or a dash when unset: a browser shows a missing number as « None »
+    frame["Priorité"] = [str(int(p)) if pd.notna(p) else "–" for p in frame["Priorité"]]
     return frame
 
 

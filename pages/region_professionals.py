@@ -49,7 +49,7 @@ def _filters() -> ProfessionalFilters:
                                       format_func=PROFESSIONAL_STATUS.get, key="pros_statuses",
                                       on_change=_first_page, placeholder="Tous")
     verified = columns[3].selectbox("Documents", [None, True, False], key="pros_verified", on_change=_first_page,
-                                    format_func={None: "Tous", True: "Vérifiés", False: "À vérifier"}.get)
+                                    format_func={None: "Tous", True: "Vérifiés", False: "À vérifier"}.get, placeholder="Choisissez dans la liste")
     duplicates = st.checkbox("Doublons probables seulement", key="pros_duplicates", on_change=_first_page)
     return ProfessionalFilters(text=text, profession_code=profession, statuses=tuple(statuses), verified=verified,
                                duplicates_only=duplicates)

@@ -45,7 +45,7 @@ def _profession(form: FormState) -> None:
         st.text_input("Spécialité", key=form.key("specialty"), placeholder="ex. réanimation, gériatrie")
     with right:
         st.selectbox(label("Type d'activité", True), list(ACTIVITY), format_func=ACTIVITY.get,
-                     key=form.key("activity_type", "salarie"))
+                     key=form.key("activity_type", "salarie"), placeholder="Choisissez dans la liste")
         form.error("activity_type")
         st.radio("Identifiant professionnel", list(ID_TYPES), format_func=ID_TYPES.get, horizontal=True,
                  key=form.key("id_type", "rpps"))

@@ -121,9 +121,14 @@ class CandidateView:
                                             "Pourquoi ce rang": st.column_config.TextColumn(width="large"),
                                             "Distance (km)": st.column_config.NumberColumn(format="localized")})
         st.caption("Cochez la case à gauche des professionnels pour agir ; les boutons s'activent selon leur statut.")
+        selected = selection_rows(event)
+        for position in selected[:3]:  # the whole « Pourquoi ce rang » of the ticked rows, however narrow the column
+            if position < len(page.rows):
+                row = page.rows[position]
+                st.caption(md(f"Pourquoi ce rang — {row['first_name']} {row['last_name']} : {row['reasons']}"))
         self.pager(page)
         turned_down_notice(page)
-        return frame, selection_rows(event)
+        return frame, selected
 
     def pager(self, page: CandidatePage) -> None:
         first = page.offset + 1

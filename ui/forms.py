@@ -77,6 +77,7 @@ class FormState:
         key = self.key(field)
         if key not in st.session_state:
             kwargs["index"] = None
+        kwargs.setdefault("placeholder", "Choisissez dans la liste")  # never Streamlit's « Choose an option »
         return st.selectbox(text, options, key=key, **kwargs)
 
     # -- files: an upload survives a page switch too

@@ -39,6 +39,11 @@ CSS = """
   [data-testid="stFileUploaderDropzone"] button p::after { content: "Choisir un fichier"; font-size: .875rem; }
   [data-testid="stFileUploaderDropzoneInstructions"] span::after
     { content: "PDF, JPEG ou PNG — 5 Mo au plus"; font-size: .875rem; }
+  /* An uploaded file's size in English units ("39.0B", "0.7KB"): its name is enough, core checks the size. */
+  [data-testid="stFileUploaderFileData"] small { display: none; }
+  /* The toolbars of tables and charts (search, CSV download, full screen, zoom, PNG) have English tooltips and
+     duplicate the app's own filters and exports: hidden. */
+  [data-testid="stElementToolbar"], .modebar-container { display: none !important; }
 </style>
 """
 
@@ -76,7 +81,7 @@ def _establishment_choice(user: SessionUser) -> None:
         return
     if st.session_state.get(CURRENT_ESTABLISHMENT) not in names:
         st.session_state[CURRENT_ESTABLISHMENT] = next(iter(names))
-    st.selectbox("Établissement", list(names), format_func=names.get, key=CURRENT_ESTABLISHMENT)
+    st.selectbox("Établissement", list(names), format_func=names.get, key=CURRENT_ESTABLISHMENT, placeholder="Choisissez dans la liste")
 
 
 def current_establishment(user: SessionUser) -> int | None:

@@ -21,7 +21,7 @@ def postal_code_and_city(form: FormState, *, postal_field: str = "postal_code", 
         if communes:
             if form.value(city_field) not in communes:
                 form.set_value(city_field, communes[0])
-            st.selectbox(label("Ville", True), communes, key=form.key(city_field))
+            st.selectbox(label("Ville", True), communes, key=form.key(city_field), placeholder="Choisissez dans la liste")
         else:
             st.selectbox(label("Ville", True), [], key=f"{form.name}:no-city", disabled=True,
                          placeholder="Saisissez d'abord le code postal")

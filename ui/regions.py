@@ -20,7 +20,7 @@ def region_choice(user: SessionUser, *, label: str = "Région") -> str:
     codes = sorted(names, key=names.get)
     if st.session_state.get(CHOSEN_REGION) not in names:
         st.session_state[CHOSEN_REGION] = "11" if "11" in names else codes[0]
-    st.selectbox(label, codes, format_func=lambda c: f"ARS {names[c]}", key=CHOSEN_REGION)
+    st.selectbox(label, codes, format_func=lambda c: f"ARS {names[c]}", key=CHOSEN_REGION, placeholder="Choisissez dans la liste")
     return st.session_state[CHOSEN_REGION]
 
 

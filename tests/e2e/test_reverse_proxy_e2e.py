@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from ops.seed import DEMO_PASSWORD
+from db.session import session_scope
 from tests.conftest import require
 from tests.e2e.conftest import ROOT, _free_port, screenshot, sign_in, wait_healthy
 from tests.e2e.test_downloads_e2e import (
-    ARS,
     _document,
     _image,
     _prepare_and_download,
@@ -29,6 +28,7 @@ from tests.e2e.test_downloads_e2e import (
     _sheet_from_region_professionals,
     _volunteer_of_region,
 )
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
 SITE = ROOT / "docs" / "nginx-renfort.conf"
@@ -68,12 +68,19 @@ def proxied_app(live_app: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         process.wait(timeout=10)
 
 
+def _own_ars_account(database_url: str) -> str:
+    """An ARS account of Pays de la Loire of this test alone: what other tests do to the demo ARS account (its
+    sessions ended by a sign-out elsewhere, say) is none of this test's business."""
+    with session_scope(database_url) as session:
+        return make_user(session, "ars", ars_code="52", email="ars.proxy@example.org").email
+
+
 def test_an_identity_document_downloaded_through_the_proxy_is_never_cached(proxied_app, e2e_database,
                                                                            page) -> None:
     professional_id, email = _volunteer_of_region(e2e_database, "52", skip=45)
     _send_document(e2e_database, professional_id, "identite", "piece-identite.png", _image("PNG"))
     identity = _document(e2e_database, professional_id, "identite")
-    sign_in(page, proxied_app, ARS, DEMO_PASSWORD)  # the page and its WebSocket go through nginx
+    sign_in(page, proxied_app, _own_ars_account(e2e_database), PASSWORD)  # page and WebSocket through nginx
     sheet = _sheet_from_region_professionals(page, email)
 
     with page.expect_download(timeout=60_000) as download:

@@ -14,7 +14,7 @@ from core.staffing.missions import MissionInput, create_missions
 from core.staffing.workflow import contact, withdraw
 from db import models as m
 from db.session import session_scope
-from tests.ui.conftest import open_page, sign_in_as
+from tests.ui.conftest import open_page, sign_in_as, tick
 from tests.ui.readers import button
 
 VOLUNTEER = "benevole@example.org"  # the demo volunteer, reserved by the demo CHU for one of its missions
@@ -96,3 +96,17 @@ def test_i_decline_with_a_reason_and_the_mission_is_never_offered_to_me_again(ap
     [notice] = [e for e in establishment.expander if e.label.startswith("Écartés pour cette mission")]
     assert notice.label == "Écartés pour cette mission (1)"
     assert any(" a décliné cette mission le " in c.value and c.value.endswith("(trop loin).") for c in notice.caption)
+
+
+def test_ticking_a_candidate_shows_the_whole_reason_of_its_rank_with_points(app: AppTest, demo_url: str) -> None:
+    reservation = _reservation(demo_url)
+    sign_in_as(app, ESTABLISHMENT, "etablissement").run()
+    app.session_state["chosen_mission"] = reservation.mission_id
+    open_page(app, "choisir")
+    frame = app.dataframe[0].value
+    assert list(frame.columns[:5]) == ["id", "Nom", "Prénom", "Statut", "Pourquoi ce rang"]
+    tick(app, 0)
+    [why] = [c.value for c in app.caption if c.value.startswith("Pourquoi ce rang — ")]
+    first = frame.iloc[0]
+    assert why.startswith(f"Pourquoi ce rang — {first['Prénom']} {first['Nom']} : ")
+    assert why.endswith(first["Pourquoi ce rang"]) and why.endswith(" pts")
