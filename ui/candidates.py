@@ -16,7 +16,7 @@ from ui.actions import read
 from ui.format import fr_date, fr_int
 from ui.labels import MOBILITY, yes_no
 from ui.links import switch_to
-from ui.maps import candidate_deck
+from ui.maps import STATE_COLOURS, candidate_deck, state_legend
 from ui.markdown import md
 from ui.selection import candidate_from_map, rows_key, selection_rows
 from ui.sheet import show_sheet
@@ -91,16 +91,16 @@ class CandidateView:
     def show_map(self, page: CandidatePage) -> None:
         profession = reference.profession_labels().get(page.mission.profession_code, "")
         points = [{"id": p["id"], "lat": p["lat"], "lon": p["lon"], "name": f"{p['first_name']} {p['last_name']}",
-                   "distance_km": p["distance_dm"] / 10,
-                   "detail": f"{profession} · {p['distance_dm'] / 10:.1f} km · {p['city']}".replace(".", ",")}
+                   "distance_km": p["distance_dm"] / 10, "state": p["proposal_state"],
+                   "detail": f"{STATE_COLOURS.get(p['proposal_state'], STATE_COLOURS[None])[0]} · {profession} · "
+                             f"{p['distance_dm'] / 10:.1f} km · {p['city']}".replace(".", ",")}
                   for p in page.map_points]
         establishment = {"lat": page.mission.lat, "lon": page.mission.lon, "name": page.mission.establishment_name,
                          "detail": self.establishment_hint}
         key = f"{self.prefix}_map_{self.generation}"
         event = st.pydeck_chart(candidate_deck(establishment, points), on_select="rerun",
                                 selection_mode="single-object", key=key, height=420)
-        st.caption("En vert : l'établissement ; en bleu : les professionnels filtrés. Cliquez un point pour "
-                   "ouvrir sa fiche.")
+        st.caption(state_legend() + ". Cliquez un point pour ouvrir sa fiche.")
         # The map's selection persists across reruns: open the sheet once per click, not on every later rerun
         # (a closed sheet would reopen when a row is ticked, and "Voir la fiche" would open a second dialog).
         clicked, opened = candidate_from_map(event), f"{key}:opened"

@@ -380,8 +380,9 @@ def find_candidates(session: so.Session, *, actor: SessionUser | None, mission_i
     # reserved elsewhere and the page's ids; the page's details are then read for those ids only.
     # Thousands of plain rows: read through the connection, without the ORM's per-row bookkeeping.
     result = session.connection().execute(
-        sa.select(filtered.c.id, filtered.c.reserved, filtered.c.distance_dm, Professional.lat, Professional.lon,
-                  Professional.first_name, Professional.last_name, Professional.city)
+        sa.select(filtered.c.id, filtered.c.reserved, filtered.c.distance_dm, filtered.c.proposal_state,
+                  Professional.lat, Professional.lon, Professional.first_name, Professional.last_name,
+                  Professional.city)
         .join(Professional, Professional.id == filtered.c.id)
         .order_by(filtered.c.reserved, filtered.c.score.desc(), filtered.c.id).limit(MAP_LIMIT + 1)
     )

@@ -383,8 +383,9 @@ def test_the_candidates_page_shows_the_total_the_offline_map_and_the_ranked_tabl
     decks = app.get("deck_gl_json_chart")
     assert len(decks) == 1
     spec = json.loads(decks[0].proto.json)
-    assert [layer["id"] for layer in spec["layers"]] == ["departements", "candidats", "etablissement"]
-    assert {p["id"] for p in spec["layers"][1]["data"]} == {p["id"] for p in page.map_points}
+    assert [layer["id"] for layer in spec["layers"]] == ["departements", "etablissement", "candidats"]
+    [candidates] = [layer for layer in spec["layers"] if layer["id"] == "candidats"]
+    assert {p["id"] for p in candidates["data"]} == {p["id"] for p in page.map_points}
     frame = table(app)
     assert frame["id"].tolist() == [r["id"] for r in page.rows]
     assert set(frame["Statut"]) <= {"DISPONIBLE", "CONTACTÉ", "EN COURS (PROPOSÉ PAR L'ARS)", "AFFECTÉ"}

@@ -350,8 +350,9 @@ def test_the_proposer_page_shows_the_map_and_the_ranked_candidates_of_the_missio
     decks = app.get("deck_gl_json_chart")
     assert len(decks) == 1
     spec = json.loads(decks[0].proto.json)
-    assert [layer["id"] for layer in spec["layers"]] == ["departements", "candidats", "etablissement"]
-    assert {p["id"] for p in spec["layers"][1]["data"]} == {p["id"] for p in page.map_points}
+    assert [layer["id"] for layer in spec["layers"]] == ["departements", "etablissement", "candidats"]
+    [candidates] = [layer for layer in spec["layers"] if layer["id"] == "candidats"]
+    assert {p["id"] for p in candidates["data"]} == {p["id"] for p in page.map_points}
     assert table(app)["id"].tolist() == [r["id"] for r in page.rows]
     assert labels(app)["Proposer"] is False
     assert "Confirmer l'affectation" not in labels(app)  # its popover is disabled until one row is ticked

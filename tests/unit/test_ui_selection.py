@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from ui.maps import candidate_deck
+from ui.maps import candidate_deck, state_legend
 from ui.selection import candidate_from_map, ids_from_rows, rows_key, selection_rows
 
 FRAME = pd.DataFrame({"id": [12, 7, 31], "Nom": ["Martin", "Besson", "Voisin"]})
@@ -107,8 +107,10 @@ def test_nothing_clicked_on_the_map_gives_no_volunteer(event) -> None:  # noqa: 
 
 ESTABLISHMENT = {"lat": 47.21, "lon": -1.55, "name": "CHU de Nantes", "detail": "Votre établissement"}
 POINTS = [
-    {"id": 12, "lat": 47.3, "lon": -1.5, "name": "Léa Martin", "distance_km": 12.5, "detail": "Infirmier"},
-    {"id": 7, "lat": 47.9, "lon": -1.0, "name": "Paul Besson", "distance_km": 66.5, "detail": "Infirmier"},
+    {"id": 12, "lat": 47.3, "lon": -1.5, "name": "Léa Martin", "distance_km": 12.5, "detail": "Infirmier",
+     "state": None},
+    {"id": 7, "lat": 47.9, "lon": -1.0, "name": "Paul Besson", "distance_km": 66.5, "detail": "Infirmier",
+     "state": "contacte"},
 ]
 
 
@@ -116,10 +118,19 @@ def _spec(deck) -> dict:  # noqa: ANN001
     return json.loads(deck.to_json())
 
 
-def test_the_deck_draws_the_departments_then_the_candidates_then_the_establishment() -> None:
+def test_the_deck_draws_the_departments_then_the_establishment_as_a_ring_then_the_candidates_above_it() -> None:
+    """Issue 13: the establishment's marker never hides a candidate at 0 km (a hollow ring beneath them)."""
     layers = _spec(candidate_deck(ESTABLISHMENT, POINTS))["layers"]
-    assert [layer["id"] for layer in layers] == ["departements", "candidats", "etablissement"]
+    assert [layer["id"] for layer in layers] == ["departements", "etablissement", "candidats"]
     assert [layer["@@type"] for layer in layers] == ["GeoJsonLayer", "ScatterplotLayer", "ScatterplotLayer"]
+    assert (layers[1]["filled"], layers[1]["stroked"]) == (False, True)
+
+
+def test_each_candidate_is_coloured_by_where_they_stand_with_the_mission() -> None:
+    candidates = _spec(candidate_deck(ESTABLISHMENT, POINTS))["layers"][2]
+    assert candidates["getFillColor"] == "@@=colour"
+    assert [p["colour"] for p in candidates["data"]] == [[0, 0, 145], [230, 126, 34]]  # available, contacted
+    assert state_legend().startswith(":blue[●] Disponible · :orange[●] Contacté · :violet[●] En cours")
 
 
 def test_the_deck_needs_no_base_map_from_the_internet() -> None:
@@ -132,17 +143,17 @@ def test_the_deck_needs_no_base_map_from_the_internet() -> None:
 
 def test_the_candidates_are_clickable_with_their_ids_and_the_view_is_centred_on_the_establishment() -> None:
     spec = _spec(candidate_deck(ESTABLISHMENT, POINTS))
-    candidates = spec["layers"][1]
+    candidates = spec["layers"][2]
     assert candidates["pickable"] is True
     assert [p["id"] for p in candidates["data"]] == [12, 7]
-    assert spec["layers"][2]["data"] == [ESTABLISHMENT]
-    view = spec["initialViewState"]
-    assert (view["latitude"], view["longitude"]) == (47.21, -1.55)
+    assert spec["layers"][1]["data"] == [ESTABLISHMENT]
+    view = spec["initialViewState"]  # the middle of the establishment and every candidate
+    assert (round(view["latitude"], 3), round(view["longitude"], 3)) == (47.555, -1.275)
 
 
 def test_the_zoom_frames_the_farthest_candidate() -> None:
     near = _spec(candidate_deck(ESTABLISHMENT, POINTS[:1]))["initialViewState"]["zoom"]
     far = _spec(candidate_deck(ESTABLISHMENT, POINTS))["initialViewState"]["zoom"]
     empty = _spec(candidate_deck(ESTABLISHMENT, []))["initialViewState"]["zoom"]
-    assert (near, far) == (10, 8)  # 12.5 km, then 66.5 km
+    assert (near, far) == (9, 8)  # framed from the middle: ~20 km, then ~50 km to the farthest corner
     assert empty == 9  # no candidate: framed as if one were 20 km away
