@@ -18,7 +18,7 @@ from ui.links import page_link
 from ui.markdown import md
 from ui.mission_edit import edit_mission_dialog
 from ui.selection import rows_key, selection_rows
-from ui.state import signed_in_user
+from ui.state import JUST_FILED, signed_in_user
 
 GENERATION = "dashboard_generation"  # bumped after an action: the table starts with nothing ticked
 SORTS = {"start": "Date de début", "created": "Dernières créées", "profession": "Profession"}
@@ -110,6 +110,16 @@ def _actions(row: dict) -> None:
         _close_dialog(row)
 
 
+def _choose_just_filed(rows: list[dict]) -> None:
+    """Right after « Nouveau besoin »: one button per need just filed that is open to candidates."""
+    filed = set(st.session_state.pop(JUST_FILED, []))
+    for row in rows:
+        if row["id"] in filed and Action.CHOOSE in row["actions"]:
+            st.button(f"Choisir des renforts : {row['profession']} du {fr_date(row['start_date'])} au "
+                      f"{fr_date(row['end_date'])}", type="primary", icon=":material/person_search:",
+                      on_click=CHOOSE.open, args=(row["id"],), key=f"choose_filed_{row['id']}")
+
+
 def render() -> None:
     user = signed_in_user()
     st.title("Tableau de bord")
@@ -124,6 +134,7 @@ def render() -> None:
     rows = read(dashboard, establishment_id=establishment.id, **options)
     if rows is None:
         return
+    _choose_just_filed(rows)
     links = st.columns([1, 2, 2])
     with links[0]:
         page_link("nouveau-besoin", "Nouveau besoin", icon=":material/add_circle:")

@@ -12,7 +12,7 @@ from ui.layout import establishment_or_notice
 from ui.links import switch_to
 from ui.markdown import md
 from ui.mission_form import mission_rows
-from ui.state import signed_in_user
+from ui.state import JUST_FILED, signed_in_user
 
 FORM = "new_need"
 
@@ -37,11 +37,14 @@ def render() -> None:
     form.keep()
     save, cancel, _ = st.columns([2, 1, 3])
     if save.button("Enregistrer les besoins", type="primary", icon=":material/save:", width="stretch"):
-        if not run_action(create_missions, establishment_id=establishment_id, missions=missions,
-                          on_error=form.capture,
-                          done=lambda ids: f"{len(ids)} besoin(s) enregistré(s) : choisissez maintenant vos renforts."):
+        outcome = run_action(create_missions, establishment_id=establishment_id, missions=missions,
+                             on_error=form.capture,
+                             done=lambda ids: f"{len(ids)} besoin(s) enregistré(s) : choisissez maintenant vos "
+                                              "renforts.")
+        if not outcome:
             st.rerun()
         form.reset()
+        st.session_state[JUST_FILED] = list(outcome.value)  # the dashboard offers to choose for them at once
         switch_to("tableau-de-bord")
     if cancel.button("Annuler", icon=":material/close:", width="stretch"):
         form.reset()

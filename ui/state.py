@@ -8,6 +8,7 @@ from core.shared.actor import SessionUser
 
 _USER_KEY = "_renfort_current_user"
 _FLASH = "_renfort_flash"
+JUST_FILED = "_renfort_just_filed"  # the missions « Nouveau besoin » just saved: the dashboard offers to choose
 
 
 def remember_user(user: SessionUser | None) -> None:

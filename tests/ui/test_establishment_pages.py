@@ -336,6 +336,13 @@ def test_two_valid_rows_create_two_open_missions_and_lead_back_to_the_dashboard(
         assert (nurse.specialty, nurse.start_date, nurse.end_date, nurse.needs_weekend, nurse.contact_name) == (
             "urgences", start, start + timedelta(days=7), True, "Dr Anne Roux")
     assert {c.id for c in created} <= set(table(app)["id"])
+    # each need just filed can be chosen for at once, from the dashboard
+    offers = [b for b in app.button if b.label.startswith("Choisir des renforts : ")]
+    assert [b.label.split(" du ")[0] for b in offers] == ["Choisir des renforts : Aide-soignant",
+                                                         "Choisir des renforts : Infirmier diplômé d'État"]
+    offers[1].click().run()
+    assert app.title[0].value == "Choisir des renforts"
+    assert app.session_state["chosen_mission"] == created[1].id
 
 
 def test_cancel_empties_the_form(app) -> None:
