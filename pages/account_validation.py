@@ -59,6 +59,8 @@ def _request_card(request: PendingRequest) -> None:
             st.markdown(check_line(f"{identifier} {md(request.identifier)}", request.identifier_check))
             st.markdown(check_line(f"Code postal {md(request.postal_code)}", request.postal_code_check))
             st.markdown(check_line(f"ARS {reference.ars_names()[request.ars_code]}", request.ars_check))
+            if request.department_warning:
+                st.warning(md(request.department_warning), icon=":material/warning:")
         _missions_table(request)
         validate_col, reject_col = st.columns([1, 3])
         validate_col.button("Valider", key=f"validate_{request.user_id}", type="primary", icon=":material/check:",

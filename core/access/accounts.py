@@ -27,6 +27,7 @@ from core.shared.errors import Conflict, ErrorCollector, NotFound, ValidationErr
 from core.shared.permissions import REGULATORS, require_actor, require_region, require_role
 from core.shared.security import hash_password, token_hash, verify_password
 from core.shared.validation import (
+    finess_department_mismatch,
     refuse_invisible,
     refused_character,
     validate_email,
@@ -363,6 +364,7 @@ class PendingRequest:
     postal_code_check: str | None
     ars_check: str | None
     missions: list[dict]
+    department_warning: str | None = None  # a FINESS of another department than the postal code's: to check
 
 
 def _check(validate, *args) -> str | None:  # noqa: ANN001
@@ -401,6 +403,8 @@ def _pending_view(session: so.Session, user: User, establishment: Establishment)
         identifier_check=_check(validate_identifier, establishment.finess),
         postal_code_check=_check(geo.validate_postal_code, establishment.postal_code),
         ars_check=_ars_check(establishment),
+        department_warning=(finess_department_mismatch(establishment.finess, establishment.department_code)
+                            if establishment.id_kind == IdKind.FINESS.value else None),
         missions=[
             {"profession": reference.profession_labels().get(m.profession_code, m.profession_code),
              "specialty": m.specialty, "count": m.count, "start_date": m.start_date, "end_date": m.end_date,

@@ -107,6 +107,19 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def finess_department_mismatch(finess: str, department_code: str) -> str | None:
+    """A FINESS whose first characters are not the department of the establishment's postal code: a warning for
+    the ARS, never a refusal (some establishments are registered in another department than their address).
+    Overseas numbers start with 97 and a territory digit: only « 97 » is compared."""
+    prefix, department = finess[:2].upper(), department_code.upper()
+    expected = "97" if department.startswith("97") else ("20" if department in {"2A", "2B"} else department)
+    if prefix == expected or (department in {"2A", "2B"} and prefix == department) or len(finess) != 9:
+        return None
+    return (f"Le numéro FINESS commence par {prefix}, le code postal est dans le département {department_code} : "
+            "vérifiez qu'il s'agit bien de cet établissement (certains sont immatriculés dans un autre "
+            "département).")
+
+
 def validate_finess(value: Any, field: str = "finess") -> str:
     """A FINESS number: 9 characters, Luhn key when numeric, Corsica 2A/2B on format only."""
     finess = compact(refuse_invisible(value, field, "Numéro FINESS")).upper()

@@ -113,6 +113,10 @@ def test_the_ars_validates_a_request_from_its_queue(app, demo_url) -> None:
     open_page(app, "validation-des-comptes")
     assert any(md.value == "#### EHPAD des Tests" for md in app.markdown)
     assert any("FINESS 010000024 — vérifié" in md.value for md in app.markdown)
+    # an Ain FINESS (01) for an Angers address (49): flagged for the ARS to check, the request still validates
+    assert [w.value for w in app.warning] == [
+        "Le numéro FINESS commence par 01, le code postal est dans le département 49 : vérifiez qu'il s'agit bien "
+        "de cet établissement (certains sont immatriculés dans un autre département)."]
     next(b for b in app.button if b.key == f"validate_{user_id}").click()
     app.run()
     assert any("un lien d'activation a été envoyé à louise@ehpad-test.fr" in s.value for s in app.success)
