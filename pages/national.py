@@ -14,9 +14,11 @@ from core.figures.indicators import (
     national_overview,
 )
 from core.places import reference
+from core.shared.clock import paris_datetime
+from core.shared.config import get_settings
 from core.shared.permissions import is_read_only
 from core.staffing.regulation import MissionFilters, region_missions
-from ui.actions import read
+from ui.actions import read, read_shared
 from ui.charts import (
     MAINLAND,
     OVERSEAS,
@@ -201,9 +203,12 @@ def render() -> None:
         st.caption("Consultation seule.")
     filters = _filters()
     activity = activity_period(filters.period) if filters.period else None
-    overview = read(national_overview, filters=filters, series_period=activity)
-    if overview is None:
+    shared = read_shared(national_overview, filters=filters, series_period=activity)
+    if shared is None:
         return
+    overview, computed_at = shared
+    st.caption(f"Chiffres à {paris_datetime(computed_at).split(' à ')[1]}, recalculés au plus toutes les "
+               f"{get_settings().figures_cache_seconds} s.")
     if filters.period is None:  # a range being picked: the series falls back to the last 30 days
         activity = overview.period
     _headline(overview)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
 
+from core.shared.clock import utcnow
+from core.shared.config import get_settings
 from core.shared.errors import DomainError
 from db.session import session_scope
 from ui.markdown import md
@@ -61,6 +64,31 @@ def run_action(service: Callable[..., Any], /, *, done: Done = None,
     if done is not None:
         flash("success", done(value) if callable(done) else done)
     return Outcome(True, value)
+
+
+@st.cache_data(ttl=get_settings().figures_cache_seconds, show_spinner=False, max_entries=256)
+def _shared(database_url: str, service_name: str, role: str, region: str | None, arguments: tuple,
+            _service: Callable[..., Any], _actor: Any) -> tuple[Any, datetime]:
+    # Keyed by what the answer depends on: the database, the service and its arguments, the reader's role and
+    # region — never by who asked, so that every CCS agent shares one computation. Its actor is the first asker's
+    # (`_actor`, not hashed): the permission is decided by role and region alone for the services read so.
+    with session_scope(database_url, read_only=True) as session:
+        return _service(session, actor=_actor, **dict(arguments)), utcnow()
+
+
+def read_shared(service: Callable[..., Any], /, **arguments: Any) -> tuple[Any, datetime] | None:
+    """Figures that depend on the reader's role and region alone (the national overview): computed at most once
+    per RENFORT_FIGURES_CACHE_SECONDS per server process, with the time they were computed. A per-process cache
+    cannot see writes made by other processes or the worker: the time-to-live is what bounds the staleness, and
+    the page says « chiffres à HH:MM »."""
+    actor = signed_in_user()
+    try:
+        return _shared(get_settings().database_url, f"{service.__module__}.{service.__qualname__}",
+                       actor.role if actor else "", actor.ars_code if actor else None,
+                       tuple(sorted(arguments.items())), service, actor)
+    except DomainError as error:
+        show_refusal(error)
+        return None
 
 
 def read(service: Callable[..., Any], /, *, on_error: Callable[[DomainError], None] | None = None,

@@ -32,6 +32,7 @@ class Settings:
     pseudonym_key: str  # HMAC key of the volunteers' pseudonyms in pseudonymised exports
     availability_confirm_days: int = 14  # « Toujours disponible ? » after this many days unconfirmed
     session_idle_minutes: int = 30  # a session not kept open ends after this idle time
+    figures_cache_seconds: int = 60  # national figures are recomputed at most this often per server process
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,6 +87,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         pseudonym_key=pseudonym_key,
         availability_confirm_days=_int(env, "RENFORT_AVAILABILITY_CONFIRM_DAYS", 14),
         session_idle_minutes=_int(env, "RENFORT_SESSION_IDLE_MINUTES", 30),
+        figures_cache_seconds=_int(env, "RENFORT_FIGURES_CACHE_SECONDS", 60),
     )
 
 
