@@ -72,16 +72,18 @@ def _map_frame(overview: NationalOverview, by_region: bool) -> pd.DataFrame:
     for d in overview.by_department:
         source = regions.get(d.ars_code) if by_region else d
         unfilled, available, tension = source.unfilled_posts, source.available_same_professions, source.tension
+        # No tension where posts wait and nobody is available: a grey category of its own on the map.
         rows.append({"Code": d.department_code, "Département": f"{d.department_name} ({d.department_code})",
                      "Région": reference.ars_names().get(d.ars_code, ""), "Postes non pourvus": unfilled,
-                     "Volontaires disponibles": available,
-                     "Tension": tension if tension is not None else None,
-                     "Aucun volontaire disponible": "oui" if tension is None and unfilled else ""})
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        worst = frame["Tension"].max(skipna=True)
-        frame["Tension"] = frame["Tension"].fillna(worst if pd.notna(worst) and worst > 0 else 1.0)
-    return frame
+                     "Volontaires disponibles": available, "Tension": tension,
+                     "Postes non pourvus par volontaire": _tension_words(tension, unfilled)})
+    return pd.DataFrame(rows)
+
+
+def _tension_words(tension: float | None, unfilled: int) -> str:
+    if tension is None:
+        return "aucun volontaire disponible" if unfilled else "–"
+    return f"{tension:.2f}".replace(".", ",")
 
 
 def _maps(overview: NationalOverview) -> str | None:
@@ -97,8 +99,10 @@ def _maps(overview: NationalOverview) -> str | None:
     if all_zero(frame, ["Postes non pourvus"]):
         st.info("Aucun poste non pourvu pour ces filtres : aucun département n'est en tension.")
     value = "Postes non pourvus" if measure == "unfilled" else "Tension"
-    hover = ["Région", "Postes non pourvus", "Volontaires disponibles", "Aucun volontaire disponible"]
+    hover = ["Région", "Postes non pourvus", "Volontaires disponibles", "Postes non pourvus par volontaire"]
     scale = colour_range(frame[value].tolist())
+    if value == "Postes non pourvus":  # a count is never missing: no grey category
+        frame = frame.assign(**{value: frame[value].fillna(0)})
     center, zoom = MAINLAND
     mainland = frame[~frame["Code"].isin(OVERSEAS)]
     selections = {"national_map": selected_location(

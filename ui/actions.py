@@ -18,6 +18,7 @@ import streamlit as st
 from core.shared.clock import utcnow
 from core.shared.config import get_settings
 from core.shared.errors import DomainError
+from core.shared.permissions import reader_scope
 from db.session import session_scope
 from ui.markdown import md
 from ui.state import flash, signed_in_user
@@ -67,7 +68,7 @@ def run_action(service: Callable[..., Any], /, *, done: Done = None,
 
 
 @st.cache_data(ttl=get_settings().figures_cache_seconds, show_spinner=False, max_entries=256)
-def _shared(database_url: str, service_name: str, role: str, region: str | None, arguments: tuple,
+def _shared(database_url: str, service_name: str, scope: tuple[str, str | None], arguments: tuple,
             _service: Callable[..., Any], _actor: Any) -> tuple[Any, datetime]:
     # Keyed by what the answer depends on: the database, the service and its arguments, the reader's role and
     # region — never by who asked, so that every CCS agent shares one computation. Its actor is the first asker's
@@ -84,8 +85,7 @@ def read_shared(service: Callable[..., Any], /, **arguments: Any) -> tuple[Any, 
     actor = signed_in_user()
     try:
         return _shared(get_settings().database_url, f"{service.__module__}.{service.__qualname__}",
-                       actor.role if actor else "", actor.ars_code if actor else None,
-                       tuple(sorted(arguments.items())), service, actor)
+                       reader_scope(actor), tuple(sorted(arguments.items())), service, actor)
     except DomainError as error:
         show_refusal(error)
         return None

@@ -11,7 +11,10 @@ import plotly.graph_objects as go
 from ui.maps import departments_subset
 
 BLUE, RED, GREY = "#000091", "#E1000F", "#A0A0B8"
-TENSION_SCALE = ["#F5F5FE", "#CACAFB", "#8585F6", "#000091", "#E1000F"]
+# One direction only: light = calm → dark = tense (a reader compares shades, never two hues).
+TENSION_SCALE = ["#FFF5EB", "#FDD0A2", "#FD8D3C", "#D94801", "#7F2704"]
+NO_VOLUNTEER = "#9E9E9E"  # departments with posts to fill and nobody available: a category apart, not « the max »
+NO_VOLUNTEER_LABEL = "Aucun volontaire disponible"
 # Overseas departments drawn as small separate maps: at their real place they would shrink the mainland.
 OVERSEAS = {
     "971": ("Guadeloupe", {"lat": 16.2, "lon": -61.5}, 6.3),
@@ -38,8 +41,11 @@ def posts_bars(frame: pd.DataFrame, category: str, title: str, horizontal: bool 
                     barmode="group", orientation="h" if horizontal else "v", title=title,
                     color_discrete_map={"Postes demandés": GREY, "Postes pourvus": BLUE})
     figure.update_layout(xaxis_title=None, yaxis_title=None, legend_title_text="")
-    if horizontal:
-        figure.update_yaxes(autorange="reversed")
+    order = frame.sort_values(["Postes demandés", "Postes pourvus"], ascending=False)[category].tolist()
+    if horizontal:  # the largest first, at the top
+        figure.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
+    else:
+        figure.update_xaxes(categoryorder="array", categoryarray=order)
     return french(figure, height=max(360, 28 * len(frame)) if horizontal else 360)
 
 
@@ -55,14 +61,28 @@ def line(frame: pd.DataFrame, x: str, columns: list[str], title: str) -> go.Figu
 def choropleth(frame: pd.DataFrame, value: str, hover: list[str], center: dict[str, float], zoom: float,
                range_color: tuple[float, float], title: str | None = None, height: int = 520,
                legend: bool = True) -> go.Figure:
-    """Departments coloured by `value`, on a blank background (no tiles: readable offline)."""
-    figure = px.choropleth_map(frame, geojson=departments_subset(frozenset(frame["Code"])), locations="Code",
-                               featureidkey="properties.code",
-                               color=value, hover_name="Département", hover_data={c: True for c in hover} | {"Code": False},
+    """Departments coloured by `value`, on a blank background (no tiles: readable offline). Those whose value is
+    missing (posts to fill, nobody available) are drawn grey, with their own legend entry. The hover reads
+    « Département » then « label : value » lines in French (`hover`: the frame's columns to show)."""
+    geojson = departments_subset(frozenset(frame["Code"]))
+    shown, missing = frame[frame[value].notna()], frame[frame[value].isna()]
+    figure = px.choropleth_map(shown, geojson=geojson, locations="Code", featureidkey="properties.code",
+                               color=value, hover_name="Département", custom_data=hover,
                                color_continuous_scale=TENSION_SCALE, range_color=range_color, map_style="white-bg",
                                center=center, zoom=zoom, opacity=0.9, title=title)
-    figure.update_traces(marker_line_width=0.6, marker_line_color="#666")
-    figure.update_layout(coloraxis_showscale=legend, coloraxis_colorbar={"title": ""})
+    if not missing.empty:
+        figure.add_trace(go.Choroplethmap(
+            geojson=geojson, locations=missing["Code"], featureidkey="properties.code", z=[1] * len(missing),
+            colorscale=[[0, NO_VOLUNTEER], [1, NO_VOLUNTEER]], showscale=False, name=NO_VOLUNTEER_LABEL,
+            showlegend=legend, hovertext=missing["Département"], customdata=missing[hover].to_numpy(),
+            marker_opacity=0.9))
+    lines = "".join(f"<br>{column} : %{{customdata[{i}]}}" for i, column in enumerate(hover))
+    # A click selects a department: the others keep their colour (plotly would fade them).
+    figure.update_traces(marker_line_width=0.6, marker_line_color="#666", hovertemplate=f"<b>%{{hovertext}}</b>{lines}"
+                         "<extra></extra>", selected={"marker": {"opacity": 0.9}},
+                         unselected={"marker": {"opacity": 0.9}})
+    figure.update_layout(coloraxis_showscale=legend, coloraxis_colorbar={"title": ""},
+                         legend={"orientation": "h", "y": -0.05})
     return french(figure, height=height)
 
 

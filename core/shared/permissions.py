@@ -20,6 +20,12 @@ PSEUDONYMISED_ONLY = ("Le ministère consulte des données pseudonymisées : les
                       "(volontaires pseudonymisés).")
 
 
+def reader_scope(actor: SessionUser | None) -> tuple[str, str | None]:
+    """What a reader's rights depend on — role and region, never the person: readers with the same scope may
+    share one computed answer (ui.actions.read_shared)."""
+    return (actor.role, actor.ars_code) if actor is not None else ("", None)
+
+
 def require_actor(actor: SessionUser | None) -> SessionUser:
     if actor is None:
         raise PermissionDenied("Connectez-vous pour effectuer cette action.")
