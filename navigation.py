@@ -178,5 +178,6 @@ def build_navigation(user: SessionUser | None):  # noqa: ANN201 - streamlit's St
             pages[spec.url_path] = page
             sections.setdefault(section, []).append(page)
     st.session_state[PAGES_KEY] = pages
-    return st.navigation(sections)
+    # expanded: every page listed, never Streamlit's English « View 3 more » link under a long menu
+    return st.navigation(sections, expanded=True)
 
