@@ -66,8 +66,29 @@ def _headline(overview: NationalOverview) -> None:
     second[2].metric("Alertes des ARS ouvertes", fr_int(h.open_alerts), border=True)
 
 
+def _crises(overview: NationalOverview) -> None:
+    """Crisis mode at a glance: which regions, for which professions, since when."""
+    if not overview.crises:
+        st.caption("Mode gestion de crise : aucune région.")
+        return
+    lines = [f"**{crisis.region}** — {crisis.profession}, depuis le {paris_datetime(crisis.since)}"
+             for crisis in overview.crises]
+    st.warning("Mode gestion de crise actif (l'ARS propose elle-même les candidats) :  \n" + "  \n".join(lines),
+               icon=":material/emergency:")
+
+
+def _crisis_words(overview: NationalOverview) -> dict[str, str]:
+    """Per region in crisis mode, the hover line of its departments."""
+    words: dict[str, list[str]] = {}
+    for crisis in overview.crises:
+        day = paris_datetime(crisis.since).split(" à ")[0]
+        words.setdefault(crisis.ars_code, []).append(f"{crisis.profession} depuis le {day}")
+    return {code: " ; ".join(parts) for code, parts in words.items()}
+
+
 def _map_frame(overview: NationalOverview, by_region: bool) -> pd.DataFrame:
     regions = {r.ars_code: r for r in overview.by_region}
+    crises = _crisis_words(overview)
     rows = []
     for d in overview.by_department:
         source = regions.get(d.ars_code) if by_region else d
@@ -76,7 +97,8 @@ def _map_frame(overview: NationalOverview, by_region: bool) -> pd.DataFrame:
         rows.append({"Code": d.department_code, "Département": f"{d.department_name} ({d.department_code})",
                      "Région": reference.ars_names().get(d.ars_code, ""), "Postes non pourvus": unfilled,
                      "Volontaires disponibles": available, "Tension": tension,
-                     "Postes non pourvus par volontaire": _tension_words(tension, unfilled)})
+                     "Postes non pourvus par volontaire": _tension_words(tension, unfilled),
+                     "Mode gestion de crise": crises.get(d.ars_code, "non")})
     return pd.DataFrame(rows)
 
 
@@ -99,7 +121,8 @@ def _maps(overview: NationalOverview) -> str | None:
     if all_zero(frame, ["Postes non pourvus"]):
         st.info("Aucun poste non pourvu pour ces filtres : aucun département n'est en tension.")
     value = "Postes non pourvus" if measure == "unfilled" else "Tension"
-    hover = ["Région", "Postes non pourvus", "Volontaires disponibles", "Postes non pourvus par volontaire"]
+    hover = ["Région", "Postes non pourvus", "Volontaires disponibles", "Postes non pourvus par volontaire",
+             "Mode gestion de crise"]
     scale = colour_range(frame[value].tolist())
     if value == "Postes non pourvus":  # a count is never missing: no grey category
         frame = frame.assign(**{value: frame[value].fillna(0)})
@@ -216,6 +239,7 @@ def render() -> None:
     if filters.period is None:  # a range being picked: the series falls back to the last 30 days
         activity = overview.period
     _headline(overview)
+    _crises(overview)
     clicked = _maps(overview)
     if clicked:
         _department_missions(clicked, filters)

@@ -35,6 +35,7 @@ from core.shared.sqlfunc import as_int, greatest, hours_between, paris_date
 from db.models import (
     AccountStatus,
     Ars,
+    CrisisMode,
     Departement,
     Establishment,
     EstablishmentStatus,
@@ -217,6 +218,29 @@ class NationalOverview:
     by_region_posts: list[RegionPosts] = field(default_factory=list)
     by_profession_posts: list[ProfessionPosts] = field(default_factory=list)
     time_series: list[DaySeries] = field(default_factory=list)
+    crises: list[ActiveCrisis] = field(default_factory=list)  # crisis mode, wherever it is on
+
+
+@dataclass(frozen=True)
+class ActiveCrisis:
+    """A region in crisis mode for one profession (or all), since when: seen at a glance nationally."""
+
+    ars_code: str
+    region: str
+    profession: str  # its label, or « toutes professions »
+    since: datetime
+
+
+def active_crises(session: so.Session) -> list[ActiveCrisis]:
+    """Every crisis mode switched on and not off, by region then profession."""
+    rows = session.execute(
+        sa.select(CrisisMode.ars_code, Ars.name, CrisisMode.profession_code, CrisisMode.enabled_at)
+        .join(Ars, Ars.code == CrisisMode.ars_code).where(CrisisMode.disabled_at.is_(None))
+        .order_by(Ars.name, CrisisMode.profession_code)
+    ).all()
+    labels = _profession_labels(session)
+    return [ActiveCrisis(code, name, labels.get(profession, profession) if profession else "toutes professions",
+                         since) for code, name, profession, since in rows]
 
 
 # ---------------------------------------------------------------- shared SQL pieces
@@ -569,6 +593,7 @@ def national_overview(session: so.Session, *, actor: SessionUser | None,
         by_region_posts=by_region_posts,
         by_profession_posts=profession_posts,
         time_series=_time_series(session, filters, period),
+        crises=active_crises(session),
     )
 
 
