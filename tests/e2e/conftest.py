@@ -99,6 +99,9 @@ def browser() -> Iterator[object]:
 # Generous limits: on a 2-core machine running the bench beside the suite, a run has taken over 30 s.
 ACTION_TIMEOUT_MS = 45_000
 IDLE_TIMEOUT_S = 90
+# expect(...) assertions wait 5 s by default: a page still « Running… » on the loaded machine failed one of them
+# (issue 12, « a suite that never flakes »). Every assertion waits as long as an action may.
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 
 class ScriptRuns:

@@ -122,7 +122,7 @@ def _downloaded_by(database_url: str, email: str) -> list[dict]:
 
 def _download(page, scope, label: str) -> tuple[str, bytes]:  # noqa: ANN001 - Playwright page and locator
     """Click a download button and return the file the browser received (its name and bytes)."""
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download(timeout=60_000) as download:
         scope.get_by_role("button", name=label, exact=True).click()
     return download.value.suggested_filename, Path(download.value.path()).read_bytes()
 
@@ -130,7 +130,7 @@ def _download(page, scope, label: str) -> tuple[str, bytes]:  # noqa: ANN001 - P
 def _prepare_and_download(page, scope, name: str) -> tuple[str, bytes]:  # noqa: ANN001
     """« Préparer : <name> », wait for « Télécharger : <name> », download."""
     scope.get_by_role("button", name=f"Préparer : {name}", exact=True).click()
-    expect(scope.get_by_role("button", name=f"Télécharger : {name}", exact=True)).to_be_visible(timeout=30_000)
+    expect(scope.get_by_role("button", name=f"Télécharger : {name}", exact=True)).to_be_visible(timeout=60_000)
     wait_idle(page)
     return _download(page, scope, f"Télécharger : {name}")
 
@@ -186,7 +186,7 @@ def test_an_establishment_downloads_its_assigned_staff_as_an_excel_file(live_app
     expect(page.get_by_role("heading", name="Professionnels affectés")).to_have_count(1)
     wait_idle(page)
     page.get_by_role("button", name="Préparer la liste (.xlsx)").click()
-    expect(page.get_by_role("button", name="Télécharger la liste (.xlsx)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Télécharger la liste (.xlsx)")).to_be_visible(timeout=60_000)
     wait_idle(page)
     expect(page.get_by_role("button", name="Préparer la liste (.xlsx)")).to_have_count(0)
     screenshot(page, "60-affectations-liste-preparee")

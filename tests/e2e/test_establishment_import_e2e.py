@@ -27,7 +27,7 @@ MISMATCH = "Le code postal 44000 relève de l'ARS Pays de la Loire, pas de l'ARS
 
 
 def _download(page, label: str) -> tuple[str, bytes]:  # noqa: ANN001 - a Playwright page
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name=label, exact=True).click()
     return download.value.suggested_filename, Path(download.value.path()).read_bytes()
 
@@ -51,7 +51,7 @@ def test_an_ars_fills_the_downloaded_template_previews_it_gets_the_rejected_rows
     filled = tmp_path / "etablissements.xlsx"
     filled.write_bytes(workbook_bytes(workbook))
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(filled))
-    expect(page.get_by_role("heading", name="Aperçu")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Aperçu")).to_be_visible(timeout=60_000)
     wait_idle(page)
     expect(grid_cells(page, "Établissement et compte à créer.")).to_have_count(2)
     expect(grid_cells(page, MISMATCH)).to_have_count(1)
@@ -65,7 +65,7 @@ def test_an_ars_fills_the_downloaded_template_previews_it_gets_the_rejected_rows
 
     page.get_by_role("button", name="Importer les lignes valides : 2 compte(s)").click()
     expect(page.get_by_text("Import terminé : 2 établissement(s) créé(s), 2 compte(s) créé(s)").first).to_be_visible(
-        timeout=30_000)
+        timeout=60_000)
     wait_idle(page)
     screenshot(page, "81-import-etablissements-termine")
     with session_scope(e2e_database, read_only=True) as session:

@@ -36,7 +36,7 @@ def _prepare_and_download(page) -> tuple[str, bytes]:  # noqa: ANN001
     download_button = page.get_by_role("button", name="Télécharger le fichier Excel")
     expect(download_button).to_be_visible(timeout=60_000)
     wait_idle(page)
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download(timeout=60_000) as download:
         download_button.click()
     return download.value.suggested_filename, Path(download.value.path()).read_bytes()
 

@@ -40,7 +40,7 @@ def test_the_admin_downloads_the_journal_of_the_last_days(live_app, e2e_database
     expect(download_button).to_be_visible(timeout=60_000)
     wait_idle(page)
     screenshot(page, "90-journal")
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download(timeout=60_000) as download:
         download_button.click()
     assert download.value.suggested_filename.startswith("journal-")
     rows = list(load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
