@@ -292,14 +292,21 @@ def type_in(page, label: str, text: str) -> None:
 ROW_HEIGHT = 35  # Streamlit's dataframe rows and header, in pixels
 
 
-def tick_row(page, index: int, table: int = 0) -> None:
-    """Tick the selection checkbox of a row of an st.dataframe (drawn on a canvas: clicked by position)."""
+def tick_row(page, index: int, table: int = 0, attempts: int = 3) -> None:
+    """Tick the selection checkbox of a row of an st.dataframe (drawn on a canvas: clicked by position), and check
+    that it held: a click that lands while the grid is still being drawn is lost, so it is made again."""
     grid = page.locator('[data-testid="stDataFrame"]').nth(table)
-    grid.scroll_into_view_if_needed()
-    next_frames(page)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT // 2)
-    wait_idle(page)
+    row = grid.locator('[role="row"]').nth(index + 1)  # the grid's accessible copy: the header is row 0
+    for _ in range(attempts):
+        expect(row).to_be_attached()
+        grid.scroll_into_view_if_needed()
+        next_frames(page)
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT // 2)
+        wait_idle(page)
+        if row.get_attribute("aria-selected") == "true":
+            return
+    raise AssertionError(f"la ligne {index + 1} du tableau n'a pas pu être cochée")
 
 
 def grid_cells(page, text: str):  # noqa: ANN201 - a Playwright locator
