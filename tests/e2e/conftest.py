@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from google.protobuf.message import DecodeError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -216,27 +217,42 @@ def wait_for_map(page) -> None:
     next_frames(page)
 
 
-def sign_in(page, base_url: str, email: str, password: str) -> None:
+def sign_in(page, base_url: str, email: str, password: str, attempts: int = 3) -> None:
     page.goto(f"{base_url}/connexion")
-    # The session-cookie component reads the browser's cookies once loaded and reruns the page: type only
-    # after that run, and check what was typed, or a redrawn form may be submitted empty.
-    wait_idle(page)
-    fields = ((page.get_by_label("Adresse électronique"), email), (page.get_by_label("Mot de passe", exact=True),
-                                                                   password))
-    for field, value in fields:
-        field.fill(value)
-        expect(field).to_have_value(value)
-    page.get_by_role("button", name="Se connecter").click()
-    # Signing in hashes a password with bcrypt and draws a whole page: on a loaded machine it has taken over 30 s.
-    # A refusal (locked account, session rule…) shows an error instead: fail with its words, not after 90 s.
     signed_in = page.get_by_role("button", name="Se déconnecter")
     refused = page.locator('[data-testid="stAlertContentError"]')
-    signed_in.or_(refused).first.wait_for(timeout=90_000)
+    submit = page.get_by_role("button", name="Se connecter")
+    for attempt in range(1, attempts + 1):
+        _type_credentials(page, email, password)
+        submit.click()
+        # Signing in hashes a password with bcrypt and draws a whole page: on a loaded machine it has taken over
+        # 30 s. A refusal (locked account, session rule…) shows an error instead: fail with its words.
+        try:
+            signed_in.or_(refused).first.wait_for(timeout=60_000)
+            break
+        except PlaywrightTimeout:
+            wait_idle(page)
+            if signed_in.count() or refused.count():
+                break
+            if not submit.count() or attempt == attempts:  # left the form yet not signed in: say what is shown
+                screenshot(page, f"echec-connexion-{email}")
+                raise
+            # still on the form once the page is idle: the submission was swallowed by a redraw — again
     if not signed_in.count():
         screenshot(page, f"echec-connexion-{email}")
         raise AssertionError(f"connexion de {email} refusée : {' / '.join(refused.all_inner_texts())}")
     wait_idle(page)
     wait_for_session_cookie(page)
+
+
+def _type_credentials(page, email: str, password: str) -> None:
+    """The session-cookie component reads the browser's cookies once loaded and reruns the page: type only
+    after that run, and check what was typed, or a redrawn form may be submitted empty."""
+    wait_idle(page)
+    for field, value in ((page.get_by_label("Adresse électronique"), email),
+                         (page.get_by_label("Mot de passe", exact=True), password)):
+        field.fill(value)
+        expect(field).to_have_value(value)
 
 
 def wait_for_session_cookie(page) -> None:

@@ -361,7 +361,9 @@ def test_an_establishment_sees_contact_details_and_documents_only_while_linked_t
         during = professional_sheet(session, actor=here.hr, professional_id=professional.id)
         downloaded = document_for_download(session, actor=here.hr, document_id=document.id)
         refuse(session, actor=here.hr, mission_id=row.id, professional_ids=[professional.id], now=NOW)
-        after = professional_sheet(session, actor=here.hr, professional_id=professional.id)
+        # refused, the volunteer is no longer a candidate for this mission (issue 13), nor linked to it
+        with pytest.raises(PermissionDenied) as closed:
+            professional_sheet(session, actor=here.hr, professional_id=professional.id)
     assert (before.contact_visible, before.documents, before.history) == (False, [], [])
     assert "email" not in before.professional and "phone" not in before.professional
     assert (before.professional["last_name"], before.professional["postal_code"]) == (professional.last_name, "44300")
@@ -371,8 +373,7 @@ def test_an_establishment_sees_contact_details_and_documents_only_while_linked_t
     assert [(d["id"], d["kind"], d["filename"]) for d in during.documents] == [(document.id, "diplome", "diplome.pdf")]
     assert [h["state"] for h in during.history] == ["contacte"]
     assert downloaded.content == PDF
-    assert not after.contact_visible and "email" not in after.professional and after.documents == []
-    assert [h["state"] for h in after.history] == ["refuse"]
+    assert closed.value.message == "Vous n'avez pas accès à cette fiche."
 
 
 def test_an_establishment_sees_only_its_own_history_with_a_volunteer(uow) -> None:
