@@ -112,8 +112,13 @@ def finess_department_mismatch(finess: str, department_code: str) -> str | None:
     the ARS, never a refusal (some establishments are registered in another department than their address).
     Overseas numbers start with 97 and a territory digit: only « 97 » is compared."""
     prefix, department = finess[:2].upper(), department_code.upper()
-    expected = "97" if department.startswith("97") else ("20" if department in {"2A", "2B"} else department)
-    if prefix == expected or (department in {"2A", "2B"} and prefix == department) or len(finess) != 9:
+    if department.startswith("97"):
+        accepted = {"97"}
+    elif department in {"2A", "2B"}:
+        accepted = {department, "20"}  # Corsica's numbers predate its split into 2A and 2B
+    else:
+        accepted = {department}
+    if prefix in accepted or len(finess) != 9:
         return None
     return (f"Le numéro FINESS commence par {prefix}, le code postal est dans le département {department_code} : "
             "vérifiez qu'il s'agit bien de cet établissement (certains sont immatriculés dans un autre "
