@@ -217,6 +217,33 @@ def wait_for_map(page) -> None:
     next_frames(page)
 
 
+def open_page(page, link: str, heading: str | None = None, attempts: int = 3) -> None:
+    """Open a page from the sidebar menu and check that the app stayed there once idle.
+
+    A rerun requested just before the click (the session-cookie component's, a widget's) still carries the
+    previous page and can bring the browser back to it: the ministry's « Exports » once landed on « Vue
+    nationale » that way. Look at the address once the page is idle, and click again if it moved back.
+    """
+    link_element = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=link, exact=True)
+    shown = page.get_by_role("heading", name=heading or link)
+    for attempt in range(1, attempts + 1):
+        wait_idle(page)
+        target = link_element.evaluate("a => a.href").split("?")[0]  # absolute, whatever the attribute says
+        link_element.click()
+        try:
+            page.wait_for_url(lambda url: url.split("?")[0] == target, timeout=IDLE_TIMEOUT_S * 1000)
+            expect(shown.first).to_be_visible()
+            wait_idle(page)
+            if page.url.split("?")[0] == target and shown.count():
+                return
+        except (PlaywrightTimeout, AssertionError):
+            if attempt == attempts:
+                screenshot(page, f"echec-ouverture-{link}")
+                raise
+    screenshot(page, f"echec-ouverture-{link}")
+    raise AssertionError(f"la page « {link} » n'est pas restée ouverte (adresse : {page.url})")
+
+
 def sign_in(page, base_url: str, email: str, password: str, attempts: int = 3) -> None:
     page.goto(f"{base_url}/connexion")
     signed_in = page.get_by_role("button", name="Se déconnecter")

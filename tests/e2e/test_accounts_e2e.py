@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, open_tab, screenshot, sign_in, tick_row, type_in, wait_idle
+from tests.e2e.conftest import choose, grid_cells, open_page, open_tab, screenshot, sign_in, tick_row, type_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 EMAIL = "claire.e2e@chu-test.fr"
@@ -45,7 +45,7 @@ def _request_account(page, base_url: str) -> None:
 
 def _ars_validates(page, base_url: str) -> None:
     sign_in(page, base_url, "ars.paysdelaloire@example.org", DEMO_PASSWORD)
-    page.get_by_role("link", name="Validation des comptes").click()
+    open_page(page, "Validation des comptes")
     expect(page.get_by_role("heading", name="Hôpital E2E")).to_be_visible()
     wait_idle(page)
     screenshot(page, "12-validation-des-comptes")
@@ -57,8 +57,7 @@ def _ars_validates(page, base_url: str) -> None:
 def _admin_opens_the_link_from_the_outbox(admin, base_url: str, link: str):  # noqa: ANN202 - a Playwright page
     """The newcomer's way without SMTP: « Courriels » → the message → its link, in the same browser."""
     sign_in(admin, base_url, "admin@example.org", DEMO_PASSWORD)
-    admin.get_by_role("link", name="Courriels").click()
-    expect(admin.get_by_role("heading", name="Courriels")).to_be_visible()
+    open_page(admin, "Courriels")
     type_in(admin, "Rechercher (destinataire ou objet)", EMAIL)
     expect(admin.get_by_text("Affichage 1 - 2 de 2")).to_be_visible()  # the table redrawn with this search
     expect(grid_cells(admin, "Renfort RH — votre compte est validé")).to_have_count(1)
@@ -118,7 +117,5 @@ def test_an_establishment_requests_an_account_gets_validated_activates_and_signs
 
 def test_the_admin_reads_the_outbox(live_app, page) -> None:
     sign_in(page, live_app, "admin@example.org", DEMO_PASSWORD)
-    page.get_by_role("link", name="Courriels").click()
-    expect(page.get_by_role("heading", name="Courriels")).to_be_visible()
-    wait_idle(page)
+    open_page(page, "Courriels")
     screenshot(page, "15-courriels")

@@ -29,7 +29,7 @@ from core.volunteers.professionals import replace_document
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, type_in, wait_idle
+from tests.e2e.conftest import choose, grid_cells, open_page, screenshot, sign_in, tick_row, type_in, wait_idle
 from tests.readers import events, xlsx_rows
 
 pytestmark = pytest.mark.e2e
@@ -152,9 +152,7 @@ def _open_sheet(page):  # noqa: ANN001, ANN202 - the dialog's locator
 def _sheet_from_region_professionals(page, email: str, region: str | None = None):  # noqa: ANN001, ANN202
     """« Professionnels de la région » (of that region, for national roles): search the volunteer by e-mail,
     tick the only row, open the sheet."""
-    page.get_by_role("link", name="Professionnels de la région").click()
-    expect(page.get_by_role("heading", name="Professionnels de la région")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Professionnels de la région")
     if region is not None:
         choose(page, "Région", region)
     type_in(page, "Nom, courriel ou commune", email)
@@ -211,9 +209,7 @@ def test_an_establishment_downloads_a_contacted_candidates_diploma_from_the_shee
     mission, professional_id = contacted_candidate
     diploma = _document(e2e_database, professional_id, "diplome")
     sign_in(page, live_app, ESTABLISHMENT, DEMO_PASSWORD)
-    page.get_by_role("link", name="Choisir des renforts").click()
-    expect(page.get_by_role("heading", name="Choisir des renforts")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Choisir des renforts")
     choose(page, "Mission", mission)
     choose(page, "Statut", "Contacté")  # the contacted volunteer alone in the table
     expect(grid_cells(page, "CONTACTÉ")).to_have_count(1)

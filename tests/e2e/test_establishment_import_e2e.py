@@ -15,7 +15,7 @@ from core.access.establishment_import import COLUMNS, HEADERS
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import grid_cells, screenshot, sign_in, wait_idle
+from tests.e2e.conftest import grid_cells, open_page, screenshot, sign_in, wait_idle
 from tests.factories import import_row, workbook_bytes
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +35,7 @@ def _download(page, label: str) -> tuple[str, bytes]:  # noqa: ANN001 - a Playwr
 def test_an_ars_fills_the_downloaded_template_previews_it_gets_the_rejected_rows_and_imports(
         live_app, e2e_database, page, tmp_path) -> None:
     sign_in(page, live_app, ARS, DEMO_PASSWORD)
-    page.get_by_role("link", name="Import d'établissements").click()
-    expect(page.get_by_role("heading", name="Import d'établissements")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Import d'établissements")
 
     filename, template = _download(page, "Télécharger le modèle (.xlsx)")
     assert filename == "modele-import-etablissements.xlsx"

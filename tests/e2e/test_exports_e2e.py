@@ -16,7 +16,7 @@ from core.shared.config import get_settings
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, screenshot, sign_in, wait_idle
+from tests.e2e.conftest import choose, open_page, screenshot, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 MINISTRY, ARS = "ministere@example.org", "ars.paysdelaloire@example.org"
@@ -25,9 +25,7 @@ NURSE = "Infirmier diplômé d'État"
 
 def _open_exports(page, base_url: str, email: str) -> None:  # noqa: ANN001 - a Playwright page
     sign_in(page, base_url, email, DEMO_PASSWORD)
-    page.get_by_role("link", name="Exports").click()
-    expect(page.get_by_role("heading", name="Exports")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Exports")
 
 
 def _prepare_and_download(page) -> tuple[str, bytes]:  # noqa: ANN001

@@ -19,7 +19,7 @@ from core.staffing.workflow import close_mission
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import grid_cells, screenshot, sign_in, tick_row, type_in, wait_idle
+from tests.e2e.conftest import grid_cells, open_page, screenshot, sign_in, tick_row, type_in, wait_idle
 from tests.readers import user_at
 
 pytestmark = pytest.mark.e2e
@@ -28,9 +28,7 @@ ADMIN, ARS, CCS = "admin@example.org", "ars.paysdelaloire@example.org", "ccs@exa
 
 def _open(page, base_url: str, email: str, link: str, heading: str) -> None:  # noqa: ANN001 - a Playwright page
     sign_in(page, base_url, email, DEMO_PASSWORD)
-    page.get_by_role("link", name=link).click()
-    expect(page.get_by_role("heading", name=heading)).to_have_count(1, timeout=60_000)
-    wait_idle(page)
+    open_page(page, link, heading)
 
 
 def test_the_admin_downloads_the_journal_of_the_last_days(live_app, e2e_database, page) -> None:

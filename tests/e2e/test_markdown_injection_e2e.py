@@ -24,7 +24,7 @@ from db import models as m
 from db.session import session_scope
 from ops.demo_pdf import text_pdf
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import screenshot, sign_in, tick_row, type_in, wait_idle
+from tests.e2e.conftest import open_page, screenshot, sign_in, tick_row, type_in, wait_idle
 from tests.factories import with_luhn_key
 from ui.markdown import WORD_JOINER
 
@@ -96,9 +96,7 @@ def test_hostile_names_read_as_typed_and_give_the_ars_no_link_nor_outside_image(
     page.on("request", lambda request: requests.append(request.url) if "evil.example" in request.url else None)
     sign_in(page, live_app, ARS_USER, DEMO_PASSWORD)
 
-    page.get_by_role("link", name="Validation des comptes").click()
-    expect(page.get_by_role("heading", name="Validation des comptes")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Validation des comptes")
     heading = page.locator("h4", has_text="[Valider ici]")
     expect(heading).to_be_visible()
     assert _shown(heading) == LINK
@@ -111,9 +109,7 @@ def test_hostile_names_read_as_typed_and_give_the_ars_no_link_nor_outside_image(
     heading.scroll_into_view_if_needed()
     screenshot(page, "60-injection-validation-des-comptes")
 
-    page.get_by_role("link", name="Professionnels de la région").click()
-    expect(page.get_by_role("heading", name="Professionnels de la région")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Professionnels de la région")
     type_in(page, "Nom, courriel ou commune", SURNAME)
     expect(page.get_by_text("Affichage 1 - 1 de 1")).to_be_visible()
     tick_row(page, 0)

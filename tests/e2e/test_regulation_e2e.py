@@ -15,7 +15,7 @@ from core.staffing.missions import MissionInput, create_missions
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import (
+from tests.e2e.conftest import (, open_page
     choose,
     grid_cells,
     open_tab,
@@ -44,9 +44,7 @@ def _new_mission(database_url: str) -> str:
 
 def _switch_crisis(page, base_url: str) -> None:
     sign_in(page, base_url, "ars.paysdelaloire@example.org", DEMO_PASSWORD)
-    page.get_by_role("link", name="Gestion de crise").click()
-    expect(page.get_by_role("heading", name="Gestion de crise")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Gestion de crise")
     page.get_by_text("Professions choisies").click()
     wait_idle(page)
     choose(page, "Professions", PROFESSION)
@@ -58,9 +56,7 @@ def _switch_crisis(page, base_url: str) -> None:
 
 
 def _propose(page, dates: str) -> None:
-    page.get_by_role("link", name="Proposer des candidats").click()
-    expect(page.get_by_role("heading", name="Proposer des candidats")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Proposer des candidats")
     choose(page, "Mission (par ordre de priorité)", f"CHU de Nantes (démo) — {PROFESSION} — {dates}")
     choose(page, "Statut", "Disponible")
     expect(page.get_by_text("Affichage 1 -")).to_be_visible()
@@ -91,9 +87,7 @@ def test_the_ars_proposes_in_crisis_mode_and_the_establishment_validates(live_ap
     _propose(ars, dates)
 
     sign_in(establishment, live_app, "etablissement@example.org", DEMO_PASSWORD)
-    establishment.get_by_role("link", name="Choisir des renforts").click()
-    expect(establishment.get_by_role("heading", name="Choisir des renforts")).to_have_count(1)
-    wait_idle(establishment)
+    open_page(establishment, "Choisir des renforts")
     choose(establishment, "Mission", f"{PROFESSION} — {dates}")
     expect(establishment.get_by_text("Mode gestion de crise")).to_be_visible()
     expect(grid_cells(establishment, "EN COURS (PROPOSÉ PAR L'ARS)")).to_have_count(1)
@@ -123,8 +117,6 @@ def test_the_ccs_sees_the_national_map_and_the_regional_charts(live_app, page) -
     expect(page.get_by_text("Taux de pourvoi")).to_be_visible()
     wait_for_charts(page, 9)  # mainland, 5 overseas insets, 2 bar charts, series
     screenshot(page, "40-vue-nationale")
-    page.get_by_role("link", name="Indicateurs").click()
-    expect(page.get_by_role("heading", name="Indicateurs")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Indicateurs")
     wait_for_charts(page, 1)
     screenshot(page, "41-indicateurs")

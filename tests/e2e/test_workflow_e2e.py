@@ -12,7 +12,7 @@ from core.shared.clock import paris_today
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, screenshot, sign_in, tick_row, wait_for_map, wait_idle
+from tests.e2e.conftest import choose, grid_cells, open_page, screenshot, sign_in, tick_row, wait_for_map, wait_idle
 
 pytestmark = pytest.mark.e2e
 PROFESSION = "Infirmier diplômé d'État"
@@ -38,17 +38,13 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
     expect(page.get_by_role("heading", name="Tableau de bord")).to_have_count(1)
     screenshot(page, "20-tableau-de-bord")
 
-    page.get_by_role("link", name="Nouveau besoin").first.click()
-    expect(page.get_by_role("heading", name="Nouveau besoin")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Nouveau besoin")
     choose(page, "Profession *", PROFESSION)
     page.get_by_role("button", name="Enregistrer les besoins").click()
     expect(page.get_by_text("1 besoin(s) enregistré(s)")).to_be_visible()
     wait_idle(page)
 
-    page.get_by_role("link", name="Choisir des renforts").click()
-    expect(page.get_by_role("heading", name="Choisir des renforts")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Choisir des renforts")
     choose(page, "Mission", _mission_label())
     expect(page.get_by_text("Affichage 1 -")).to_be_visible()
     wait_for_map(page)
@@ -70,9 +66,7 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
     to, body = _assignment_email(e2e_database)
     assert "affectation est confirmée" not in body and "CHU de Nantes (démo)" in body and to.endswith("@example.org")
 
-    page.get_by_role("link", name="Tableau de bord").click()
-    expect(page.get_by_role("heading", name="Tableau de bord")).to_have_count(1)
-    wait_idle(page)
+    open_page(page, "Tableau de bord")
     choose(page, "Trier par", "Dernières créées")  # the new mission first
     expect(grid_cells(page, "POURVUE 1/1").first).to_be_attached()
     screenshot(page, "23-tableau-de-bord-pourvue")
