@@ -30,13 +30,15 @@ from tests.conftest import _forget_engine, _truncate_pg, clone_sqlite
 from tests.services.authorisation import (
     cases_access,
     cases_figures,
+    cases_national_missions,
     cases_regulation,
     cases_staffing,
     cases_volunteers,
 )
 from tests.services.authorisation.world import ROLE_TITLES, ROLES, Service, World, build, session_actor
 
-CASE_MODULES = (cases_access, cases_staffing, cases_regulation, cases_volunteers, cases_figures)
+CASE_MODULES = (cases_access, cases_staffing, cases_regulation, cases_volunteers, cases_figures,
+                cases_national_missions)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "securite.md"
 TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- table des autorisations : fin -->"
 
