@@ -1,14 +1,16 @@
-"""pydeck maps that read offline: department outlines first, then the points."""
+"""pydeck maps that read offline: department outlines first, then the points; a base map of roads and towns
+underneath when a deployment with internet access configures RENFORT_MAP_TILES."""
 
 from __future__ import annotations
 
 import json
+import urllib.parse
 from functools import lru_cache
 from typing import Any
 
 import pydeck as pdk
 
-from core.shared.config import ASSETS
+from core.shared.config import ASSETS, Settings, get_settings
 from core.shared.distance import distance_km
 
 ESTABLISHMENT_COLOUR = [24, 117, 60]  # green
@@ -59,17 +61,53 @@ def state_legend() -> str:
         " · :green[◯] l'établissement"
 
 
-def backdrop_layer() -> pdk.Layer:
-    return pdk.Layer("GeoJsonLayer", id="departements", data=departments_geojson(), stroked=True, filled=True,
+def backdrop_layer(filled: bool = True) -> pdk.Layer:
+    """The department outlines; unfilled over a base map, whose roads and towns must show through."""
+    return pdk.Layer("GeoJsonLayer", id="departements", data=departments_geojson(), stroked=True, filled=filled,
                      get_fill_color=[245, 245, 254], get_line_color=OUTLINE_COLOUR, line_width_min_pixels=1)
 
 
-def candidate_deck(establishment: dict[str, Any], points: list[dict[str, Any]]) -> pdk.Deck:
+TILES_SOURCE = "fond-de-carte"
+
+
+def tile_style(template: str, attribution: str) -> dict[str, Any]:
+    """A MapLibre style of one raster source: the tiles of `template`, with the provider's attribution, which
+    MapLibre shows in the map's corner as the licence requires."""
+    return {"version": 8,
+            "sources": {TILES_SOURCE: {"type": "raster", "tiles": [template], "tileSize": 256, "maxzoom": 19,
+                                       "attribution": attribution}},
+            "layers": [{"id": TILES_SOURCE, "type": "raster", "source": TILES_SOURCE}]}
+
+
+def _base_map(settings: Settings) -> dict[str, Any]:
+    """The Deck's base-map arguments. Offline (no template): none at all, not even a remote style. With tiles: the
+    style goes inline as a data: URL, because Streamlit only takes a style by URL, and a deck.gl TileLayer cannot
+    draw images from pydeck (its renderSubLayers is a JavaScript function) — checked in Chromium."""
+    if not settings.map_tiles:
+        return {"map_provider": None}
+    style = json.dumps(tile_style(settings.map_tiles, settings.map_tiles_attribution), ensure_ascii=False)
+    return {"map_provider": "carto",  # any provider but mapbox: Streamlit then draws the style with MapLibre
+            "map_style": "data:application/json;charset=utf-8," + urllib.parse.quote(style, safe="")}
+
+
+def style_of(deck: pdk.Deck) -> dict[str, Any] | None:
+    """The MapLibre style a deck carries inline (None offline): what tests and checks read back."""
+    style = getattr(deck, "map_style", None)
+    prefix = "data:application/json;charset=utf-8,"
+    if not isinstance(style, str) or not style.startswith(prefix):
+        return None
+    return json.loads(urllib.parse.unquote(style[len(prefix):]))
+
+
+def candidate_deck(establishment: dict[str, Any], points: list[dict[str, Any]],
+                   settings: Settings | None = None) -> pdk.Deck:
     """The establishment as a green ring, the filtered candidates coloured by where they stand (`state`), with
-    name, status, profession, distance and town on hover; framed on the establishment and every point."""
+    name, status, profession, distance and town on hover; framed on the establishment and every point. Under them,
+    the department outlines, on a base map of roads and towns when RENFORT_MAP_TILES is set."""
+    settings = settings or get_settings()
     coloured = [{**point, "colour": STATE_COLOURS.get(point.get("state"), STATE_COLOURS[None])[1]} for point in points]
     layers = [
-        backdrop_layer(),
+        backdrop_layer(filled=not settings.map_tiles),
         # A ring beneath the candidates: a volunteer living next door (0 km) stays visible and clickable in it.
         pdk.Layer("ScatterplotLayer", id="etablissement", data=[establishment], get_position=["lon", "lat"],
                   filled=False, stroked=True, get_line_color=ESTABLISHMENT_COLOUR, line_width_min_pixels=4,
@@ -80,5 +118,5 @@ def candidate_deck(establishment: dict[str, Any], points: list[dict[str, Any]]) 
     ]
     latitude, longitude, extent_km = _frame([establishment, *points])
     view = pdk.ViewState(latitude=latitude, longitude=longitude, zoom=_zoom(max(extent_km, 20)))
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None,
+    return pdk.Deck(layers=layers, initial_view_state=view, **_base_map(settings),
                     tooltip={"html": "<b>{name}</b><br/>{detail}", "style": {"fontSize": "13px"}})

@@ -12,6 +12,7 @@ ASSETS = ROOT / "assets"
 DEFAULT_SQLITE_PATH = ROOT / "data" / "renfort.db"
 DEV_COOKIE_KEY = "cle-de-developpement-a-remplacer"
 DEV_PSEUDONYM_KEY = "pseudonymes-de-developpement-a-remplacer"
+DEFAULT_TILES_ATTRIBUTION = "© les contributeurs d'OpenStreetMap"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class Settings:
     availability_confirm_days: int = 14  # « Toujours disponible ? » after this many days unconfirmed
     session_idle_minutes: int = 30  # a session not kept open ends after this idle time
     figures_cache_seconds: int = 60  # national figures are recomputed at most this often per server process
+    # A raster tile URL template ({z}/{x}/{y}) drawn under the pydeck maps, for deployments with internet access;
+    # None: the offline department outlines only. The attribution is what the tile provider's licence requires.
+    map_tiles: str | None = None
+    map_tiles_attribution: str = DEFAULT_TILES_ATTRIBUTION
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,6 +60,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise RuntimeError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
+
+
+def _tile_template(raw: str) -> str | None:
+    """A tile URL template must name {z}, {x} and {y} and be http(s): a typo would draw a blank map silently."""
+    template = raw.strip()
+    if not template:
+        return None
+    if not template.startswith(("https://", "http://")) or not all(p in template for p in ("{z}", "{x}", "{y}")):
+        raise RuntimeError("RENFORT_MAP_TILES doit être une adresse http(s) de tuiles contenant {z}, {x} et {y} "
+                           f"(reçu : {template!r}).")
+    return template
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -88,6 +104,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         availability_confirm_days=_int(env, "RENFORT_AVAILABILITY_CONFIRM_DAYS", 14),
         session_idle_minutes=_int(env, "RENFORT_SESSION_IDLE_MINUTES", 30),
         figures_cache_seconds=_int(env, "RENFORT_FIGURES_CACHE_SECONDS", 60),
+        map_tiles=_tile_template(env.get("RENFORT_MAP_TILES", "")),
+        map_tiles_attribution=env.get("RENFORT_MAP_TILES_ATTRIBUTION", "").strip() or DEFAULT_TILES_ATTRIBUTION,
     )
 
 
