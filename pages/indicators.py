@@ -18,7 +18,7 @@ from core.figures.indicators import (
 from core.places import reference
 from core.shared.permissions import is_read_only
 from ui.actions import read
-from ui.charts import BLUE, GREY, RED, all_zero, french, line, posts_bars
+from ui.charts import BLUE, RED, all_zero, french, line, posts_bars, volunteers_heatmap
 from ui.format import fr_date, fr_int
 from ui.regions import region_choice, region_name
 from ui.state import signed_in_user
@@ -107,7 +107,8 @@ def _charts(data: RegionIndicators, activity: Period | None) -> None:
     names = {d.code: d.name for d in reference.departements().values()}
     available = pd.DataFrame([{"Profession": labels.get(a.profession_code, a.profession_code),
                                "Département": names.get(a.department_code, a.department_code),
-                               "Volontaires": a.volunteers} for a in data.available_by_profession_and_department])
+                               "Code": a.department_code, "Volontaires": a.volunteers}
+                              for a in data.available_by_profession_and_department])
     left, right = st.columns(2)
     if needs.empty:
         left.info("Aucun besoin pour ces filtres : pas de graphique par profession.")
@@ -119,11 +120,7 @@ def _charts(data: RegionIndicators, activity: Period | None) -> None:
     if all_zero(available, ["Volontaires"]):
         right.info("Aucun volontaire disponible pour ces filtres.")
     else:
-        figure = px.bar(available, x="Volontaires", y="Profession", color="Département", orientation="h",
-                        title="Volontaires disponibles par profession et département",
-                        color_discrete_sequence=[BLUE, GREY, RED, "#6A6AF4", "#FFB7A5", "#3A3A3A"])
-        figure.update_layout(xaxis_title=None, yaxis_title=None, barmode="stack")
-        right.plotly_chart(french(figure, height=max(420, 34 * available["Profession"].nunique())),
+        right.plotly_chart(volunteers_heatmap(available, "Volontaires disponibles par profession et département"),
                            width="stretch", key="indicators_available")
 
 

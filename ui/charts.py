@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -47,6 +48,49 @@ def posts_bars(frame: pd.DataFrame, category: str, title: str, horizontal: bool 
     else:
         figure.update_xaxes(categoryorder="array", categoryarray=order)
     return french(figure, height=max(360, 28 * len(frame)) if horizontal else 360)
+
+
+# Counts of people, one hue from light to dark: zero stays blank, the eye goes to the dark cells.
+COUNT_SCALE = ["#E3E3FD", "#9A9AFF", "#000091"]
+
+
+def short_label(text: str, width: int = 26, lines: int = 2) -> str:
+    """A long category label wrapped on at most `lines` lines (plotly's <br>), the rest cut with « … »: axis labels
+    then take a fixed, small part of the chart; the full label goes in the hover."""
+    wrapped = textwrap.wrap(text, width=width, break_long_words=False) or [text]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: width - 1].rstrip(" ,(") + "…"
+    return "<br>".join(wrapped)
+
+
+def volunteers_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Volunteers by profession (rows, the most numerous at the top, total in the label) and department (columns,
+    by code; the name in the hover), the count written in each cell. `frame`: Profession, Département (name),
+    Code, Volontaires — one row per pair with volunteers."""
+    table = frame.pivot_table(index="Profession", columns="Code", values="Volontaires", aggfunc="sum", fill_value=0)
+    totals = table.sum(axis=1).sort_values(ascending=False, kind="stable")
+    table = table.loc[totals.index, sorted(table.columns)]
+    names = frame.drop_duplicates("Code").set_index("Code")["Département"]
+    rows = [f"{short_label(p)} ({totals[p]})" for p in table.index]
+    counts = table.to_numpy()
+    hover = [[[profession, f"{names[code]} ({code})", int(table.at[profession, code])] for code in table.columns]
+             for profession in table.index]
+    figure = go.Figure(go.Heatmap(
+        z=[[value if value else None for value in row] for row in counts],  # 0: a blank cell, not the palest blue
+        x=list(table.columns), y=rows, text=[[str(v) if v else "" for v in row] for row in counts],
+        texttemplate="%{text}", textfont={"size": 12}, customdata=hover, colorscale=COUNT_SCALE, showscale=False,
+        xgap=2, ygap=2, hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} : %{customdata[2]} "
+                                      "volontaire(s)<extra></extra>"))
+    # The department codes on top, under the title: readable without scrolling down a long chart.
+    figure.update_layout(title={"text": title, "subtitle": {"text": "En colonnes, les départements (nom au survol)"},
+                                "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}},
+                         plot_bgcolor="white")
+    figure.update_xaxes(side="top", type="category", tickfont={"size": 12})
+    figure.update_yaxes(autorange="reversed", type="category", tickfont={"size": 11})
+    french(figure, height=max(320, 140 + 34 * len(rows)))
+    figure.update_layout(margin={"t": 110})
+    return figure
 
 
 def line(frame: pd.DataFrame, x: str, columns: list[str], title: str) -> go.Figure:
