@@ -475,6 +475,37 @@ class CrisisMode(Base):
     disabled_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
 
 
+class TensionSource(StrEnum):
+    RELEVE = "releve"  # taken by the worker on that day: every figure, volunteers included
+    RECONSTITUE = "reconstitue"  # rebuilt afterwards from missions and proposals: no volunteer figure
+
+
+class TensionDay(Base):
+    """A day of the tension history (core.figures.tension_history): one row per day that has figures.
+
+    A day without a row is missing (the worker did not run and it could not be rebuilt) and is drawn as a
+    gap; a day with a row and no snapshot row for a (department, profession) means zero there."""
+
+    __tablename__ = "tension_day"
+    __table_args__ = (check_in("source", "source", TensionSource),)
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    source: so.Mapped[str] = so.mapped_column(sa.String(12))
+    taken_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class TensionSnapshot(Base):
+    """Posts and available volunteers of one department and profession on one day (non-zero rows only)."""
+
+    __tablename__ = "tension_snapshot"
+    day: so.Mapped[date] = so.mapped_column(sa.ForeignKey("tension_day.day", ondelete="CASCADE"), primary_key=True)
+    department_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("departement.code"), primary_key=True)
+    profession_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("profession.code"), primary_key=True)
+    posts_requested: so.Mapped[int]
+    posts_filled: so.Mapped[int]
+    posts_unfilled: so.Mapped[int]
+    available_volunteers: so.Mapped[int | None]  # None on a rebuilt day: past availability is not stored
+
+
 # ---------------------------------------------------------------- audit and e-mail
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from faker import Faker
 
+from core.figures.tension_history import snapshot_tension
 from core.places import reference
 from core.shared.audit import record_event
 from core.shared.clock import paris_today, utcnow
@@ -384,12 +385,14 @@ def seed_demo(
         played = play_demo_history(session, builder.rng, now,
                                    demo_volunteer_email=next(a.email for a in DEMO_ACCOUNTS if a.role == "professionnel"),
                                    demo_establishment_id=establishment_rows[0]["id"])
+        # The dashboards' tension over time: today's snapshot and the past days rebuilt, as the worker would.
+        history = snapshot_tension(session, now=now)
     return (
         f"Jeu de démonstration chargé : {counts['establishments']} établissements, "
         f"{counts['volunteers']} volontaires, {counts['missions']} missions (graine {seed}) ; "
         f"{played.transitions} transitions jouées par les services : {played.contacts} contacts, "
         f"{played.validations} validations, {played.refusals} refus, {played.cancellations} annulation(s), "
         f"{played.expired} réservation(s) expirée(s), {played.pushes} proposition(s) de l'ARS, "
-        f"{played.closures} mission(s) clôturée(s)."
+        f"{played.closures} mission(s) clôturée(s). {history}"
     )
 

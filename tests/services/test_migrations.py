@@ -238,4 +238,24 @@ def test_migration_0008_moves_earlier_declines_to_their_own_state_and_back(empty
     _alembic(empty_url, command.upgrade, "0008")
     assert _execute(empty_url, "SELECT id, state FROM proposal ORDER BY id") == [(declined.id, "decline"),
                                                                                   (expired.id, "libere")]
+    _alembic(empty_url, command.upgrade, "head")
+    assert _differences(empty_url) == []
+
+
+# ---------------------------------------------------------------- 0009: tension history
+
+
+def test_migration_0009_adds_the_tension_history_and_takes_it_away(empty_url: str) -> None:
+    """The history's tables come and go with 0009; a day's snapshot rows go with their day (cascade)."""
+    migrate(empty_url)
+    _execute(empty_url, "INSERT INTO tension_day (day, source, taken_at) VALUES ('2026-11-23', 'releve', "
+                        "'2026-11-23 09:00:00')")
+    _alembic(empty_url, command.downgrade, "0008")
+    engine = create_engine_for(empty_url)
+    try:
+        assert not {"tension_day", "tension_snapshot"} & set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    _alembic(empty_url, command.upgrade, "head")
+    assert _execute(empty_url, "SELECT count(*) FROM tension_day") == [(0,)]
     assert _differences(empty_url) == []

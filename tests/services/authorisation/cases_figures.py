@@ -18,9 +18,10 @@ from typing import Any
 import sqlalchemy.orm as so
 from openpyxl import load_workbook
 
-from core.figures import exports, indicators, journal, stats
+from core.figures import exports, indicators, journal, stats, tension_history
 from core.figures.datasets import ExportFilters
 from core.shared.actor import SessionUser
+from core.shared.clock import paris_today, utcnow
 from core.shared.errors import PermissionDenied
 from db import models as m
 from tests.factories import NOW
@@ -130,6 +131,12 @@ CASES: dict[str, Service] = {
         lambda s, w, a: indicators.national_overview(s, actor=a, now=NOW), NATIONAL,
         lambda s, w, r: (r.headline.open_missions, r.headline.posts_requested, r.headline.available_volunteers,
                          r.headline.open_alerts) == (2, 2, 1, 1)),
+    # the world's missions are created at the real time: the snapshot is taken now, not at NOW
+    "tension_history.tension_history": Service(
+        lambda s, w, a: (tension_history.take_snapshot(s, now=utcnow()),
+                         tension_history.tension_history(s, actor=a, ars_code=REGION))[1], READERS,
+        lambda s, w, r: (r.latest.day, r.latest.requested, r.latest.available) == (paris_today(), 2, 1),
+        "la région 52 ; la France entière : les rôles nationaux seulement"),
     "journal.journal": Service(
         _journal, frozenset({"ars", "ccs", "admin"}),
         lambda s, w, r: r.total == 1 and [(row["action"], row["entity"], row["region"]) for row in r.rows]
