@@ -28,6 +28,7 @@ from pages import (
     journal,
     my_profile,
     national,
+    national_missions,
     new_need,
     outbox,
     propose,
@@ -77,6 +78,8 @@ REGION_PROFESSIONALS = PageSpec(region_professionals.render, "Professionnels de 
                                 ":material/groups:")
 CRISIS = PageSpec(crisis.render, "Gestion de crise", "gestion-de-crise", ":material/emergency:")
 NATIONAL = PageSpec(national.render, "Vue nationale", "vue-nationale", ":material/public:")
+NATIONAL_MISSIONS = PageSpec(national_missions.render, "Missions nationales", "missions-nationales",
+                             ":material/travel_explore:")
 INDICATORS = PageSpec(indicators.render, "Indicateurs", "indicateurs", ":material/monitoring:")
 ALERTS = PageSpec(alerts.render, "Alertes des ARS", "alertes", ":material/campaign:")
 REGION_ALERTS = PageSpec(alerts.render_region, "Alertes au CCS", "alertes-au-ccs", ":material/campaign:")
@@ -100,12 +103,12 @@ ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
     "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, REGION_ALERTS, ACCOUNT_VALIDATION,
                            INDICATORS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
-    "ccs": {"National": [NATIONAL, ALERTS, ACCOUNT_VALIDATION],
+    "ccs": {"National": [NATIONAL, NATIONAL_MISSIONS, ALERTS, ACCOUNT_VALIDATION],
             "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
-    "ministere": {"Consultation": [NATIONAL, INDICATORS, REGION_MISSIONS, EXPORTS]},
+    "ministere": {"Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, REGION_MISSIONS, EXPORTS]},
     "admin": {"Administration": [OUTBOX, ACCOUNTS, VOLUNTEERS, IMPORT, ARCHIVES, JOURNAL],
-              "Consultation": [NATIONAL, INDICATORS]},
+              "Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS]},
 }
 
 

@@ -84,10 +84,15 @@ class Place:
 
 @dataclass(frozen=True)
 class NationalMissionList:
+    """One page of the list, with the figures of every mission of the filters (not of the page alone)."""
+
     rows: list[dict[str, Any]]
     total: int
     offset: int
     place: Place
+    posts: int = 0  # posts requested
+    unfilled: int = 0  # posts still to fill
+    alerts: int = 0  # missions with an alert to the CCS still open
 
 
 @dataclass(frozen=True)
@@ -264,12 +269,16 @@ def national_missions(session: so.Session, *, actor: SessionUser | None, filters
     _check_page(offset, limit)
     place = resolve_place(session, filters)
     base = _filtered(filters, place, now)
-    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    missions = base.subquery("missions")
+    total, posts, unfilled, alerts = session.execute(sa.select(
+        sa.func.count(), sa.func.sum(missions.c.count), sa.func.sum(_unfilled(missions)),
+        sa.func.sum(as_int(missions.c.open_alert)))).one()
     urgency = base.selected_columns.urgency
     ordered = base.order_by(urgency.desc(), Mission.start_date, Mission.id).offset(offset).limit(limit)
     labels = _labels()
     rows = [_presented(row, labels) for row in session.execute(ordered).mappings()]
-    return NationalMissionList(rows=rows, total=total, offset=offset, place=place)
+    return NationalMissionList(rows=rows, total=total or 0, offset=offset, place=place, posts=int(posts or 0),
+                               unfilled=int(unfilled or 0), alerts=int(alerts or 0))
 
 
 def national_breakdown(session: so.Session, *, actor: SessionUser | None, level: str,

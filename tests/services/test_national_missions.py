@@ -34,7 +34,16 @@ from core.shared.actions import Action
 from core.shared.actor import SessionUser
 from core.shared.errors import NotFound, PermissionDenied, ValidationError
 from db import models as m
-from tests.factories import NOW, TODAY, make_actor, make_establishment, make_mission, make_professional, make_proposal, make_user
+from tests.factories import (
+    NOW,
+    TODAY,
+    make_actor,
+    make_establishment,
+    make_mission,
+    make_professional,
+    make_proposal,
+    make_user,
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ def test_the_list_holds_every_regions_open_missions_the_most_urgent_first(uow, c
     assert [(r["id"], r["urgency"], r["urgency_label"]) for r in listed.rows] == [
         (c.icu, 90, "Très urgente"), (c.ward, 50, "Urgente"), (c.ehpad, 40, "À surveiller"), (c.rennes, 30, "À surveiller")]
     assert listed.total == 4 and listed.place == Place()
+    assert (listed.posts, listed.unfilled, listed.alerts) == (10, 9, 1)  # of every mission listed, not of a page
     icu, ward, ehpad, rennes = listed.rows
     assert (icu["region"], icu["department"], icu["establishment"], icu["category"], icu["profession"]) == (
         "Pays de la Loire", "Loire-Atlantique", "CHU de Nantes", "Établissements relevant de la loi hospitalière",
@@ -151,6 +161,7 @@ def test_the_list_is_paged_in_the_database_with_its_total(uow, country: Country)
     assert [r["id"] for r in first.rows] == [country.icu, country.ward, country.ehpad]
     assert [r["id"] for r in second.rows] == [country.rennes]
     assert (first.total, second.total, second.offset) == (4, 4, 3)
+    assert (first.posts, first.unfilled, second.posts, second.unfilled) == (10, 9, 10, 9)
     assert too_many.value.field == "page"
 
 
