@@ -170,6 +170,13 @@ def _department_missions(code: str, filters: IndicatorFilters) -> None:
         return
     st.subheader(f"Missions ouvertes — {departement.name} ({code})")
     period = filters.period
+    # Imported here: this function is the only part of the page the drill-down touches (issue 13).
+    from ui.drill_down import View, view_link
+
+    view_link("Ouvrir le département dans « Missions nationales »", View(
+        ars_code=departement.ars_code, department_code=code, profession_code=filters.profession_code,
+        period_start=period.start if period else None, period_end=period.end if period else None),
+        icon=":material/travel_explore:")
     queue = read(region_missions, ars_code=departement.ars_code, limit=200, filters=MissionFilters(
         department_code=code, profession_code=filters.profession_code,
         period_start=period.start if period else None, period_end=period.end if period else None,
