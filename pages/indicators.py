@@ -15,6 +15,7 @@ from core.figures.indicators import (
     dashboard_period,
     region_indicators,
 )
+from core.figures.tension_history import tension_history
 from core.places import reference
 from core.shared.permissions import is_read_only
 from ui.actions import read
@@ -22,6 +23,7 @@ from ui.charts import BLUE, RED, all_zero, french, line, posts_bars, volunteers_
 from ui.format import fr_date, fr_int
 from ui.regions import region_choice, region_name
 from ui.state import signed_in_user
+from ui.tension import history_controls, render_history, trends_frame
 
 
 def _filters(ars_code: str) -> IndicatorFilters:
@@ -124,6 +126,21 @@ def _charts(data: RegionIndicators, activity: Period | None) -> None:
                            width="stretch", key="indicators_available")
 
 
+def _history(ars_code: str, filters: IndicatorFilters) -> None:
+    """« Évolution de la tension » of the region (or of the chosen department), and each department's change."""
+    st.subheader("Évolution de la tension")
+    step, days = history_controls("indicators_history")
+    history = read(tension_history, ars_code=ars_code, department_code=filters.department_code,
+                   profession_code=filters.profession_code, days=days, step=step)
+    if history is None:
+        return
+    render_history(history, "indicators_history")
+    departments = trends_frame(history.departments, "Département", with_code=True)
+    if filters.department_code is None and not departments.empty:
+        st.markdown("**Départements de la région, les plus en tension d'abord**")
+        st.dataframe(departments, hide_index=True, width="stretch")
+
+
 def render() -> None:
     user = signed_in_user()
     st.title("Indicateurs")
@@ -139,4 +156,5 @@ def render() -> None:
         activity = data.period
     _headline(data)
     _charts(data, activity)
+    _history(ars_code, filters)
     _funnel(data)

@@ -13,6 +13,7 @@ from core.figures.indicators import (
     dashboard_period,
     national_overview,
 )
+from core.figures.tension_history import TREND_DAYS, TensionHistory, tension_history
 from core.places import reference
 from core.shared.clock import paris_datetime
 from core.shared.config import get_settings
@@ -31,6 +32,7 @@ from ui.charts import (
 )
 from ui.format import fr_date, fr_int, fr_percent
 from ui.state import signed_in_user
+from ui.tension import history_controls, ranking_frame, render_history
 
 MEASURES = {"unfilled": "Postes non pourvus", "tension": "Tension : postes non pourvus par volontaire disponible"}
 MAP_KEYS = ("national_map", *(f"national_inset_{code}" for code in OVERSEAS))
@@ -108,7 +110,20 @@ def _tension_words(tension: float | None, unfilled: int) -> str:
     return f"{tension:.2f}".replace(".", ",")
 
 
-def _maps(overview: NationalOverview) -> str | None:
+def _ranking(overview: NationalOverview, trends: TensionHistory | None) -> None:
+    """Beside the map, its departments from the most tense, with the change over 7 days of the history."""
+    st.markdown("**Départements par tension**")
+    frame = ranking_frame([(d.department_code, d.department_name, d.unfilled_posts, d.tension)
+                           for d in overview.by_department], trends.departments if trends else [])
+    if frame.empty:
+        st.caption("Aucun département n'a de poste non pourvu pour ces filtres.")
+        return
+    st.dataframe(frame, hide_index=True, width="stretch", height=560)
+    st.caption(f"Tension et postes du jour pour ces filtres ; « {TREND_DAYS} j » : évolution depuis "
+               f"{TREND_DAYS} jours selon les relevés quotidiens (– : jour manquant ou volontaires inconnus).")
+
+
+def _maps(overview: NationalOverview, ranking: TensionHistory | None) -> str | None:
     """The mainland and the overseas departments as insets; returns the clicked department, if any."""
     left, right = st.columns([3, 2])
     measure = left.radio("Indicateur", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="national_measure")
@@ -128,9 +143,13 @@ def _maps(overview: NationalOverview) -> str | None:
         frame = frame.assign(**{value: frame[value].fillna(0)})
     center, zoom = MAINLAND
     mainland = frame[~frame["Code"].isin(OVERSEAS)]
-    selections = {"national_map": selected_location(
-        st.plotly_chart(choropleth(mainland, value, hover, center, zoom, scale, title=MEASURES[measure], height=640),
-                        on_select="rerun", selection_mode="points", key="national_map", width="stretch"))}
+    map_column, ranking_column = st.columns([3, 2])
+    with map_column:
+        selections = {"national_map": selected_location(st.plotly_chart(
+            choropleth(mainland, value, hover, center, zoom, scale, title=MEASURES[measure], height=640),
+            on_select="rerun", selection_mode="points", key="national_map", width="stretch"))}
+    with ranking_column:
+        _ranking(overview, ranking)
     insets = st.columns(len(OVERSEAS))
     for column, (code, (name, inset_center, inset_zoom)) in zip(insets, OVERSEAS.items()):
         part = frame[frame["Code"] == code]
@@ -201,6 +220,22 @@ def _department_missions(code: str, filters: IndicatorFilters) -> None:
     ]), hide_index=True, width="stretch")
 
 
+def _history(filters: IndicatorFilters) -> None:
+    """« Évolution de la tension »: the country or one region, by day or week."""
+    st.subheader("Évolution de la tension")
+    names = reference.ars_names()
+    left, right = st.columns([1, 2])
+    region = left.selectbox("Territoire", [None, *sorted(names, key=names.get)], key="national_history_region",
+                            format_func=lambda code: "Toute la France" if code is None else names[code],
+                            placeholder="Toute la France")
+    with right:
+        step, days = history_controls("national_history")
+    shared = read_shared(tension_history, ars_code=region, profession_code=filters.profession_code, days=days,
+                         step=step)
+    if shared is not None:
+        render_history(shared[0], "national_history")
+
+
 def _charts(overview: NationalOverview, activity: Period | None) -> None:
     posts = ["Postes demandés", "Postes pourvus"]
     regions = pd.DataFrame([{"Région": r.name, "Postes demandés": r.requested, "Postes pourvus": r.filled}
@@ -247,7 +282,9 @@ def render() -> None:
         activity = overview.period
     _headline(overview)
     _crises(overview)
-    clicked = _maps(overview)
+    trends = read_shared(tension_history, profession_code=filters.profession_code, days=TREND_DAYS + 1)
+    clicked = _maps(overview, trends[0] if trends else None)
     if clicked:
         _department_missions(clicked, filters)
+    _history(filters)
     _charts(overview, activity)
