@@ -44,7 +44,53 @@ CSS = """
   /* The toolbars of tables and charts (search, CSV download, full screen, zoom, PNG) have English tooltips and
      duplicate the app's own filters and exports: hidden. */
   [data-testid="stElementToolbar"], .modebar-container { display: none !important; }
+  /* Date fields: Streamlit writes the empty segments of format="DD/MM/YYYY" in English (« dd / mm / yyyy ») whatever
+     the browser's language; shown as « jj / mm / aaaa » (the month's « mm » is the same in French). */
+  [data-testid="stDateInput"] [data-placeholder="true"]:is([data-type="day"], [data-type="year"]) { font-size: 0; }
+  [data-testid="stDateInput"] [data-placeholder="true"][data-type="day"]::after { content: "jj"; font-size: 1rem; }
+  [data-testid="stDateInput"] [data-placeholder="true"][data-type="year"]::after { content: "aaaa"; font-size: 1rem; }
+  /* The element that carries FRENCH_LABELS below: its script has run once drawn, it takes no room in the page. */
+  .stElementContainer:has(.renfort-french-labels) { display: none; }
 </style>
+"""
+
+# The labels Streamlit and its map library give controls that have no visible text — a dialog's « Close », a date
+# field's « Choose date », the map's « Zoom In » — are read aloud (and shown as tooltips) in English: translated in
+# the browser, again whenever a redraw puts the English back. The page also says it is in French (lang), so that a
+# screen reader pronounces it in French and the browser offers no translation.
+FRENCH_LABELS = """
+<span class="renfort-french-labels"></span>
+<script>
+(() => {
+  if (window.renfortFrenchLabels) return;
+  window.renfortFrenchLabels = true;
+  const WORDS = {"Close": "Fermer", "Choose date": "Choisir une date", "Choose date range": "Choisir les dates",
+                 "Zoom In": "Zoom avant", "Zoom Out": "Zoom arrière", "Toggle attribution": "Crédits de la carte",
+                 "Fullscreen": "Plein écran", "Map": "Carte", "Mapbox logo": "Logo Mapbox", "Empty": "vide"};
+  const PARTS = [[/^day, /, "jour, "], [/^month, /, "mois, "], [/^year, /, "année, "],
+                 [/ start date$/, " — date de début"], [/ end date$/, " — date de fin"]];
+  const ATTRIBUTES = ["aria-label", "title", "aria-valuetext"];
+  const translate = (element) => {
+    for (const name of ATTRIBUTES) {
+      const value = element.getAttribute(name);
+      if (!value) continue;
+      let french = WORDS[value] ?? value;
+      for (const [english, words] of PARTS) french = french.replace(english, words);
+      if (french !== value) element.setAttribute(name, french);
+    }
+  };
+  const sweep = (node) => {
+    if (node.nodeType !== 1) return;
+    translate(node);
+    node.querySelectorAll("[aria-label], [title], [aria-valuetext]").forEach(translate);
+  };
+  document.documentElement.lang = "fr";
+  new MutationObserver((records) => records.forEach((record) =>
+    record.type === "attributes" ? translate(record.target) : record.addedNodes.forEach(sweep)
+  )).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ATTRIBUTES});
+  sweep(document.body);
+})();
+</script>
 """
 
 
@@ -57,6 +103,7 @@ def setup_page() -> None:
     )
     st.logo(str(ASSETS / "logo.svg"), size="large", icon_image=str(ASSETS / "icon.svg"))
     st.html(CSS)
+    st.html(FRENCH_LABELS, unsafe_allow_javascript=True)  # our own constant script, never user content
 
 
 CURRENT_ESTABLISHMENT = "current_establishment"
