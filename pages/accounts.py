@@ -29,6 +29,7 @@ from core.shared.actions import Action
 from core.shared.clock import paris_datetime
 from core.shared.validation import format_phone
 from ui.actions import read, run_action
+from ui.field_checks import OPTIONAL_PHONE
 from ui.forms import FormState, label
 from ui.labels import ROLE_LABELS
 from ui.markdown import md
@@ -229,7 +230,7 @@ def _create(form: FormState, account: NewAccount) -> None:
 
 
 def _create_form(scope: AdminScope) -> None:
-    form = FormState(FORM)
+    form = FormState(FORM, checks={"phone": OPTIONAL_PHONE})  # the phone may stay empty here
     with st.expander("Créer un compte", icon=":material/person_add:", expanded=bool(form.errors())):
         role = form.selectbox(label("Rôle", True), list(scope.creatable_roles), "role", format_func=ROLE_LABELS.get,
                               placeholder="Choisir…")

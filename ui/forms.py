@@ -3,6 +3,10 @@
 Streamlit forgets the value of a widget that is not drawn in a run (after a page switch). A
 FormState keeps a copy of every value of its form in session state and gives it back to the widget
 when the page is drawn again; it also holds the last submit's errors, keyed by field name.
+
+Once a field changes after a refused submit, its error is checked again as the page is drawn (ui.field_checks): it
+goes away when the field is right, and the submit still has the service validate everything. Streamlit reruns the
+page on every change of a widget, so no on_change callback is needed, and the same code serves every form.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from typing import Any
 import streamlit as st
 
 from core.shared.errors import DomainError, FormErrors, ValidationError
+from ui.field_checks import CHECKS, FILLED, FieldCheck, recheck
 from ui.markdown import md
 
 REQUIRED = " *"
 
 
 class FormState:
-    def __init__(self, name: str):
+    def __init__(self, name: str, checks: dict[str, FieldCheck] | None = None):
+        """`checks`: this form's own re-checks of some fields, over ui.field_checks.CHECKS (an optional phone…)."""
         self.name = name
+        self.checks = {**CHECKS, **(checks or {})}
         self._store: dict[str, Any] = st.session_state.setdefault(
             f"_form:{name}", {"values": {}, "errors": {}, "files": {}, "generation": 0}
         )
@@ -91,14 +98,46 @@ class FormState:
 
     # -- errors
     def set_errors(self, errors: dict[str, str]) -> None:
+        """The submit's errors, with what the form held then: a field that changes afterwards is checked again."""
         self._store["errors"] = dict(errors)
+        self._store["submitted"] = self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
+        prefix = f"{self.name}:{self._store['generation']}:"
+        drawn = {key[len(prefix):]: value for key, value in st.session_state.items()
+                 if isinstance(key, str) and key.startswith(prefix)}
+        return {**self._store["values"], **drawn, **self._store["files"]}
+
+    def _current(self, field: str) -> Any:
+        return self._store["files"][field] if field in self._store["files"] else self.value(field)
+
+    def _recheck(self, field: str, widgets: str | None) -> None:
+        """Check a field again if it (or a field it depends on) changed since the submit: drop its error when it is
+        right now, or show the new one. `widgets`: the prefix of the row's widgets when the error's name differs
+        from them (a mission row's "missions.0.count" is drawn by the widget "m1.count")."""
+        errors = self._store["errors"]
+        if not errors.get(field):
+            return
+        name = field.rsplit(".", 1)[-1]
+        prefix = field[: -len(name)] if widgets is None else widgets
+        check = self.checks.get(name, FILLED)
+        submitted = self._store.get("submitted", {})
+        watched = [prefix + f for f in (name, *check.watches)]
+        if all(self._current(f) == submitted.get(f) for f in watched):
+            return
+        message = recheck(check, name, self._current(prefix + name), lambda other: self._current(prefix + other))
+        if message is None:
+            del errors[field]
+        else:
+            errors[field] = message
 
     def errors(self) -> dict[str, str]:
         return self._store["errors"]
 
-    def error(self, *fields: str) -> None:
-        """The error of these fields, drawn right under the widget."""
+    def error(self, *fields: str, widgets: str | None = None) -> None:
+        """The error of these fields, drawn right under the widget (checked again if the field changed since)."""
         for field in fields:
+            self._recheck(field, widgets)
             message = self._store["errors"].get(field)
             if message:  # core's plain text, which may quote what was typed
                 st.error(md(message), icon=":material/error:")

@@ -45,8 +45,9 @@ def _profession_select(form: FormState, row: int) -> None:
 
 def mission_fields(form: FormState, row: int, position: int, today: date, with_contact: bool,
                    removable: bool = True) -> None:
-    """The fields of one mission; errors are read under missions.<position>.<field>."""
-    prefix = f"missions.{position}."
+    """The fields of one mission; errors are read under missions.<position>.<field>, and checked again against the
+    row's widgets (m<row>.<field>) when they change."""
+    prefix, widgets = f"missions.{position}.", f"m{row}."
     with st.container(border=True):
         if removable:
             head, remove = st.columns([6, 1])
@@ -56,32 +57,32 @@ def mission_fields(form: FormState, row: int, position: int, today: date, with_c
         first, second, third = st.columns([3, 3, 1])
         with first:
             _profession_select(form, row)
-            form.error(prefix + "profession_code")
+            form.error(prefix + "profession_code", widgets=widgets)
         with second:
             st.text_input("Spécialité", key=form.key(f"m{row}.specialty"), placeholder="ex. gériatrie, urgences")
-            form.error(prefix + "specialty")
+            form.error(prefix + "specialty", widgets=widgets)
         with third:
             st.number_input(label("Nombre", True), min_value=1, max_value=500, step=1,
                             key=form.key(f"m{row}.count", 1))
-            form.error(prefix + "count")
+            form.error(prefix + "count", widgets=widgets)
         start, end = st.columns(2)
         with start:
             st.date_input(label("Date de début", True), key=form.key(f"m{row}.start_date", today),
                           format="DD/MM/YYYY")
-            form.error(prefix + "start_date")
+            form.error(prefix + "start_date", widgets=widgets)
         with end:
             st.date_input(label("Date de fin", True), key=form.key(f"m{row}.end_date", today + timedelta(days=14)),
                           format="DD/MM/YYYY")
-            form.error(prefix + "end_date")
+            form.error(prefix + "end_date", widgets=widgets)
         boxes = st.columns(len(CRITERIA))
         for column, (name, text) in zip(boxes, CRITERIA):
             column.checkbox(text, key=form.key(f"m{row}.{name}", False))
-        form.error(prefix + "vaccination")
+        form.error(prefix + "vaccination", widgets=widgets)
         if with_contact:
             name_col, phone_col = st.columns(2)
             name_col.text_input("Personne à contacter pour cette mission", key=form.key(f"m{row}.contact_name"))
             phone_col.text_input("Téléphone de cette personne", key=form.key(f"m{row}.contact_phone"))
-            form.error(prefix + "contact_name", prefix + "contact_phone")
+            form.error(prefix + "contact_name", prefix + "contact_phone", widgets=widgets)
 
 
 def mission_rows(form: FormState, today: date, *, with_contact: bool = False) -> list[MissionInput]:
