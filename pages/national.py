@@ -118,9 +118,16 @@ def _ranking(overview: NationalOverview, trends: TensionHistory | None) -> None:
     if frame.empty:
         st.caption("Aucun département n'a de poste non pourvu pour ces filtres.")
         return
-    st.dataframe(frame, hide_index=True, width="stretch", height=560)
-    st.caption(f"Tension et postes du jour pour ces filtres ; « {TREND_DAYS} j » : évolution depuis "
-               f"{TREND_DAYS} jours selon les relevés quotidiens (– : jour manquant ou volontaires inconnus).")
+    # Pixel widths: the table sits in a third of the page and must not scroll sideways.
+    st.dataframe(frame, hide_index=True, width="stretch", height=560, column_config={
+        "Département": st.column_config.TextColumn(width=130),
+        "Tension": st.column_config.TextColumn(help="Postes non pourvus par volontaire disponible", width=100),
+        f"{TREND_DAYS} j": st.column_config.TextColumn(help=f"Évolution de la tension en {TREND_DAYS} jours",
+                                                      width=58),
+        "Postes": st.column_config.NumberColumn(help="Postes non pourvus", width=58)})
+    st.caption(f"Tension et postes non pourvus du jour pour ces filtres ; « {TREND_DAYS} j » : évolution de la "
+               f"tension depuis {TREND_DAYS} jours selon les relevés quotidiens (– : jour manquant ou volontaires "
+               "inconnus).")
 
 
 def _maps(overview: NationalOverview, ranking: TensionHistory | None) -> str | None:

@@ -27,9 +27,9 @@ def history_controls(key: str) -> tuple[str, int]:
     return step, days
 
 
-def tension_text(value: float | None, unfilled: int | None = None) -> str:
+def tension_text(value: float | None, unfilled: int | None = None, short: bool = False) -> str:
     if value is None:
-        return "aucun volontaire disponible" if unfilled else "–"
+        return ("sans volontaire" if short else "aucun volontaire disponible") if unfilled else "–"
     return f"{value:.2f}".replace(".", ",")
 
 
@@ -53,7 +53,13 @@ def render_history(history: TensionHistory, key: str) -> None:
     frame = _frame(history.points)
     unit = "semaine" if history.step == "semaine" else "jour"
     st.plotly_chart(_posts_chart(frame, unit), width="stretch", key=f"{key}_posts")
-    st.plotly_chart(_tension_chart(frame, unit), width="stretch", key=f"{key}_tension")
+    known = [p for p in history.points if p.tension is not None and not p.missing]
+    if len(known) > 1:
+        st.plotly_chart(_tension_chart(frame, unit), width="stretch", key=f"{key}_tension")
+    else:  # one point is not a curve: say when it will be one
+        st.info("La tension n'est connue que pour les jours relevés par le service de fond (les volontaires "
+                "disponibles d'un jour passé ne sont pas conservés) : sa courbe se dessinera au fil des relevés"
+                + (f", le premier datant du {fr_date(known[0].day)}." if known else "."))
     st.caption(_coverage_words(history))
 
 
@@ -138,12 +144,11 @@ def trends_frame(trends: Sequence[AreaTrend], label: str, with_code: bool) -> pd
 def ranking_frame(departments: Sequence[tuple[str, str, int, float | None]],
                   trends: Sequence[AreaTrend]) -> pd.DataFrame:
     """Departments (code, name, unfilled posts, tension) with posts to fill, the most tense first, with the change
-    over 7 days of the history beside each."""
+    of their tension over 7 days from the history. Four narrow columns: it sits beside the map."""
     by_code = {t.code: t for t in trends}
     rows = sorted((d for d in departments if d[2]), key=lambda d: (d[3] is not None, -(d[3] or 0), -d[2]))
     return pd.DataFrame([{
-        "Rang": rank, "Département": f"{name} ({code})", "Tension": tension_text(value, unfilled),
-        f"Tension, {TREND_DAYS} j": change_text(by_code[code].tension_change, 2) if code in by_code else "–",
-        "Postes non pourvus": unfilled,
-        f"Non pourvus, {TREND_DAYS} j": change_text(by_code[code].unfilled_change) if code in by_code else "–",
-    } for rank, (code, name, unfilled, value) in enumerate(rows, start=1)])
+        "Département": f"{code} {name}", "Tension": tension_text(value, unfilled, short=True),
+        f"{TREND_DAYS} j": change_text(by_code[code].tension_change, 2) if code in by_code else "–",
+        "Postes": unfilled,
+    } for code, name, unfilled, value in rows])

@@ -72,12 +72,15 @@ def test_a_day_without_figures_is_a_gap_and_the_page_says_so(app, demo_url) -> N
     coverage = next(c.value for c in app.caption if c.value.startswith("Chiffres de fin de journée"))
     assert "1 jour(s) relevé(s)" in coverage and "jour(s) sans chiffres" in coverage
     assert "reconstitué(s) à partir des missions" in coverage  # the seed rebuilt the days before today
+    # one recorded day is not a curve of tension: the page says when it will be one
+    assert "national_history_tension" not in charts(app)
+    assert any(f"le premier datant du {fr_date(paris_today())}" in info.value for info in app.info)
 
 
 def test_the_departments_beside_the_map_are_ranked_by_tension(app, demo_url) -> None:
     signed_in(app, CCS_USER, "ccs")
     open_page(app, "vue-nationale")
-    ranking = next(frame.value for frame in app.dataframe if "Rang" in frame.value.columns)
+    ranking = next(frame.value for frame in app.dataframe if "Postes" in frame.value.columns)
     with session_scope(demo_url, read_only=True) as session:
         overview = national_overview(session, actor=user_at(demo_url, CCS_USER),
                                      filters=IndicatorFilters(period=dashboard_period()))
@@ -85,11 +88,11 @@ def test_the_departments_beside_the_map_are_ranked_by_tension(app, demo_url) -> 
     assert len(ranking) == len(waiting)
     # nobody available first, then the highest ratio
     first = max(waiting, key=lambda d: (d.tension is None, d.tension or 0, d.unfilled_posts))
-    assert ranking["Département"].iloc[0] == f"{first.department_name} ({first.department_code})"
-    assert ranking["Postes non pourvus"].sum() == sum(d.unfilled_posts for d in waiting)
+    assert ranking["Département"].iloc[0] == f"{first.department_code} {first.department_name}"
+    assert ranking["Postes"].sum() == sum(d.unfilled_posts for d in waiting)
     ratios = [d.tension for d in sorted(waiting, key=lambda d: (d.tension is not None, -(d.tension or 0)))]
     assert ranking["Tension"].tolist()[: len(ratios)] == [
-        "aucun volontaire disponible" if r is None else f"{r:.2f}".replace(".", ",") for r in ratios]
+        "sans volontaire" if r is None else f"{r:.2f}".replace(".", ",") for r in ratios]
 
 
 def test_the_ars_reads_the_history_of_its_region_and_of_each_department(app, demo_url) -> None:
