@@ -231,7 +231,7 @@ def open_page(page, link: str, heading: str | None = None, attempts: int = 3) ->
         target = link_element.evaluate("a => a.href").split("?")[0]  # absolute, whatever the attribute says
         link_element.click()
         try:
-            page.wait_for_url(lambda url: url.split("?")[0] == target, timeout=IDLE_TIMEOUT_S * 1000)
+            page.wait_for_url(lambda url, target=target: url.split("?")[0] == target, timeout=IDLE_TIMEOUT_S * 1000)
             expect(shown.first).to_be_visible()
             wait_idle(page)
             if page.url.split("?")[0] == target and shown.count():

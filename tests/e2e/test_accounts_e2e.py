@@ -9,7 +9,17 @@ from playwright.sync_api import expect
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, open_page, open_tab, screenshot, sign_in, tick_row, type_in, wait_idle
+from tests.e2e.conftest import (
+    choose,
+    grid_cells,
+    open_page,
+    open_tab,
+    screenshot,
+    sign_in,
+    tick_row,
+    type_in,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 EMAIL = "claire.e2e@chu-test.fr"

@@ -29,7 +29,16 @@ from core.volunteers.professionals import replace_document
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, open_page, screenshot, sign_in, tick_row, type_in, wait_idle
+from tests.e2e.conftest import (
+    choose,
+    grid_cells,
+    open_page,
+    screenshot,
+    sign_in,
+    tick_row,
+    type_in,
+    wait_idle,
+)
 from tests.readers import events, xlsx_rows
 
 pytestmark = pytest.mark.e2e

@@ -15,9 +15,10 @@ from core.staffing.missions import MissionInput, create_missions
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import (, open_page
+from tests.e2e.conftest import (
     choose,
     grid_cells,
+    open_page,
     open_tab,
     screenshot,
     sign_in,

@@ -12,7 +12,16 @@ from core.shared.clock import paris_today
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
-from tests.e2e.conftest import choose, grid_cells, open_page, screenshot, sign_in, tick_row, wait_for_map, wait_idle
+from tests.e2e.conftest import (
+    choose,
+    grid_cells,
+    open_page,
+    screenshot,
+    sign_in,
+    tick_row,
+    wait_for_map,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 PROFESSION = "Infirmier diplômé d'État"
