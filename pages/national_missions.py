@@ -50,10 +50,11 @@ CHILDREN = {"france": ("region", "Régions"), "region": ("department", "Départe
 LEVEL_WORDS = ", ".join(f"{label.lower()} " + (f"à partir de {lowest}" if lowest else f"en dessous de {above[2]}")
                         for (_, label, lowest), above in zip(URGENCY_LEVELS, ((0, "", 0), *URGENCY_LEVELS)))
 OPEN_WORDS = {"region": "la région", "department": "le département", "establishment": "l'établissement"}
-# Columns of the list that the level already says (its breadcrumbs name them): left out for room.
-IMPLIED = {"france": (), "region": ("Région",), "department": ("Région", "Département"),
-           "establishment": ("Région", "Département", "Établissement")}
-NARROW = ("Urgence", "Niveau", "Début", "Fin", "Pourvue", "Mode crise")  # short values: narrow columns
+# Columns of the list that the level already says (its breadcrumbs name them): left out, so that a row fits.
+IMPLIED = {"france": (), "region": (), "department": ("Département",), "establishment": ("Département", "Établissement")}
+NARROW = ("Début", "Fin", "Alerte, crise")  # short values (mostly a dash for the last): narrow
+BOUNDED = {"Département": 130, "Établissement": 190, "Profession": 180}
+ROW_PIXELS = 35  # a row of st.dataframe (and its header)
 CRUMB_ICONS = (":material/public:", ":material/map:", ":material/location_on:", ":material/domain:")
 
 
@@ -61,12 +62,14 @@ CRUMB_ICONS = (":material/public:", ":material/map:", ":material/location_on:", 
 
 
 def _current_view() -> View:
-    """The view of the address; the widgets are drawn anew when the address changed since this page wrote it."""
+    """The view of the address. When the address changed since this page wrote it (a link, a breadcrumb, a reload),
+    it is written back in its clean form — and so sent to the browser, whose address bar a link to this same page
+    leaves as it was (seen in Chromium) — and the widgets are drawn anew from it."""
     params = st.query_params.to_dict()
+    view = View.from_params(params)
     if st.session_state.get(SYNCED) != params:
-        st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
-        st.session_state[SYNCED] = params
-    return View.from_params(params)
+        _go(view)
+    return view
 
 
 def _go(view: View, *, from_widgets: bool = False) -> None:
@@ -159,8 +162,10 @@ def _children(view: View) -> None:
         st.info("Aucun établissement n'a de mission pour ces filtres dans ce département.")
         return
     frame = pd.DataFrame([_child_row(level, row) for row in breakdown.rows])
-    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         column_config={"code": None, "Urgence la plus haute": st.column_config.TextColumn(
+    # Every region or department in sight at once (at most 18 rows); establishments scroll within the table.
+    height = ROW_PIXELS * (len(frame) + 1) + 3 if level != "establishment" else "auto"
+    event = st.dataframe(frame, hide_index=True, width="stretch", height=height, on_select="rerun",
+                         selection_mode="single-row", column_config={"code": None, "Urgence max.": st.column_config.TextColumn(
                              alignment="right")},
                          key=rows_key(f"national_missions_{level}", (r["code"] for r in breakdown.rows)))
     shown = f" ({len(breakdown.rows)} premiers sur {fr_int(breakdown.total)})" if breakdown.total > len(breakdown.rows) else ""
@@ -182,8 +187,8 @@ def _child_row(level: str, row: dict) -> dict:
         line["Ville"] = row["city"]
     # The urgency is a dash where there is no mission (a browser shows a missing number as « None »).
     line |= {"Missions": row["missions"], "Postes demandés": row["posts"], "Postes non pourvus": row["unfilled"],
-             "Alertes CCS en cours": row["alerts"],
-             "Urgence la plus haute": "–" if row["top_urgency"] is None else str(row["top_urgency"])}
+             "Alertes CCS": row["alerts"],
+             "Urgence max.": "–" if row["top_urgency"] is None else str(row["top_urgency"])}
     if level == "region":
         line["Mode gestion de crise"] = row["crisis"] or "non"
     if level == "establishment":  # long labels: last, so that the figures stay in sight
@@ -197,11 +202,10 @@ def _missions(view: View, listed: NationalMissionList) -> None:
         _empty(view)
         return
     frame = pd.DataFrame([{
-        "id": r["id"], "Urgence": r["urgency"], "Niveau": r["urgency_label"], "Région": r["region"],
+        "id": r["id"], "Urgence": r["urgency"],  # its level in the column's help; the department says the region
         "Département": f"{r['department']} ({r['department_code']})", "Établissement": r["establishment"],
         "Profession": r["profession"], "Début": fr_date(r["start_date"]), "Fin": fr_date(r["end_date"]),
-        "Pourvue": f"POURVUE {r['assigned']}/{r['count']}", "Alerte CCS": r["alert_label"],
-        "Mode crise": "oui" if r["crisis"] else "non",
+        "Pourvue": f"POURVUE {r['assigned']}/{r['count']}", "Alerte, crise": _signals(r),
     } for r in listed.rows]).drop(columns=list(IMPLIED[view.level]))
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          column_config={"id": None, **_narrow()}, key=rows_key("national_missions_list", frame["id"]))
@@ -221,9 +225,19 @@ def _missions(view: View, listed: NationalMissionList) -> None:
         st.rerun()
 
 
+def _signals(row: dict) -> str:
+    """An alert to the CCS and crisis mode in one column (most rows have neither): the row fits the page."""
+    signals = [f"alerte CCS : {row['alert_label'].lower()}" if row["ccs_alert_at"] else "",
+               "mode gestion de crise" if row["crisis"] else ""]
+    return " · ".join(s for s in signals if s).capitalize() or "–"
+
+
 def _narrow() -> dict:
-    """Narrow columns for the short values, so that the whole row fits without scrolling sideways."""
-    return {name: st.column_config.Column(width="small") for name in NARROW}
+    """Narrow columns for the short values and bounded ones for the long names (the whole name on hover), so that
+    a row fits a 1400-pixel screen without scrolling sideways."""
+    return {**{name: st.column_config.Column(width="small") for name in NARROW},
+            **{name: st.column_config.Column(width=pixels) for name, pixels in BOUNDED.items()},
+            "Urgence": st.column_config.NumberColumn(width="small", help=f"Score d'urgence. Niveaux : {LEVEL_WORDS}.")}
 
 
 def _empty(view: View) -> None:

@@ -97,8 +97,8 @@ def test_a_shared_address_opens_the_same_department_with_its_filters(app: AppTes
     assert missions["id"].tolist() == [r["id"] for r in expected.rows]
     assert set(missions["Profession"]) <= {"Infirmier diplômé d'État"}
     assert {"Région", "Département"}.isdisjoint(missions.columns)  # the breadcrumbs say them
-    # Nothing changed: the address stays as it was shared.
-    assert app.query_params == {"departement": code, "profession": "infirmier_de", "urgence": "urgente,tres_urgente"}
+    # The address is written back in its clean form (the levels in their order, the place completed upwards).
+    assert app.query_params == {"departement": code, "profession": "infirmier_de", "urgence": "tres_urgente,urgente"}
 
 
 def test_a_page_number_in_the_address_shows_that_page_and_a_filter_change_goes_back_to_the_first(
@@ -115,9 +115,10 @@ def test_a_page_number_in_the_address_shows_that_page_and_a_filter_change_goes_b
 
 
 def test_unknown_values_in_the_address_are_dropped_and_the_country_is_shown(app: AppTest, demo_url: str) -> None:
-    _open(app, region="99", profession="astronaute", page="abc", crise="peut-etre")
+    _open(app, region="99", profession="astronaute", page="abc", crise="peut-etre", alerte="ouverte")
     assert _current_crumb(app) == "**France**"
-    assert metrics(app) == _figures(_listed(demo_url))
+    assert app.query_params == {"alerte": "ouverte"}  # what was understood, and only that
+    assert metrics(app) == _figures(_listed(demo_url, alert="open"))
     assert not app.error
 
 
