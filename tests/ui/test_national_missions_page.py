@@ -108,6 +108,11 @@ def test_a_page_number_in_the_address_shows_that_page_and_a_filter_change_goes_b
     assert everything.total > 50, "la démo doit avoir plus d'une page de missions"
     caption = next(text for text in texts(app.main) if text.startswith("Affichage"))
     assert caption.startswith(f"Affichage 51-{fr_int(min(100, everything.total))} sur {fr_int(everything.total)}")
+    next(b for b in app.button if b.label == "◀ Précédentes").click().run()
+    assert app.query_params == {}  # the first page is the default: no number in the address
+    assert next(text for text in texts(app.main) if text.startswith("Affichage")).startswith("Affichage 1-50 ")
+    next(b for b in app.button if b.label == "Suivantes ▶").click().run()
+    assert app.query_params == {"page": "2"}
     app.selectbox[0].set_value("aide_soignant").run()
     assert app.query_params == {"profession": "aide_soignant"}
     carers = _listed(demo_url, profession_code="aide_soignant")
