@@ -34,11 +34,16 @@ def _mission_choice(establishment_id: int) -> dict | None:
         st.info("Aucune mission ouverte : toutes sont pourvues ou clôturées. Déclarez un « Nouveau besoin ».")
         return None
     by_id = {r["id"]: r for r in rows}
-    if st.session_state.get(CHOSEN_MISSION) not in by_id:
-        if st.session_state.get(CHOSEN_MISSION) is not None:
+    chosen = st.session_state.get(CHOSEN_MISSION)
+    if chosen not in by_id:
+        if chosen is not None:
             st.info("La mission choisie précédemment est maintenant pourvue ou clôturée : elle ne figure plus "
                     "dans la liste.", icon=":material/task_alt:")
-        st.session_state[CHOSEN_MISSION] = rows[0]["id"]
+        chosen = rows[0]["id"]
+    # Written again on every run, even unchanged: Streamlit then sends the browser this run's label of the mission,
+    # with its new POURVUE x/n after a validation. Otherwise the browser keeps the label it was picked with and
+    # sends it back at the next run, where it matches no option any more: the page fell back to the first mission.
+    st.session_state[CHOSEN_MISSION] = chosen
     st.selectbox("Mission", list(by_id), key=CHOSEN_MISSION, format_func=lambda i: (
         f"{by_id[i]['profession']} — {fr_date(by_id[i]['start_date'])} au {fr_date(by_id[i]['end_date'])} — "
         f"POURVUE {by_id[i]['assigned']}/{by_id[i]['count']}"), on_change=VIEW.first_page, placeholder="Choisissez dans la liste")

@@ -64,8 +64,10 @@ def _mission_choice(ars_code: str) -> dict | None:
     if not by_id:
         st.info(f"Aucune mission ouverte à pourvoir dans la région {region_name(ars_code)}.")
         return None
-    if st.session_state.get(PROPOSED_MISSION) not in by_id:
-        st.session_state[PROPOSED_MISSION] = next(iter(by_id))
+    # Written again on every run, even unchanged: the browser then shows this run's label — its POURVUE x/n after an
+    # assignment — instead of the stale one, which it would send back and which would match no option (pages/choose.py).
+    shown = st.session_state.get(PROPOSED_MISSION)
+    st.session_state[PROPOSED_MISSION] = shown if shown in by_id else next(iter(by_id))
     more = (f"Les {fr_int(len(queue.rows))} missions les plus prioritaires sur {fr_int(queue.total)} sont listées ; "
             "pour une autre, cochez-la dans « Missions de la région » puis « Proposer des candidats »."
             if queue.total > len(queue.rows) else None)

@@ -1,4 +1,5 @@
-"""The establishment's path in Chromium: new need → Choisir → Contacter → Valider → e-mail → POURVUE 1/1."""
+"""The establishment's path in Chromium: new need of 2 posts → Choisir → Contacter → Valider → e-mail → POURVUE 1/2,
+at once in the mission selector and on the dashboard."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.e2e.conftest import (
     screenshot,
     sign_in,
     tick_row,
+    type_in,
     wait_for_map,
     wait_idle,
 )
@@ -27,10 +29,10 @@ pytestmark = pytest.mark.e2e
 PROFESSION = "Infirmier diplômé d'État"
 
 
-def _mission_label() -> str:
+def _mission_label(assigned: int) -> str:
     today = paris_today()
     end = today + timedelta(days=14)
-    return f"{PROFESSION} — {today:%d/%m/%Y} au {end:%d/%m/%Y} — POURVUE 0/1"
+    return f"{PROFESSION} — {today:%d/%m/%Y} au {end:%d/%m/%Y} — POURVUE {assigned}/2"
 
 
 def _assignment_email(database_url: str) -> tuple[str, str]:
@@ -49,12 +51,13 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
 
     open_page(page, "Nouveau besoin")
     choose(page, "Profession *", PROFESSION)
+    type_in(page, "Nombre *", "2")  # two posts: the mission stays open, and in the selector, after one validation
     page.get_by_role("button", name="Enregistrer les besoins").click()
     expect(page.get_by_text("1 besoin(s) enregistré(s)")).to_be_visible()
     wait_idle(page)
 
     open_page(page, "Choisir des renforts")
-    choose(page, "Mission", _mission_label())
+    choose(page, "Mission", _mission_label(0))
     expect(page.get_by_text("Affichage 1 -")).to_be_visible()
     wait_for_map(page)
     screenshot(page, "21-choisir-carte-et-candidats")
@@ -70,6 +73,11 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
     page.get_by_role("button", name="Valider les candidatures").click()
     expect(page.get_by_text("1 candidature(s) validée(s)")).to_be_visible()
     wait_idle(page)
+    mission = page.get_by_label("Mission", exact=True)
+    expect(mission).to_have_value(_mission_label(1))  # the selector's POURVUE x/n at once, no reload
+    choose(page, "Statut", "Disponible")  # another run: the mission stays chosen (its old label matched no option)
+    expect(mission).to_have_value(_mission_label(1))
+    expect(page.get_by_text("Affichage 1 -")).to_be_visible()
     screenshot(page, "22-candidature-validee")
 
     to, body = _assignment_email(e2e_database)
@@ -77,7 +85,7 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
 
     open_page(page, "Tableau de bord")
     choose(page, "Trier par", "Dernières créées")  # the new mission first
-    expect(grid_cells(page, "POURVUE 1/1").first).to_be_attached()
+    expect(grid_cells(page, "POURVUE 1/2").first).to_be_attached()
     screenshot(page, "23-tableau-de-bord-pourvue")
 
     page.get_by_role("link", name="Voir affectation professionnels").first.click()
