@@ -45,6 +45,9 @@ def _cmd_worker(args: argparse.Namespace) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
+    if args.browser:
+        _browser_bench(args)
+        return
     from ops import bench, bench_pages  # noqa: F401 - bench_pages registers the page measurements (AppTest)
 
     url = args.db or bench.DEFAULT_BENCH_URL
@@ -68,6 +71,17 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         print(f"Résultats écrits dans {args.json}")
     if not bench.all_ok(report):
         raise SystemExit(1)
+
+
+def _browser_bench(args: argparse.Namespace) -> None:
+    """Screens timed in Chromium on the demo data: a fresh demo database unless --db names one."""
+    from ops import bench, bench_browser
+
+    report = bench_browser.run_browser_bench(args.db, runs=args.runs or bench_browser.DEFAULT_RUNS)
+    print(bench_browser.format_markdown(report))
+    if args.json:
+        bench.write_json(report, args.json)
+        print(f"Résultats écrits dans {args.json}")
 
 
 CREATE_USER_OPTIONS = {"role": "--role", "email": "--email", "first_name": "--first-name", "last_name": "--last-name",
@@ -211,11 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", choices=["national", "current"], default="national",
                        help="national : construit le jeu national si la base est vide ; current : la base telle quelle")
     bench.add_argument("--json", help="fichier JSON des résultats")
-    bench.add_argument("--runs", type=int, help="nombre d'essais par opération (30 par défaut)")
+    bench.add_argument("--runs", type=int, help="nombre d'essais par opération (30 par défaut, 5 avec --browser)")
     bench.add_argument("--only", nargs="*", help="seulement ces opérations (clés)")
     bench.add_argument("--explain", action="store_true",
                        help="plans d'exécution PostgreSQL (candidats, tableau de bord, affectés, indicateurs d'une ARS)")
     bench.add_argument("--load", action="store_true", help="test de charge : établissements simultanés")
+    bench.add_argument("--browser", action="store_true",
+                       help="temps d'affichage dans Chromium sur les données de démonstration (base neuve, sauf --db)")
     bench.add_argument("--workers", type=int, default=20)
     bench.add_argument("--seconds", type=float, default=30)
     bench.set_defaults(func=_cmd_bench)
