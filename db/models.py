@@ -498,8 +498,10 @@ class TensionSnapshot(Base):
 
     __tablename__ = "tension_snapshot"
     day: so.Mapped[date] = so.mapped_column(sa.ForeignKey("tension_day.day", ondelete="CASCADE"), primary_key=True)
-    department_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("departement.code"), primary_key=True)
-    profession_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("profession.code"), primary_key=True)
+    department_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("departement.code"), primary_key=True,
+                                                       index=True)
+    profession_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("profession.code"), primary_key=True,
+                                                       index=True)
     posts_requested: so.Mapped[int]
     posts_filled: so.Mapped[int]
     posts_unfilled: so.Mapped[int]

@@ -47,6 +47,8 @@ def upgrade() -> None:
                                 name=op.f('fk_tension_snapshot_profession_code_profession')),
         sa.PrimaryKeyConstraint('day', 'department_code', 'profession_code', name=op.f('pk_tension_snapshot')),
     )
+    op.create_index(op.f('ix_tension_snapshot_department_code'), 'tension_snapshot', ['department_code'])
+    op.create_index(op.f('ix_tension_snapshot_profession_code'), 'tension_snapshot', ['profession_code'])
 
 
 def downgrade() -> None:
