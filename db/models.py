@@ -129,6 +129,30 @@ class DocumentKind(StrEnum):
 class ProposalOrigin(StrEnum):
     DIRECT = "direct"
     PUSH = "push"
+    POOL = "pool"  # pushed by a territorial pool's coordinator to a member establishment's mission (issue 14)
+
+
+class PoolMemberState(StrEnum):
+    """An establishment in a territorial pool: it asks to join (or the ARS adds it), then is a member."""
+
+    DEMANDE = "demande"
+    MEMBRE = "membre"
+    REFUSE = "refuse"
+    RETIRE = "retire"
+
+
+class RosterState(StrEnum):
+    """A volunteer on a pool's roster — by consent only: invited, then accepted (membre) or declined."""
+
+    INVITE = "invite"
+    MEMBRE = "membre"
+    DECLINE = "decline"
+    RETIRE = "retire"
+
+
+class RosterOrigin(StrEnum):
+    INVITATION = "invitation"  # invited by the coordinator from the national pool, accepted from « Mon profil »
+    INSCRIPTION = "inscription"  # registered directly with the pool's code: pool-only until released
 
 
 class ProposalState(StrEnum):
@@ -215,6 +239,17 @@ class EstablishmentCategory(Base):
     label: so.Mapped[str] = so.mapped_column(sa.String(160))
 
 
+class FinessCategory(Base):
+    """The finer FINESS « catégorie d'établissement » (EHPAD, SSIAD, SPASAD, SAAD, …): the ministry's six
+    types do not tell them apart, and territorial pools take EHPAD/SSIAD/SPASAD/SAAD members only."""
+
+    __tablename__ = "finess_category"
+    code: so.Mapped[str] = so.mapped_column(sa.String(4), primary_key=True)  # the FINESS code, e.g. 500
+    short_label: so.Mapped[str] = so.mapped_column(sa.String(40))  # « EHPAD »
+    label: so.Mapped[str] = so.mapped_column(sa.String(200))
+    pool_eligible: so.Mapped[bool] = so.mapped_column(default=False)
+
+
 # ---------------------------------------------------------------- actors
 
 
@@ -240,6 +275,10 @@ class Establishment(Base):
     category_code: so.Mapped[str] = so.mapped_column(
         sa.ForeignKey("establishment_category.code"), index=True
     )
+    # None for establishments registered before issue 14 (and not yet told): never guessed from the type. No
+    # foreign key: SQLite adds or drops one only by copying this table, which the whole schema references
+    # (migration 0010); core.access checks the code against finess_category.
+    finess_category_code: so.Mapped[str | None] = so.mapped_column(sa.String(4), index=True)
     address: so.Mapped[str] = so.mapped_column(sa.String(300))
     postal_code: so.Mapped[str] = so.mapped_column(sa.String(5))
     city: so.Mapped[str] = so.mapped_column(sa.String(80))
@@ -329,6 +368,8 @@ class User(Base):
     phone: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     role: so.Mapped[str] = so.mapped_column(sa.String(20))
     ars_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    # A coordinator's pool (role `pool`): no foreign key, as in 0001 — SQLite would have to copy the users table
+    # to add one; core.pools checks it on every use.
     pool_id: so.Mapped[int | None]
     professional_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("professional.id"), index=True
@@ -506,6 +547,110 @@ class TensionSnapshot(Base):
     posts_filled: so.Mapped[int]
     posts_unfilled: so.Mapped[int]
     available_volunteers: so.Mapped[int | None]  # None on a rebuilt day: past availability is not stored
+
+
+# ---------------------------------------------------------------- territorial pools (issue 14, DESIGN §9)
+
+# The call for projects allows several infra-departmental pools in Gironde and Pyrénées-Atlantiques only.
+SEVERAL_POOLS_DEPARTMENTS = ("33", "64")
+
+
+def _one_pool_per_department_sql() -> sa.TextClause:
+    allowed = ", ".join(f"'{code}'" for code in SEVERAL_POOLS_DEPARTMENTS)
+    return sa.text(f"closed_at IS NULL AND department_code NOT IN ({allowed})")
+
+
+class TerritorialPool(Base):
+    """A « plateforme territoriale solidaire »: one shared replacement pool per department, carried by a
+    support establishment that receives the funds, run by a coordinator (role `pool`), its project followed
+    by the ARS (engagement letter → first credit → convention → second credit). Amounts in whole euros."""
+
+    __tablename__ = "territorial_pool"
+    __table_args__ = (
+        sa.Index("uq_territorial_pool_department_open", "department_code", unique=True,
+                 sqlite_where=_one_pool_per_department_sql(), postgresql_where=_one_pool_per_department_sql()),
+        sa.CheckConstraint("total_budget IS NULL OR total_budget >= 0", name="budget_positive"),
+        sa.CheckConstraint("funding_acquired IS NULL OR funding_acquired >= 0", name="acquired_positive"),
+        sa.CheckConstraint("funding_expected IS NULL OR funding_expected >= 0", name="expected_positive"),
+        sa.CheckConstraint("first_credit_amount IS NULL OR first_credit_amount >= 0", name="first_credit_positive"),
+        sa.CheckConstraint("second_credit_amount IS NULL OR second_credit_amount >= 0",
+                           name="second_credit_positive"),
+        sa.CheckConstraint("convention_due >= engagement_due", name="deadlines_ordered"),
+        sa.CheckConstraint("convention_received_on IS NULL OR engagement_received_on IS NULL "
+                           "OR convention_received_on >= engagement_received_on", name="convention_after_letter"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(12), unique=True)  # volunteers register with it
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    ars_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    department_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("departement.code"), index=True)
+    support_establishment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("establishment.id"), index=True)
+    start_date: so.Mapped[date]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    closed_at: so.Mapped[datetime | None]
+    # Deadlines of the project (the call's: letter by 6 Nov. 2020, convention by 30 Jan. 2021).
+    engagement_due: so.Mapped[date]
+    convention_due: so.Mapped[date]
+    # 1st step: the engagement letter.
+    engagement_received_on: so.Mapped[date | None]
+    engagement_summary: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    total_budget: so.Mapped[int | None]
+    funding_acquired: so.Mapped[int | None]
+    funding_expected: so.Mapped[int | None]
+    first_credit_amount: so.Mapped[int | None]  # 50,000 € by default, granted after the letter
+    first_credit_on: so.Mapped[date | None]
+    # 2nd step: the convention.
+    convention_received_on: so.Mapped[date | None]
+    convention_signatories: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    progress_report: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    second_credit_amount: so.Mapped[int | None]  # the 2021 top-up
+    second_credit_on: so.Mapped[date | None]
+
+
+class PoolMember(Base):
+    """A member establishment of a pool (EHPAD, SSIAD, SPASAD, SAAD of the department); one live pool each."""
+
+    __tablename__ = "pool_member"
+    __table_args__ = (
+        check_in("state", "state", PoolMemberState),
+        sa.Index("uq_pool_member_one_live", "establishment_id", unique=True,
+                 sqlite_where=sa.text("state IN ('demande', 'membre')"),
+                 postgresql_where=sa.text("state IN ('demande', 'membre')")),
+        sa.Index("ix_pool_member_pool_state", "pool_id", "state"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    pool_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("territorial_pool.id"), index=True)
+    establishment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("establishment.id"), index=True)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10))
+    requested_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    decided_at: so.Mapped[datetime | None]
+    decided_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+
+
+class PoolRosterEntry(Base):
+    """A volunteer on a pool's roster, by consent only. Pool-only members (registered with the pool's code)
+    are seen by the pool's establishments and the region's ARS only, until the coordinator releases them."""
+
+    __tablename__ = "pool_roster"
+    __table_args__ = (
+        check_in("state", "state", RosterState),
+        check_in("origin", "origin", RosterOrigin),
+        sa.Index("uq_pool_roster_one_live", "pool_id", "professional_id", unique=True,
+                 sqlite_where=sa.text("state IN ('invite', 'membre')"),
+                 postgresql_where=sa.text("state IN ('invite', 'membre')")),
+        sa.Index("ix_pool_roster_pool_state", "pool_id", "state"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    pool_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("territorial_pool.id"), index=True)
+    professional_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("professional.id"), index=True)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10))
+    origin: so.Mapped[str] = so.mapped_column(sa.String(12))
+    pool_only: so.Mapped[bool] = so.mapped_column(default=False)
+    invited_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    answered_at: so.Mapped[datetime | None]
+    released_at: so.Mapped[datetime | None]  # pool-only member released to the national pool
 
 
 # ---------------------------------------------------------------- audit and e-mail

@@ -121,6 +121,13 @@ def category_labels() -> dict[str, str]:
     return {c["code"]: c["label"] for c in establishment_categories()}
 
 
+@lru_cache(maxsize=1)
+def finess_categories() -> tuple[dict[str, Any], ...]:
+    """The finer FINESS categories (EHPAD, SSIAD, …); `pool_eligible`: may join a territorial pool."""
+    return tuple({"code": r["code"], "short_label": r["short_label"], "label": r["label"],
+                  "pool_eligible": r["pool_eligible"] == "1"} for r in _read_csv("finess_categories.csv"))
+
+
 # ---------------------------------------------------------------- loading into the database
 
 
@@ -138,6 +145,7 @@ def _reference_rows() -> list[tuple[type[models.Base], list[dict[str, Any]]]]:
         ),
         (models.Profession, list(professions())),
         (models.EstablishmentCategory, list(establishment_categories())),
+        (models.FinessCategory, list(finess_categories())),
         (
             models.PostalCode,
             [

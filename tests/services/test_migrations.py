@@ -259,3 +259,46 @@ def test_migration_0009_adds_the_tension_history_and_takes_it_away(empty_url: st
     _alembic(empty_url, command.upgrade, "head")
     assert _execute(empty_url, "SELECT count(*) FROM tension_day") == [(0,)]
     assert _differences(empty_url) == []
+
+
+# ---------------------------------------------------------------- 0010: territorial pools
+
+
+def test_migration_0010_adds_the_pools_and_takes_them_away_keeping_the_proposals(empty_url: str) -> None:
+    """Made at head with a pool, a member, a roster entry and a coordinator's push; taken down to 0009 (the
+    pool tables and the finer category go, the push stays as an ARS push), then up again to a schema equal to the models."""
+    from db.session import session_scope
+    from tests.factories import make_establishment, make_mission, make_professional, make_proposal, make_user
+
+    migrate(empty_url)
+    with session_scope(empty_url) as session:
+        ehpad = make_establishment(session, postal_code="33000")
+        ehpad.finess_category_code = "500"
+        ars_user = make_user(session, role="ars", ars_code=ehpad.ars_code)
+        mission = make_mission(session, ehpad, make_user(session, establishment=ehpad))
+        volunteer = make_professional(session)
+        pushed = make_proposal(session, mission, volunteer, "en_cours", origin="pool")
+        session.flush()
+        session.execute(sa.text(
+            "INSERT INTO territorial_pool (code, name, ars_code, department_code, support_establishment_id, "
+            "start_date, created_at, created_by, engagement_due, convention_due) VALUES ('PTS33A', 'Pool', "
+            ":ars, '33', :support, '2020-11-01', '2020-10-20 10:00:00', :by, '2020-11-06', '2021-01-30')"),
+            {"ars": ehpad.ars_code, "support": ehpad.id, "by": ars_user.id})
+        pool_id = session.execute(sa.text("SELECT id FROM territorial_pool")).scalar()
+        session.execute(sa.text("INSERT INTO pool_member (pool_id, establishment_id, state, requested_at) "
+                                "VALUES (:pool, :e, 'membre', '2020-10-20 10:00:00')"), {"pool": pool_id, "e": ehpad.id})
+        session.execute(sa.text("INSERT INTO pool_roster (pool_id, professional_id, state, origin, pool_only, "
+                                "created_at) VALUES (:pool, :p, 'membre', 'inscription', :yes, '2020-10-21 10:00:00')"),
+                        {"pool": pool_id, "p": volunteer.id, "yes": True})
+    _alembic(empty_url, command.downgrade, "0009")
+    engine = create_engine_for(empty_url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("establishment")}
+    finally:
+        engine.dispose()
+    assert not {"territorial_pool", "pool_member", "pool_roster", "finess_category"} & tables
+    assert "finess_category_code" not in columns
+    assert _execute(empty_url, "SELECT id, origin FROM proposal") == [(pushed.id, "push")]
+    _alembic(empty_url, command.upgrade, "head")
+    assert _differences(empty_url) == []
