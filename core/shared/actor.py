@@ -22,6 +22,7 @@ class SessionUser:
     ars_code: str | None
     professional_id: int | None
     establishment_ids: tuple[int, ...]
+    pool_id: int | None = None  # a territorial pool's coordinator (role `pool`): the pool it runs
 
     @property
     def display_name(self) -> str:
@@ -52,4 +53,5 @@ def to_session_user(session: so.Session, *, user: User) -> SessionUser:
         ars_code=user.ars_code,
         professional_id=user.professional_id,
         establishment_ids=establishment_ids,
+        pool_id=user.pool_id,
     )
