@@ -178,3 +178,48 @@ def workbook_bytes(workbook: Any) -> bytes:
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+# ---------------------------------------------------------------- territorial pools (issue 14)
+
+
+def make_pool(session: so.Session, support: m.Establishment | None = None, *, created_by: m.User | None = None,
+              **overrides: Any) -> m.TerritorialPool:
+    """An open pool of the support establishment's department (a new one of Nantes when none is given), with the
+    call's deadlines; members and roster are added by `make_pool_member` and `make_roster_entry`."""
+    n = next(_sequence)
+    support = support or make_establishment(session, finess_category_code="500")
+    creator = created_by or make_user(session, "ars", ars_code=support.ars_code)
+    values = {
+        "code": f"PT{n:06d}", "name": f"Plateforme territoriale test {n}", "ars_code": support.ars_code,
+        "department_code": support.department_code, "support_establishment_id": support.id, "start_date": TODAY,
+        "created_by": creator.id, "engagement_due": TODAY + timedelta(days=14),
+        "convention_due": TODAY + timedelta(days=70), **overrides,
+    }
+    pool = m.TerritorialPool(**values)
+    session.add(pool)
+    session.flush()
+    return pool
+
+
+def make_pool_member(session: so.Session, pool: m.TerritorialPool, establishment: m.Establishment,
+                     state: str = "membre", **overrides: Any) -> m.PoolMember:
+    member = m.PoolMember(pool_id=pool.id, establishment_id=establishment.id, state=state, **overrides)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def make_roster_entry(session: so.Session, pool: m.TerritorialPool, professional: m.Professional,
+                      state: str = "membre", origin: str = "invitation", **overrides: Any) -> m.PoolRosterEntry:
+    """A volunteer on the pool's roster (a member invited from the national pool, by default)."""
+    values = {"pool_only": origin == "inscription", "answered_at": NOW if state != "invite" else None, **overrides}
+    entry = m.PoolRosterEntry(pool_id=pool.id, professional_id=professional.id, state=state, origin=origin, **values)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def make_coordinator(session: so.Session, pool: m.TerritorialPool, **overrides: Any) -> m.User:
+    """The pool's coordinator account (role `pool`, the pool's region)."""
+    return make_user(session, "pool", pool_id=pool.id, ars_code=pool.ars_code, **overrides)
