@@ -8,13 +8,12 @@ action's rerun request, no element is still marked stale). Figures: median and m
 printed as a French Markdown table for docs/performance.md (« Dans le navigateur »), not checked against a
 target: a timed test would fail on a loaded machine for reasons that are not the app's.
 
-The helpers of tests/e2e/conftest.py cannot be imported from ops (the architecture test forbids ops → tests):
-the few needed here are small copies that time instead of assert.
+The browser tests' helpers cannot be imported from ops (the architecture test forbids ops → tests); both follow
+the script runs with ops.script_runs.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import platform
 import socket
@@ -30,12 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from google.protobuf.message import DecodeError
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
 from core.shared.clock import utcnow
 from core.shared.config import ROOT
+from ops.script_runs import ScriptRuns
 from ops.seed import DEMO_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -106,49 +102,6 @@ CHOOSE_OPENED = Content("Choisir des renforts", candidates_or_notice=True)
 
 
 # ---------------------------------------------------------------- following the page's script runs
-
-
-class ScriptRuns:
-    """What the page's WebSocket says of the script's runs, on one clock: the tick of the latest rerun the browser
-    asked for, and of the latest run that finished (a run cut short by a newer request is not an end)."""
-
-    def __init__(self) -> None:
-        self._clock = itertools.count(1)
-        self.asked = 0
-        self.finished = 0
-        self.runs_finished = 0  # how many runs have finished since the page was loaded
-
-    def now(self) -> int:
-        return next(self._clock)
-
-    def watch(self, websocket: Any) -> None:
-        if "/_stcore/stream" in websocket.url:
-            websocket.on("framesent", self._sent)
-            websocket.on("framereceived", self._received)
-
-    def _sent(self, payload: bytes | str) -> None:
-        if isinstance(payload, bytes) and _parsed(BackMsg, payload).WhichOneof("type") == "rerun_script":
-            self.asked = self.now()
-
-    def _received(self, payload: bytes | str) -> None:
-        if not isinstance(payload, bytes):
-            return
-        message = _parsed(ForwardMsg, payload)
-        if (message.WhichOneof("type") == "script_finished"
-                and message.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN):
-            self.finished = self.now()
-            self.runs_finished += 1
-
-    def over_since(self, tick: int) -> bool:
-        """A run was asked after this tick, and the latest one asked has finished."""
-        return self.asked > tick and self.finished > self.asked
-
-
-def _parsed(kind: Any, payload: bytes) -> Any:
-    try:
-        return kind.FromString(payload)
-    except DecodeError:
-        return kind()
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import socket
 import subprocess
@@ -15,12 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from google.protobuf.message import DecodeError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from ops.script_runs import ScriptRuns
 from ops.seed import seed_demo
 from tests.conftest import clone_sqlite, require
 from ui.auth import COOKIE_NAME
@@ -103,46 +100,6 @@ IDLE_TIMEOUT_S = 90
 # expect(...) assertions wait 5 s by default: a page still « Running… » on the loaded machine failed one of them
 # (issue 12, « a suite that never flakes »). Every assertion waits as long as an action may.
 expect.set_options(timeout=ACTION_TIMEOUT_MS)
-
-
-class ScriptRuns:
-    """What the page's WebSocket says of the script's runs. A run the browser asks for (BackMsg rerun_script) is
-    over once a ForwardMsg script_finished arrives after it — however long a loaded server takes to start it,
-    which the status widget alone cannot tell (it is absent both before the run starts and after it ends)."""
-
-    def __init__(self) -> None:
-        self._clock = itertools.count(1)
-        self.asked = 0
-        self.finished = 0
-
-    def watch(self, socket) -> None:  # noqa: ANN001 - a Playwright WebSocket
-        if "/_stcore/stream" in socket.url:
-            socket.on("framesent", self._sent)
-            socket.on("framereceived", self._received)
-
-    def _sent(self, payload: bytes | str) -> None:
-        if isinstance(payload, bytes) and _parsed(BackMsg, payload).WhichOneof("type") == "rerun_script":
-            self.asked = next(self._clock)
-
-    def _received(self, payload: bytes | str) -> None:
-        if not isinstance(payload, bytes):
-            return
-        message = _parsed(ForwardMsg, payload)
-        # A run cut short by a newer request is followed by that newer run's own end.
-        if (message.WhichOneof("type") == "script_finished"
-                and message.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN):
-            self.finished = next(self._clock)
-
-    @property
-    def running(self) -> bool:
-        return self.asked > self.finished
-
-
-def _parsed(kind, payload: bytes):  # noqa: ANN001, ANN202 - a protobuf message class and instance
-    try:
-        return kind.FromString(payload)
-    except DecodeError:
-        return kind()
 
 
 RUNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
