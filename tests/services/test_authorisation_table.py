@@ -46,6 +46,7 @@ TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- tabl
 # build a row's actions, and the pieces services share (each service that uses them is in the table).
 NOT_SERVICES = {
     "core.shared.permissions": "*",
+    "core.pools.scope": "*",  # who acts on which pool: the predicates every pool service calls
     "core.access.administration": {"manages", "creatable_roles"},
     "core.staffing.matching": {"viewer_kind"},
     "core.staffing.regulation": {"require_reader"},

@@ -56,7 +56,7 @@ NEW_EMAIL = "nouvelle.rh@example.org"
 
 # The accounts of the world each column lists in « Comptes » (refused requests aside, none here)
 LISTED = {
-    "ars": {"ars", "etablissement", "etablissement_autre", "compte_desactive", "compte_en_attente"},
+    "ars": {"ars", "etablissement", "etablissement_autre", "coordinateur", "compte_desactive", "compte_en_attente"},
     "ars_autre_region": {"ars_autre_region"},
     "ccs": {"ars", "ars_autre_region", "ccs", "ministere"},
     "admin": set(ROLES) - {"anonyme"},

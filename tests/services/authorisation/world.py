@@ -8,6 +8,8 @@ The world, in Pays de la Loire (ARS 52): the establishment « of the mission » 
 already alerted to the CCS, another establishment of the region with its own open mission, one available nurse
 (a candidate for both, with a volunteer account), one e-mail in the outbox, an account request awaiting its
 ARS (a pending establishment and its pending user) and a disabled account of the mission's establishment.
+The mission's establishment is an EHPAD, support and member of the department's territorial pool (issue 14), whose
+coordinator has the nurse on its roster; the other establishment is no member.
 """
 
 from __future__ import annotations
@@ -25,7 +27,19 @@ from core.mail.emails import EmailContent
 from core.mail.outbox import queue_email
 from core.shared.actor import SessionUser, to_session_user
 from db import models as m
-from tests.factories import END, NOW, START, make_establishment, make_mission, make_professional, make_user
+from tests.factories import (
+    END,
+    NOW,
+    START,
+    make_coordinator,
+    make_establishment,
+    make_mission,
+    make_pool,
+    make_pool_member,
+    make_professional,
+    make_roster_entry,
+    make_user,
+)
 
 REGION, OTHER_REGION = "52", "53"  # Pays de la Loire (Nantes, 44000), Bretagne
 
@@ -35,11 +49,12 @@ REGION, OTHER_REGION = "52", "53"  # Pays de la Loire (Nantes, 44000), Bretagne
 # application builds from their session cookie: `load_session_user` gives nothing for them, so they reach
 # every service as an anonymous visitor does (the harness checks it for each cell).
 ROLES = ("anonyme", "professionnel", "etablissement", "etablissement_autre", "ars", "ars_autre_region", "ccs",
-         "ministere", "admin", "compte_desactive", "compte_en_attente")
+         "ministere", "admin", "coordinateur", "compte_desactive", "compte_en_attente")
 ROLE_TITLES = {
     "anonyme": "Anonyme", "professionnel": "Volontaire", "etablissement": "Établissement de la mission",
     "etablissement_autre": "Autre établissement", "ars": "ARS de la région", "ars_autre_region": "Autre ARS",
-    "ccs": "CCS", "ministere": "Ministère", "admin": "Admin", "compte_desactive": "Compte désactivé",
+    "ccs": "CCS", "ministere": "Ministère", "admin": "Admin", "coordinateur": "Coordinateur de la plateforme",
+    "compte_desactive": "Compte désactivé",
     "compte_en_attente": "Compte en attente",
 }
 SIGNED_OUT = frozenset({"anonyme", "compte_desactive", "compte_en_attente"})
@@ -64,12 +79,13 @@ class World:
     pending_user_id: int  # an account request awaiting the ARS of the region
     pending_establishment_id: int  # the establishment of that request
     disabled_user_id: int  # a disabled account of the mission's establishment
+    pool_id: int  # the territorial pool of Loire-Atlantique: the mission's establishment is its member
     user_ids: dict[str, int]  # the account of every signed-in column
     actors: dict[str, SessionUser | None]  # what a service receives from each column
 
 
 def build(session: so.Session) -> World:
-    establishment = make_establishment(session, postal_code="44000")
+    establishment = make_establishment(session, postal_code="44000", finess_category_code="500")
     other = make_establishment(session, postal_code="44600")
     hr = make_user(session, establishment=establishment)
     other_hr = make_user(session, establishment=other)
@@ -93,6 +109,10 @@ def build(session: so.Session) -> World:
         "compte_desactive": disabled,
         "compte_en_attente": pending,
     }
+    pool = make_pool(session, establishment, created_by=users["ars"])
+    make_pool_member(session, pool, establishment)
+    make_roster_entry(session, pool, nurse)
+    users["coordinateur"] = make_coordinator(session, pool)
     mail = queue_email(session, dedup_key="world", to="alerte@example.org", now=NOW,
                        content=EmailContent("Renfort RH — test", "Sans lien.", "<p>Sans lien.</p>"))
     session.flush()
@@ -100,7 +120,8 @@ def build(session: so.Session) -> World:
     for role, user in users.items():
         actors[role] = None if role in SIGNED_OUT else to_session_user(session, user=user)
     return World(mission.id, establishment.id, other_mission.id, other.id, nurse.id, mail.id, pending.id,
-                 pending_establishment.id, disabled.id, {role: user.id for role, user in users.items()}, actors)
+                 pending_establishment.id, disabled.id, pool.id, {role: user.id for role, user in users.items()},
+                 actors)
 
 
 def session_actor(session: so.Session, world: World, role: str) -> SessionUser | None:
