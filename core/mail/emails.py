@@ -251,21 +251,35 @@ def volunteer_released(first_name: str, establishment: str) -> EmailContent:
     )
 
 
-def pushed_to_volunteer(first_name: str, establishment: str, profession: str, start, end) -> EmailContent:  # noqa: ANN001
+ARS_SENDER = "l'ARS"  # who pushes a volunteer to a mission: the ARS or the CCS, else a territorial pool (pool_sender)
+
+
+def pool_sender(pool: str) -> str:
+    return f"la plateforme territoriale « {pool} »"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def pushed_to_volunteer(first_name: str, establishment: str, profession: str, start, end,  # noqa: ANN001
+                        sender: str = ARS_SENDER) -> EmailContent:
     return _compose(
-        "Renfort RH — l'ARS vous propose à un établissement",
+        f"Renfort RH — {sender} vous propose à un établissement",
         f"Bonjour {first_name},",
-        [f"L'ARS vous a proposé(e) à « {establishment} » pour la mission « {profession} » {_period(start, end)}.",
+        [f"{_capitalised(sender)} vous a proposé(e) à « {establishment} » pour la mission « {profession} » "
+         f"{_period(start, end)}.",
          "L'établissement va vous contacter. Si vous n'êtes plus disponible, déclinez depuis « Mes missions »."],
         Link("Ouvrir « Mes missions »", link_to("mes-missions")),
     )
 
 
-def pushed_to_establishment(first_name: str, volunteer: str, profession: str, start, end) -> EmailContent:  # noqa: ANN001
+def pushed_to_establishment(first_name: str, volunteer: str, profession: str, start, end,  # noqa: ANN001
+                            sender: str = ARS_SENDER) -> EmailContent:
     return _compose(
-        "Renfort RH — l'ARS vous propose un renfort",
+        f"Renfort RH — {sender} vous propose un renfort",
         f"Bonjour {first_name},",
-        [f"L'ARS vous propose {volunteer} pour votre mission « {profession} » {_period(start, end)}.",
+        [f"{_capitalised(sender)} vous propose {volunteer} pour votre mission « {profession} » {_period(start, end)}.",
          "Contactez ce professionnel depuis « Choisir des renforts », puis validez ou refusez sa candidature."],
         Link("Choisir des renforts", link_to("choisir")),
     )

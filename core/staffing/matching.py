@@ -4,6 +4,17 @@ Filtering, ranking and paging all happen in SQL. The score is an integer (hundre
 built from integer parts — distance in tenths of a kilometre, whole days of overlap — so that
 SQLite, PostgreSQL and a plain Python implementation (`score_in_python`) give exactly the same
 order; ties are broken by the volunteer's id.
+
+Territorial pools (issue 14). For a mission of a member establishment of a pool, the pool's roster members come
+first: the order is (roster member first, score, id), a sort key *before* the score and not a weight inside it.
+The pool exists so that its members draw first on the staff it sourced and committed to them (the call for
+projects' shared replacement pool): as a weight, a long enough distance or a few solicitations would outweigh
+membership, and its size would be arbitrary. As a key it splits the list into two groups — the roster, then
+everyone else — and each group keeps the documented score's order, fairness term included: among roster members,
+as among the others, the least solicited rank higher. Pool-only members (registered with a pool's code, not
+released by its coordinator) are candidates only for that pool's member establishments, and for the regulators
+(ARS, CCS) of the pool's region; a coordinator sees its own roster only. core.staffing never imports core.pools:
+these rules read the pool tables of db.models.
 """
 
 from __future__ import annotations
@@ -32,10 +43,15 @@ from db.models import (
     Mission,
     MissionStatus,
     Mobility,
+    PoolMember,
+    PoolMemberState,
+    PoolRosterEntry,
     Professional,
     ProfessionalStatus,
     Proposal,
     ProposalState,
+    RosterState,
+    TerritorialPool,
 )
 
 # ---------------------------------------------------------------- the documented score
@@ -58,6 +74,8 @@ SCALE = 100
 REFERENCE_DM = DISTANCE_REFERENCE_KM * 10
 PAGE_SIZE = 20
 MAP_LIMIT = 5000
+# « Pourquoi ce rang » of a roster member of the mission's pool: why it stands above higher scores.
+ROSTER_FIRST = "Vivier territorial de votre plateforme : classé(e) en tête"
 
 LIVE = [s.value for s in LIVE_PROPOSAL_STATES]
 CLOSED_REASONS = {
@@ -106,6 +124,7 @@ class MissionContext:
     lon: float
     department_code: str
     ars_code: str
+    pool_id: int | None = None  # the open territorial pool the establishment is a member of
 
 
 @dataclass
@@ -124,14 +143,23 @@ class CandidatePage:
 # ---------------------------------------------------------------- access
 
 
+def member_pool(establishment_id: Any) -> sa.ScalarSelect[int]:
+    """The open pool an establishment is a member of (one at most: the pool_member partial unique index)."""
+    return (sa.select(PoolMember.pool_id).join(TerritorialPool, TerritorialPool.id == PoolMember.pool_id)
+            .where(PoolMember.establishment_id == establishment_id, PoolMember.state == PoolMemberState.MEMBRE.value,
+                   TerritorialPool.closed_at.is_(None))
+            .limit(1).scalar_subquery())
+
+
 def load_mission_context(session: so.Session, *, mission_id: int) -> MissionContext:
     row = session.execute(
-        sa.select(Mission, Establishment).join(Establishment, Establishment.id == Mission.establishment_id)
+        sa.select(Mission, Establishment, member_pool(Establishment.id))
+        .join(Establishment, Establishment.id == Mission.establishment_id)
         .where(Mission.id == mission_id)
     ).one_or_none()
     if row is None:
         raise NotFound("Cette mission n'existe pas.")
-    mission, establishment = row
+    mission, establishment, pool_id = row
     return MissionContext(
         mission_id=mission.id, establishment_id=establishment.id, establishment_name=establishment.name,
         profession_code=mission.profession_code, specialty=mission.specialty, count=mission.count,
@@ -139,17 +167,27 @@ def load_mission_context(session: so.Session, *, mission_id: int) -> MissionCont
         needs_vehicle=mission.needs_vehicle, needs_weekend=mission.needs_weekend, exp_ehpad=mission.exp_ehpad,
         exp_reanimation=mission.exp_reanimation, vaccination=mission.vaccination,
         pools_opened=mission.pools_opened_at is not None, lat=establishment.lat, lon=establishment.lon,
-        department_code=establishment.department_code, ars_code=establishment.ars_code,
+        department_code=establishment.department_code, ars_code=establishment.ars_code, pool_id=pool_id,
     )
 
 
+POOL_COORDINATOR = "pool"  # the role of a territorial pool's coordinator
+NOT_A_MEMBER_MISSION = ("Cette mission n'est pas celle d'un établissement membre de votre plateforme territoriale : "
+                        "vous ne pouvez pas lui proposer de candidats.")
+
+
 def viewer_kind(actor: SessionUser | None, context: MissionContext) -> str:
-    """'establishment' for the mission's own establishment, 'regulator' for its ARS or the CCS."""
+    """'establishment' for the mission's own establishment, 'regulator' for its ARS or the CCS, 'pool' for the
+    coordinator of the pool its establishment is a member of (who sees and pushes its roster only)."""
     actor = require_actor(actor)
     if actor.role == "etablissement" and context.establishment_id in actor.establishment_ids:
         return "establishment"
-    if actor.role in ("ars", "ccs", "pool") and sees_region(actor, context.ars_code):
+    if actor.role in ("ars", "ccs") and sees_region(actor, context.ars_code):
         return "regulator"
+    if actor.role == POOL_COORDINATOR:
+        if context.pool_id is not None and actor.pool_id == context.pool_id:
+            return "pool"
+        raise PermissionDenied(NOT_A_MEMBER_MISSION)
     raise PermissionDenied("Vous n'avez pas accès aux candidats de cette mission.")
 
 
@@ -181,6 +219,37 @@ def _turned_down_exists(context: MissionContext) -> sa.Exists:
             .where(Proposal.mission_id == context.mission_id, Proposal.professional_id == Professional.id,
                    Proposal.state.in_(TURNED_DOWN))
             .correlate(Professional).exists())
+
+
+def _roster_members(pool_id: int) -> sa.Select:
+    """The volunteers on a pool's roster (accepted invitations and registrations with its code)."""
+    return sa.select(PoolRosterEntry.professional_id).where(PoolRosterEntry.pool_id == pool_id,
+                                                            PoolRosterEntry.state == RosterState.MEMBRE.value)
+
+
+def _on_roster(context: MissionContext) -> sa.ColumnElement[int]:
+    """1 for a roster member of the mission's pool — the sort key before the score (module docstring) —, else 0."""
+    if context.pool_id is None:
+        return sa.literal(0, sa.Integer)
+    return as_int(sa.select(PoolRosterEntry.id)
+                  .where(PoolRosterEntry.professional_id == Professional.id, PoolRosterEntry.pool_id == context.pool_id,
+                         PoolRosterEntry.state == RosterState.MEMBRE.value)
+                  .correlate(Professional).exists())
+
+
+def _pool_only_elsewhere(context: MissionContext, viewer: str) -> sa.Exists:
+    """A pool-only member (registered with a pool's code, not released to the national pool) of a pool whose
+    candidates this viewer may not see: the regulators see those of the mission's region's pools, an
+    establishment and a coordinator those of the mission's own pool."""
+    restricted = sa.select(PoolRosterEntry.id).where(
+        PoolRosterEntry.professional_id == Professional.id, PoolRosterEntry.state == RosterState.MEMBRE.value,
+        PoolRosterEntry.pool_only.is_(True), PoolRosterEntry.released_at.is_(None))
+    if viewer == "regulator":
+        restricted = restricted.where(PoolRosterEntry.pool_id.not_in(
+            sa.select(TerritorialPool.id).where(TerritorialPool.ars_code == context.ars_code)))
+    elif context.pool_id is not None:
+        restricted = restricted.where(PoolRosterEntry.pool_id != context.pool_id)
+    return restricted.correlate(Professional).exists()
 
 
 def _solicitations(now: datetime) -> sa.ScalarSelect[int]:
@@ -302,7 +371,8 @@ class _Query:
 def candidate_query(context: MissionContext, viewer: str, crisis: bool, now: datetime,
                     *, with_reserved: bool = False) -> _Query:
     """Eligible, visible candidates with their computed columns. With `with_reserved`, volunteers
-    reserved for another mission come too, flagged `reserved`, so that one pass also counts them."""
+    reserved for another mission come too, flagged `reserved`, so that one pass also counts them. `viewer` is
+    'establishment', 'regulator' or 'pool' (viewer_kind): a coordinator ('pool') sees its roster only."""
     today = paris_today(now)
     distance = _distance(context).label("distance_dm")
     overlap = _overlap_days(context).label("overlap_days")
@@ -316,15 +386,21 @@ def candidate_query(context: MissionContext, viewer: str, crisis: bool, now: dat
         visible = live.c.proposal_id.is_not(None)
     visible = sa.and_(visible, ~_turned_down_exists(context))
     elsewhere = sa.and_(live.c.proposal_id.is_(None), Professional.status.in_(LIVE))
+    # A pool-only member stays hidden from whoever may not see them — unless already linked to this mission
+    # (the region's ARS pushed them to it): its establishment must then be able to answer.
+    unseen = sa.and_(live.c.proposal_id.is_(None), _pool_only_elsewhere(context, viewer))
     columns = [Professional.id, distance, overlap, solicitations.label("solicitations"), score,
-               live.c.state.label("proposal_state"), live.c.origin.label("proposal_origin"),
-               live.c.interested_at.label("interested_at")]
+               _on_roster(context).label("roster"), live.c.state.label("proposal_state"),
+               live.c.origin.label("proposal_origin"), live.c.interested_at.label("interested_at")]
     if with_reserved:
         columns.append(as_int(elsewhere).label("reserved"))
+    conditions = [*_eligibility(context, today, distance), ~unseen]
+    if viewer == "pool":
+        conditions.append(Professional.id.in_(_roster_members(context.pool_id)))
     base = (
         sa.select(*columns)
         .outerjoin(live, live.c.professional_id == Professional.id)
-        .where(*_eligibility(context, today, distance), sa.or_(visible, elsewhere) if with_reserved else visible)
+        .where(*conditions, sa.or_(visible, elsewhere) if with_reserved else visible)
     )
     return _Query(base=base, live=live)
 
@@ -384,7 +460,7 @@ def find_candidates(session: so.Session, *, actor: SessionUser | None, mission_i
                   Professional.lat, Professional.lon, Professional.first_name, Professional.last_name,
                   Professional.city)
         .join(Professional, Professional.id == filtered.c.id)
-        .order_by(filtered.c.reserved, filtered.c.score.desc(), filtered.c.id).limit(MAP_LIMIT + 1)
+        .order_by(filtered.c.reserved, *rank(filtered)).limit(MAP_LIMIT + 1)
     )
     keys = list(result.keys())
     ranked = [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
@@ -401,11 +477,17 @@ def find_candidates(session: so.Session, *, actor: SessionUser | None, mission_i
         ids = [row["id"] for row in shown[offset:offset + limit]]
     else:  # beyond the map's cap, the page is cut by the database itself
         ids = list(session.scalars(sa.select(filtered.c.id).where(filtered.c.reserved == 0)
-                                   .order_by(filtered.c.score.desc(), filtered.c.id).offset(offset).limit(limit)))
+                                   .order_by(*rank(filtered)).offset(offset).limit(limit)))
     page.rows = _rows_for(session, query, context, now, ids)
     for row in page.rows:
         row["actions"] = candidate_actions(viewer, actor.role, row["proposal_state"], row["status"])
     return page
+
+
+def rank(candidates: sa.Subquery) -> tuple[Any, ...]:
+    """The candidates' order: the pool's roster first (a key, see the module docstring), then the score, then the
+    id for ties."""
+    return candidates.c.roster.desc(), candidates.c.score.desc(), candidates.c.id
 
 
 TURNED_DOWN_WORDS = {
@@ -481,6 +563,7 @@ def _candidate_row(row: Any, context: MissionContext, now: datetime) -> dict[str
     values["stale"] = stale
     values["warnings"] = missing_experience(context, values)
     values["score_parts"] = row_score_parts(context, values, stale)
+    values["pool_roster"] = bool(values["roster"])
     values["reasons"] = reasons(context, values, values["score_parts"], stale)
     return values
 
@@ -547,7 +630,8 @@ def reasons(context: MissionContext, values: dict[str, Any], parts: dict[str, in
         ("non confirmé depuis 30 j" if stale else "profil confirmé", parts["freshness"]),
     ]
     total = sum(parts.values())
-    return " · ".join(f"{text} {_points(points)}" for text, points in words) + f" = {_points(total).lstrip('+')} pts"
+    text = " · ".join(f"{text} {_points(points)}" for text, points in words) + f" = {_points(total).lstrip('+')} pts"
+    return (ROSTER_FIRST + " · " + text) if values.get("roster") else text
 
 
 def score_in_python(context: MissionContext, professional: dict[str, Any], solicitations: int,

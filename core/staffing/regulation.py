@@ -224,8 +224,19 @@ def region_missions(session: so.Session, *, actor: SessionUser | None, ars_code:
     paged in SQL."""
     now = now or utcnow()
     require_reader(actor, _known_region(ars_code))
-    filters = filters or MissionFilters()
-    today = paris_today(now)
+    queue = mission_queue(session, scope=[Establishment.ars_code == ars_code], filters=filters or MissionFilters(),
+                          today=paris_today(now), offset=offset, limit=limit)
+    for row in queue.rows:
+        row["actions"] = _mission_actions(actor, ars_code, row)
+    return queue
+
+
+def mission_queue(session: so.Session, *, scope: list[sa.ColumnElement[bool]], filters: MissionFilters, today: date,
+                  offset: int = 0, limit: int = 50) -> MissionQueue:
+    """The missions within `scope` (conditions on Mission and Establishment: a region, a pool's member
+    establishments) with their assigned and waiting volunteers and their urgency score, ordered by manual
+    priority then urgency: filtered, counted and paged in SQL. The rows carry no actions: each reader's service
+    adds those its reader may take. No permission check: the callers' (region_missions, a pool's queue)."""
     counts = (
         sa.select(Proposal.mission_id,
                   sa.func.sum(as_int(Proposal.state == ProposalState.AFFECTE.value)).label("assigned"),
@@ -233,12 +244,12 @@ def region_missions(session: so.Session, *, actor: SessionUser | None, ars_code:
                                                          ProposalState.EN_COURS.value]))).label("waiting"))
         .join(Mission, Mission.id == Proposal.mission_id)
         .join(Establishment, Establishment.id == Mission.establishment_id)
-        .where(Establishment.ars_code == ars_code, Proposal.state.in_(LIVE))
+        .where(*scope, Proposal.state.in_(LIVE))
         .group_by(Proposal.mission_id).subquery()
     )
     assigned = sa.func.coalesce(counts.c.assigned, 0)
     urgency = urgency_score(today, assigned).label("urgency")
-    conditions = [Establishment.ars_code == ars_code, Mission.count > 0]
+    conditions = [*scope, Mission.count > 0]
     if filters.statuses:
         conditions.append(Mission.status.in_(filters.statuses))
     if filters.department_code:
@@ -271,8 +282,6 @@ def region_missions(session: so.Session, *, actor: SessionUser | None, ars_code:
     labels = reference.profession_labels()
     rows = [{**row, "profession": labels.get(row["profession_code"], row["profession_code"])}
             for row in session.execute(ordered.offset(offset).limit(limit)).mappings()]
-    for row in rows:
-        row["actions"] = _mission_actions(actor, ars_code, row)
     return MissionQueue(rows=rows, total=total, offset=offset)
 
 
@@ -340,13 +349,28 @@ def push(session: so.Session, *, actor: SessionUser | None, mission_id: int, pro
     each volunteer get an e-mail. Only the target establishment may then contact them."""
     now = now or utcnow()
     actor, mission, establishment = _regional_mission(session, actor, mission_id)
+    return push_candidates(session, actor=actor, mission=mission, establishment=establishment,
+                           professional_ids=professional_ids, viewer="regulator", origin=ProposalOrigin.PUSH.value,
+                           now=now)
+
+
+PUSH_EVENTS = {ProposalOrigin.PUSH.value: "pushed", ProposalOrigin.POOL.value: "pool_pushed"}
+
+
+def push_candidates(session: so.Session, *, actor: SessionUser, mission: Mission, establishment: Establishment,
+                    professional_ids: list[int], viewer: str, origin: str, sender: str = emails.ARS_SENDER,
+                    now: datetime) -> int:
+    """The push itself, once the caller has checked who pushes to this (locked) mission — its region's ARS or the
+    CCS (`push`), its pool's coordinator (core.pools): disponible → en cours for this mission, each volunteer
+    among the candidates `viewer` sees (matching's own query, turned-down volunteers excluded); an Event per
+    proposal; e-mails to the mission's requester and to each volunteer, naming `sender`."""
     if not transitions.accepts_people(mission.status, mission.count):
         raise Conflict("Cette mission n'est pas ouverte : aucun professionnel ne peut lui être proposé.")
     ids = list(dict.fromkeys(professional_ids))
     if not ids:
         raise ValidationError("professionals", "Sélectionnez au moins un professionnel à proposer.")
-    context = load_mission_context(session, mission_id=mission_id)
-    query = candidate_query(context, "regulator", False, now)
+    context = load_mission_context(session, mission_id=mission.id)
+    query = candidate_query(context, viewer, False, now)
     eligible = {row["id"]: row for row in session.execute(query.base.where(Professional.id.in_(ids))).mappings()}
     requester = session.get(User, mission.created_by)
     profession = reference.profession_labels()[mission.profession_code]
@@ -354,26 +378,26 @@ def push(session: so.Session, *, actor: SessionUser | None, mission_id: int, pro
         row = eligible.get(professional_id)
         name = _name(session, professional_id)
         if row is None or row["proposal_state"] not in transitions.PUSH_FROM:
-            refuse_if_turned_down(session, mission_id=mission_id, professional_id=professional_id)
+            refuse_if_turned_down(session, mission_id=mission.id, professional_id=professional_id)
             raise Conflict(f"{name} ne peut pas être proposé(e) : déjà sollicité(e), indisponible ou hors critères.")
         if not set_status(session, professional_id=professional_id, expected=[transitions.PUSH_FROM[None]],
                           target=ProfessionalStatus.EN_COURS.value, now=now):
             raise Conflict(f"{name} vient d'être réservé(e) par un autre établissement.")
-        proposal = Proposal(mission_id=mission_id, professional_id=professional_id, origin=ProposalOrigin.PUSH.value,
+        proposal = Proposal(mission_id=mission.id, professional_id=professional_id, origin=origin,
                             state=ProposalState.EN_COURS.value, by_user_id=actor.id, created_at=now)
         session.add(proposal)
         session.flush()
-        record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="pushed",
+        record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action=PUSH_EVENTS[origin],
                      before=ProfessionalStatus.DISPONIBLE.value, after=ProposalState.EN_COURS.value,
-                     details={"mission_id": mission_id, "professional_id": professional_id}, at=now)
+                     details={"mission_id": mission.id, "professional_id": professional_id}, at=now)
         professional = session.get(Professional, professional_id)
         queue_email(session, dedup_key=f"pushed-volunteer:{proposal.id}", to=professional.email, now=now,
                     content=emails.pushed_to_volunteer(professional.first_name, establishment.name, profession,
-                                                       mission.start_date, mission.end_date))
+                                                       mission.start_date, mission.end_date, sender=sender))
         queue_email(session, dedup_key=f"pushed-establishment:{proposal.id}", to=requester.email, now=now,
                     content=emails.pushed_to_establishment(requester.first_name, f"{professional.first_name} "
                                                            f"{professional.last_name}", profession,
-                                                           mission.start_date, mission.end_date))
+                                                           mission.start_date, mission.end_date, sender=sender))
     return len(ids)
 
 

@@ -104,9 +104,10 @@ def starts_from(table: dict[str | None, str], proposal_state: str | None, status
 
 
 def candidate_actions(viewer: str, role: str, proposal_state: str | None, status: str) -> Actions:
-    """A candidate row of an open mission: what its establishment ('establishment') or its regulator
-    ('regulator': ARS, CCS, pool) may do, from the volunteer's live proposal for this mission and status."""
-    if viewer not in ("establishment", "regulator"):
+    """A candidate row of an open mission: what its establishment ('establishment'), its regulator ('regulator':
+    ARS, CCS) or its pool's coordinator ('pool') may do, from the volunteer's live proposal for this mission and
+    status."""
+    if viewer not in ("establishment", "regulator", "pool"):
         return NONE
     actions = {Action.SHEET}
     if viewer == "establishment":
