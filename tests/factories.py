@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -161,6 +162,7 @@ def import_row(n: int = 1, **overrides: Any) -> dict[str, Any]:
         "category": "Établissements et services sociaux d'accueil, hébergement, assistance, réadaptation",
         "address": f"{n} rue des Lilas", "postal_code": "44000", "city": "Nantes", "last_name": f"Durand{n}",
         "first_name": "Claire", "email": f"direction{n}@ehpad-test.fr", "phone": "02 40 12 34 56",
+        "finess_category": "500 - EHPAD",
     }
     return {**values, **overrides}
 
@@ -223,3 +225,37 @@ def make_roster_entry(session: so.Session, pool: m.TerritorialPool, professional
 def make_coordinator(session: so.Session, pool: m.TerritorialPool, **overrides: Any) -> m.User:
     """The pool's coordinator account (role `pool`, the pool's region)."""
     return make_user(session, "pool", pool_id=pool.id, ars_code=pool.ars_code, **overrides)
+
+
+@dataclass(frozen=True)
+class PoolSetting:
+    """A pool of Loire-Atlantique (ARS 52) run by its coordinator: a member EHPAD of Nantes and an EHPAD of
+    Saint-Nazaire outside the pool, each with one open nurse mission (START → END) and its HR account; the ARS."""
+
+    pool: m.TerritorialPool
+    coordinator: SessionUser
+    member: m.Establishment
+    member_hr: SessionUser
+    member_mission: m.Mission
+    outsider: m.Establishment
+    outsider_hr: SessionUser
+    outsider_mission: m.Mission
+    ars: SessionUser
+
+
+def make_pool_setting(session: so.Session) -> PoolSetting:
+    member = make_establishment(session, postal_code="44000", finess_category_code="500")
+    outsider = make_establishment(session, postal_code="44600", finess_category_code="500")
+    ars = make_user(session, "ars", ars_code="52")
+    pool = make_pool(session, member, created_by=ars)
+    make_pool_member(session, pool, member)
+    accounts = []
+    for establishment in (member, outsider):
+        hr = make_user(session, establishment=establishment)
+        accounts.append((hr, make_mission(session, establishment, hr, start_date=START, end_date=END,
+                                          created_at=NOW - timedelta(days=1))))
+    (member_hr, member_mission), (outsider_hr, outsider_mission) = accounts
+    return PoolSetting(pool, to_session_user(session, user=make_coordinator(session, pool)), member,
+                       to_session_user(session, user=member_hr), member_mission, outsider,
+                       to_session_user(session, user=outsider_hr), outsider_mission,
+                       to_session_user(session, user=ars))

@@ -35,6 +35,7 @@ ENTITY_LABELS = {
     "mission": "Mission", "proposal": "Proposition", "professional": "Professionnel", "user": "Compte",
     "establishment": "Établissement", "crisis_mode": "Mode crise", "outbox": "Courriel", "export": "Export",
     "database": "Base de données", "establishment_import": "Import d'établissements",
+    "pool_roster": "Vivier de plateforme territoriale",
 }
 ACTION_LABELS = {
     "account_requested": "demande de compte", "account_validated": "compte validé", "account_rejected": "compte refusé",
@@ -44,6 +45,10 @@ ACTION_LABELS = {
     "validated": "validation", "rejected": "refus", "registered": "inscription", "deleted": "suppression",
     "disabled": "désactivation", "enabled": "activation", "verified": "vérification",
     "contacted": "contact", "pushed": "proposition par l'ARS", "refused": "refus", "declined": "déclin", "interested": "intérêt du volontaire",
+    "pool_pushed": "proposition par la plateforme territoriale", "roster_invited": "invitation au vivier",
+    "roster_accepted": "invitation au vivier acceptée", "roster_declined": "invitation au vivier déclinée",
+    "roster_registered": "inscription avec le code de la plateforme", "roster_left": "départ du vivier",
+    "roster_removed": "retrait du vivier", "roster_released": "ouverture au vivier national",
     "released": "libération", "expired": "expiration", "assigned_on_behalf": "affectation par l'ARS",
     "assignment_cancelled": "affectation annulée", "assignment_ended": "affectation terminée", "ended": "fin",
     "availability_changed": "disponibilité modifiée", "availability_confirmed": "disponibilité confirmée",

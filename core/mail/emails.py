@@ -285,6 +285,49 @@ def pushed_to_establishment(first_name: str, volunteer: str, profession: str, st
     )
 
 
+# ---------------------------------------------------------------- territorial pools: the roster (by consent only)
+
+PROFILE_PATH = "mon-profil"  # « Mon profil »: where a volunteer answers an invitation or leaves a pool
+
+
+def pool_invitation(first_name: str, pool: str, department: str, coordinator: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — invitation à rejoindre une plateforme territoriale",
+        f"Bonjour {first_name},",
+        [f"{coordinator}, qui coordonne la plateforme territoriale « {pool} » ({department}), vous invite à "
+         "rejoindre son vivier de renforts : les établissements médico-sociaux membres de la plateforme (EHPAD, "
+         "services à domicile) vous verront en tête de leurs candidats, et la plateforme pourra vous proposer "
+         "leurs missions.",
+         "Vous restez dans le vivier national et libre de refuser chaque mission. Acceptez ou déclinez cette "
+         "invitation depuis « Mon profil » ; vous pourrez quitter la plateforme à tout moment."],
+        Link("Répondre depuis « Mon profil »", link_to(PROFILE_PATH)),
+    )
+
+
+def pool_member_released(first_name: str, pool: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — vous rejoignez le vivier national",
+        f"Bonjour {first_name},",
+        [f"La plateforme territoriale « {pool} », auprès de laquelle vous vous êtes inscrit(e), vous ouvre au vivier "
+         "national : les autres établissements de votre zone de mobilité peuvent désormais vous solliciter aussi.",
+         "Vous restez membre de la plateforme. Si vous ne le souhaitez pas, rendez-vous indisponible ou quittez la "
+         "plateforme depuis « Mon profil »."],
+        Link("Ouvrir « Mon profil »", link_to(PROFILE_PATH)),
+    )
+
+
+def pool_member_removed(first_name: str, pool: str, paused: bool) -> EmailContent:
+    paragraphs = [f"La plateforme territoriale « {pool} » vous a retiré(e) de son vivier."]
+    if paused:
+        paragraphs.append("Vous vous étiez inscrit(e) pour cette plateforme seulement : votre profil est mis en "
+                          "pause. Rendez-vous disponible depuis « Mon profil » si vous souhaitez rejoindre le vivier "
+                          "national.")
+    else:
+        paragraphs.append("Vous restez inscrit(e) dans le vivier national.")
+    return _compose("Renfort RH — fin de votre participation à une plateforme territoriale", f"Bonjour {first_name},",
+                    paragraphs, Link("Ouvrir « Mon profil »", link_to(PROFILE_PATH)))
+
+
 def ccs_alert(first_name: str, region: str, establishment: str, profession: str, message: str) -> EmailContent:
     return _compose(
         f"Renfort RH — alerte de l'ARS {region}",

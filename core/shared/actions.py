@@ -40,6 +40,13 @@ class Action(StrEnum):
     RESUME = "resume"
     DECLINE = "decline"
     INTEREST = "interest"  # « Je suis intéressé(e) » on a push or a reservation
+    # a volunteer and a territorial pool's roster (« Vivier », « Mon profil »)
+    INVITE = "invite"  # the coordinator invites a volunteer of the region
+    ACCEPT_INVITATION = "accept_invitation"
+    DECLINE_INVITATION = "decline_invitation"
+    LEAVE_POOL = "leave_pool"  # the volunteer leaves the pool's roster
+    RELEASE = "release"  # a pool-only member opened to the national pool by the coordinator
+    REMOVE = "remove"  # the coordinator takes a member off the roster, or withdraws an invitation
     # a region
     SWITCH_CRISIS = "switch_crisis"
     # a user account (« Comptes »)

@@ -41,11 +41,15 @@ from db.models import (
     Mission,
     MissionStatus,
     Mobility,
+    PoolMember,
+    PoolMemberState,
+    PoolRosterEntry,
     Professional,
     ProfessionalStatus,
     Proposal,
     ProposalState,
     Role,
+    RosterState,
     Token,
     TokenPurpose,
     User,
@@ -443,6 +447,8 @@ OWN_SHEET = "Vos informations et vos justificatifs sont dans « Mon profil »."
 CANDIDATE_NOTICE = "Coordonnées et documents visibles dès que vous contactez ce professionnel."
 REGION_CANDIDATE_NOTICE = ("Coordonnées, identifiant professionnel et justificatifs visibles dès que ce professionnel "
                            "est proposé à une mission de votre région.")
+POOL_NOTICE = ("Membre de votre vivier : ses coordonnées vous sont ouvertes. Identifiant professionnel, message et "
+               "justificatifs restent réservés à son ARS et aux établissements qui le sollicitent.")
 ADMIN_NOTICE = ("Identifiant professionnel, message et justificatifs réservés à l'ARS du volontaire, au CCS et aux "
                 "établissements qui le sollicitent : ils ne sont pas montrés aux administrateurs.")
 
@@ -464,13 +470,16 @@ def _full(history: Any) -> _Access:
 
 def _sheet_access(session: so.Session, actor: SessionUser, professional: Professional, now: datetime) -> _Access | None:
     """The regulators of the volunteer's region see everything; admins their identity and contact only (no
-    identity document, issue 12); an establishment — or the ARS of another region — everything once the
-    volunteer is linked to one of its missions, the public fields while the volunteer is a candidate for one
-    of its open missions; anyone else nothing (None)."""
+    identity document, issue 12); a territorial pool's coordinator the contact of its roster's members, who agreed
+    to the pool (issue 14), and their history with its member establishments; an establishment — or the ARS of
+    another region — everything once the volunteer is linked to one of its missions, the public fields while the
+    volunteer is a candidate for one of its open missions; anyone else nothing (None)."""
     if reads_volunteer_files(actor, professional.ars_code):
         return _full(sa.true())
     if reads_names(actor, professional.ars_code):  # a name reader who reads no file: an admin
         return _Access(contact=True, file=False, documents=frozenset(), history=None, notice=ADMIN_NOTICE)
+    if actor.role == Role.POOL.value:
+        return _roster_access(session, actor, professional)
     if actor.role == "etablissement" and actor.establishment_ids:
         scope, viewer, notice = Mission.establishment_id.in_(actor.establishment_ids), "establishment", CANDIDATE_NOTICE
     elif actor.role == "ars" and actor.ars_code:
@@ -482,6 +491,20 @@ def _sheet_access(session: so.Session, actor: SessionUser, professional: Profess
     if _candidate(session, professional, scope, viewer, now):
         return _Access(contact=False, file=False, documents=frozenset(), history=scope, notice=notice)
     return None
+
+
+def _roster_access(session: so.Session, actor: SessionUser, professional: Professional) -> _Access | None:
+    """A coordinator reads the sheet of its own roster's members only (core.volunteers knows no pool service:
+    the pool tables are read here)."""
+    on_roster = session.scalar(sa.select(PoolRosterEntry.id).where(
+        PoolRosterEntry.pool_id == actor.pool_id, PoolRosterEntry.professional_id == professional.id,
+        PoolRosterEntry.state == RosterState.MEMBRE.value).limit(1))
+    if actor.pool_id is None or on_roster is None:
+        return None
+    members = sa.select(PoolMember.establishment_id).where(PoolMember.pool_id == actor.pool_id,
+                                                           PoolMember.state == PoolMemberState.MEMBRE.value)
+    return _Access(contact=True, file=False, documents=frozenset(), history=Mission.establishment_id.in_(members),
+                   notice=POOL_NOTICE)
 
 
 def _linked(session: so.Session, professional_id: int, scope: Any) -> bool:
