@@ -8,6 +8,7 @@ from core.access.accounts import (
     VACCINATION_CENTRE,
     AccountRequest,
     RequestReceipt,
+    finess_category_labels,
     request_establishment_account,
 )
 from core.places import reference
@@ -22,6 +23,7 @@ from ui.privacy import privacy_notice
 
 FORM = "account_request"
 RECEIPT = "_account_request_receipt"
+OTHER_CATEGORY = "Autre / je ne sais pas"
 
 
 def _requester(form: FormState) -> None:
@@ -45,6 +47,12 @@ def _establishment(form: FormState) -> None:
     form.selectbox(label("Catégorie", True), list(labels), "category_code", format_func=labels.get,
                    placeholder="Choisir…")
     form.error("category_code")
+    finess_labels = {"": OTHER_CATEGORY, **finess_category_labels()}
+    form.selectbox("Catégorie FINESS (EHPAD, SSIAD, SPASAD, SAAD…)", list(finess_labels), "finess_category_code",
+                   format_func=finess_labels.get, placeholder=OTHER_CATEGORY,
+                   help="La catégorie de votre FINESS géographique : elle permet à un EHPAD, un SSIAD, un SPASAD ou un "
+                        "SAAD de rejoindre la plateforme territoriale de son département.")
+    form.error("finess_category_code")
     is_centre = form.value("category_code") == VACCINATION_CENTRE
     left, right = st.columns([1, 2])
     with left:
@@ -66,7 +74,8 @@ def _submit(form: FormState, missions: list) -> None:
     value = lambda field: form.value(field) or ""  # noqa: E731
     request = AccountRequest(
         last_name=value("last_name"), first_name=value("first_name"), email=value("email"),
-        phone=value("phone"), category_code=value("category_code"), identifier=value("identifier"),
+        phone=value("phone"), category_code=value("category_code"),
+        finess_category_code=value("finess_category_code") or None, identifier=value("identifier"),
         establishment_name=value("establishment_name"), address=value("address"),
         postal_code=value("postal_code"), city=value("city"), ars_code=value("ars_code"), missions=missions,
     )

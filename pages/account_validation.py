@@ -49,6 +49,7 @@ def _request_card(request: PendingRequest) -> None:
         # Everything below was typed by the requester, who has no account yet: shown as typed (ui.markdown).
         st.markdown(f"#### {md(request.establishment_name)}")
         st.caption(f"Demande du {paris_datetime(request.requested_at)} — {request.category}"
+                   + f" — catégorie FINESS : {request.finess_category or 'non renseignée'}"
                    + (" — établissement déjà connu, second compte" if request.establishment_status == "active" else ""))
         left, right = st.columns(2)
         with left:

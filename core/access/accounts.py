@@ -200,6 +200,7 @@ class AccountRequest:
     email: str = ""
     phone: str = ""
     category_code: str = ""
+    finess_category_code: str | None = None  # the finer FINESS category (EHPAD, SSIAD…); None: other / unknown
     identifier: str = ""
     establishment_name: str = ""
     address: str = ""
@@ -217,6 +218,11 @@ class RequestReceipt:
     ars_name: str
     missions: int
     joined_existing: bool
+
+
+def finess_category_labels() -> dict[str, str]:
+    """The finer FINESS categories, code → short label (« EHPAD »), in the reference's order."""
+    return {c["code"]: c["short_label"] for c in reference.finess_categories()}
 
 
 def email_taken(session: so.Session, *, email: str) -> bool:
@@ -242,6 +248,10 @@ def clean_establishment(request: AccountRequest, errors: ErrorCollector) -> dict
     if category not in reference.category_labels():
         errors.add("category_code", "Choisissez la catégorie de l'établissement.")
     is_gid = category == VACCINATION_CENTRE
+    finess_category = (request.finess_category_code or "").strip() or None
+    if finess_category is not None and finess_category not in finess_category_labels():
+        errors.add("finess_category_code", f"Catégorie FINESS inconnue « {finess_category} » : choisissez-la dans la "
+                                           "liste, ou « Autre / je ne sais pas ».")
     identifier = errors.check(validate_gid if is_gid else validate_finess, request.identifier, "identifier")
     location = errors.check(geo.locate, request.postal_code, request.city or None)
     if location is None and not errors.has("postal_code") and not errors.has("city"):
@@ -255,6 +265,7 @@ def clean_establishment(request: AccountRequest, errors: ErrorCollector) -> dict
         "name": errors.check(validate_text, request.establishment_name, "establishment_name",
                              "Nom de l'établissement"),
         "category_code": category,
+        "finess_category_code": finess_category,
         "address": errors.check(validate_text, request.address, "address", "Adresse", max_length=300),
         "location": location,
         "ars_code": ars_code,
@@ -266,7 +277,8 @@ def new_establishment(place: dict, *, status: str, now: datetime) -> Establishme
     location = place["location"]
     return Establishment(
         finess=place["finess"], id_kind=place["id_kind"], name=place["name"], category_code=place["category_code"],
-        address=place["address"], postal_code=location.postal_code, city=location.commune,
+        finess_category_code=place.get("finess_category_code"), address=place["address"],
+        postal_code=location.postal_code, city=location.commune,
         department_code=location.department, ars_code=place["ars_code"], lat=location.lat, lon=location.lon,
         status=status, created_at=now,
     )
@@ -354,6 +366,7 @@ class PendingRequest:
     establishment_name: str
     establishment_status: str
     category: str
+    finess_category: str | None  # the FINESS category's short label (EHPAD, SSIAD…), None when not told
     id_kind: str
     identifier: str
     address: str
@@ -398,6 +411,7 @@ def _pending_view(session: so.Session, user: User, establishment: Establishment)
         email=user.email, phone=user.phone, establishment_id=establishment.id,
         establishment_name=establishment.name, establishment_status=establishment.status,
         category=reference.category_labels().get(establishment.category_code, establishment.category_code),
+        finess_category=finess_category_labels().get(establishment.finess_category_code or ""),
         id_kind=establishment.id_kind, identifier=establishment.finess, address=establishment.address,
         postal_code=establishment.postal_code, city=establishment.city, ars_code=establishment.ars_code,
         identifier_check=_check(validate_identifier, establishment.finess),

@@ -90,6 +90,7 @@ class Column:
     header: str  # as the ministry's template writes it
     request_field: str  # the AccountRequest field it feeds (and the field of its cleaning errors)
     aliases: tuple[str, ...] = ()  # other headers met in real files, as _key gives them
+    required: bool = True  # a file without this column is refused; an optional one may be absent or left empty
 
     def header_keys(self) -> set[str]:
         return {_key(self.header), *self.aliases}
@@ -113,9 +114,13 @@ COLUMNS = (
            ("mail", "courriel", "adressemail", "adresseemail", "adressecourriel", "adresseelectronique",
             "emailducontact")),
     Column("phone", "telephone", "phone", ("tel", "numerodetelephone", "telephoneducontact", "portable")),
+    # Not in the ministry's template of 2020 (issue 14): optional, so that its files still import as they are.
+    Column("finess_category", "Catégorie FINESS", "finess_category_code",
+           ("categoriefinessetablissement", "codecategoriefiness", "codecategorie", "categfiness"), required=False),
 )
 COLUMN_BY_KEY = {key: column for column in COLUMNS for key in column.header_keys()}
 HEADERS = tuple(column.header for column in COLUMNS)
+FINESS_CATEGORY_HEADER = "Catégorie FINESS (facultative)"
 
 
 # ---------------------------------------------------------------- reports
@@ -211,16 +216,19 @@ def import_template() -> bytes:
     sheet.column_dimensions["A"].width = 34
     sheet.freeze_panes = "A2"
     lists = workbook.create_sheet(LISTS_TITLE)
-    lists.append([HEADERS[3], HEADERS[0]])
+    lists.append([HEADERS[3], HEADERS[0], FINESS_CATEGORY_HEADER])
     categories = [category["label"] for category in reference.establishment_categories()]
     agencies = [f"ARS {row.name}" for row in reference.ars_list()]
-    for row in range(max(len(categories), len(agencies))):
-        lists.append([categories[row] if row < len(categories) else None,
-                      agencies[row] if row < len(agencies) else None])
+    finess = [f"{category['code']} - {category['short_label']}" for category in reference.finess_categories()]
+    for row in range(max(len(categories), len(agencies), len(finess))):
+        lists.append([values[row] if row < len(values) else None for values in (categories, agencies, finess)])
     lists.column_dimensions["A"].width = 80
     lists.column_dimensions["B"].width = 40
+    lists.column_dimensions["C"].width = 34
+    finess_column = get_column_letter(len(COLUMNS))
     for lists_column, sheet_column, count, label in (("A", "D", len(categories), "un type d'établissement"),
-                                                     ("B", "A", len(agencies), "une ARS")):
+                                                     ("B", "A", len(agencies), "une ARS"),
+                                                     ("C", finess_column, len(finess), "une catégorie FINESS")):
         source = f"{quote_sheetname(LISTS_TITLE)}!${lists_column}$2:${lists_column}${count + 1}"
         validation = DataValidation(type="list", formula1=source,
                                     allow_blank=True, showErrorMessage=True, errorTitle="Valeur hors liste",
@@ -318,7 +326,7 @@ def _find_layout(workbook: Any) -> _Layout:
     if best is None or len(best.columns) < MIN_MATCHED_HEADERS:
         raise _refuse_file("Aucune feuille de ce classeur ne contient les colonnes du modèle (" + ", ".join(HEADERS)
                            + ") : partez du modèle téléchargeable sur cette page.")
-    missing = [column.header for column in COLUMNS if column.field not in best.columns]
+    missing = [column.header for column in COLUMNS if column.required and column.field not in best.columns]
     if missing:
         raise _refuse_file(f"La feuille « {best.sheet.title} » n'a pas de colonne "
                            + ", ".join(f"« {header} »" for header in missing)
@@ -360,6 +368,7 @@ class _RawRow:
     line: int
     values: dict[str, str]
     problems: dict[str, str] = field(default_factory=dict)  # field → what is wrong with its cell
+    cells: dict[str, str] = field(default_factory=dict)  # field → its cell's reference (« L12 »)
 
 
 def _read_rows(content: bytes, workbook: Any, layout: _Layout) -> list[_RawRow]:
@@ -367,8 +376,9 @@ def _read_rows(content: bytes, workbook: Any, layout: _Layout) -> list[_RawRow]:
     rows: list[_RawRow] = []
     blanks: list[tuple[_RawRow, str, int]] = []  # empty cells of non-empty rows: formulas without a value?
     for line, cells in enumerate(layout.sheet.iter_rows(min_row=layout.header_row + 1), start=layout.header_row + 1):
-        raw = _RawRow(line, {})
+        raw = _RawRow(line, {column.field: "" for column in COLUMNS})  # an optional column may be absent
         for name, index in layout.columns.items():
+            raw.cells[name] = f"{get_column_letter(index)}{line}"
             cell = cells[index - 1] if index <= len(cells) else None
             value = merged.get((line, index), cell.value if cell is not None else None)
             if isinstance(value, str) and value.strip() in ERROR_CODES:
@@ -449,6 +459,30 @@ def category_code(text: str) -> str | None:
     return _category_codes().get(_key(_unnumbered(text)))
 
 
+@lru_cache(maxsize=1)
+def _finess_category_codes() -> dict[str, str]:
+    codes = {}
+    for category in reference.finess_categories():
+        for text in (category["code"], category["short_label"], category["label"],
+                     f"{category['code']} - {category['short_label']}"):
+            codes[_key(text)] = category["code"]
+    return codes
+
+
+def finess_category_code(text: str) -> str | None:
+    """The FINESS category of a « Catégorie FINESS » cell: its code (500), short label (EHPAD), label, or the list's
+    « 500 - EHPAD »."""
+    return _finess_category_codes().get(_key(text))
+
+
+def _finess_category_reason(raw: _RawRow) -> str:
+    text = raw.values["finess_category"]
+    where = raw.cells.get("finess_category", "")
+    return (f"Catégorie FINESS inconnue « {text} » (ligne {raw.line}, colonne « Catégorie FINESS », cellule {where}) : "
+            "indiquez le code (500) ou le sigle (EHPAD) d'une catégorie de la feuille « Listes » du modèle, ou "
+            "laissez la cellule vide.")
+
+
 def ars_code(text: str) -> str | None:
     """The ARS of an « ARS de rattachement » cell: « ARS Grand-Est », « Grand Est », « 6-ARS Grand-Est », 44…"""
     if re.fullmatch(r"\d{1,2}", text.strip()):
@@ -521,6 +555,7 @@ def _check_row(raw: _RawRow) -> _Checked:
     """Every check that needs no database, with the public request's own cleaning (core.access.accounts)."""
     values, notes = raw.values, []
     category = category_code(values["category"]) if values["category"] else None
+    finess_category = finess_category_code(values["finess_category"]) if values["finess_category"] else None
     is_gid = category == VACCINATION_CENTRE
     identifier = values["finess"] if is_gid else _without_lost_zero(validate_finess, values["finess"], "FINESS", notes)
     postal_code = _without_lost_zero(geo.validate_postal_code, values["postal_code"], "Code postal", notes)
@@ -528,13 +563,16 @@ def _check_row(raw: _RawRow) -> _Checked:
     agency = ars_code(values["ars"]) if values["ars"] else None
     request = AccountRequest(
         last_name=values["last_name"], first_name=values["first_name"], email=values["email"],
-        phone=_phone_text(values["phone"], notes), category_code=category or "", identifier=identifier,
+        phone=_phone_text(values["phone"], notes), category_code=category or "",
+        finess_category_code=finess_category, identifier=identifier,
         establishment_name=values["establishment_name"], address=values["address"], postal_code=postal_code,
         city=_reference_commune(postal_code, values["city"]) if values["city"] else "", ars_code=agency or "",
     )
     errors = ErrorCollector()
     identity, place = clean_identity(request, errors), clean_establishment(request, errors)
     reasons = _reasons(raw, errors)
+    if values["finess_category"] and finess_category is None and "finess_category" not in raw.problems:
+        reasons.append((COLUMN_POSITION["finess_category_code"], _finess_category_reason(raw)))
     ars_reason = _ars_reason(values["ars"], agency, place["location"] or _postal_code_location(postal_code))
     if ars_reason:
         reasons.append((0, ars_reason))
@@ -570,7 +608,7 @@ def _reasons(raw: _RawRow, errors: ErrorCollector) -> list[tuple[int, str]]:
     reasons = [(position, raw.problems[column.field]) for position, column in enumerate(COLUMNS)
                if column.field in raw.problems]
     reasons += [(position, f"Champ manquant : « {column.header} ».") for position, column in enumerate(COLUMNS)
-                if not values[column.field] and column.field not in raw.problems]
+                if column.required and not values[column.field] and column.field not in raw.problems]
     for error in errors.errors:
         position = COLUMN_POSITION.get(error.field, len(COLUMNS))
         if position < len(COLUMNS) and not values[COLUMNS[position].field]:

@@ -42,7 +42,7 @@ def test_an_ars_fills_the_downloaded_template_previews_it_gets_the_rejected_rows
     workbook = load_workbook(io.BytesIO(template))
     sheet = workbook.worksheets[0]
     assert tuple(cell.value for cell in sheet[1]) == HEADERS
-    assert {str(v.sqref) for v in sheet.data_validations.dataValidation} == {"A2:A5001", "D2:D5001"}
+    assert {str(v.sqref) for v in sheet.data_validations.dataValidation} == {"A2:A5001", "D2:D5001", "L2:L5001"}
 
     for row in (*GOOD, WRONG_REGION):
         sheet.append([row[column.field] for column in COLUMNS])
@@ -67,6 +67,7 @@ def test_an_ars_fills_the_downloaded_template_previews_it_gets_the_rejected_rows
     wait_idle(page)
     screenshot(page, "81-import-etablissements-termine")
     with session_scope(e2e_database, read_only=True) as session:
-        created = session.execute(sa.select(m.Establishment.finess, m.Establishment.status, m.Establishment.ars_code)
+        created = session.execute(sa.select(m.Establishment.finess, m.Establishment.status, m.Establishment.ars_code,
+                                            m.Establishment.finess_category_code)
                                   .where(m.Establishment.finess.in_([row["finess"] for row in GOOD]))).all()
-    assert sorted(created) == sorted((row["finess"], "active", "52") for row in GOOD)
+    assert sorted(created) == sorted((row["finess"], "active", "52", "500") for row in GOOD)

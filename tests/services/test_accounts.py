@@ -70,6 +70,31 @@ def test_a_request_files_a_pending_account_establishment_and_missions_and_acknow
     assert outbox.to == "claire.moreau@chu-test.fr" and "prise en compte" in outbox.subject
 
 
+def test_the_finer_finess_category_is_kept_and_other_or_unknown_stays_empty(uow) -> None:
+    with uow() as session:
+        ehpad = request_establishment_account(session, actor=None, now=NOW, request=a_request(
+            category_code="sociaux_hebergement", finess_category_code="500"))
+        other = request_establishment_account(session, actor=None, now=NOW, request=a_request(
+            email="autre@chu-test.fr", identifier="440000271", finess_category_code=None))
+        ars = make_actor(session, "ars", ars_code="52")
+        [first, second] = sorted(pending_requests(session, actor=ars), key=lambda r: r.user_id)
+    with uow() as session:
+        assert session.get(m.Establishment, ehpad.establishment_id).finess_category_code == "500"
+        assert session.get(m.Establishment, other.establishment_id).finess_category_code is None
+    assert (first.finess_category, second.finess_category) == ("EHPAD", None)  # what the ARS reads in its queue
+
+
+def test_an_unknown_finess_category_is_refused_on_its_field_and_nothing_is_saved(uow) -> None:
+    with uow() as session:
+        before = _counts(session)
+    with pytest.raises(FormErrors) as error, uow() as session:
+        request_establishment_account(session, actor=None, request=a_request(finess_category_code="999"), now=NOW)
+    assert error.value.by_field() == {"finess_category_code": "Catégorie FINESS inconnue « 999 » : choisissez-la dans "
+                                                              "la liste, ou « Autre / je ne sais pas »."}
+    with uow() as session:
+        assert _counts(session) == before
+
+
 def test_a_request_without_need_files_one_mission_of_zero_people_profession_autre_dated_today(uow) -> None:
     with uow() as session:
         request_establishment_account(session, actor=None, request=a_request(missions=[]), now=NOW)

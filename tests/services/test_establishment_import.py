@@ -84,13 +84,16 @@ def test_the_template_has_the_ministrys_columns_its_lists_and_drop_downs_fed_by_
     sheet, lists = workbook.worksheets
     assert [cell.value for cell in sheet[1]] == [
         "ARS de rattachement", "Finess géographique", "nom établissement", "Type établissement", "adresse", "CP",
-        "ville", "nom", "prenom", "e-mail", "telephone"]
+        "ville", "nom", "prenom", "e-mail", "telephone", "Catégorie FINESS"]
     types = [row[0] for row in lists.iter_rows(min_row=2, values_only=True) if row[0]]
     agencies = [row[1] for row in lists.iter_rows(min_row=2, values_only=True) if row[1]]
+    finess = [row[2] for row in lists.iter_rows(min_row=2, values_only=True) if row[2]]
     assert types[0] == "Établissements relevant de la loi hospitalière" and len(types) == 7
     assert "ARS Pays de la Loire" in agencies and len(agencies) == 18
+    assert finess[:4] == ["500 - EHPAD", "354 - SSIAD", "209 - SPASAD", "460 - SAAD"] and len(finess) == 14
     validations = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
-    assert validations == {"A2:A5001": "'Listes'!$B$2:$B$19", "D2:D5001": "'Listes'!$A$2:$A$8"}
+    assert validations == {"A2:A5001": "'Listes'!$B$2:$B$19", "D2:D5001": "'Listes'!$A$2:$A$8",
+                           "L2:L5001": "'Listes'!$C$2:$C$15"}
     assert sheet.column_dimensions["B"].number_format == "@"  # a FINESS typed in keeps its leading zero
 
 
@@ -196,6 +199,10 @@ def test_the_command_line_operator_is_recorded_as_such(uow) -> None:
 GOOD_FINESS = with_luhn_key("44000099")
 IN_DATABASE = "deja.inscrite@ehpad-test.fr"
 BAD_ROWS: list[tuple[dict[str, Any], str]] = [
+    ({"finess_category": "Maison de retraite"},  # first: line 3 of the file
+     "Catégorie FINESS inconnue « Maison de retraite » (ligne 3, colonne « Catégorie FINESS », cellule L3) : indiquez "
+     "le code (500) ou le sigle (EHPAD) d'une catégorie de la feuille « Listes » du modèle, ou laissez la cellule "
+     "vide."),
     ({"finess": _bad_key(GOOD_FINESS)},
      f"Le numéro FINESS « {_bad_key(GOOD_FINESS)} » est invalide : sa clé de contrôle (dernier chiffre) ne "
      "correspond pas. Vérifiez la saisie."),
@@ -217,7 +224,7 @@ BAD_ROWS: list[tuple[dict[str, Any], str]] = [
      "L'adresse électronique « claire@ » n'est pas valide (exemple attendu : prenom.nom@domaine.fr)."),
     ({"phone": "12 34"}, "Le numéro de téléphone « 12 34 » n'est pas un numéro français valide (exemples : "
                          "06 12 34 56 78, +33 6 12 34 56 78, 0690 12 34 56)."),
-    *[({column.field: None}, f"Champ manquant : « {column.header} ».") for column in COLUMNS],
+    *[({column.field: None}, f"Champ manquant : « {column.header} ».") for column in COLUMNS if column.required],
 ]
 
 
@@ -236,7 +243,8 @@ def test_a_file_with_every_kind_of_bad_row_rejects_each_with_its_reason_and_impo
     report = _import(uow, _file(*rows))
     assert (report.establishments_created, report.accounts_created) == (1, 1)
     with uow() as session:
-        assert session.scalars(sa.select(m.Establishment.finess)).all() == [rows[0]["finess"]]
+        assert session.execute(sa.select(m.Establishment.finess, m.Establishment.finess_category_code)).all() == [
+            (rows[0]["finess"], "500")]  # « 500 - EHPAD », as the template's list offers it
     rejected = load_workbook(io.BytesIO(rejected_rows_xlsx(report))).active
     values = list(rejected.values)
     assert values[0] == (*HEADERS, "ligne", "motif")
@@ -613,7 +621,7 @@ def test_the_rejected_rows_file_corrected_imports_as_is(uow) -> None:
     workbook = load_workbook(io.BytesIO(rejected_rows_xlsx(report)))
     sheet = workbook.active
     assert sheet.title == "Lignes rejetées"
-    assert [(r[1], r[5], r[6], r[11], r[12]) for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+    assert [(r[1], r[5], r[6], r[12], r[13]) for r in sheet.iter_rows(min_row=2, values_only=True)] == [
         ("010000024", "44999", "Nantes", 3, "Le code postal 44999 n'existe pas dans la base de La Poste."),
         (rows[2]["finess"], "44000", None, 4, "Champ manquant : « ville »."),
     ]

@@ -58,6 +58,24 @@ def test_a_complete_request_is_confirmed_and_the_ars_is_deduced_from_the_postal_
         assert user.status == "pending"
 
 
+def test_the_finess_category_is_chosen_by_its_short_label_or_left_as_other(app, demo_url) -> None:
+    app.run()
+    open_page(app, "demande-de-compte")
+    select = app.selectbox(key=KEY + "finess_category_code")
+    assert (select.label, select.placeholder) == ("Catégorie FINESS (EHPAD, SSIAD, SPASAD, SAAD…)",
+                                                  "Autre / je ne sais pas")
+    assert select.options[:5] == ["Autre / je ne sais pas", "EHPAD", "SSIAD", "SPASAD", "SAAD"]
+    _fill_request(app, email="ssiad@test.fr")
+    app.selectbox(key=KEY + "finess_category_code").select("354")
+    app.run()
+    button(app, "Valider la demande").click()
+    app.run()
+    assert any("sont enregistrés" in s.value for s in app.success)
+    with session_scope(demo_url) as session:
+        establishment = session.scalar(sa.select(m.Establishment).where(m.Establishment.finess == "750100125"))
+        assert establishment.finess_category_code == "354"
+
+
 def test_typed_values_survive_a_failed_submit_and_a_page_switch(app) -> None:
     app.run()
     open_page(app, "demande-de-compte")
