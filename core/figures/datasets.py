@@ -179,6 +179,11 @@ def _category(code: str | None) -> str | None:
     return None if code is None else reference.category_labels().get(code, code)
 
 
+def _finess_category(code: str | None) -> str | None:
+    """The finer FINESS category's short label (EHPAD, SSIAD…); empty when the establishment never told it."""
+    return None if code is None else {c["code"]: c["short_label"] for c in reference.finess_categories()}.get(code, code)
+
+
 def _full_name(first: str | None, last: str | None) -> str | None:
     name = f"{first or ''} {last or ''}".strip()
     return name or None
@@ -484,7 +489,8 @@ def _establishments_query(scope: Scope) -> sa.Select:
         conditions.append(Establishment.id.in_(scope.establishment_ids))
     return (
         sa.select(Establishment.id, Establishment.finess, Establishment.id_kind, Establishment.name.label("establishment"),
-                  Establishment.category_code, Establishment.address, Establishment.postal_code, Establishment.city,
+                  Establishment.category_code, Establishment.finess_category_code, Establishment.address,
+                  Establishment.postal_code, Establishment.city,
                   Establishment.department_code, Establishment.ars_code, Establishment.status,
                   Establishment.created_at, sa.func.coalesce(accounts.c.accounts, 0).label("accounts"),
                   sa.func.coalesce(accounts.c.active_accounts, 0).label("active_accounts"),
@@ -503,6 +509,7 @@ ESTABLISHMENT_FIELDS = [
     Field(Column("Type d'identifiant"), lambda r: "GID (centre de vaccination)" if r["id_kind"] == "gid" else "FINESS"),
     Field(Column("Établissement"), lambda r: r["establishment"]),
     Field(Column("Catégorie"), lambda r: _category(r["category_code"])),
+    Field(Column("Catégorie FINESS"), lambda r: _finess_category(r["finess_category_code"])),
     Field(Column("Adresse"), lambda r: r["address"]),
     Field(Column("Code postal"), lambda r: r["postal_code"]),
     Field(Column("Commune"), lambda r: r["city"]),

@@ -74,7 +74,8 @@ class World:
 
 def build(session: so.Session) -> World:
     nantes = make_establishment(session, "44000", name="CHU de Nantes (test)")
-    rennes = make_establishment(session, "35000", name="EHPAD des Lices", category_code="sociaux_hebergement")
+    rennes = make_establishment(session, "35000", name="EHPAD des Lices", category_code="sociaux_hebergement",
+                                finess_category_code="500")
     hr = make_user(session, establishment=nantes, first_name="Hortense", last_name="Ressources",
                    email="hortense.ressources@chu-test.example", phone="0240000000")
     hr_rennes = make_user(session, establishment=rennes, first_name="Bertrand", last_name="Lemarchal",
@@ -291,6 +292,7 @@ def test_establishments_list_identifier_category_region_accounts_and_open_needs(
     assert (nantes["Comptes"], nantes["Comptes actifs"], nantes["Missions"], nantes["Besoins ouverts"],
             nantes["Postes ouverts non pourvus"]) == (1, 1, 2, 1, 1)
     assert rows["EHPAD des Lices"]["ARS"] == "Bretagne" and nantes["FINESS / GID"].isdigit()
+    assert (rows["EHPAD des Lices"]["Catégorie FINESS"], nantes["Catégorie FINESS"]) == ("EHPAD", None)
 
 
 def test_statistics_give_posts_per_week_tension_and_the_funnel(uow) -> None:
