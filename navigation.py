@@ -39,7 +39,7 @@ from pages import (
     volunteer_signup,
     volunteers_admin,
 )
-from ui.auth import just_signed_in, just_signed_out
+from ui.auth import just_signed_out, signed_in_here
 from ui.links import PAGES_KEY, switch_to
 
 
@@ -167,9 +167,12 @@ def build_navigation(user: SessionUser | None):  # noqa: ANN201 - streamlit's St
         default = HOME
         if just_signed_out():
             specs_by_section = PUBLIC_PAGES  # this run only: from any page, sign-out lands on the home page
-    elif just_signed_in():
-        # This run writes the session cookie through a component: a page switch now would drop it, so
-        # the first page of the role is the default page itself, not the landing that switches to it.
+    elif signed_in_here():
+        # Signed in by the form in this browser session: the first page of the role is the default page itself,
+        # at "/", for the rest of the session. The run of the sign-in writes the session cookie through a
+        # component, which a page switch would drop; and the component's answer reruns the script about 2 s
+        # later: were that rerun sent on by the landing, the page would be built and drawn a second time (the
+        # « Vue nationale », its maps with it). A reload opens a new session, which the landing serves.
         default = _default_spec(user)
     else:
         default = _landing(_default_spec(user))

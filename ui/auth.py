@@ -1,15 +1,17 @@
-"""Who is signed in: streamlit-authenticator's signed cookie, our own checks in core.access.accounts.
+"""Who is signed in: a signed session cookie read and written by us, our own checks in core.access.accounts.
 
-The library keeps what it does well: the signed (JWT) session cookie, its reading and deletion.
-Sign-in goes through core.access.accounts.authenticate (lockout, account status, our French messages) and
-only the signed-in account is ever handed to the library, never the whole user table.
+Sign-in goes through core.access.accounts.authenticate (lockout, account status, our French messages).
 
-Sessions: the library's token holds only the user and an expiry; ours also carries when the session was
-opened and whether it is kept open (`_stamp_tokens`). Core refuses a session opened before the user's
-`sessions_valid_after` (set by a sign-out or a new password): a cookie captured before a sign-out opens
-nothing. A session not kept open ends after RENFORT_SESSION_IDLE_MINUTES without a run, in this browser
-tab and in its cookie (valid that long, renewed while the user works); « Garder la session ouverte »
-keeps it LONG_COOKIE_DAYS.
+The session cookie holds a JWT (HS256, RENFORT_COOKIE_KEY): the user, its expiry, when the session was opened
+and whether it is kept open. It is read from the request that opened the browser session (`st.context.cookies`)
+and written or deleted by a few lines of JavaScript (`st.html`). streamlit-authenticator did this through a
+component whose answers rerun the whole script: two extra runs after each sign-in and one at each page load
+(measured in Chromium, docs/performance.md), the « Vue nationale » built and drawn again each time.
+
+Core refuses a session opened before the user's `sessions_valid_after` (set by a sign-out or a new password): a
+cookie captured before a sign-out opens nothing. A session not kept open ends after
+RENFORT_SESSION_IDLE_MINUTES without a run, in this browser tab and in its cookie (valid that long, renewed
+while the user works); « Garder la session ouverte » keeps it LONG_COOKIE_DAYS.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import time
 
 import jwt
 import streamlit as st
-import streamlit_authenticator as stauth
 
 from core.access.accounts import authenticate, end_sessions, load_session_user
 from core.shared.actor import SessionUser
@@ -33,6 +34,7 @@ LONG_COOKIE_DAYS = 30.0  # "Garder la session ouverte"
 _COOKIE_ACTION = "_renfort_cookie_action"
 _SIGNED_OUT = "_renfort_signed_out"
 _SIGNED_IN = "_renfort_signed_in"
+_SIGNED_OUT_HERE = "_renfort_signed_out_here"  # the session cookie read at the opening no longer counts
 SESSION_STARTED = "_renfort_session_started"  # Unix time the session was opened (sign-in, or its cookie's)
 KEEP = "_renfort_keep_session"
 LAST_SEEN = "_renfort_last_seen"  # Unix time of this browser session's last run
@@ -49,38 +51,47 @@ def short_cookie_days() -> float:
     return idle_seconds() / 86400
 
 
-def _credentials(user: SessionUser | None) -> dict:
-    if user is None:
-        return {"usernames": {}}
-    entry = {"name": user.display_name, "email": user.email, "password": "", "roles": [user.role]}
-    return {"usernames": {user.email: entry}}
+def encode_token(username: str, *, expires_at: float, opened_at: float | None, keep: bool) -> str:
+    return jwt.encode({"username": username, "exp_date": expires_at, "opened_at": opened_at, "keep": keep},
+                      get_settings().cookie_key, algorithm="HS256")
 
 
-def _authenticator(user: SessionUser | None, cookie_days: float) -> stauth.Authenticate:
-    authenticator = stauth.Authenticate(
-        _credentials(user),
-        COOKIE_NAME,
-        get_settings().cookie_key,
-        cookie_days,
-        auto_hash=False,
-        login_sleep_time=0,
-    )
-    _stamp_tokens(authenticator.cookie_controller.cookie_model)
-    return authenticator
+def decode_token(raw: str | None, now: float) -> dict | None:
+    """The token's content if it is ours (signature), unexpired and names a user; None otherwise."""
+    if not raw:
+        return None
+    try:
+        token = jwt.decode(raw, get_settings().cookie_key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    if not isinstance(token.get("username"), str) or not isinstance(token.get("exp_date"), int | float):
+        return None
+    return token if token["exp_date"] > now else None
 
 
-def _stamp_tokens(model) -> None:  # noqa: ANN001 - streamlit_authenticator's CookieModel
-    """The cookie's token also says when the session was opened and whether it is kept open.
+def _write_cookie(days: float, now: float) -> None:
+    """Sets the session cookie in the browser, lasting `days` (no answer comes back: no rerun)."""
+    seconds = max(1, round(days * 86400))
+    value = encode_token(st.session_state["username"], expires_at=now + seconds,
+                         opened_at=st.session_state.get(SESSION_STARTED), keep=bool(st.session_state.get(KEEP)))
+    _run_script(f"document.cookie = '{COOKIE_NAME}={value}; path=/; max-age={seconds}; SameSite=Strict';")
 
-    The library encodes {username, exp_date} in CookieModel._token_encode (checked against 0.4.2 by
-    tests/unit/test_session_cookie.py, which fails if an upgrade changes it); its reading is untouched.
-    """
-    def encode() -> str:
-        return jwt.encode({"username": st.session_state["username"], "exp_date": model.exp_date,
-                           "opened_at": st.session_state.get(SESSION_STARTED),
-                           "keep": bool(st.session_state.get(KEEP))}, model.cookie_key, algorithm="HS256")
 
-    model._token_encode = encode
+def _delete_cookie() -> None:
+    _run_script(f"document.cookie = '{COOKIE_NAME}=; path=/; max-age=0; SameSite=Strict';")
+
+
+def _run_script(script: str) -> None:
+    # The token is base64url and dots, the name ours: nothing in the script comes from what a user typed.
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+
+
+def _cookie_token(now: float) -> dict | None:
+    """The cookie the browser sent when this browser session opened; none once the user signed out here (the
+    browser may still hold the old one until the deletion script has run)."""
+    if st.session_state.get(_SIGNED_OUT_HERE):
+        return None
+    return decode_token(st.context.cookies.get(COOKIE_NAME), now)
 
 
 def _set_signed_in(user: SessionUser) -> None:
@@ -90,17 +101,16 @@ def _set_signed_in(user: SessionUser) -> None:
         email=user.email,
         roles=[user.role],
         authentication_status=True,
-        logout=None,
     )
+    st.session_state.pop(_SIGNED_OUT_HERE, None)
 
 
 def _clear_session() -> None:
     for key in SESSION_KEYS:
         st.session_state[key] = None
-    for key in (SESSION_STARTED, KEEP, LAST_SEEN, COOKIE_RENEWED):
+    for key in (SESSION_STARTED, KEEP, LAST_SEEN, COOKIE_RENEWED, _SIGNED_IN):
         st.session_state.pop(key, None)
-    # The library then ignores the cookie for the rest of this browser session.
-    st.session_state["logout"] = True
+    st.session_state[_SIGNED_OUT_HERE] = True
     st.session_state.pop("current_establishment", None)
 
 
@@ -151,14 +161,9 @@ def just_signed_out() -> bool:
     return bool(st.session_state.pop(_SIGNED_OUT, False))
 
 
-def just_signed_in() -> bool:
-    """True once, on the run right after a sign-in: the run that writes the session cookie."""
-    return bool(st.session_state.pop(_SIGNED_IN, False))
-
-
-def _token(authenticator: stauth.Authenticate) -> dict | None:
-    token = authenticator.cookie_controller.get_cookie()
-    return token or None
+def signed_in_here() -> bool:
+    """True for the rest of a browser session opened by the sign-in form (not by a cookie, after a reload)."""
+    return bool(st.session_state.get(_SIGNED_IN, False))
 
 
 def _load(email: str, opened_at: float | None) -> SessionUser | None:
@@ -187,10 +192,10 @@ def _end_idle_session() -> None:
                    "reconnectez-vous (cochez « Garder la session ouverte » sur un poste personnel).")
 
 
-def _renew_cookie(authenticator: stauth.Authenticate, now: float) -> None:
+def _renew_cookie(now: float, days: float) -> None:
     """The cookie of a session not kept open lasts the idle time: renewed once half of it has gone."""
     if not st.session_state.get(KEEP) and now - st.session_state.get(COOKIE_RENEWED, now) > idle_seconds() / 2:
-        authenticator.cookie_controller.set_cookie()
+        _write_cookie(days, now)
         st.session_state[COOKIE_RENEWED] = now
 
 
@@ -206,21 +211,20 @@ def current_user() -> SessionUser | None:
     user = _load(email, st.session_state.get(SESSION_STARTED)) if email else None
     if st.session_state.get(KEEP):
         days = LONG_COOKIE_DAYS
-    authenticator = _authenticator(user, days)  # renders the cookie component: once per run
     if action == "set" and user is not None:
-        authenticator.cookie_controller.set_cookie()
+        _write_cookie(days, now)
         return user
     stale_cookie = action == "delete"
     if email is None and not stale_cookie:
-        token = _token(authenticator)
+        token = _cookie_token(now)
         user = _restore(token) if token else None
         stale_cookie = token is not None and user is None
     elif email is not None and user is None:
         _clear_session()  # disabled, signed out elsewhere, or a new password since the last run
         stale_cookie = True
     if stale_cookie:
-        authenticator.cookie_controller.delete_cookie()
+        _delete_cookie()
     if user is not None:
         st.session_state[LAST_SEEN] = now
-        _renew_cookie(authenticator, now)
+        _renew_cookie(now, days)
     return user

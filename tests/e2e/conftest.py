@@ -240,7 +240,7 @@ def _type_credentials(page, email: str, password: str) -> None:
 
 
 def wait_for_session_cookie(page) -> None:
-    """The cookie is written by a component in the browser a moment after the page is drawn: a test that
+    """The cookie is written by a script in the browser once the page is drawn: a test that
     opens another URL at once would otherwise arrive signed out."""
     page.wait_for_function(f"() => document.cookie.includes('{COOKIE_NAME}=')")
 

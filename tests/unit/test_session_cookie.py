@@ -1,34 +1,45 @@
-"""The session cookie's token: streamlit-authenticator 0.4.2 encodes {username, exp_date}; ui.auth adds when
-the session was opened and whether it is kept open. Fails loudly if a library upgrade changes the encoding
-that ui.auth._stamp_tokens replaces."""
+"""The session cookie's token (ui.auth): ours, signed with RENFORT_COOKIE_KEY, unexpired, naming a user — and
+carrying when the session was opened and whether it is kept open. Anything else opens nothing."""
 
 from __future__ import annotations
 
-import inspect
-
 import jwt
-from streamlit_authenticator.models.cookie_model import CookieModel
 
+from core.shared.config import get_settings
 from ui import auth
 
-
-def test_the_library_still_encodes_only_the_user_and_an_expiry() -> None:
-    source = inspect.getsource(CookieModel._token_encode)
-    assert "'username': st.session_state['username']" in source and "'exp_date': self.exp_date" in source
-    assert "algorithm='HS256'" in source
-    assert "jwt.decode(self.token, self.cookie_key, algorithms=['HS256'])" in inspect.getsource(CookieModel._token_decode)
+NOW = 1_800_000_000.0
 
 
-class _Model:
-    cookie_key = "clé-de-test"
-    exp_date = 1_900_000_000.0
+def test_a_token_we_wrote_reads_back_with_the_opening_time_and_the_keep_choice() -> None:
+    raw = auth.encode_token("ars@example.org", expires_at=NOW + 60, opened_at=NOW - 5.5, keep=True)
+    assert auth.decode_token(raw, NOW) == {"username": "ars@example.org", "exp_date": NOW + 60,
+                                           "opened_at": NOW - 5.5, "keep": True}
 
 
-def test_our_token_carries_the_opening_time_and_the_keep_choice(monkeypatch) -> None:
-    state = {"username": "ars@example.org", auth.SESSION_STARTED: 1_800_000_000.5, auth.KEEP: True}
-    monkeypatch.setattr(auth.st, "session_state", state)
-    model = _Model()
-    auth._stamp_tokens(model)
-    token = jwt.decode(model._token_encode(), "clé-de-test", algorithms=["HS256"])
-    assert token == {"username": "ars@example.org", "exp_date": 1_900_000_000.0, "opened_at": 1_800_000_000.5,
-                     "keep": True}
+def test_an_expired_token_opens_nothing() -> None:
+    raw = auth.encode_token("ars@example.org", expires_at=NOW - 1, opened_at=NOW - 600, keep=False)
+    assert auth.decode_token(raw, NOW) is None
+
+
+def test_a_token_signed_with_another_key_or_altered_opens_nothing() -> None:
+    payload = {"username": "ccs@example.org", "exp_date": NOW + 60, "opened_at": NOW, "keep": True}
+    forged = jwt.encode(payload, "une-autre-clé-de-signature-assez-longue-pour-hs256", algorithm="HS256")
+    assert auth.decode_token(forged, NOW) is None
+    genuine = auth.encode_token("ars@example.org", expires_at=NOW + 60, opened_at=NOW, keep=False)
+    header, _, signature = genuine.split(".")
+    altered_body = jwt.utils.base64url_encode(b'{"username":"ccs@example.org","exp_date":1900000000}').decode()
+    assert auth.decode_token(f"{header}.{altered_body}.{signature}", NOW) is None
+
+
+def test_an_unsigned_or_malformed_token_opens_nothing() -> None:
+    unsigned = jwt.encode({"username": "ccs@example.org", "exp_date": NOW + 60}, None, algorithm="none")
+    for raw in (unsigned, "", None, "pas-un-jeton", "a.b.c"):
+        assert auth.decode_token(raw, NOW) is None
+
+
+def test_a_token_without_a_user_or_an_expiry_opens_nothing() -> None:
+    key = get_settings().cookie_key
+    for payload in ({"exp_date": NOW + 60}, {"username": "ars@example.org"},
+                    {"username": 12, "exp_date": NOW + 60}, {"username": "ars@example.org", "exp_date": "demain"}):
+        assert auth.decode_token(jwt.encode(payload, key, algorithm="HS256"), NOW) is None
