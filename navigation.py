@@ -169,10 +169,10 @@ def build_navigation(user: SessionUser | None):  # noqa: ANN201 - streamlit's St
             specs_by_section = PUBLIC_PAGES  # this run only: from any page, sign-out lands on the home page
     elif signed_in_here():
         # Signed in by the form in this browser session: the first page of the role is the default page itself,
-        # at "/", for the rest of the session. The run of the sign-in writes the session cookie through a
-        # component, which a page switch would drop; and the component's answer reruns the script about 2 s
-        # later: were that rerun sent on by the landing, the page would be built and drawn a second time (the
-        # « Vue nationale », its maps with it). A reload opens a new session, which the landing serves.
+        # at "/", for the rest of the session. The run of the sign-in draws it there (the sign-in page is not
+        # one of the user's) and writes the session cookie: sent on by the landing to its own address, the
+        # page would be built and drawn a second time (the « Vue nationale », its maps with it), and the
+        # cookie's script dropped. A reload opens a new session, which the landing serves.
         default = _default_spec(user)
     else:
         default = _landing(_default_spec(user))
