@@ -31,6 +31,7 @@ from tests.services.authorisation import (
     cases_access,
     cases_figures,
     cases_national_missions,
+    cases_pool_roster,
     cases_regulation,
     cases_staffing,
     cases_volunteers,
@@ -38,7 +39,7 @@ from tests.services.authorisation import (
 from tests.services.authorisation.world import ROLE_TITLES, ROLES, Service, World, build, session_actor
 
 CASE_MODULES = (cases_access, cases_staffing, cases_regulation, cases_volunteers, cases_figures,
-                cases_national_missions)
+                cases_national_missions, cases_pool_roster)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "securite.md"
 TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- table des autorisations : fin -->"
 
@@ -49,7 +50,7 @@ NOT_SERVICES = {
     "core.pools.scope": "*",  # who acts on which pool: the predicates every pool service calls
     "core.access.administration": {"manages", "creatable_roles"},
     "core.staffing.matching": {"viewer_kind"},
-    "core.staffing.regulation": {"require_reader"},
+    "core.staffing.regulation": {"require_reader", "push_candidates"},
     "core.staffing.workflow": {"require_member", "require_manager"},
     "core.figures.exports": {"about_lines"},
 }

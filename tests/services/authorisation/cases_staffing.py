@@ -167,9 +167,11 @@ CASES: dict[str, Service] = {
         "le volontaire, sur sa propre proposition en attente ; l'état ne change pas"),
     # ---- core/staffing/matching.py
     "matching.find_candidates": Service(
-        lambda s, w, a: matching.find_candidates(s, actor=a, mission_id=w.mission_id, now=NOW), MANAGERS,
+        lambda s, w, a: matching.find_candidates(s, actor=a, mission_id=w.mission_id, now=NOW),
+        MANAGERS | {"coordinateur"},
         lambda s, w, r: r.total == 1 and [row["id"] for row in r.rows] == [w.professional_id],
-        "« Choisir » (son établissement), « Proposer » (l'ARS de sa région, le CCS) ; ni ministère ni admin"),
+        "« Choisir » (son établissement), « Proposer » (l'ARS de sa région, le CCS, le coordinateur de la "
+        "plateforme dont l'établissement est membre : son vivier seulement) ; ni ministère ni admin"),
     # ---- core/staffing/archive.py
     "archive.finished_missions": Service(
         lambda s, w, a: finished(s, w) and archive.finished_missions(s, actor=a, ars_code=REGION), ADMIN,

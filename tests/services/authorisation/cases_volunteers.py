@@ -172,10 +172,11 @@ CASES: dict[str, Service] = {
         "établissement, son ARS, le CCS ; ni l'administrateur ni le ministère"),
     "professionals.professional_sheet": Service(
         lambda s, w, a: professionals.professional_sheet(s, actor=a, professional_id=w.professional_id, now=NOW),
-        frozenset({"etablissement", "etablissement_autre", "ars", "ccs", "admin"}),
+        frozenset({"etablissement", "etablissement_autre", "ars", "ccs", "admin", "coordinateur"}),
         lambda s, w, r: _sheet_fits(s, w, r),
         "candidate des deux établissements : champs publics ; ARS de sa région et CCS : tout ; administrateur : "
-        "sans justificatif ; jamais le ministère ni elle-même (« Mon profil »)"),
+        "sans justificatif ; coordinateur de la plateforme dont elle est membre du vivier : ses coordonnées ; "
+        "jamais le ministère ni elle-même (« Mon profil »)"),
     "professionals.my_missions": Service(
         _my_missions, VOLUNTEER,
         lambda s, w, r: [row["id"] for row in r[1]] == [r[0]] and r[1][0]["live"], OWN),
