@@ -208,7 +208,7 @@ def test_a_coordinator_reads_its_roster_members_contact_and_nobody_elses_sheet(u
 def test_the_pools_indicators_on_a_small_hand_made_set(uow) -> None:
     with uow() as session:
         setting = make_pool_setting(session)  # the pool starts on TODAY (23/11/2026)
-        pool, member, hr = setting.pool, setting.member, setting.member_hr
+        pool, member = setting.pool, setting.member
         ssiad = make_establishment(session, postal_code="44300", name="SSIAD de Rezé", finess_category_code="354")
         make_pool_member(session, pool, ssiad)
         ssiad_hr = make_user(session, establishment=ssiad)

@@ -32,7 +32,6 @@ from tests.factories import (
     START,
     make_actor,
     make_available_nurse,
-    make_coordinator,
     make_establishment,
     make_mission,
     make_pool,
@@ -92,7 +91,7 @@ def test_a_declined_invitation_is_final(uow) -> None:
         assert session.get(m.PoolRosterEntry, entry.id).state == "decline"
         with pytest.raises(Conflict) as error:
             invite(session, actor=setting.coordinator, professional_id=nurse.id, now=NOW + timedelta(days=1))
-        assert error.value.message == (f"Alex Roux : a décliné votre invitation le 23/11/2026 à 10:00 : elle ne peut "
+        assert error.value.message == ("Alex Roux : a décliné votre invitation le 23/11/2026 à 10:00 : elle ne peut "
                                        "pas être renouvelée.")
         [row] = search_volunteers(session, actor=setting.coordinator, search=VolunteerSearch(text="roux"))[0]
         assert row["actions"] == frozenset() and row["why_not"].startswith("A décliné votre invitation")
