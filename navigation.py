@@ -31,6 +31,10 @@ from pages import (
     national_missions,
     new_need,
     outbox,
+    pool_indicators,
+    pool_propose,
+    pool_queue,
+    pool_roster,
     propose,
     region_missions,
     region_professionals,
@@ -91,6 +95,11 @@ IMPORT = PageSpec(establishment_import.render, "Import d'établissements", "impo
 JOURNAL = PageSpec(journal.render, "Journal", "journal-des-actions", ":material/history:")
 ARCHIVES = PageSpec(archives.render, "Archivage des missions", "archivage", ":material/inventory_2:")
 VOLUNTEERS = PageSpec(volunteers_admin.render, "Volontaires", "volontaires", ":material/person_search:")
+POOL_QUEUE = PageSpec(pool_queue.render, "File des besoins", "file-des-besoins", ":material/format_list_numbered:")
+POOL_PROPOSE = PageSpec(pool_propose.render, "Proposer des membres du vivier", "proposer-vivier", ":material/send:")
+POOL_ROSTER = PageSpec(pool_roster.render, "Vivier", "vivier", ":material/groups:")
+POOL_INDICATORS = PageSpec(pool_indicators.render, "Indicateurs de la plateforme", "indicateurs-plateforme",
+                           ":material/monitoring:")
 LANDING_PATH = "bienvenue"
 
 PUBLIC_PAGES: dict[str, list[PageSpec]] = {
@@ -107,6 +116,7 @@ ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
             "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
     "ministere": {"Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, REGION_MISSIONS, EXPORTS]},
+    "pool": {"Plateforme territoriale": [POOL_QUEUE, POOL_PROPOSE, POOL_ROSTER, POOL_INDICATORS]},
     "admin": {"Administration": [OUTBOX, ACCOUNTS, VOLUNTEERS, IMPORT, ARCHIVES, JOURNAL],
               "Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS]},
 }

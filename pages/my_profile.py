@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.places import reference
+from core.pools.roster import MyPools, answer_invitation, leave_pool, my_pools
 from core.shared.actions import Action
 from core.shared.validation import format_phone
 from core.volunteers.documents import KIND_LABELS
@@ -115,6 +116,49 @@ def _edit(form: FormState) -> None:
 
 
 
+def _answered(accept: bool):  # noqa: ANN202 - the confirmation's wording from the service's answer
+    def done(pool: str) -> str:
+        return (f"Vous avez rejoint le vivier de la plateforme territoriale « {md(pool)} »." if accept else
+                f"Invitation de la plateforme territoriale « {md(pool)} » déclinée : elle ne vous sera plus proposée.")
+    return done
+
+
+def _left(paused: bool) -> str:
+    return "Vous avez quitté la plateforme territoriale." + (
+        " Vous vous étiez inscrit(e) pour elle seulement : votre profil est mis en pause. Rendez-vous disponible "
+        "ci-dessus pour rejoindre le vivier national." if paused else " Vous restez dans le vivier national.")
+
+
+def _pools(pools: MyPools) -> None:
+    """Invitations to answer, then the pools the volunteer belongs to (nothing at all when neither)."""
+    if pools.invitations:
+        st.subheader("Invitations des plateformes territoriales")
+        for row in pools.invitations:
+            with st.container(border=True):
+                st.markdown(f"**{md(row['pool'])}** — {row['department']}"
+                            + (f" — coordination : {md(row['coordinator'])}" if row["coordinator"] else ""))
+                st.caption("Les établissements membres de la plateforme (EHPAD, services à domicile) vous verront en "
+                           "tête de leurs candidats, et la plateforme pourra vous proposer leurs missions. Vous restez "
+                           "dans le vivier national et libre de refuser chaque mission.")
+                left, right = st.columns(2)
+                for column, accept, text, icon in ((left, True, "Accepter l'invitation", ":material/check:"),
+                                                   (right, False, "Décliner l'invitation", ":material/close:")):
+                    column.button(text, key=f"pool_answer_{row['id']}_{accept}", icon=icon, width="stretch",
+                                  type="primary" if accept else "secondary", on_click=run_action,
+                                  args=(answer_invitation,),
+                                  kwargs={"entry_id": row["id"], "accept": accept, "done": _answered(accept)})
+    if pools.memberships:
+        st.subheader("Mes plateformes territoriales")
+        for row in pools.memberships:
+            with st.container(border=True):
+                st.markdown(f"**{md(row['pool'])}** — {row['department']}")
+                st.caption(row["visibility"])
+                with st.popover("Quitter la plateforme…", icon=":material/logout:"):
+                    st.write("Vous ne ferez plus partie de son vivier ; vos missions en cours ne changent pas.")
+                    st.button("Confirmer", key=f"pool_leave_{row['id']}", type="primary", on_click=run_action,
+                              args=(leave_pool,), kwargs={"entry_id": row["id"], "done": _left})
+
+
 def _documents(profile: ProfileView) -> None:
     st.subheader("Mes justificatifs")
     by_kind = {document["kind"]: document for document in profile.documents}
@@ -197,6 +241,9 @@ def render() -> None:
     st.caption(f"{md(p['first_name'])} {md(p['last_name'])} — {reference.profession_labels()[p['profession_code']]} — "
                f"{md(p['email'])}")
     _status(profile)
+    pools = read(my_pools)
+    if pools is not None:
+        _pools(pools)
     form = FormState(FORM)
     _prime(form, profile)
     _edit(form)

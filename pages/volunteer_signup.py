@@ -5,11 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.places import reference
+from core.pools.roster import CODE_FIELD, PoolRegistration, register_with_pool_code
 from core.shared.clock import paris_today
 from core.shared.errors import DomainError, FormErrors
 from core.shared.validation import NeedsConfirmation
-from core.volunteers.professionals import Registration, RegistrationInput, register_professional
+from core.volunteers.professionals import RegistrationInput
 from ui.actions import run_action
+from ui.field_checks import FieldCheck
 from ui.forms import FormState, label
 from ui.labels import ACTIVITY, MOBILITY
 from ui.links import page_link
@@ -91,6 +93,16 @@ def _experience(form: FormState) -> None:
     form.error("message")
 
 
+def _pool_code(form: FormState) -> None:
+    st.subheader("Plateforme territoriale (facultatif)")
+    st.text_input("Code de plateforme territoriale", key=form.key(CODE_FIELD), max_chars=12,
+                  placeholder="ex. PT33-ABCDE",
+                  help="Si une plateforme territoriale de remplacement (EHPAD, services à domicile) vous a donné son "
+                       "code : vous rejoignez son vivier, vu de ses seuls établissements membres et de l'ARS, jusqu'à "
+                       "ce qu'elle vous ouvre au vivier national. Sans code, vous rejoignez le vivier national.")
+    form.error(CODE_FIELD)
+
+
 def _documents(form: FormState) -> dict[str, tuple[str, bytes]]:
     st.subheader("Vos justificatifs")
     st.caption("PDF, JPEG ou PNG, 5 Mo au plus par fichier. L'ARS les vérifie pour vous attribuer le badge « VÉRIFIÉ ».")
@@ -119,15 +131,20 @@ def _submit(form: FormState, documents: dict[str, tuple[str, bytes]]) -> None:
         form.set_value("_needs_rpps_confirmation", needs_confirmation or bool(form.value("_needs_rpps_confirmation")))
         form.capture(error)
 
-    outcome = run_action(register_professional, form=data, on_error=refused)
+    outcome = run_action(register_with_pool_code, form=data, pool_code=form.value(CODE_FIELD) or "", on_error=refused)
     if outcome:
         form.reset()
         st.session_state[RECEIPT] = outcome.value
 
 
-def _confirmation(registration: Registration) -> None:
-    st.success("Merci ! Votre inscription est enregistrée : les établissements de votre zone peuvent "
-               "désormais vous solliciter.", icon=":material/check_circle:")
+def _confirmation(registration: PoolRegistration) -> None:
+    if registration.pool_name:
+        st.success(f"Merci ! Votre inscription est enregistrée dans le vivier de la plateforme territoriale "
+                   f"« {md(registration.pool_name)} » : ses établissements membres peuvent désormais vous solliciter.",
+                   icon=":material/check_circle:")
+    else:
+        st.success("Merci ! Votre inscription est enregistrée : les établissements de votre zone peuvent "
+                   "désormais vous solliciter.", icon=":material/check_circle:")
     st.markdown(f"Un courriel vient d'être envoyé à **{md(registration.email)}** avec un lien pour activer votre "
                 "compte (valable 72 heures). Votre compte vous permet de mettre à jour vos disponibilités, "
                 "de suivre vos missions et de supprimer vos données.")
@@ -142,11 +159,13 @@ def render() -> None:
         return
     st.write("Professionnels de santé, étudiants, retraités : inscrivez-vous dans le vivier national de "
              "renforts. Les champs marqués d'un * sont obligatoires.")
-    form = FormState(FORM)
+    # The pool's code is checked against the pools on submit only: once changed, its error waits for that.
+    form = FormState(FORM, checks={CODE_FIELD: FieldCheck(lambda *_: None)})
     _identity(form)
     _profession(form)
     _availability(form)
     _experience(form)
+    _pool_code(form)
     documents = _documents(form)
     privacy_notice("volunteer")
     st.checkbox(label("J'ai lu la notice « Données personnelles » ci-dessus et j'accepte que mes données soient "

@@ -22,6 +22,8 @@ from ui.selection import candidate_from_map, rows_key, selection_rows
 from ui.sheet import show_sheet
 
 STATE_LABELS = {"contacte": "CONTACTÉ", "en_cours": "EN COURS (PROPOSÉ PAR L'ARS)", "affecte": "AFFECTÉ"}
+POOL_PUSH_LABEL = "EN COURS (PROPOSÉ PAR LA PLATEFORME)"  # pushed by a territorial pool's coordinator
+ROSTER_BADGE = "Vivier territorial"
 STATUS_FILTER = {"disponible": "Disponible", "contacte": "Contacté", "en_cours": "En cours (proposé par l'ARS)"}
 
 
@@ -146,6 +148,8 @@ class CandidateView:
 CHOOSE = CandidateView("choose", url_path="choisir", mission_key="chosen_mission")
 PROPOSE = CandidateView("propose", url_path="proposer", mission_key="proposed_mission",
                         establishment_hint="Établissement demandeur")
+POOL = CandidateView("pool_propose", url_path="proposer-vivier", mission_key="pool_proposed_mission",
+                     establishment_hint="Établissement membre de la plateforme")
 
 
 def turned_down_notice(page: CandidatePage) -> None:
@@ -168,7 +172,8 @@ def candidate_frame(page: CandidatePage) -> pd.DataFrame:
         # « Pourquoi ce rang » comes right after who and where they stand: readable without scrolling sideways.
         rows.append({
             "id": r["id"], "Nom": r["last_name"], "Prénom": r["first_name"],
-            "Statut": STATE_LABELS.get(r["proposal_state"], "DISPONIBLE"), "Pourquoi ce rang": r["reasons"],
+            "Statut": _state_label(r), "Vivier": ROSTER_BADGE if r["pool_roster"] else "",
+            "Pourquoi ce rang": r["reasons"],
             "Intéressé(e)": f"oui, le {paris_datetime(r['interested_at'])}" if r["interested_at"] else "",
             "Ville": f"{r['postal_code']} {r['city']}", "Distance (km)": r["distance_km"],
             "Vérifié": "VÉRIFIÉ" if r["verified"] else "", "⚠ Alerte": " ; ".join(alerts),
@@ -177,7 +182,15 @@ def candidate_frame(page: CandidatePage) -> pd.DataFrame:
             "Profession": labels.get(r["profession_code"], r["profession_code"]), "Spécialité": r["specialty"] or "",
             "Mobilité": r["mobility"].capitalize(),
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # « Vivier » only where it says something: the mission of a pool's member establishment, its roster listed
+    return frame if any(r["pool_roster"] for r in page.rows) else frame.drop(columns="Vivier", errors="ignore")
+
+
+def _state_label(row: dict) -> str:
+    if row["proposal_state"] == "en_cours" and row["proposal_origin"] == "pool":
+        return POOL_PUSH_LABEL
+    return STATE_LABELS.get(row["proposal_state"], "DISPONIBLE")
 
 
 def mission_criteria(mission: dict) -> str:

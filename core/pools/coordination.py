@@ -174,12 +174,16 @@ def pool_indicators(session: so.Session, *, actor: SessionUser | None, pool_id: 
 
 
 def pool_heading(session: so.Session, *, actor: SessionUser | None) -> dict[str, Any]:
-    """The coordinator's pool in a few words, for the top of its pages: name, department, code, members."""
+    """The coordinator's pool in a few words, for the top of its pages: name, department, code, members, roster
+    size; and the departments of its region (where it invites volunteers)."""
     pool = require_coordinator(session, actor)
     department = reference.departements()[pool.department_code]
     members = session.scalar(sa.select(sa.func.count()).select_from(_members(pool.id).subquery())) or 0
     roster_size = session.scalar(sa.select(sa.func.count()).select_from(PoolRosterEntry).where(
         PoolRosterEntry.pool_id == pool.id, PoolRosterEntry.state == RosterState.MEMBRE.value)) or 0
+    region = {d.code: d.name for d in sorted(reference.departements().values(), key=lambda d: d.code)
+              if d.ars_code == pool.ars_code}
     return {"name": pool.name, "code": pool.code, "department": f"{department.name} ({department.code})",
-            "members": members, "roster": roster_size}
+            "members": members, "roster": roster_size,
+            "region_departments": region}
 

@@ -417,6 +417,9 @@ def _empty_message(session: so.Session, context: MissionContext, crisis: bool, f
                 "qui propose les candidats. Ceux qu'elle vous proposera apparaîtront ici.")
     if filtered:
         return "Aucun professionnel ne correspond à ces filtres : élargissez-les (distance, statut, expériences…)."
+    if viewer == "pool":
+        return ("Aucun membre du vivier de la plateforme ne correspond à cette mission (profession, zone de mobilité, "
+                "disponibilités) ou tous sont déjà sollicités : invitez des volontaires de la région depuis « Vivier ».")
     parts = [f"Aucun professionnel disponible ne correspond : profession « {profession} »"]
     if context.vaccination:
         parts.append("volontaire pour la vaccination")
