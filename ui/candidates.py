@@ -188,9 +188,7 @@ def candidate_frame(page: CandidatePage) -> pd.DataFrame:
 
 
 def _state_label(row: dict) -> str:
-    if row["proposal_state"] == "en_cours" and row["proposal_origin"] == "pool":
-        return POOL_PUSH_LABEL
-    return STATE_LABELS.get(row["proposal_state"], "DISPONIBLE")
+    return POOL_PUSH_LABEL if row["pool_push"] else STATE_LABELS.get(row["proposal_state"], "DISPONIBLE")
 
 
 def mission_criteria(mission: dict) -> str:

@@ -49,6 +49,7 @@ from db.models import (
     Professional,
     ProfessionalStatus,
     Proposal,
+    ProposalOrigin,
     ProposalState,
     RosterState,
     TerritorialPool,
@@ -567,6 +568,8 @@ def _candidate_row(row: Any, context: MissionContext, now: datetime) -> dict[str
     values["warnings"] = missing_experience(context, values)
     values["score_parts"] = row_score_parts(context, values, stale)
     values["pool_roster"] = bool(values["roster"])
+    values["pool_push"] = (values["proposal_state"] == ProposalState.EN_COURS.value
+                           and values["proposal_origin"] == ProposalOrigin.POOL.value)
     values["reasons"] = reasons(context, values, values["score_parts"], stale)
     return values
 
