@@ -21,7 +21,6 @@ from core.shared.permissions import is_read_only
 from core.staffing.regulation import MissionFilters, region_missions
 from ui.actions import read, read_shared
 from ui.charts import (
-    MAINLAND,
     OVERSEAS,
     all_zero,
     choropleth,
@@ -148,23 +147,22 @@ def _maps(overview: NationalOverview, ranking: TensionHistory | None) -> str | N
     scale = colour_range(frame[value].tolist())
     if value == "Postes non pourvus":  # a count is never missing: no grey category
         frame = frame.assign(**{value: frame[value].fillna(0)})
-    center, zoom = MAINLAND
     mainland = frame[~frame["Code"].isin(OVERSEAS)]
     map_column, ranking_column = st.columns([3, 2])
     with map_column:
         selections = {"national_map": selected_location(st.plotly_chart(
-            choropleth(mainland, value, hover, center, zoom, scale, title=MEASURES[measure], height=640),
+            choropleth(mainland, value, hover, scale, title=MEASURES[measure], height=640),
             on_select="rerun", selection_mode="points", key="national_map", width="stretch"))}
     with ranking_column:
         _ranking(overview, ranking)
     insets = st.columns(len(OVERSEAS))
-    for column, (code, (name, inset_center, inset_zoom)) in zip(insets, OVERSEAS.items()):
+    for column, (code, name) in zip(insets, OVERSEAS.items()):
         part = frame[frame["Code"] == code]
         with column:
             st.caption(name)
-            # Clickable like the mainland: the same choropleth_map, so the same point selection.
+            # Clickable like the mainland: the same choropleth, so the same point selection.
             selections[f"national_inset_{code}"] = selected_location(st.plotly_chart(
-                choropleth(part, value, hover, inset_center, inset_zoom, scale, height=170, legend=False),
+                choropleth(part, value, hover, scale, height=170, legend=False),
                 on_select="rerun", selection_mode="points", key=f"national_inset_{code}", width="stretch",
                 config={"displayModeBar": False}))
     st.caption("Cliquez un département (en métropole ou outre-mer) pour afficher ses missions. En mode « Régions », "

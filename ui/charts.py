@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from ui.maps import departments_subset
+from ui.maps import departments_outlines_clockwise
 
 BLUE, RED, GREY = "#000091", "#E1000F", "#A0A0B8"
 # One direction only: light = calm → dark = tense (a reader compares shades, never two hues).
@@ -17,14 +17,7 @@ TENSION_SCALE = ["#FFF5EB", "#FDD0A2", "#FD8D3C", "#D94801", "#7F2704"]
 NO_VOLUNTEER = "#9E9E9E"  # departments with posts to fill and nobody available: a category apart, not « the max »
 NO_VOLUNTEER_LABEL = "Aucun volontaire disponible"
 # Overseas departments drawn as small separate maps: at their real place they would shrink the mainland.
-OVERSEAS = {
-    "971": ("Guadeloupe", {"lat": 16.2, "lon": -61.5}, 6.3),
-    "972": ("Martinique", {"lat": 14.64, "lon": -61.02}, 7.1),
-    "973": ("Guyane", {"lat": 3.9, "lon": -53.2}, 4.3),
-    "974": ("La Réunion", {"lat": -21.12, "lon": 55.52}, 7.1),
-    "976": ("Mayotte", {"lat": -12.83, "lon": 45.14}, 7.9),
-}
-MAINLAND = ({"lat": 46.5, "lon": 2.4}, 4.9)
+OVERSEAS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 
 
 def french(figure: go.Figure, height: int = 360) -> go.Figure:
@@ -102,31 +95,35 @@ def line(frame: pd.DataFrame, x: str, columns: list[str], title: str) -> go.Figu
     return french(figure)
 
 
-def choropleth(frame: pd.DataFrame, value: str, hover: list[str], center: dict[str, float], zoom: float,
-               range_color: tuple[float, float], title: str | None = None, height: int = 520,
-               legend: bool = True) -> go.Figure:
-    """Departments coloured by `value`, on a blank background (no tiles: readable offline). Those whose value is
-    missing (posts to fill, nobody available) are drawn grey, with their own legend entry. The hover reads
-    « Département » then « label : value » lines in French (`hover`: the frame's columns to show)."""
-    geojson = departments_subset(frozenset(frame["Code"]))
+def choropleth(frame: pd.DataFrame, value: str, hover: list[str], range_color: tuple[float, float],
+               title: str | None = None, height: int = 520, legend: bool = True) -> go.Figure:
+    """Departments coloured by `value`, framed on the departments shown. Those whose value is missing (posts to
+    fill, nobody available) are drawn grey, with their own legend entry. The hover reads « Département » then
+    « label : value » lines in French (`hover`: the frame's columns to show).
+
+    Drawn in SVG (plotly's geo), not on a WebGL map (choropleth_map): without a graphics card — a hospital's
+    virtual desktop, this server's Chromium — each WebGL map costs seconds to draw, and « Vue nationale » has six
+    (docs/performance.md). No tiles either way: readable offline."""
+    geojson = departments_outlines_clockwise(frozenset(frame["Code"]))
     shown, missing = frame[frame[value].notna()], frame[frame[value].isna()]
-    figure = px.choropleth_map(shown, geojson=geojson, locations="Code", featureidkey="properties.code",
-                               color=value, hover_name="Département", custom_data=hover,
-                               color_continuous_scale=TENSION_SCALE, range_color=range_color, map_style="white-bg",
-                               center=center, zoom=zoom, opacity=0.9, title=title)
+    low, high = range_color
+    figure = go.Figure(go.Choropleth(
+        geojson=geojson, locations=shown["Code"], featureidkey="properties.code", z=shown[value],
+        colorscale=TENSION_SCALE, zmin=low, zmax=high, hovertext=shown["Département"],
+        customdata=shown[hover].to_numpy(), showscale=legend, colorbar={"title": {"text": ""}, "thickness": 14},
+        name=value))
     if not missing.empty:
-        figure.add_trace(go.Choroplethmap(
+        figure.add_trace(go.Choropleth(
             geojson=geojson, locations=missing["Code"], featureidkey="properties.code", z=[1] * len(missing),
             colorscale=[[0, NO_VOLUNTEER], [1, NO_VOLUNTEER]], showscale=False, name=NO_VOLUNTEER_LABEL,
-            showlegend=legend, hovertext=missing["Département"], customdata=missing[hover].to_numpy(),
-            marker_opacity=0.9))
+            showlegend=legend, hovertext=missing["Département"], customdata=missing[hover].to_numpy()))
     lines = "".join(f"<br>{column} : %{{customdata[{i}]}}" for i, column in enumerate(hover))
     # A click selects a department: the others keep their colour (plotly would fade them).
-    figure.update_traces(marker_line_width=0.6, marker_line_color="#666", hovertemplate=f"<b>%{{hovertext}}</b>{lines}"
-                         "<extra></extra>", selected={"marker": {"opacity": 0.9}},
-                         unselected={"marker": {"opacity": 0.9}})
-    figure.update_layout(coloraxis_showscale=legend, coloraxis_colorbar={"title": ""},
-                         legend={"orientation": "h", "y": -0.05})
+    figure.update_traces(marker_line_width=0.6, marker_line_color="#666", marker_opacity=0.9,
+                         hovertemplate=f"<b>%{{hovertext}}</b>{lines}<extra></extra>",
+                         selected={"marker": {"opacity": 0.9}}, unselected={"marker": {"opacity": 0.9}})
+    figure.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
+    figure.update_layout(title=title, dragmode=False, legend={"orientation": "h", "y": -0.05})
     return french(figure, height=height)
 
 

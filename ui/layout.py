@@ -49,7 +49,8 @@ CSS = """
   [data-testid="stDateInput"] [data-placeholder="true"]:is([data-type="day"], [data-type="year"]) { font-size: 0; }
   [data-testid="stDateInput"] [data-placeholder="true"][data-type="day"]::after { content: "jj"; font-size: 1rem; }
   [data-testid="stDateInput"] [data-placeholder="true"][data-type="year"]::after { content: "aaaa"; font-size: 1rem; }
-  /* The element that carries FRENCH_LABELS below: its script has run once drawn, it takes no room in the page. */
+  /* The element that carries FRENCH_LABELS below (and the maps' empty world): its script has run once drawn, it
+     takes no room in the page. */
   .stElementContainer:has(.renfort-french-labels) { display: none; }
 </style>
 """
@@ -61,6 +62,11 @@ CSS = """
 FRENCH_LABELS = """
 <span class="renfort-french-labels"></span>
 <script>
+// plotly's SVG maps (ui.charts.choropleth) fetch an outline of the world from cdn.plot.ly unless the page holds one:
+// they draw only the departments' own outlines, so an empty world is given — nothing is fetched, offline or not.
+window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};
+window.PlotlyGeoAssets.topojson.world_110m = window.PlotlyGeoAssets.topojson.world_110m
+  || {type: "Topology", objects: {}, arcs: []};
 (() => {
   if (window.renfortFrenchLabels) return;
   window.renfortFrenchLabels = true;

@@ -39,6 +39,33 @@ def departments_subset(codes: frozenset[str] | None = None, exclude: frozenset[s
     return {"type": "FeatureCollection", "features": features}
 
 
+@lru_cache(maxsize=16)
+def departments_outlines_clockwise(codes: frozenset[str]) -> dict[str, Any]:
+    """The outlines for plotly's SVG maps (geo): d3 reads an outer ring turning anticlockwise — as GeoJSON writes
+    it (RFC 7946) — as the whole globe but that shape, and draws nothing usable; it wants them clockwise."""
+    subset = departments_subset(codes)
+    return {"type": "FeatureCollection",
+            "features": [{**feature, "geometry": _rewound(feature["geometry"])} for feature in subset["features"]]}
+
+
+def _rewound(geometry: dict[str, Any]) -> dict[str, Any]:
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": _rewound_polygon(geometry["coordinates"])}
+    if geometry["type"] == "MultiPolygon":
+        return {"type": "MultiPolygon", "coordinates": [_rewound_polygon(p) for p in geometry["coordinates"]]}
+    return geometry
+
+
+def _rewound_polygon(rings: list[list[list[float]]]) -> list[list[list[float]]]:
+    """Outer ring clockwise, holes anticlockwise (d3-geo's convention)."""
+    return [ring if (_signed_area(ring) < 0) == (index == 0) else ring[::-1] for index, ring in enumerate(rings)]
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    """Shoelace formula on longitude/latitude: negative when the ring turns clockwise."""
+    return sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:])) / 2
+
+
 def _zoom(max_distance_km: float) -> float:
     """Roughly frame the farthest candidate."""
     for radius, zoom in ((15, 10), (40, 9), (80, 8), (160, 7), (320, 6), (640, 5)):

@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 
 from core.figures.indicators import dashboard_period
 from core.figures.national_missions import NationalFilters, national_breakdown, national_missions
-from core.places import reference
 from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
 from tests.e2e.conftest import ROW_HEIGHT, next_frames, screenshot, sign_in, wait_for_charts, wait_idle
@@ -31,18 +30,26 @@ def _address(page) -> dict[str, str]:  # noqa: ANN001 - a Playwright page
 
 
 def _click_department_on_the_map(page, code: str, heading) -> None:  # noqa: ANN001
-    """A click at the department's centroid on the mainland map (maplibre projects it to the pixel); again if the
-    click landed while the page was still being redrawn and selected nothing."""
-    place = reference.departements()[code]
+    """A click on a point inside the department's shape on the mainland map (found by asking the browser which
+    element each point of the shape's box shows); again if the click landed while the page was still being
+    redrawn and selected nothing."""
     for _ in range(3):
         wait_idle(page)
-        point = page.evaluate("""([lon, lat]) => {
-            const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullLayout && p._fullLayout.map);
-            plot.scrollIntoView({block: 'center'});
-            const map = plot._fullLayout.map._subplot.map, box = map.getContainer().getBoundingClientRect();
-            const xy = map.project([lon, lat]);
-            return {x: box.left + xy.x, y: box.top + xy.y};
-        }""", [place.lon, place.lat])
+        point = page.evaluate("""code => {
+            const plot = document.querySelectorAll('.js-plotly-plot')[0];
+            const shape = [...plot.querySelectorAll('path.choroplethlocation')]
+                .find(path => path.__data__ && path.__data__.loc === code);
+            shape.scrollIntoView({block: 'center'});
+            const box = shape.getBoundingClientRect();
+            const fractions = [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8];  // from the middle outwards
+            for (const fy of fractions) {
+                for (const fx of fractions) {
+                    const x = box.left + box.width * fx, y = box.top + box.height * fy;
+                    if (document.elementFromPoint(x, y) === shape) return {x, y};
+                }
+            }
+            return {x: box.left + box.width / 2, y: box.top + box.height / 2};
+        }""", code)
         page.mouse.move(point["x"], point["y"])
         page.mouse.click(point["x"], point["y"])
         wait_idle(page)

@@ -7,7 +7,8 @@ import json
 
 import pandas as pd
 
-from ui.charts import MAINLAND, NO_VOLUNTEER, NO_VOLUNTEER_LABEL, TENSION_SCALE, choropleth, posts_bars
+from tests.ui.readers import plotly_array
+from ui.charts import NO_VOLUNTEER, NO_VOLUNTEER_LABEL, TENSION_SCALE, choropleth, posts_bars
 
 HOVER = ["Région", "Postes non pourvus", "Volontaires disponibles", "Postes non pourvus par volontaire"]
 FRAME = pd.DataFrame([
@@ -21,8 +22,7 @@ FRAME = pd.DataFrame([
 
 
 def _figure() -> dict:
-    center, zoom = MAINLAND
-    return json.loads(choropleth(FRAME, "Tension", HOVER, center, zoom, (0.0, 2.0)).to_json())
+    return json.loads(choropleth(FRAME, "Tension", HOVER, (0.0, 2.0)).to_json())
 
 
 def _lightness(colour: str) -> int:
@@ -50,6 +50,15 @@ def test_the_hover_reads_in_french_and_a_click_fades_nothing() -> None:
             "<extra></extra>")
         assert "=" not in trace["hovertemplate"].replace("<extra></extra>", "")  # no « Région=… » raw label
         assert trace["unselected"]["marker"]["opacity"] == trace["selected"]["marker"]["opacity"] == 0.9
+
+
+def test_the_map_is_drawn_in_svg_framed_on_the_departments_shown_with_the_scale_of_the_page() -> None:
+    """No WebGL map (seconds each to draw without a graphics card, docs/performance.md): plotly's geo, fitted."""
+    figure = _figure()
+    assert {trace["type"] for trace in figure["data"]} == {"choropleth"}
+    assert figure["layout"]["geo"]["fitbounds"] == "locations" and figure["layout"]["geo"]["visible"] is False
+    coloured = figure["data"][0]
+    assert plotly_array(coloured["z"]) == [2.0, 0.25] and (coloured["zmin"], coloured["zmax"]) == (0.0, 2.0)
 
 
 def test_bars_are_sorted_by_value_the_largest_first() -> None:
