@@ -88,9 +88,42 @@ def state_legend() -> str:
         " · :green[◯] l'établissement"
 
 
-def backdrop_layer(filled: bool = True) -> pdk.Layer:
+@lru_cache(maxsize=1)
+def _outlines_with_boxes() -> tuple[tuple[dict[str, Any], tuple[float, float, float, float]], ...]:
+    """Each department's outline with coordinates to 4 decimals (about 10 m: the outlines themselves are drawn at
+    about 1 km), and its bounding box (lon min, lat min, lon max, lat max)."""
+    def rounded(value: Any) -> Any:
+        return round(value, 4) if isinstance(value, float) else [rounded(item) for item in value]
+
+    def points(geometry: dict[str, Any]) -> list[list[float]]:
+        rings = geometry["coordinates"] if geometry["type"] == "Polygon" else \
+            [ring for polygon in geometry["coordinates"] for ring in polygon]
+        return [point for ring in rings for point in ring]
+
+    outlines = []
+    for feature in departments_geojson()["features"]:
+        geometry = feature["geometry"]
+        lons, lats = zip(*((point[0], point[1]) for point in points(geometry)))
+        outline = {**feature, "geometry": {"type": geometry["type"], "coordinates": rounded(geometry["coordinates"])}}
+        outlines.append((outline, (min(lons), min(lats), max(lons), max(lats))))
+    return tuple(outlines)
+
+
+def departments_near(places: list[dict[str, Any]], margin_degrees: float) -> dict[str, Any]:
+    """The outlines of the departments around the places only: the whole of France (650 KB) was sent with every
+    run of « Choisir » and cut into triangles by the browser for a map framed on one area (docs/performance.md)."""
+    lon_min = min(p["lon"] for p in places) - margin_degrees
+    lon_max = max(p["lon"] for p in places) + margin_degrees
+    lat_min = min(p["lat"] for p in places) - margin_degrees
+    lat_max = max(p["lat"] for p in places) + margin_degrees
+    features = [outline for outline, (west, south, east, north) in _outlines_with_boxes()
+                if west <= lon_max and east >= lon_min and south <= lat_max and north >= lat_min]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def backdrop_layer(outlines: dict[str, Any], filled: bool = True) -> pdk.Layer:
     """The department outlines; unfilled over a base map, whose roads and towns must show through."""
-    return pdk.Layer("GeoJsonLayer", id="departements", data=departments_geojson(), stroked=True, filled=filled,
+    return pdk.Layer("GeoJsonLayer", id="departements", data=outlines, stroked=True, filled=filled,
                      get_fill_color=[245, 245, 254], get_line_color=OUTLINE_COLOUR, line_width_min_pixels=1)
 
 
@@ -133,8 +166,11 @@ def candidate_deck(establishment: dict[str, Any], points: list[dict[str, Any]],
     the department outlines, on a base map of roads and towns when RENFORT_MAP_TILES is set."""
     settings = settings or get_settings()
     coloured = [{**point, "colour": STATE_COLOURS.get(point.get("state"), STATE_COLOURS[None])[1]} for point in points]
+    latitude, longitude, extent_km = _frame([establishment, *points])
+    # The view shows about twice the framed extent (and at least 20 km around): a margin of as much again.
+    margin_degrees = max(extent_km, 20) * 2 / 111
     layers = [
-        backdrop_layer(filled=not settings.map_tiles),
+        backdrop_layer(departments_near([establishment, *points], margin_degrees), filled=not settings.map_tiles),
         # A ring beneath the candidates: a volunteer living next door (0 km) stays visible and clickable in it.
         pdk.Layer("ScatterplotLayer", id="etablissement", data=[establishment], get_position=["lon", "lat"],
                   filled=False, stroked=True, get_line_color=ESTABLISHMENT_COLOUR, line_width_min_pixels=4,
@@ -143,7 +179,6 @@ def candidate_deck(establishment: dict[str, Any], points: list[dict[str, Any]],
                   get_fill_color="colour", get_line_color=[255, 255, 255], stroked=True, line_width_min_pixels=1,
                   get_radius=500, radius_min_pixels=5, pickable=True, opacity=0.85),
     ]
-    latitude, longitude, extent_km = _frame([establishment, *points])
     view = pdk.ViewState(latitude=latitude, longitude=longitude, zoom=_zoom(max(extent_km, 20)))
     return pdk.Deck(layers=layers, initial_view_state=view, **_base_map(settings),
                     tooltip={"html": "<b>{name}</b><br/>{detail}", "style": {"fontSize": "13px"}})

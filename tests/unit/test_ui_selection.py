@@ -157,3 +157,16 @@ def test_the_zoom_frames_the_farthest_candidate() -> None:
     empty = _spec(candidate_deck(ESTABLISHMENT, []))["initialViewState"]["zoom"]
     assert (near, far) == (9, 8)  # framed from the middle: ~20 km, then ~50 km to the farthest corner
     assert empty == 9  # no candidate: framed as if one were 20 km away
+
+
+def test_only_the_departments_around_the_framed_places_are_sent_to_the_browser() -> None:
+    """The whole of France (650 KB) went with every run of « Choisir »: now the departments the view can show."""
+    def codes(points: list[dict]) -> set[str]:
+        return {f["properties"]["code"] for f in _spec(candidate_deck(ESTABLISHMENT, points))["layers"][0]["data"]
+                ["features"]}
+
+    around_nantes = codes(POINTS)
+    assert {"44", "49", "85", "35"} <= around_nantes  # Nantes and its neighbours
+    assert not {"13", "67", "2A", "971"} & around_nantes  # Marseille, Strasbourg, Corsica, Guadeloupe
+    far_candidate = {**POINTS[0], "lat": 43.3, "lon": 5.4}  # a candidate in Marseille widens the frame
+    assert "13" in codes([far_candidate])
