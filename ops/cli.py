@@ -85,23 +85,33 @@ def _browser_bench(args: argparse.Namespace) -> None:
 
 
 CREATE_USER_OPTIONS = {"role": "--role", "email": "--email", "first_name": "--first-name", "last_name": "--last-name",
-                       "phone": "--phone", "ars_code": "--ars", "establishment_ids": "--finess"}
+                       "phone": "--phone", "ars_code": "--ars", "establishment_ids": "--finess", "pool_id": "--plateforme"}
 
 
 def _cmd_create_user(args: argparse.Namespace) -> None:
     """The first accounts of a fresh deployment, opened by the operator (same service as the page « Comptes »)."""
+    import sqlalchemy as sa
+
     from core.access.administration import NewAccount, create_account, establishment_ids_for
     from core.shared.actor import COMMAND_LINE
     from core.shared.config import get_settings
     from core.shared.errors import FormErrors, ValidationError
+    from db.models import TerritorialPool
     from db.session import session_scope
 
     try:
         with session_scope(args.db) as session:
             ids = establishment_ids_for(session, actor=COMMAND_LINE, identifiers=tuple(args.finess or ()))
+            pool_id = None
+            if args.plateforme:
+                pool_id = session.scalar(sa.select(TerritorialPool.id).where(
+                    sa.func.upper(TerritorialPool.code) == args.plateforme.strip().upper()))
+                if pool_id is None:
+                    raise ValidationError("pool_id", f"aucune plateforme territoriale ne porte le code "
+                                                     f"« {args.plateforme} ».")
             created = create_account(session, actor=COMMAND_LINE, account=NewAccount(
                 role=args.role, email=args.email, first_name=args.first_name, last_name=args.last_name,
-                phone=args.phone or "", ars_code=args.ars, establishment_ids=ids))
+                phone=args.phone or "", ars_code=args.ars, establishment_ids=ids, pool_id=pool_id))
     except (FormErrors, ValidationError) as error:
         problems = error.errors if isinstance(error, FormErrors) else [error]
         raise DomainError("\n".join(f"{CREATE_USER_OPTIONS.get(p.field, p.field)} : {p.message}"
@@ -245,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--ars", help="code de la région (ARS) : rôles ars et pool, ex. 52")
     create_user.add_argument("--finess", action="append",
                              help="FINESS ou GID d'un établissement validé (rôle etablissement ; répétable)")
+    create_user.add_argument("--plateforme", help="code de la plateforme territoriale coordonnée (rôle pool), "
+                                                  "ex. PT33-K7Q2M")
     create_user.set_defaults(func=_cmd_create_user)
     export = sub.add_parser("export", parents=[database],
                             help="exporte un jeu de données (.xlsx ou .csv), pseudonymisé sauf --nominatif")

@@ -14,6 +14,7 @@ from core.access.administration import (
     AdminScope,
     NewAccount,
     admin_scope,
+    assignable_pools,
     attach_establishment,
     create_account,
     detach_establishment,
@@ -179,6 +180,7 @@ def _panel(row: dict[str, Any]) -> None:
         st.markdown(f"#### {md(row['first_name'])} {md(row['last_name'])}")
         st.markdown(md(row["email"]) + (f" — {md(format_phone(row['phone']))}" if row["phone"] else "") + "  \n"
                     f"{ROLE_LABELS[row['role']]}" + (f" — {regions}" if regions else "")
+                    + (f" — plateforme « {md(row['pool'])} »" if row.get("pool") else "")
                     + f" — **{_state_label(row)}**")
         if row["locked_until"]:
             st.caption(f"Verrouillé après 5 essais infructueux, jusqu'au {paris_datetime(row['locked_until'])}.")
@@ -220,6 +222,21 @@ def _region_field(form: FormState, scope: AdminScope) -> str | None:
     return form.value("ars_code")
 
 
+def _pool_field(form: FormState, scope: AdminScope, region: str | None) -> int | None:
+    """The open pools of the account's region (an ARS's own; the chosen one for national actors)."""
+    pools = read(assignable_pools, ars_code=region) or {}
+    if scope.picks_region and region is None:
+        st.caption("Choisissez d'abord la région : ses plateformes territoriales ouvertes s'afficheront.")
+    elif not pools:
+        st.info("Aucune plateforme territoriale ouverte dans cette région : créez-la d'abord dans « Plateformes "
+                "territoriales ».", icon=":material/info:")
+    form.selectbox(label("Plateforme territoriale coordonnée", True), list(pools), "pool_id", format_func=pools.get,
+                   placeholder="Choisir…")
+    form.error("pool_id")
+    chosen = form.value("pool_id")
+    return chosen if chosen in pools else None
+
+
 def _create(form: FormState, account: NewAccount) -> None:
     outcome = run_action(create_account, account=account, on_error=form.capture,
                          done=lambda created: f"Compte créé : un lien d'activation a été envoyé à {md(created.email)}.")
@@ -243,6 +260,7 @@ def _create_form(scope: AdminScope) -> None:
                 st.text_input(label(text, required), key=form.key(field))
                 form.error(field)
         region = _region_field(form, scope) if role in scope.region_roles else None
+        pool = _pool_field(form, scope, region) if role in scope.pool_roles else None
         establishments = _establishment_picker(form) if role in scope.establishment_roles else []
         form.keep()
         privacy_notice("account")
@@ -250,7 +268,7 @@ def _create_form(scope: AdminScope) -> None:
             _create(form, NewAccount(
                 role=role or "", email=form.value("email") or "", first_name=form.value("first_name") or "",
                 last_name=form.value("last_name") or "", phone=form.value("phone") or "", ars_code=region,
-                establishment_ids=tuple(establishments)))
+                establishment_ids=tuple(establishments), pool_id=pool))
             st.rerun()
         form.summary()
 

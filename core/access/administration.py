@@ -41,7 +41,16 @@ from core.shared.errors import Conflict, ErrorCollector, NotFound, PermissionDen
 from core.shared.permissions import require_actor
 from core.shared.security import token_hash
 from core.shared.validation import search_text, validate_email, validate_phone, validate_text
-from db.models import AccountStatus, Establishment, EstablishmentStatus, Membership, Professional, Role, User
+from db.models import (
+    AccountStatus,
+    Establishment,
+    EstablishmentStatus,
+    Membership,
+    Professional,
+    Role,
+    TerritorialPool,
+    User,
+)
 
 ALL_ROLES = frozenset(role.value for role in Role)
 MANAGED_ROLES: dict[str, frozenset[str]] = {
@@ -52,6 +61,7 @@ MANAGED_ROLES: dict[str, frozenset[str]] = {
 }
 REGIONAL_ACTORS = frozenset({Role.ARS.value})  # they manage the accounts of their own region only
 REGION_ROLES = (Role.ARS.value, Role.POOL.value)  # accounts bound to one region (User.ars_code)
+POOL_ROLES = (Role.POOL.value,)  # accounts bound to one territorial pool (User.pool_id), of their region
 NOT_CREATED_HERE = frozenset({Role.PROFESSIONNEL.value})  # opened by the volunteer's own registration
 MAX_PAGE = 200
 SEARCH_LIMIT = 20
@@ -104,6 +114,7 @@ class AdminScope:
     creatable_roles: tuple[str, ...]
     region_roles: tuple[str, ...]  # the roles of `creatable_roles` whose accounts belong to one region
     establishment_roles: tuple[str, ...]  # those whose accounts manage establishments
+    pool_roles: tuple[str, ...]  # those whose accounts run a territorial pool (chosen among the region's open ones)
     own_region: str | None  # an ARS: every account it opens or lists is of this region
     picks_region: bool  # national actors choose the region of a new ARS or pool coordinator account
     manages_establishment_users: bool
@@ -118,6 +129,7 @@ def admin_scope(session: so.Session, *, actor: SessionUser | None) -> AdminScope
     return AdminScope(listed_roles=listed, creatable_roles=creatable,
                       region_roles=tuple(r for r in creatable if r in REGION_ROLES),
                       establishment_roles=tuple(r for r in creatable if r == Role.ETABLISSEMENT.value),
+                      pool_roles=tuple(r for r in creatable if r in POOL_ROLES),
                       own_region=actor.ars_code if regional else None, picks_region=not regional,
                       manages_establishment_users=Role.ETABLISSEMENT.value in listed)
 
@@ -217,6 +229,7 @@ def list_accounts(session: so.Session, *, actor: SessionUser | None, filters: Ac
         .offset(max(offset, 0)).limit(min(max(limit, 1), MAX_PAGE))
     ).all()
     establishments = _establishments_of(session, [u.id for u in users])
+    pools = _pool_names(session, [u.pool_id for u in users if u.pool_id])
     volunteer_regions = _volunteer_regions(session, [u.professional_id for u in users if u.professional_id])
     admins = _signing_admins(session)
     rows = []
@@ -224,6 +237,7 @@ def list_accounts(session: so.Session, *, actor: SessionUser | None, filters: Ac
         mine = establishments.get(user.id, [])
         regions = _regions(user, mine, volunteer_regions.get(user.professional_id))
         row = _row(user, mine, regions, now)
+        row["pool"] = pools.get(user.pool_id) if user.role in POOL_ROLES else None
         row["actions"] = _row_actions(actor, user, regions, row["state"], admins)
         rows.append(row)
     return AccountPage(rows=rows, total=total, offset=offset)
@@ -243,6 +257,13 @@ def _establishments_of(session: so.Session, user_ids: list[int]) -> dict[int, li
         found.setdefault(user_id, []).append(
             {"id": establishment_id, "finess": finess, "name": name, "city": city, "ars_code": ars_code})
     return found
+
+
+def _pool_names(session: so.Session, pool_ids: list[int]) -> dict[int, str]:
+    if not pool_ids:
+        return {}
+    return dict(session.execute(sa.select(TerritorialPool.id, TerritorialPool.name)
+                                .where(TerritorialPool.id.in_(pool_ids))).tuples())
 
 
 def _volunteer_regions(session: so.Session, professional_ids: list[int]) -> dict[int, str]:
@@ -444,6 +465,7 @@ class NewAccount:
     phone: str = ""  # optional
     ars_code: str | None = None  # ARS and pool coordinator accounts only
     establishment_ids: tuple[int, ...] = field(default_factory=tuple)  # establishment accounts only
+    pool_id: int | None = None  # pool coordinator accounts only: an open pool of the account's region
 
 
 @dataclass(frozen=True)
@@ -484,6 +506,49 @@ def _checked_region(actor: SessionUser, role: str | None, ars_code: str | None,
         errors.add("ars_code", "Choisissez la région (ARS) du compte.")
         return None
     return ars_code
+
+
+def _checked_pool(session: so.Session, actor: SessionUser, role: str | None, pool_id: int | None,
+                  ars_code: str | None, errors: ErrorCollector) -> int | None:
+    """A coordinator's pool: open, and of the account's region (an ARS opens coordinators of its own pools only).
+    core.pools is not imported here (core.access sits below it): the pool is read from its table."""
+    if role is None:
+        return None
+    if role not in POOL_ROLES:
+        if pool_id is not None:
+            errors.add("pool_id", "Seuls les comptes coordinateur de vivier territorial sont rattachés à une "
+                                  "plateforme.")
+        return None
+    if pool_id is None:
+        errors.add("pool_id", "Choisissez la plateforme territoriale que ce compte coordonne.")
+        return None
+    pool = session.get(TerritorialPool, pool_id)
+    if pool is None or pool.closed_at is not None:
+        errors.add("pool_id", "Cette plateforme territoriale n'existe pas ou est fermée.")
+        return None
+    if actor.role in REGIONAL_ACTORS and pool.ars_code != actor.ars_code:
+        raise PermissionDenied("Cette plateforme territoriale relève d'une autre ARS.")
+    if ars_code is not None and pool.ars_code != ars_code:
+        errors.add("pool_id", "Cette plateforme territoriale est dans une autre région que celle du compte.")
+        return None
+    return pool.id
+
+
+def assignable_pools(session: so.Session, *, actor: SessionUser | None,
+                     ars_code: str | None = None) -> dict[int, str]:
+    """The open pools a new coordinator account may run (id → « name — department »): an ARS's own region's, or
+    those of the region a national actor chose."""
+    actor = _require_administrator(actor)
+    if Role.POOL.value not in creatable_roles(actor):
+        raise PermissionDenied()
+    region = actor.ars_code if actor.role in REGIONAL_ACTORS else ars_code
+    if region is None:
+        return {}
+    rows = session.execute(sa.select(TerritorialPool.id, TerritorialPool.name, TerritorialPool.department_code)
+                           .where(TerritorialPool.ars_code == region, TerritorialPool.closed_at.is_(None))
+                           .order_by(TerritorialPool.department_code, TerritorialPool.name, TerritorialPool.id))
+    departments = reference.departements()
+    return {pool_id: f"{name} — {departments[code].name} ({code})" for pool_id, name, code in rows}
 
 
 def _usable_establishment(session: so.Session, actor: SessionUser, establishment_id: int) -> Establishment:
@@ -534,8 +599,9 @@ def create_account(session: so.Session, *, actor: SessionUser | None, account: N
     identity = _checked_identity(session, account, errors)
     ars_code = _checked_region(actor, role, account.ars_code, errors)
     establishments = _checked_establishments(session, actor, role, account.establishment_ids, errors)
+    pool_id = _checked_pool(session, actor, role, account.pool_id, ars_code, errors)
     errors.raise_if_any()
-    user = User(role=role, ars_code=ars_code, status=ACTIVE, created_at=now, **identity)
+    user = User(role=role, ars_code=ars_code, pool_id=pool_id, status=ACTIVE, created_at=now, **identity)
     session.add(user)
     try:
         session.flush()
@@ -545,7 +611,8 @@ def create_account(session: so.Session, *, actor: SessionUser | None, account: N
         session.add(Membership(user_id=user.id, establishment_id=establishment.id, created_at=now))
     session.flush()
     record_event(session, actor_id=actor.id, entity="user", entity_id=user.id, action="account_created",
-                 after=ACTIVE, details={"role": role, "establishment_ids": [e.id for e in establishments]}, at=now)
+                 after=ACTIVE, details={"role": role, "establishment_ids": [e.id for e in establishments],
+                                        **({"pool_id": pool_id} if pool_id else {})}, at=now)
     return CreatedAccount(user.id, user.email, _send_activation(session, user, now))
 
 

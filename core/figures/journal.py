@@ -35,6 +35,7 @@ ENTITY_LABELS = {
     "mission": "Mission", "proposal": "Proposition", "professional": "Professionnel", "user": "Compte",
     "establishment": "Établissement", "crisis_mode": "Mode crise", "outbox": "Courriel", "export": "Export",
     "database": "Base de données", "establishment_import": "Import d'établissements",
+    "territorial_pool": "Plateforme territoriale", "pool_member": "Membre de plateforme territoriale",
     "pool_roster": "Vivier de plateforme territoriale",
 }
 ACTION_LABELS = {
@@ -66,6 +67,9 @@ ACTION_LABELS = {
     "seed": "jeu de données", "assigned_staff": "export des affectés",
     "affecte": "affectation", "refuse": "refus", "libere": "libération", "annule": "annulation",
     "decline": "déclin", "contacte": "contact", "en_cours": "proposition", "termine": "terminée",
+    "project_updated": "suivi du projet modifié", "member_added": "établissement ajouté à la plateforme",
+    "member_removed": "établissement retiré de la plateforme", "join_requested": "demande d'adhésion",
+    "join_accepted": "adhésion acceptée", "join_refused": "adhésion refusée",
 }
 COLUMNS = ("Date", "Acteur", "Rôle", "Action", "Objet", "N°", "Avant", "Après", "Région", "Détails")
 

@@ -354,3 +354,41 @@ def pools_opened(first_name: str, establishment: str, profession: str) -> EmailC
         [f"Le CCS a ouvert les viviers nationaux pour la mission « {profession} » de « {establishment} » : les "
          "volontaires des autres régions prêts à une mobilité nationale en sont désormais candidats."],
     )
+
+
+# ---------------------------------------------------------------- territorial pools (the ARS's side)
+
+POOL_PAGE_PATH = "ma-plateforme-territoriale"  # an establishment's page: its pool, or « Demander à rejoindre »
+
+
+def pool_join_accepted(first_name: str, establishment: str, pool: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — adhésion à la plateforme territoriale acceptée",
+        f"Bonjour {first_name},",
+        [f"« {establishment} » est désormais membre de la plateforme territoriale « {pool} ».",
+         "Vos missions apparaissent dans la file de son coordinateur, qui peut vous proposer des professionnels "
+         "de son vivier ; vous restez libre de choisir tout autre renfort."],
+        Link("Voir ma plateforme territoriale", link_to(POOL_PAGE_PATH)),
+    )
+
+
+def pool_join_refused(first_name: str, establishment: str, pool: str, reason: str | None) -> EmailContent:
+    paragraphs = [f"La demande d'adhésion de « {establishment} » à la plateforme territoriale « {pool} » n'a pas "
+                  "été acceptée."]
+    if reason:
+        paragraphs.append(f"Motif : {reason}")
+    paragraphs.append("Vous pouvez en reparler avec votre ARS ou le coordinateur de la plateforme, puis présenter "
+                      "une nouvelle demande.")
+    return _compose("Renfort RH — adhésion à la plateforme territoriale refusée", f"Bonjour {first_name},",
+                    paragraphs, Link("Voir ma plateforme territoriale", link_to(POOL_PAGE_PATH)))
+
+
+def pool_member_added(first_name: str, establishment: str, pool: str) -> EmailContent:
+    return _compose(
+        "Renfort RH — votre établissement rejoint une plateforme territoriale",
+        f"Bonjour {first_name},",
+        [f"L'ARS a inscrit « {establishment} » parmi les membres de la plateforme territoriale « {pool} ».",
+         "Vos missions apparaissent dans la file de son coordinateur, qui peut vous proposer des professionnels "
+         "de son vivier ; vous restez libre de choisir tout autre renfort."],
+        Link("Voir ma plateforme territoriale", link_to(POOL_PAGE_PATH)),
+    )

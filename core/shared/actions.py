@@ -55,6 +55,10 @@ class Action(StrEnum):
     UNLOCK = "unlock"
     SEND_LINK = "send_link"  # a fresh activation link, or a reset link once the account has a password
     MANAGE_ESTABLISHMENTS = "manage_establishments"  # attach / detach an establishment user's establishments
+    # a territorial pool (« Plateformes territoriales »): EDIT its project follow-up, CLOSE it; its join requests
+    # take VALIDATE / REFUSE
+    MANAGE_MEMBERS = "manage_members"  # add or remove member establishments
+    REQUEST_JOIN = "request_join"  # an establishment asks to join a pool of its department
 
 
 Actions = frozenset[Action]

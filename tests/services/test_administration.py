@@ -29,7 +29,7 @@ from core.shared.actor import COMMAND_LINE, SessionUser, to_session_user
 from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied, ValidationError
 from db import models as m
 from db.session import session_scope
-from tests.factories import NOW, PASSWORD, make_establishment, make_professional, make_user
+from tests.factories import NOW, PASSWORD, make_establishment, make_pool, make_professional, make_user
 from tests.readers import count, events, outbox
 from tests.services.test_concurrency import race, winners
 
@@ -51,13 +51,15 @@ ESTABLISHMENT_MANAGERS = frozenset({"admin", "operateur", "ars"})
 @dataclass(frozen=True)
 class World:
     """Two establishments of Pays de la Loire and one of Bretagne; a target account of every role (region 52
-    where it has one), and a signed-in actor of every role."""
+    where it has one), a signed-in actor of every role, and the territorial pool of Loire-Atlantique (a pool
+    coordinator account runs one)."""
 
     nantes: int
     angers: int
     rennes: int
     targets: dict[str, int]
     actors: dict[str, SessionUser | None]
+    pool: int
 
 
 def build(session: so.Session) -> World:
@@ -88,7 +90,8 @@ def build(session: so.Session) -> World:
     }
     actors["anonyme"] = None
     actors["operateur"] = COMMAND_LINE
-    return World(nantes.id, angers.id, rennes.id, {role: user.id for role, user in targets.items()}, actors)
+    pool = make_pool(session, nantes, created_by=session.get(m.User, actors["ars"].id))
+    return World(nantes.id, angers.id, rennes.id, {role: user.id for role, user in targets.items()}, actors, pool.id)
 
 
 def user(session: so.Session, user_id: int) -> m.User:
@@ -110,6 +113,8 @@ def new_account(world: World, role: str, actor_role: str, **overrides: Any) -> N
         values["ars_code"] = REGION
     if role == "etablissement":
         values["establishment_ids"] = (world.nantes,)
+    if role == "pool":
+        values["pool_id"] = world.pool
     return NewAccount(**{**values, **overrides})
 
 
@@ -252,6 +257,15 @@ def _ids_for(session: so.Session, world: World, name: str) -> bool:
 
 
 ESTABLISHMENT_FINDERS = ESTABLISHMENT_MANAGERS | {"ars_autre_region"}  # an ARS finds those of its own region
+POOL_ACCOUNT_OPENERS = frozenset({"admin", "operateur", "ars", "ars_autre_region"})  # not the CCS (issue 11 §3)
+
+
+def _pools(session: so.Session, world: World, name: str) -> bool:
+    """The open pools a new coordinator may run: an ARS's own region's (none in Brittany), the chosen region's."""
+    found = admin.assignable_pools(session, actor=world.actors[name], ars_code=REGION)
+    return set(found) == (set() if name == "ars_autre_region" else {world.pool})
+
+
 def _nothing(session: so.Session, world: World) -> None:
     pass
 
@@ -264,6 +278,7 @@ OTHER_SERVICES: dict[str, tuple[Callable[..., bool], frozenset[str], Callable[[s
     "detach_establishment": (_detach, ESTABLISHMENT_MANAGERS, _second_establishment),
     "search_establishments": (_search, ESTABLISHMENT_FINDERS, _nothing),
     "establishment_ids_for": (_ids_for, ESTABLISHMENT_FINDERS, _nothing),
+    "assignable_pools": (_pools, POOL_ACCOUNT_OPENERS, _nothing),
 }
 
 
@@ -328,6 +343,42 @@ def test_an_establishment_account_can_manage_several_establishments_from_the_sta
         assert set(signed.establishment_ids) == {world.nantes, world.angers}
         [event] = events(session, "account_created")
         assert sorted(event.details["establishment_ids"]) == sorted([world.nantes, world.angers])
+
+
+def test_a_coordinator_account_runs_an_open_pool_of_its_region(uow) -> None:
+    with uow() as session:
+        world = build(session)
+        ars = world.actors["ars"]
+        created = admin.create_account(session, actor=ars, account=new_account(world, "pool", "ars"), now=NOW)
+        opened = user(session, created.user_id)
+        assert (opened.role, opened.pool_id, opened.ars_code) == ("pool", world.pool, REGION)
+        assert events(session, "account_created")[-1].details["pool_id"] == world.pool
+        assert outbox(session)[-1].to == "nouveau.pool@example.org"  # its activation link, as every account here
+        before = written(session)
+        with pytest.raises(FormErrors) as missing:
+            admin.create_account(session, actor=ars, now=NOW, account=new_account(
+                world, "pool", "ars", email="sans.plateforme@example.org", pool_id=None))
+        assert missing.value.by_field() == {"pool_id": "Choisissez la plateforme territoriale que ce compte coordonne."}
+        with pytest.raises(FormErrors) as wrong_role:
+            admin.create_account(session, actor=ars, now=NOW, account=new_account(
+                world, "ars", "ars", email="ars.plateforme@example.org", pool_id=world.pool))
+        assert wrong_role.value.by_field() == {
+            "pool_id": "Seuls les comptes coordinateur de vivier territorial sont rattachés à une plateforme."}
+        with pytest.raises(PermissionDenied, match="relève d'une autre ARS"):
+            admin.create_account(session, actor=world.actors["ars_autre_region"], now=NOW, account=new_account(
+                world, "pool", "ars", email="bretagne@example.org"))
+        with pytest.raises(FormErrors) as other_region:
+            admin.create_account(session, actor=world.actors["admin"], now=NOW, account=new_account(
+                world, "pool", "admin", email="bretagne@example.org", ars_code=OTHER_REGION))
+        assert other_region.value.by_field() == {
+            "pool_id": "Cette plateforme territoriale est dans une autre région que celle du compte."}
+        session.get(m.TerritorialPool, world.pool).closed_at = NOW
+        with pytest.raises(FormErrors) as closed:
+            admin.create_account(session, actor=ars, now=NOW, account=new_account(
+                world, "pool", "ars", email="fermee@example.org"))
+        assert closed.value.by_field() == {"pool_id": "Cette plateforme territoriale n'existe pas ou est fermée."}
+        session.get(m.TerritorialPool, world.pool).closed_at = None
+        assert written(session) == before
 
 
 def test_an_ars_opens_ars_and_pool_accounts_of_its_own_region_only(uow) -> None:

@@ -32,6 +32,7 @@ from tests.services.authorisation import (
     cases_figures,
     cases_national_missions,
     cases_pool_roster,
+    cases_pools,
     cases_regulation,
     cases_staffing,
     cases_volunteers,
@@ -39,7 +40,7 @@ from tests.services.authorisation import (
 from tests.services.authorisation.world import ROLE_TITLES, ROLES, Service, World, build, session_actor
 
 CASE_MODULES = (cases_access, cases_staffing, cases_regulation, cases_volunteers, cases_figures,
-                cases_national_missions, cases_pool_roster)
+                cases_national_missions, cases_pool_roster, cases_pools)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "securite.md"
 TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- table des autorisations : fin -->"
 
@@ -48,6 +49,7 @@ TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- tabl
 NOT_SERVICES = {
     "core.shared.permissions": "*",
     "core.pools.scope": "*",  # who acts on which pool: the predicates every pool service calls
+    "core.pools.members": {"decides_joins", "add_members"},  # a predicate; the creation's and add_member's step
     "core.access.administration": {"manages", "creatable_roles"},
     "core.staffing.matching": {"viewer_kind"},
     "core.staffing.regulation": {"require_reader", "push_candidates"},

@@ -10,7 +10,7 @@ from core.shared.config import get_settings
 from db import models as m
 from db.session import session_scope
 from ops.cli import main
-from tests.factories import make_establishment
+from tests.factories import make_establishment, make_pool
 from tests.readers import events
 
 PASSWORD = "Premier-Admin-2026!"
@@ -62,6 +62,21 @@ def test_an_ars_account_takes_its_region_and_an_establishment_account_its_finess
         memberships = session.scalars(sa.select(m.Membership.establishment_id).where(m.Membership.user_id == hr.id)).all()
         assert (ars.role, ars.ars_code) == ("ars", "52")
         assert (hr.phone, len(memberships)) == ("+33612345678", 1)
+
+
+def test_a_pool_coordinator_account_runs_the_pool_of_its_code(db_url, no_smtp, capsys) -> None:
+    with session_scope(db_url) as session:
+        pool = make_pool(session, make_establishment(session, postal_code="33000", finess_category_code="500"))
+        code, pool_id, users = pool.code, pool.id, session.scalar(sa.select(sa.func.count()).select_from(m.User))
+    assert main(["--db", db_url, "create-user", "--role", "pool", "--ars", "75", "--plateforme", code.lower(),
+                 "--email", "coordination@example.org", "--first-name", "Lina", "--last-name", "Roux"]) == 0
+    assert main(["--db", db_url, "create-user", "--role", "pool", "--ars", "75", "--plateforme", "PT33-XXXXX",
+                 "--email", "autre@example.org", "--first-name", "A", "--last-name", "B"]) == 1
+    assert "--plateforme : aucune plateforme territoriale ne porte le code « PT33-XXXXX »." in capsys.readouterr().err
+    with session_scope(db_url) as session:
+        coordinator = session.scalar(sa.select(m.User).where(m.User.email == "coordination@example.org"))
+        assert (coordinator.role, coordinator.ars_code, coordinator.pool_id) == ("pool", "75", pool_id)
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.User)) == users + 1
 
 
 def test_bad_options_are_named_in_the_error_and_nothing_is_created(db_url, no_smtp, capsys) -> None:
