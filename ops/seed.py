@@ -25,6 +25,7 @@ from db.session import session_scope
 from ops.demo_pdf import text_pdf
 from ops.migrate import migrate
 from ops.seed_play import play_demo_history
+from ops.seed_pools import seed_pools
 
 DEMO_PASSWORD = "Renfort-Demo-2026!"
 DEMO_ESTABLISHMENT_NAME = "CHU de Nantes (démo)"
@@ -75,6 +76,10 @@ KIND_BY_CATEGORY = {
     "formation": ["IFSI"],
     "centre_vaccination": ["Centre de vaccination"],
 }
+# The finer FINESS category each kind of demo establishment is (issue 14); the two named demo establishments too.
+FINESS_BY_KIND = {"Centre hospitalier": "355", "CHU": "101", "Hôpital local": "106", "Clinique": "365",
+                  "Polyclinique": "365", "Centre de soins": "124", "EHPAD": "500", "Résidence autonomie": "202",
+                  "SSIAD": "354", "Foyer d'accueil médicalisé": "437"}
 CATEGORY_WEIGHTS = {"loi_hospitaliere": 25, "autres_soins_prevention": 12, "autres_sanitaire": 5,
                     "sociaux_hebergement": 45, "sociaux_famille": 3, "formation": 2,
                     "centre_vaccination": 8}
@@ -175,6 +180,7 @@ class DemoBuilder:
             "id_kind": "gid" if is_gid else "finess",
             "name": name or f"{kind} {self.fake.last_name()} – {town}",
             "category_code": category,
+            "finess_category_code": FINESS_BY_KIND.get(kind),
             "address": self.fake.street_address(),
             "status": "active",
             "created_at": self._ago(90),
@@ -184,6 +190,7 @@ class DemoBuilder:
     def build_establishments(self, total: int) -> list[dict]:
         rows = [self._establishment_row(self._place_in("44000"), "loi_hospitaliere", DEMO_ESTABLISHMENT_NAME),
                 self._establishment_row(self._place_in("44300"), "sociaux_hebergement", DEMO_SECOND_ESTABLISHMENT)]
+        rows[0]["finess_category_code"], rows[1]["finess_category_code"] = "101", "500"  # a CHU, an EHPAD
         ars_codes = sorted(self.places_by_ars)
         for index in range(total - len(rows)):
             # Round-robin over the 18 ARS first so that every region has establishments.
@@ -385,6 +392,7 @@ def seed_demo(
         played = play_demo_history(session, builder.rng, now,
                                    demo_volunteer_email=next(a.email for a in DEMO_ACCOUNTS if a.role == "professionnel"),
                                    demo_establishment_id=establishment_rows[0]["id"])
+        pools = seed_pools(builder)  # after the history: its draws and rows stay as they were
         # The dashboards' tension over time: today's snapshot and the past days rebuilt, as the worker would.
         history = snapshot_tension(session, now=now)
     return (
@@ -393,6 +401,6 @@ def seed_demo(
         f"{played.transitions} transitions jouées par les services : {played.contacts} contacts, "
         f"{played.validations} validations, {played.refusals} refus, {played.cancellations} annulation(s), "
         f"{played.expired} réservation(s) expirée(s), {played.pushes} proposition(s) de l'ARS, "
-        f"{played.closures} mission(s) clôturée(s). {history}"
+        f"{played.closures} mission(s) clôturée(s). {pools.sentence()} {history}"
     )
 

@@ -8,10 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from core.access.accounts import authenticate
+from core.pools.projects import CLAWBACK_WARNING, list_pools
 from core.shared.errors import Conflict
 from core.volunteers.documents import check_document
 from db import models as m
 from ops.seed import DEMO_ACCOUNTS, DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD, seed_demo
+from ops.seed_pools import POOL_ARS, POOLS, VOLUNTEERS_PER_POOL, demo_accounts, sites
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 SMALL = {"establishments": 60, "volunteers": 400, "missions": 80}
@@ -34,11 +36,16 @@ def test_the_demo_seed_fills_every_role_and_region(db_url, uow) -> None:
     assert "60 établissements" in report
     with uow() as session:
         count = lambda model: session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
-        assert count(m.Establishment) == 60 and count(m.Professional) == 400 and count(m.Mission) == 80
+        # the asked numbers, and the territorial pools' own establishments, volunteers and needs besides
+        pool_sites = [site.name for site in sites()]
+        assert count(m.Establishment) == 60 + len(pool_sites)
+        assert count(m.Professional) == 400 + VOLUNTEERS_PER_POOL * len(POOLS)
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.Mission).join(m.Establishment).where(
+            m.Establishment.name.not_in(pool_sites))) == 80
         regions = set(session.scalars(sa.select(m.Establishment.ars_code).distinct()))
         assert len(regions) == 18
         roles = set(session.scalars(sa.select(m.User.role).where(m.User.password_hash.is_not(None))))
-        assert roles == {"etablissement", "ars", "ccs", "ministere", "admin", "professionnel"}
+        assert roles == {"etablissement", "ars", "ccs", "ministere", "admin", "professionnel", "pool"}
         chu = session.scalar(sa.select(m.Establishment).where(m.Establishment.name == DEMO_ESTABLISHMENT_NAME))
         members = session.scalar(
             sa.select(sa.func.count()).select_from(m.Membership).where(m.Membership.establishment_id == chu.id)
@@ -69,7 +76,8 @@ def test_the_demo_seed_fills_every_role_and_region(db_url, uow) -> None:
         assert overfilled == []
         # Every volunteer registered with both documents, as the registration form requires.
         kinds = session.execute(sa.select(m.Document.kind, sa.func.count()).group_by(m.Document.kind)).all()
-        assert dict(kinds) == {"identite": 400, "diplome": 400}
+        volunteers = 400 + VOLUNTEERS_PER_POOL * len(POOLS)
+        assert dict(kinds) == {"identite": volunteers, "diplome": volunteers}
         diploma = session.scalars(sa.select(m.Document).where(m.Document.professional_id == demo.id,
                                                               m.Document.kind == "diplome")).one()
         assert check_document("diplome", diploma.filename, diploma.content).sha256 == diploma.sha256
@@ -83,6 +91,39 @@ def test_every_demo_account_can_sign_in_with_the_documented_password(db_url, uow
             outcome = authenticate(session, email=account.email, password=DEMO_PASSWORD, now=NOW)
             assert outcome.user is not None, account.email
             assert outcome.user.role == account.role
+        for role, email, _ in demo_accounts():  # the territorial pools' ARS, EHPAD and coordinators
+            outcome = authenticate(session, email=email, password=DEMO_PASSWORD, now=NOW)
+            assert outcome.user is not None and outcome.user.role == role, email
+
+
+def test_the_demo_has_territorial_pools_in_nouvelle_aquitaine_at_their_stages(db_url, uow) -> None:
+    report = seed_demo(db_url, seed=7, now=NOW, **SMALL)
+    assert "Plateformes territoriales : 5 en Nouvelle-Aquitaine, 17 établissements membres, 2 demande(s)" in report
+    with uow() as session:
+        ars = authenticate(session, email=POOL_ARS[0], password=DEMO_PASSWORD, now=NOW).user
+        rows = {row["name"]: row for row in list_pools(session, actor=ars, now=NOW).rows}
+        assert sorted((row["department_code"], name) for name, row in rows.items()) == [
+            ("24", "Plateforme Dordogne solidaire"), ("33", "Plateforme Bordeaux Métropole"),
+            ("33", "Plateforme du Libournais"), ("64", "Plateforme Béarn"), ("87", "Plateforme Haute-Vienne")]
+        running, late = rows["Plateforme du Libournais"], rows["Plateforme Dordogne solidaire"]
+        assert (running["operational"], running["committed"], running["paid"], running["roster"]) == (
+            True, 90_000, 90_000, 4)
+        assert (late["warnings"], late["convention"].label, late["paid"]) == ([CLAWBACK_WARNING], "en retard", 50_000)
+        assert rows["Plateforme Béarn"]["engagement"].label == "à venir"
+        assert (rows["Plateforme Haute-Vienne"]["committed"], rows["Plateforme Haute-Vienne"]["paid"]) == (50_000, 0)
+        assert sum(row["join_requests"] for row in rows.values()) == 2
+        assert all(row["coordinators"] for row in rows.values())
+        roster = dict(session.execute(sa.select(m.PoolRosterEntry.origin, sa.func.count())
+                                      .where(m.PoolRosterEntry.pool_only.is_(True))
+                                      .group_by(m.PoolRosterEntry.origin)).all())
+        assert roster == {"inscription": 4}  # one volunteer registered with the code in each running pool
+        # every demo establishment of a known kind has its FINESS category, the demo CHU and EHPAD included
+        chu = session.scalar(sa.select(m.Establishment).where(m.Establishment.name == DEMO_ESTABLISHMENT_NAME))
+        assert chu.finess_category_code == "101"
+        categories = set(session.scalars(sa.select(m.Establishment.finess_category_code)
+                                         .where(m.Establishment.ars_code == "75", m.Establishment.name.in_(
+                                             [site.name for site in sites()]))))
+        assert categories == {"500", "354", "209", "460", "355"}
 
 
 def test_the_same_seed_gives_the_same_data(tmp_path, sqlite_template) -> None:
