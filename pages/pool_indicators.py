@@ -30,8 +30,10 @@ def _headline(figures: PoolFigures) -> None:
 def _breakdown(title: str, rows: list[dict], category: str, key: str) -> None:
     st.subheader(title)
     frame = _frame(rows, category, key)
-    st.plotly_chart(posts_bars(frame, category, f"Postes demandés et pourvus par {category.lower()}",
-                               horizontal=True), key=f"pool_chart_{key}")
+    figure = posts_bars(frame, category, f"Postes demandés et pourvus par {category.lower()}", horizontal=True)
+    # whole posts: ticks every post (or every few), never « 0,5 »
+    figure.update_xaxes(dtick=max(1, round(frame["Postes demandés"].max() / 6)))
+    st.plotly_chart(figure, key=f"pool_chart_{key}")
     st.dataframe(frame, hide_index=True, width="stretch")
 
 

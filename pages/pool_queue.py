@@ -20,11 +20,11 @@ from ui.selection import rows_key, selection_rows
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([
-        {"id": r["id"], "Urgence": r["urgency"], "Établissement": r["establishment"],
-         "Ville": f"{r['postal_code']} {r['city']}", "Profession": r["profession"],
+        # What the coordinator acts on first (urgency, where, what, how many of its members fit), the rest after.
+        {"id": r["id"], "Urgence": r["urgency"], "Établissement": r["establishment"], "Profession": r["profession"],
          "Début": fr_date(r["start_date"]), "Fin": fr_date(r["end_date"]),
-         "Pourvue": f"POURVUE {r['assigned']}/{r['count']}", "En attente": r["waiting"],
-         "Membres du vivier disponibles": r["roster_candidates"], "EHPAD": yes_no(r["exp_ehpad"]),
+         "Pourvue": f"POURVUE {r['assigned']}/{r['count']}", "Vivier disponible": r["roster_candidates"],
+         "En attente": r["waiting"], "Ville": f"{r['postal_code']} {r['city']}", "EHPAD": yes_no(r["exp_ehpad"]),
          "Véhicule": yes_no(r["needs_vehicle"]), "Week-end": yes_no(r["needs_weekend"])}
         for r in rows
     ])
@@ -54,7 +54,9 @@ def render() -> None:
                 icon=":material/task_alt:")
         return
     event = st.dataframe(_frame(queue.rows), hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", column_config={"id": None},
+                         selection_mode="single-row",
+                         column_config={"id": None, "Vivier disponible": st.column_config.NumberColumn(
+                             help="Membres du vivier qui correspondent à la mission et sont disponibles")},
                          key=rows_key("pool_queue_table", (r["id"] for r in queue.rows)))
     st.caption(f"{fr_int(queue.total)} mission(s) à pourvoir · cochez la case à gauche d'une mission pour proposer "
                "des membres du vivier.")

@@ -40,7 +40,7 @@ def _after_action() -> None:
 def _roster_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([
         {"id": r["id"], "Nom": r["last_name"], "Prénom": r["first_name"], "Vivier": r["state_label"],
-         "Visibilité": POOL_ONLY if r["restricted"] else "Vivier national",
+         "Visibilité": POOL_ONLY if r["restricted"] else ("Vivier national" if r["member"] else ""),
          "Profession": r["profession"], "Ville": f"{r['postal_code']} {r['city']}",
          "Statut": PROFESSIONAL_STATUS.get(r["status"], r["status"]), "Courriel": r["email"] or "",
          "Téléphone": r["phone"] or "",
@@ -68,7 +68,7 @@ def _roster_actions(row: dict) -> None:
                       on_click=_act, args=(release_member, f"{name} est ouvert(e) au vivier national ; un courriel "
                                                            "l'en informe."),
                       kwargs={"entry_id": row["id"]})
-    invitation = row["state"] == "invite"
+    invitation = not row["member"]
     label = "Retirer l'invitation…" if invitation else "Retirer du vivier…"
     with columns[1].popover(label, icon=":material/person_remove:", width="stretch"):
         if invitation:
@@ -92,7 +92,7 @@ def _roster() -> None:
         st.info("Le vivier est vide : invitez des volontaires de la région ci-dessous, ou donnez le code "
                 "d'inscription de la plateforme aux professionnels qui veulent la rejoindre.", icon=":material/groups:")
         return
-    members = sum(r["state"] == "membre" for r in rows)
+    members = sum(r["member"] for r in rows)
     st.caption(f"{members} membre(s), {len(rows) - members} invitation(s) en attente · « {POOL_ONLY} » : inscrit(e) "
                "avec le code de la plateforme, vu(e) de ses seuls établissements membres et de l'ARS tant que vous ne "
                "l'ouvrez pas au vivier national.")
@@ -106,23 +106,24 @@ def _roster() -> None:
         st.caption("Cochez la case à gauche d'un membre pour l'ouvrir au vivier national ou le retirer.")
 
 
-def _search_filters(departments: dict[str, str]) -> VolunteerSearch:
+def _search_filters(departments: dict[str, str], own: str) -> VolunteerSearch:
     labels = reference.profession_labels()
     columns = st.columns([3, 3, 3])
     text = columns[0].text_input("Nom ou commune", key="pool_search_text")
     profession = columns[1].selectbox("Profession", [None, *labels], key="pool_search_profession",
                                       format_func=lambda c: "Toutes" if c is None else labels[c], placeholder="Toutes")
-    department = columns[2].selectbox("Département", [None, *departments], key="pool_search_department",
+    options = [None, *departments]
+    department = columns[2].selectbox("Département", options, key="pool_search_department", index=options.index(own),
                                       format_func=lambda c: "Toute la région" if c is None else
                                       f"{c} — {departments[c]}", placeholder="Toute la région")
     return VolunteerSearch(text=text, profession_code=profession, department_code=department)
 
 
-def _invite(departments: dict[str, str]) -> None:
+def _invite(departments: dict[str, str], own: str) -> None:
     st.subheader("Inviter un volontaire de la région")
     st.caption("Le volontaire reçoit un courriel et accepte ou décline l'invitation depuis « Mon profil » : personne "
                "n'entre dans le vivier sans son accord.")
-    found = read(search_volunteers, search=_search_filters(departments))
+    found = read(search_volunteers, search=_search_filters(departments, own))
     if found is None:
         return
     rows, total = found
@@ -162,4 +163,4 @@ def render() -> None:
     if heading is None:
         return
     _roster()
-    _invite(heading["region_departments"])
+    _invite(heading["region_departments"], heading["department_code"])  # the pool's own department first

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.places import reference
+from core.pools.roster import my_pools
 from core.shared.actions import Action
 from core.shared.clock import paris_datetime
 from core.shared.labels import DECLINE_REASONS
@@ -15,6 +16,7 @@ from core.volunteers.professionals import my_missions
 from ui.actions import read, run_action
 from ui.format import fr_date
 from ui.labels import PROPOSAL_STATE
+from ui.links import page_link
 from ui.markdown import md
 
 HEADLINES = {
@@ -22,6 +24,9 @@ HEADLINES = {
     "contacte": "Cet établissement vous a réservé(e) pour cette mission.",
     "affecte": "Vous êtes affecté(e) à cette mission.",
 }
+# Pushed by a territorial pool's coordinator rather than by the ARS
+POOL_HEADLINES = {**HEADLINES, "en_cours": "La plateforme territoriale dont vous êtes membre vous propose à cet "
+                                           "établissement : il va vous contacter."}
 
 
 def _state(row: dict) -> str:
@@ -59,7 +64,7 @@ def _card(row: dict) -> None:
                     f"{fr_date(row['start_date'])} au {fr_date(row['end_date'])}  \n"
                     f"{md(row['address'])}, {md(row['postal_code'])} {md(row['city'])}  \n"
                     f"**Contact** : {_contact(row)}")
-        st.info(HEADLINES[row["state"]], icon=":material/info:")
+        st.info((POOL_HEADLINES if row["pushed_by_pool"] else HEADLINES)[row["state"]], icon=":material/info:")
         if row["interested_at"] is not None and row["live"]:
             st.caption(f"Vous avez répondu « intéressé(e) » le {paris_datetime(row['interested_at'])}.")
         left, right, _ = st.columns([2, 2, 3])
@@ -78,6 +83,12 @@ def _card(row: dict) -> None:
 
 def render() -> None:
     st.title("Mes missions")
+    pools = read(my_pools)
+    if pools is not None and pools.invitations:
+        names = ", ".join(f"« {md(row['pool'])} »" for row in pools.invitations)
+        st.info(f"Invitation à rejoindre le vivier d'une plateforme territoriale : {names}. Répondez depuis "
+                "« Mon profil ».", icon=":material/group_add:")
+        page_link("mon-profil", "Répondre dans « Mon profil »", icon=":material/person:")
     rows = read(my_missions)
     if rows is None:
         return

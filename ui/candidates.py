@@ -120,6 +120,7 @@ class CandidateView:
                              # filter, page or action to tick someone else.
                              key=rows_key(f"{self.prefix}_table_{self.generation}", (r["id"] for r in page.rows)),
                              column_config={"id": None,
+                                            "Vivier": st.column_config.TextColumn(width="medium"),
                                             "Pourquoi ce rang": st.column_config.TextColumn(width="large"),
                                             "Distance (km)": st.column_config.NumberColumn(format="localized")})
         st.caption("Cochez la case à gauche des professionnels pour agir ; les boutons s'activent selon leur statut.")
@@ -184,7 +185,9 @@ def candidate_frame(page: CandidatePage) -> pd.DataFrame:
         })
     frame = pd.DataFrame(rows)
     # « Vivier » only where it says something: the mission of a pool's member establishment, its roster listed
-    return frame if any(r["pool_roster"] for r in page.rows) else frame.drop(columns="Vivier", errors="ignore")
+    # (a coordinator sees nothing else: no column then either)
+    shown = any(r["pool_roster"] for r in page.rows) and not page.roster_only
+    return frame if shown else frame.drop(columns="Vivier", errors="ignore")
 
 
 def _state_label(row: dict) -> str:

@@ -20,7 +20,7 @@ OUTLINE_COLOUR = [150, 150, 170]
 STATE_COLOURS = {
     None: ("Disponible", CANDIDATE_COLOUR, "blue"),
     "contacte": ("Contacté", [230, 126, 34], "orange"),
-    "en_cours": ("En cours (proposé par l'ARS)", [142, 68, 173], "violet"),
+    "en_cours": ("En cours (proposé à l'établissement)", [142, 68, 173], "violet"),
     "affecte": ("Affecté", [24, 117, 60], "green"),
 }
 

@@ -184,6 +184,6 @@ def pool_heading(session: so.Session, *, actor: SessionUser | None) -> dict[str,
     region = {d.code: d.name for d in sorted(reference.departements().values(), key=lambda d: d.code)
               if d.ars_code == pool.ars_code}
     return {"name": pool.name, "code": pool.code, "department": f"{department.name} ({department.code})",
-            "members": members, "roster": roster_size,
+            "department_code": pool.department_code, "members": members, "roster": roster_size,
             "region_departments": region}
 

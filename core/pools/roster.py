@@ -185,8 +185,8 @@ def invite(session: so.Session, *, actor: SessionUser | None, professional_id: i
 
 def roster(session: so.Session, *, actor: SessionUser | None) -> list[dict[str, Any]]:
     """The pool's roster as its coordinator keeps it: members first, then invitations waiting for an answer; the
-    pool-only members marked, with the members' contact details (they agreed to the pool) and what the
-    coordinator may do to each."""
+    pool-only members marked (`restricted`), `member` telling a member from an invitation, with the members'
+    contact details (they agreed to the pool) and what the coordinator may do to each."""
     pool = require_coordinator(session, actor)
     rows = session.execute(
         sa.select(Entry.id, Entry.professional_id, Entry.state, Entry.origin, Entry.pool_only, Entry.released_at,
@@ -206,7 +206,7 @@ def roster(session: so.Session, *, actor: SessionUser | None) -> list[dict[str, 
         actions = {Action.REMOVE} | ({Action.RELEASE} if restricted else set())
         result.append({**row, "email": row["email"] if member else None, "phone": row["phone"] if member else None,
                        "profession": labels[row["profession_code"]], "state_label": STATE_LABELS[row["state"]],
-                       "restricted": restricted, "actions": frozenset(actions)})
+                       "member": member, "restricted": restricted, "actions": frozenset(actions)})
     return result
 
 

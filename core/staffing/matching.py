@@ -76,7 +76,7 @@ REFERENCE_DM = DISTANCE_REFERENCE_KM * 10
 PAGE_SIZE = 20
 MAP_LIMIT = 5000
 # « Pourquoi ce rang » of a roster member of the mission's pool: why it stands above higher scores.
-ROSTER_FIRST = "Vivier territorial de votre plateforme : classé(e) en tête"
+ROSTER_FIRST = "Vivier de votre plateforme : en tête"
 
 LIVE = [s.value for s in LIVE_PROPOSAL_STATES]
 CLOSED_REASONS = {
@@ -139,6 +139,7 @@ class CandidatePage:
     crisis: bool = False
     message: str | None = None  # why there is nobody, when there is nobody
     turned_down: list[dict[str, Any]] = field(default_factory=list)  # shown apart: never offered again
+    roster_only: bool = False  # a pool's coordinator: every row is of its roster, no group to tell apart
 
 
 # ---------------------------------------------------------------- access
@@ -444,7 +445,8 @@ def find_candidates(session: so.Session, *, actor: SessionUser | None, mission_i
     context = load_mission_context(session, mission_id=mission_id)
     viewer = viewer_kind(actor, context)
     crisis = crisis_active(session, ars_code=context.ars_code, profession_code=context.profession_code, now=now)
-    page = CandidatePage(mission=context, rows=[], total=0, offset=offset, reserved_elsewhere=0, crisis=crisis)
+    page = CandidatePage(mission=context, rows=[], total=0, offset=offset, reserved_elsewhere=0, crisis=crisis,
+                         roster_only=viewer == "pool")
     if not accepts_people(context.status, context.count):
         page.message = CLOSED_REASONS.get(context.status, NOTHING_TO_FILL)
         return page
@@ -482,7 +484,7 @@ def find_candidates(session: so.Session, *, actor: SessionUser | None, mission_i
     else:  # beyond the map's cap, the page is cut by the database itself
         ids = list(session.scalars(sa.select(filtered.c.id).where(filtered.c.reserved == 0)
                                    .order_by(*rank(filtered)).offset(offset).limit(limit)))
-    page.rows = _rows_for(session, query, context, now, ids)
+    page.rows = _rows_for(session, query, context, now, ids, roster_first=not page.roster_only)
     for row in page.rows:
         row["actions"] = candidate_actions(viewer, actor.role, row["proposal_state"], row["status"])
     return page
@@ -536,13 +538,14 @@ def _count(session: so.Session, filtered: sa.Subquery, *, reserved: int) -> int:
 
 
 def _rows_for(session: so.Session, query: _Query, context: MissionContext, now: datetime,
-              ids: list[int]) -> list[dict[str, Any]]:
-    """Every column of the table for the page's volunteers (found by primary key), in rank order."""
+              ids: list[int], *, roster_first: bool = True) -> list[dict[str, Any]]:
+    """Every column of the table for the page's volunteers (found by primary key), in rank order; `roster_first`:
+    « Pourquoi ce rang » says why a roster member stands first (not for a coordinator, who sees its roster only)."""
     if not ids:
         return []
     rows = session.execute(query.base.add_columns(*_display_columns()).where(Professional.id.in_(ids))).mappings()
     by_id = {row["id"]: row for row in rows}
-    return [_candidate_row(by_id[i], context, now) for i in ids if i in by_id]
+    return [_candidate_row(by_id[i], context, now, roster_first) for i in ids if i in by_id]
 
 
 def _display_columns() -> list[Any]:
@@ -560,7 +563,7 @@ def is_stale(availability_confirmed_at: datetime, now: datetime) -> bool:
     return availability_confirmed_at < now - timedelta(days=STALE_AFTER_DAYS)
 
 
-def _candidate_row(row: Any, context: MissionContext, now: datetime) -> dict[str, Any]:
+def _candidate_row(row: Any, context: MissionContext, now: datetime, roster_first: bool = True) -> dict[str, Any]:
     values = dict(row)
     stale = is_stale(values["availability_confirmed_at"], now)
     values["distance_km"] = values["distance_dm"] / 10
@@ -570,7 +573,7 @@ def _candidate_row(row: Any, context: MissionContext, now: datetime) -> dict[str
     values["pool_roster"] = bool(values["roster"])
     values["pool_push"] = (values["proposal_state"] == ProposalState.EN_COURS.value
                            and values["proposal_origin"] == ProposalOrigin.POOL.value)
-    values["reasons"] = reasons(context, values, values["score_parts"], stale)
+    values["reasons"] = reasons(context, values, values["score_parts"], stale, roster_first=roster_first)
     return values
 
 
@@ -619,8 +622,10 @@ def row_score_parts(context: MissionContext, values: dict[str, Any], stale: bool
                        specialty=values.get("specialty"))
 
 
-def reasons(context: MissionContext, values: dict[str, Any], parts: dict[str, int], stale: bool) -> str:
-    """Why this rank: each part of the score in words and points, then the total."""
+def reasons(context: MissionContext, values: dict[str, Any], parts: dict[str, int], stale: bool, *,
+            roster_first: bool = True) -> str:
+    """Why this rank: a roster member's place first (`roster_first`), then each part of the score in words and
+    points, then the total."""
     mission_days = (context.end_date - context.start_date).days + 1
     covered = values["overlap_days"]
     matched = [text for wanted, has, text in ((context.exp_ehpad, values["exp_ehpad"], "EHPAD"),
@@ -637,7 +642,7 @@ def reasons(context: MissionContext, values: dict[str, Any], parts: dict[str, in
     ]
     total = sum(parts.values())
     text = " · ".join(f"{text} {_points(points)}" for text, points in words) + f" = {_points(total).lstrip('+')} pts"
-    return (ROSTER_FIRST + " · " + text) if values.get("roster") else text
+    return (ROSTER_FIRST + " · " + text) if roster_first and values.get("roster") else text
 
 
 def score_in_python(context: MissionContext, professional: dict[str, Any], solicitations: int,

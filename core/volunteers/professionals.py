@@ -47,6 +47,7 @@ from db.models import (
     Professional,
     ProfessionalStatus,
     Proposal,
+    ProposalOrigin,
     ProposalState,
     Role,
     RosterState,
@@ -618,5 +619,6 @@ def my_missions(session: so.Session, *, actor: SessionUser | None) -> list[dict[
     ).mappings()
     return [{**row, "live": row["state"] in LIVE_STATES,
              "declined": row["state"] == ProposalState.DECLINE.value,
+             "pushed_by_pool": row["origin"] == ProposalOrigin.POOL.value,
              "actions": _answers(row)}
             for row in rows]

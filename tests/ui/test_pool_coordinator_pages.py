@@ -95,7 +95,7 @@ def test_the_queue_opens_the_roster_candidates_of_a_mission_and_the_push_is_conf
         expected = pool_queue(session, actor=user_at(demo_url, pool.coordinator)).rows
     shown = table(app)
     assert list(shown["id"]) == [row["id"] for row in expected] == [pool.member_mission]
-    assert list(shown["Membres du vivier disponibles"]) == [2]  # the nurse and the pool-only member
+    assert list(shown["Vivier disponible"]) == [2]  # the nurse and the pool-only member
     assert pool.code in " ".join(c.value for c in app.caption)
     tick(app, 0)
     button(app, "Proposer des membres du vivier").click()
@@ -105,7 +105,9 @@ def test_the_queue_opens_the_roster_candidates_of_a_mission_and_the_push_is_conf
     assert app.session_state["pool_proposed_mission"] == pool.member_mission
     candidates = table(app)
     assert set(candidates["id"]) == {pool.nurse, pool.pooled}  # the roster only: the demo's other nurses are not
-    assert set(candidates["Vivier"]) == {"Vivier territorial"}
+    # all of the roster: no « Vivier » column nor « en tête » to tell them apart from anyone
+    assert "Vivier" not in candidates.columns
+    assert not any(reason.startswith("Vivier de votre plateforme") for reason in candidates["Pourquoi ce rang"])
     tick(app, list(candidates["id"]).index(pool.nurse))
     button(app, "Proposer (1)").click()
     app.run()
@@ -129,7 +131,7 @@ def test_the_member_establishment_sees_the_roster_first_marked_in_choisir(app, d
     assert set(frame["id"][:2]) == {pool.nurse, pool.pooled}
     assert set(frame["Vivier"][2:]) <= {""}
     tick(app, 0)
-    assert any(t.startswith("Pourquoi ce rang") and "Vivier territorial de votre plateforme : classé(e) en tête" in t
+    assert any(t.startswith("Pourquoi ce rang") and "Vivier de votre plateforme : en tête" in t
                for t in (c.value for c in app.caption))
 
 
@@ -142,7 +144,7 @@ def test_the_roster_marks_pool_only_members_and_releases_one_after_confirmation(
     roster = app.dataframe[0].value.set_index("Nom")
     assert list(roster.index) == ["Garnier", "Poulain", "Fabre"]  # members first, then the invitation
     assert list(roster["Vivier"]) == ["Membre", "Membre", "Invitation en attente"]
-    assert list(roster["Visibilité"]) == ["Vivier national", "Plateforme seulement", "Vivier national"]
+    assert list(roster["Visibilité"]) == ["Vivier national", "Plateforme seulement", ""]
     assert roster.loc["Fabre", "Courriel"] == ""  # no contact before the volunteer agreed
     app.session_state[app.dataframe[0].key] = {"selection": {"rows": [1], "columns": [], "cells": []}}
     app.run()
@@ -152,7 +154,7 @@ def test_the_roster_marks_pool_only_members_and_releases_one_after_confirmation(
     app.run()
     assert _success(app) == ["Hugo Poulain est ouvert(e) au vivier national ; un courriel l'en informe."]
     assert _entry(demo_url, pool, pool.pooled).released_at is not None
-    assert list(app.dataframe[0].value["Visibilité"]) == ["Vivier national"] * 3
+    assert list(app.dataframe[0].value["Visibilité"]) == ["Vivier national", "Vivier national", ""]
 
 
 def test_the_coordinator_finds_and_invites_a_volunteer_of_the_region(app, demo_url) -> None:
