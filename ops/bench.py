@@ -214,8 +214,9 @@ def _naive(ctx: BenchContext) -> float:
 
 
 def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
-    """Matching the naive way: every volunteer loaded into pandas, rules and score applied in Python.
-    Same rules and same order as core.staffing.matching (the test suite checks it); only the speed differs."""
+    """Matching the naive way, as the mission's establishment sees it: every volunteer loaded into pandas, rules and
+    score applied in Python. Same rules and same order as core.staffing.matching, territorial pools included (the
+    test suite checks it); only the speed differs."""
     import pandas as pd
 
     from core.places import reference
@@ -232,6 +233,9 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
         people = pd.read_sql(sa.select(m.Professional.__table__), connection)
         proposals = pd.read_sql(sa.select(m.Proposal.professional_id, m.Proposal.mission_id, m.Proposal.state,
                                           m.Proposal.origin, m.Proposal.created_at), connection)
+        rosters = pd.read_sql(sa.select(m.PoolRosterEntry.professional_id, m.PoolRosterEntry.pool_id,
+                                        m.PoolRosterEntry.pool_only, m.PoolRosterEntry.released_at)
+                              .where(m.PoolRosterEntry.state == "membre"), connection)
     if context.status != "open" or context.count == 0:
         return []
     today = paris_today(now)
@@ -243,7 +247,12 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
     created = pd.to_datetime(proposals.created_at, utc=True).dt.tz_convert(None)
     recent = proposals[created >= since].groupby("professional_id").size()
     radius = get_settings().local_radius_km
-    kept: list[tuple[int, int]] = []
+    # Territorial pools: the mission's pool's roster ranks first; another pool's unreleased pool-only members are
+    # hidden unless already linked to the mission.
+    own_pool = rosters.pool_id == (context.pool_id if context.pool_id is not None else -1)
+    on_roster = set(rosters[own_pool].professional_id)
+    hidden = set(rosters[~own_pool & rosters.pool_only.astype(bool) & rosters.released_at.isna()].professional_id)
+    kept: list[tuple[int, int, int]] = []
     for person in people.itertuples(index=False):
         values = person._asdict()
         if values["profession_code"] != context.profession_code:
@@ -261,13 +270,13 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
         linked = values["id"] in live.index
         if not (linked if crisis else values["status"] == "disponible" or linked):
             continue
-        if values["id"] in assigned_here or values["id"] in turned_down:
+        if values["id"] in assigned_here or values["id"] in turned_down or (values["id"] in hidden and not linked):
             continue
         values["available_from"], values["available_to"] = _as_date(values["available_from"]), available_to
         values["availability_confirmed_at"] = _as_aware(values["availability_confirmed_at"])
         score = score_in_python(context, values, int(recent.get(values["id"], 0)), now)
-        kept.append((-score, values["id"]))
-    return [identifier for _, identifier in sorted(kept)]
+        kept.append((-int(values["id"] in on_roster), -score, values["id"]))
+    return [identifier for *_, identifier in sorted(kept)]
 
 
 def _geography_ok(values: dict[str, Any], context: Any, distance: int, radius: float) -> bool:

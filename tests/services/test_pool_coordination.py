@@ -16,6 +16,7 @@ from core.staffing.regulation import MissionFilters, region_missions
 from core.staffing.workflow import contact, refuse, validate
 from core.volunteers.professionals import professional_sheet
 from db import models as m
+from ops import bench
 from tests.factories import (
     END,
     NOW,
@@ -185,6 +186,20 @@ def test_a_member_establishment_sees_its_pools_roster_first_and_the_fairness_rul
         outside = _page(session, setting.outsider_hr, setting.outsider_mission.id).rows
         assert [row["pool_roster"] for row in outside] == [False, False, False]
         assert outside[-1]["id"] == solicited.id  # outside the pool, the score alone ranks
+
+
+def test_the_naive_reference_of_the_bench_orders_and_hides_as_matching_does(uow, db_url) -> None:
+    with uow() as session:
+        setting = make_pool_setting(session)
+        nurses = [make_available_nurse(session, postal_code=code) for code in ("44000", "44600", "44300", "44100")]
+        make_roster_entry(session, setting.pool, nurses[1])
+        make_roster_entry(session, setting.pool, nurses[2], origin="inscription")  # pool-only
+        missions = {setting.member_mission.id: setting.member_hr, setting.outsider_mission.id: setting.outsider_hr}
+    for mission_id, hr in missions.items():
+        with uow() as session:
+            page = find_candidates(session, actor=hr, mission_id=mission_id, limit=1000, now=NOW)
+        assert [row["id"] for row in page.rows] == bench.naive_candidates(db_url, mission_id, NOW)
+    assert nurses[2].id not in {row["id"] for row in page.rows}  # the outsider does not see the pool-only one
 
 
 # ---------------------------------------------------------------- the roster member's sheet
