@@ -375,6 +375,11 @@ def erase_professional(session: so.Session, *, professional: Professional, actor
         session.execute(sa.update(Token).where(Token.user_id == user.id, Token.used_at.is_(None),
                                                Token.cancelled_at.is_(None)).values(cancelled_at=now))
     forget_recipient(session, email=email, anonymous=anonymous)
+    # Off every territorial pool's roster (an invitation waiting included): nobody keeps a deleted volunteer.
+    session.execute(sa.update(PoolRosterEntry).where(
+        PoolRosterEntry.professional_id == professional.id,
+        PoolRosterEntry.state.in_([RosterState.INVITE.value, RosterState.MEMBRE.value]))
+        .values(state=RosterState.RETIRE.value).execution_options(synchronize_session=False))
     record_event(session, actor_id=actor_id, entity="professional", entity_id=professional.id,
                  action=action, before=before, after=ProfessionalStatus.SUPPRIME.value, at=now)
 

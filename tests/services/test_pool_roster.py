@@ -25,6 +25,7 @@ from core.pools.roster import (
 from core.shared.actions import Action
 from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied
 from core.staffing.matching import find_candidates
+from core.volunteers.professionals import delete_professional
 from db import models as m
 from tests.factories import (
     END,
@@ -258,3 +259,13 @@ def test_a_volunteer_leaves_a_pool_from_their_profile(uow) -> None:
         with pytest.raises(NotFound):
             answer_invitation(session, actor=_volunteer(session, invited), entry_id=restricted.id, accept=True)
         assert [e.action for e in events(session, "roster_left")] == ["roster_left", "roster_left"]
+
+
+def test_a_volunteer_who_deletes_their_data_leaves_every_roster(uow) -> None:
+    with uow() as session:
+        setting = make_pool_setting(session)
+        nurse = make_available_nurse(session)
+        entry = make_roster_entry(session, setting.pool, nurse)
+        delete_professional(session, actor=_volunteer(session, nurse), now=NOW)
+        assert session.get(m.PoolRosterEntry, entry.id, populate_existing=True).state == "retire"
+        assert roster(session, actor=setting.coordinator) == []
