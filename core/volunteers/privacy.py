@@ -33,10 +33,12 @@ from db.models import (
     Document,
     Establishment,
     Mission,
+    PoolRosterEntry,
     Professional,
     ProfessionalStatus,
     Proposal,
     ProposalState,
+    TerritorialPool,
     User,
 )
 
@@ -88,6 +90,7 @@ def my_data_archive(session: so.Session, *, actor: SessionUser | None, now: date
         "compte": {"courriel": user.email, "cree_le": _json_value(user.created_at),
                    "derniere_connexion": _json_value(user.last_login_at), "statut": user.status},
         "sollicitations": _solicitations(session, professional.id),
+        "plateformes_territoriales": _pools(session, professional.id),
         "justificatifs": [{"type": d.kind, "fichier": f"justificatifs/{d.id}-{d.filename}", "taille": d.size,
                            "sha256": d.sha256} for d in documents],
     }
@@ -99,6 +102,24 @@ def my_data_archive(session: so.Session, *, actor: SessionUser | None, now: date
     record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
                  action="data_exported", details={"documents": len(documents)}, at=now or utcnow())
     return output.getvalue()
+
+
+ROSTER_STATES = {"invite": "invité(e)", "membre": "membre", "decline": "invitation déclinée", "retire": "parti(e)"}
+
+
+def _pools(session: so.Session, professional_id: int) -> list[dict[str, Any]]:
+    """The volunteer's places on territorial pools' rosters (issue 14), read from the pool tables (core.volunteers
+    knows no pool service)."""
+    rows = session.execute(
+        sa.select(TerritorialPool.name, PoolRosterEntry.state, PoolRosterEntry.origin, PoolRosterEntry.pool_only,
+                  PoolRosterEntry.created_at, PoolRosterEntry.answered_at, PoolRosterEntry.released_at)
+        .join(TerritorialPool, TerritorialPool.id == PoolRosterEntry.pool_id)
+        .where(PoolRosterEntry.professional_id == professional_id).order_by(PoolRosterEntry.id))
+    return [{"plateforme": name, "etat": ROSTER_STATES[state],
+             "origine": "inscription avec le code" if origin == "inscription" else "invitation",
+             "plateforme_seulement": bool(pool_only and released is None), "depuis_le": _json_value(created),
+             "reponse_le": _json_value(answered), "ouvert_au_vivier_national_le": _json_value(released)}
+            for name, state, origin, pool_only, created, answered, released in rows]
 
 
 # ---------------------------------------------------------------- purge of inactive volunteers

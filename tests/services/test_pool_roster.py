@@ -4,6 +4,9 @@ candidates of a mission."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -25,6 +28,7 @@ from core.pools.roster import (
 from core.shared.actions import Action
 from core.shared.errors import Conflict, FormErrors, NotFound, PermissionDenied
 from core.staffing.matching import find_candidates
+from core.volunteers.privacy import my_data_archive
 from core.volunteers.professionals import delete_professional
 from db import models as m
 from tests.factories import (
@@ -269,3 +273,14 @@ def test_a_volunteer_who_deletes_their_data_leaves_every_roster(uow) -> None:
         delete_professional(session, actor=_volunteer(session, nurse), now=NOW)
         assert session.get(m.PoolRosterEntry, entry.id, populate_existing=True).state == "retire"
         assert roster(session, actor=setting.coordinator) == []
+
+
+def test_the_volunteers_data_archive_lists_their_pools(uow) -> None:
+    with uow() as session:
+        setting = make_pool_setting(session)
+        nurse = make_available_nurse(session)
+        make_roster_entry(session, setting.pool, nurse, origin="inscription")
+        archive = zipfile.ZipFile(io.BytesIO(my_data_archive(session, actor=_volunteer(session, nurse), now=NOW)))
+        [pool] = json.loads(archive.read("mes-donnees.json"))["plateformes_territoriales"]
+        assert (pool["plateforme"], pool["etat"], pool["origine"], pool["plateforme_seulement"]) == (
+            setting.pool.name, "membre", "inscription avec le code", True)
