@@ -229,29 +229,30 @@ def _roster_members(pool_id: int) -> sa.Select:
                                                             PoolRosterEntry.state == RosterState.MEMBRE.value)
 
 
+# Both pool conditions are uncorrelated subqueries (IN / NOT IN a small set of ids, computed once per query), not
+# an EXISTS evaluated for each of the thousands of volunteers a mission's area holds.
+
+
 def _on_roster(context: MissionContext) -> sa.ColumnElement[int]:
     """1 for a roster member of the mission's pool — the sort key before the score (module docstring) —, else 0."""
     if context.pool_id is None:
         return sa.literal(0, sa.Integer)
-    return as_int(sa.select(PoolRosterEntry.id)
-                  .where(PoolRosterEntry.professional_id == Professional.id, PoolRosterEntry.pool_id == context.pool_id,
-                         PoolRosterEntry.state == RosterState.MEMBRE.value)
-                  .correlate(Professional).exists())
+    return as_int(Professional.id.in_(_roster_members(context.pool_id)))
 
 
-def _pool_only_elsewhere(context: MissionContext, viewer: str) -> sa.Exists:
+def _pool_only_elsewhere(context: MissionContext, viewer: str) -> sa.ColumnElement[bool]:
     """A pool-only member (registered with a pool's code, not released to the national pool) of a pool whose
     candidates this viewer may not see: the regulators see those of the mission's region's pools, an
     establishment and a coordinator those of the mission's own pool."""
-    restricted = sa.select(PoolRosterEntry.id).where(
-        PoolRosterEntry.professional_id == Professional.id, PoolRosterEntry.state == RosterState.MEMBRE.value,
-        PoolRosterEntry.pool_only.is_(True), PoolRosterEntry.released_at.is_(None))
+    restricted = sa.select(PoolRosterEntry.professional_id).where(
+        PoolRosterEntry.state == RosterState.MEMBRE.value, PoolRosterEntry.pool_only.is_(True),
+        PoolRosterEntry.released_at.is_(None))
     if viewer == "regulator":
         restricted = restricted.where(PoolRosterEntry.pool_id.not_in(
             sa.select(TerritorialPool.id).where(TerritorialPool.ars_code == context.ars_code)))
     elif context.pool_id is not None:
         restricted = restricted.where(PoolRosterEntry.pool_id != context.pool_id)
-    return restricted.correlate(Professional).exists()
+    return Professional.id.in_(restricted)
 
 
 def _solicitations(now: datetime) -> sa.ScalarSelect[int]:
