@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PORT ?= 8501
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# The suite's processes (pytest-xdist): one per core by default; `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: install run worker test lint chromium nginx postgres clean-db
 
@@ -65,7 +67,7 @@ test: install chromium nginx postgres
 	else \
 		echo "Bases de test : SQLite seulement — PostgreSQL ne répond pas sur 127.0.0.1 (tests PostgreSQL ignorés)"; \
 	fi; \
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 clean-db:
 	rm -f data/renfort.db data/renfort.db-wal data/renfort.db-shm
