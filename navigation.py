@@ -21,6 +21,7 @@ from pages import (
     crisis,
     dashboard,
     establishment_import,
+    establishment_pool,
     exports,
     forgot_password,
     home,
@@ -35,6 +36,7 @@ from pages import (
     pool_propose,
     pool_queue,
     pool_roster,
+    pools,
     propose,
     region_missions,
     region_professionals,
@@ -100,6 +102,9 @@ POOL_PROPOSE = PageSpec(pool_propose.render, "Proposer des membres du vivier", "
 POOL_ROSTER = PageSpec(pool_roster.render, "Vivier", "vivier", ":material/groups:")
 POOL_INDICATORS = PageSpec(pool_indicators.render, "Indicateurs de la plateforme", "indicateurs-plateforme",
                            ":material/monitoring:")
+POOLS = PageSpec(pools.render, "Plateformes territoriales", "plateformes-territoriales", ":material/hub:")
+ESTABLISHMENT_POOL = PageSpec(establishment_pool.render, "Plateforme territoriale", "ma-plateforme-territoriale",
+                              ":material/hub:")
 LANDING_PATH = "bienvenue"
 
 PUBLIC_PAGES: dict[str, list[PageSpec]] = {
@@ -107,15 +112,15 @@ PUBLIC_PAGES: dict[str, list[PageSpec]] = {
 }
 
 ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
-    "etablissement": {"Mon établissement": [DASHBOARD, NEW_NEED, CHOOSE, ASSIGNMENTS, EXPORTS]},
+    "etablissement": {"Mon établissement": [DASHBOARD, NEW_NEED, CHOOSE, ASSIGNMENTS, ESTABLISHMENT_POOL, EXPORTS]},
     "professionnel": {"Mon espace": [VOLUNTEER_MISSIONS, PROFILE]},
     "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, REGION_ALERTS, ACCOUNT_VALIDATION,
-                           INDICATORS],
+                           INDICATORS, POOLS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
     "ccs": {"National": [NATIONAL, NATIONAL_MISSIONS, ALERTS, ACCOUNT_VALIDATION],
-            "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS],
+            "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS, POOLS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
-    "ministere": {"Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, REGION_MISSIONS, EXPORTS]},
+    "ministere": {"Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, REGION_MISSIONS, POOLS, EXPORTS]},
     "pool": {"Plateforme territoriale": [POOL_QUEUE, POOL_PROPOSE, POOL_ROSTER, POOL_INDICATORS]},
     "admin": {"Administration": [OUTBOX, ACCOUNTS, VOLUNTEERS, IMPORT, ARCHIVES, JOURNAL],
               "Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS]},

@@ -23,7 +23,9 @@ from core.figures.exports import (
     prepare_export,
     preview_export,
 )
+from core.figures.spreadsheet import XLSX_MIME
 from core.places import reference
+from core.pools.projects import export_pools, pool_export_scope
 from core.shared.errors import DomainError
 from ui.actions import read, run_action
 from ui.downloads import content_key, prepared_download
@@ -163,6 +165,26 @@ def _build(request: ExportRequest) -> bytes | None:
     return None if exported is None else exported.content
 
 
+def _pools_export() -> None:
+    """The territorial pools (ARS: its region; CCS and ministry: all), for those who export them."""
+    scope = read(pool_export_scope, on_error=lambda error: None)
+    if scope is None:
+        return
+    st.divider()
+    st.subheader("Plateformes territoriales")
+    st.caption(f"Périmètre : {md(scope.label)}. Une ligne par plateforme (établissement support, membres, coordination, "
+               "vivier, échéances, budget, crédits engagés et versés, alerte), puis ses établissements membres et les "
+               "demandes d'adhésion ; l'export est inscrit au journal.")
+
+    def build() -> bytes | None:
+        done = run_action(export_pools, on_error=_refused)
+        return done.value.content if done else None
+
+    prepared_download(key=content_key("pools_export", scope), label="Télécharger les plateformes (.xlsx)",
+                      file_name=scope.file_name, mime=XLSX_MIME, build=build, prepare_label="Préparer l'export des "
+                      "plateformes")
+
+
 def render() -> None:
     st.title("Exports")
     options = read(export_options)
@@ -180,3 +202,4 @@ def render() -> None:
                       file_name=preview.file_name, mime=preview.mime, build=lambda: _build(request),
                       help="Construit le fichier maintenant ; l'export est inscrit au journal (qui, quoi, filtres, "
                            "nominatif ou non, nombre de lignes).")
+    _pools_export()

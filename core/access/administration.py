@@ -262,8 +262,8 @@ def _establishments_of(session: so.Session, user_ids: list[int]) -> dict[int, li
 def _pool_names(session: so.Session, pool_ids: list[int]) -> dict[int, str]:
     if not pool_ids:
         return {}
-    return dict(session.execute(sa.select(TerritorialPool.id, TerritorialPool.name)
-                                .where(TerritorialPool.id.in_(pool_ids))).tuples())
+    rows = session.execute(sa.select(TerritorialPool.id, TerritorialPool.name).where(TerritorialPool.id.in_(pool_ids)))
+    return {pool_id: name for pool_id, name in rows}
 
 
 def _volunteer_regions(session: so.Session, professional_ids: list[int]) -> dict[int, str]:

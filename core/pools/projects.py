@@ -109,6 +109,10 @@ class Deadline:
     state: str  # A_VENIR, EN_RETARD or RECUE
 
     @property
+    def late(self) -> bool:
+        return self.state == EN_RETARD
+
+    @property
     def label(self) -> str:
         if self.state == RECUE:
             return f"reçue le {self.received_on:%d/%m/%Y}"
@@ -763,6 +767,26 @@ def _pool_line(row: dict[str, Any], pool: TerritorialPool) -> list[Any]:
             ", ".join(row["gaps"]) or None, "; ".join(row["warnings"]) or None, row["closed_at"]]
 
 
+@dataclass(frozen=True)
+class PoolExportScope:
+    label: str  # « ARS Nouvelle-Aquitaine », « toutes les régions »
+    file_name: str
+
+
+def _export_file_name(region: str | None, today: date) -> str:
+    return f"plateformes-territoriales-{f'region-{region}' if region else 'national'}-{today:%Y-%m-%d}.xlsx"
+
+
+def pool_export_scope(session: so.Session, *, actor: SessionUser | None,
+                      now: datetime | None = None) -> PoolExportScope:
+    """What « Exports » offers this reader of the pools: its region (an ARS) or all of them, and the file's name;
+    refused to the roles that do not export them."""
+    actor = require_role(actor, *EXPORTERS)
+    region = actor.ars_code if actor.role == "ars" else None
+    label = f"ARS {reference.ars_names()[region]}" if region else "toutes les régions"
+    return PoolExportScope(label, _export_file_name(region, paris_today(now or utcnow())))
+
+
 def export_pools(session: so.Session, *, actor: SessionUser | None, ars_code: str | None = None,
                  now: datetime | None = None) -> PoolExport:
     """The pools of a region (an ARS: its own) or of the country as .xlsx — « À propos », « Plateformes »,
@@ -808,7 +832,5 @@ def export_pools(session: so.Session, *, actor: SessionUser | None, ars_code: st
         ("Nombre de plateformes", count),
         ("Journal", f"Export inscrit au journal d'audit (événement n° {event.id})"),
     ], position=0)
-    where_file = f"region-{region}" if region else "national"
-    return PoolExport(writer.close(), f"plateformes-territoriales-{where_file}-{paris_today(now):%Y-%m-%d}.xlsx",
-                      XLSX_MIME, count)
+    return PoolExport(writer.close(), _export_file_name(region, paris_today(now)), XLSX_MIME, count)
 

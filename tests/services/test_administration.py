@@ -354,6 +354,8 @@ def test_a_coordinator_account_runs_an_open_pool_of_its_region(uow) -> None:
         assert (opened.role, opened.pool_id, opened.ars_code) == ("pool", world.pool, REGION)
         assert events(session, "account_created")[-1].details["pool_id"] == world.pool
         assert outbox(session)[-1].to == "nouveau.pool@example.org"  # its activation link, as every account here
+        [listed] = admin.list_accounts(session, actor=ars, filters=AccountFilters(text="nouveau.pool"), now=NOW).rows
+        assert listed["pool"] == session.get(m.TerritorialPool, world.pool).name  # « Comptes » names its pool
         before = written(session)
         with pytest.raises(FormErrors) as missing:
             admin.create_account(session, actor=ars, now=NOW, account=new_account(

@@ -103,6 +103,10 @@ CASES: dict[str, Service] = {
         lambda s, w, a: projects.export_pools(s, actor=a, now=NOW), EXPORTERS,
         lambda s, w, r: r.content.startswith(b"PK") and r.rows == (0 if f"region-{OTHER_REGION}" in r.file_name else 1)
         and last_action(s, "export") == "exported", "ARS (sa région), CCS et ministère, depuis « Exports »"),
+    "projects.pool_export_scope": Service(
+        lambda s, w, a: projects.pool_export_scope(s, actor=a), EXPORTERS,
+        lambda s, w, r: r.label in ("ARS Pays de la Loire", "ARS Bretagne", "toutes les régions")
+        and r.file_name.endswith(".xlsx")),
     # ---- core/pools/members.py
     "members.add_member": Service(
         lambda s, w, a: members.add_member(s, actor=a, pool_id=w.pool_id, now=NOW, establishment_id=_ssiad(s, w)),
