@@ -130,7 +130,6 @@ def _invite(departments: dict[str, str], own: str) -> None:
     if not rows:
         st.info("Aucun volontaire de la région ne correspond à cette recherche.")
         return
-    labels = {row["id"]: row for row in rows}
     frame = pd.DataFrame([
         {"id": r["id"], "Nom": r["last_name"], "Prénom": r["first_name"], "Profession": r["profession"],
          "Ville": f"{r['postal_code']} {r['city']}", "Mobilité": MOBILITY.get(r["mobility"], r["mobility"]),
@@ -140,7 +139,7 @@ def _invite(departments: dict[str, str], own: str) -> None:
     ])
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          column_config={"id": None},
-                         key=rows_key(f"pool_search_table_{_generation()}", labels))
+                         key=rows_key(f"pool_search_table_{_generation()}", (r["id"] for r in rows)))
     shown = (f"Les {SEARCH_LIMIT} premiers sur {fr_int(total)} : affinez la recherche." if total > len(rows)
              else f"{fr_int(total)} volontaire(s).")
     st.caption(f"{shown} Cochez la case à gauche d'un volontaire pour l'inviter.")
