@@ -17,7 +17,7 @@ from navigation import all_specs
 
 
 def sign_in_as(app: AppTest, email: str, role: str) -> AppTest:
-    """Preset the session as streamlit-authenticator leaves it after a sign-in (see STACK-NOTES)."""
+    """Preset the session as ui.auth leaves it after a sign-in (see STACK-NOTES)."""
     app.session_state["authentication_status"] = True
     app.session_state["username"] = email
     app.session_state["name"] = email

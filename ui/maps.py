@@ -41,11 +41,75 @@ def departments_subset(codes: frozenset[str] | None = None, exclude: frozenset[s
 
 @lru_cache(maxsize=16)
 def departments_outlines_clockwise(codes: frozenset[str]) -> dict[str, Any]:
-    """The outlines for plotly's SVG maps (geo): d3 reads an outer ring turning anticlockwise — as GeoJSON writes
-    it (RFC 7946) — as the whole globe but that shape, and draws nothing usable; it wants them clockwise."""
+    """The outlines for plotly's SVG maps (geo), simplified to about a pixel of the drawn map (the mainland's 16,500
+    points become about 5,000: the page builds, copies and sends them at every run, the browser draws them).
+
+    d3 reads an outer ring turning anticlockwise — as GeoJSON writes it (RFC 7946) — as the whole globe but that
+    shape, and draws nothing usable: they are turned clockwise."""
     subset = departments_subset(codes)
+    tolerance = _extent_degrees(subset) / SIMPLIFIED_PIXELS
     return {"type": "FeatureCollection",
-            "features": [{**feature, "geometry": _rewound(feature["geometry"])} for feature in subset["features"]]}
+            "features": [{**feature, "geometry": _rewound(_simplified(feature["geometry"], tolerance))}
+                         for feature in subset["features"]]}
+
+
+# A map of departments is drawn some 500 to 650 pixels wide or high: a tolerance of its extent over this many.
+SIMPLIFIED_PIXELS = 600
+
+
+def _extent_degrees(collection: dict[str, Any]) -> float:
+    points = [point for feature in collection["features"] for ring in _rings(feature["geometry"]) for point in ring]
+    if not points:
+        return 0.0
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return max(max(lons) - min(lons), max(lats) - min(lats))
+
+
+def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    if geometry["type"] == "Polygon":
+        return geometry["coordinates"]
+    return [ring for polygon in geometry["coordinates"] for ring in polygon] if geometry["type"] == "MultiPolygon" \
+        else []
+
+
+def _simplified(geometry: dict[str, Any], tolerance: float) -> dict[str, Any]:
+    def polygon(rings: list[list[list[float]]]) -> list[list[list[float]]]:
+        return [_simplified_ring(ring, tolerance) for ring in rings]
+
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": polygon(geometry["coordinates"])}
+    if geometry["type"] == "MultiPolygon":
+        return {"type": "MultiPolygon", "coordinates": [polygon(p) for p in geometry["coordinates"]]}
+    return geometry
+
+
+def _simplified_ring(ring: list[list[float]], tolerance: float) -> list[list[float]]:
+    """Douglas–Peucker: keeps the points farther than `tolerance` from the line their neighbours kept draw. A ring
+    that would fall under four points (a closed triangle) is kept whole."""
+    keep = [False] * len(ring)
+    keep[0] = keep[-1] = True
+    spans = [(0, len(ring) - 1)]
+    while spans:
+        first, last = spans.pop()
+        farthest, distance = None, tolerance
+        for index in range(first + 1, last):
+            gap = _distance_to_line(ring[index], ring[first], ring[last])
+            if gap > distance:
+                farthest, distance = index, gap
+        if farthest is not None:
+            keep[farthest] = True
+            spans += [(first, farthest), (farthest, last)]
+    simplified = [point for point, kept in zip(ring, keep) if kept]
+    return simplified if len(simplified) >= 4 else ring
+
+
+def _distance_to_line(point: list[float], start: list[float], end: list[float]) -> float:
+    (x, y), (x1, y1), (x2, y2) = point[:2], start[:2], end[:2]
+    dx, dy = x2 - x1, y2 - y1
+    length = (dx * dx + dy * dy) ** 0.5
+    if length == 0:  # a closed ring's two ends: the distance to that point
+        return ((x - x1) ** 2 + (y - y1) ** 2) ** 0.5
+    return abs(dy * x - dx * y + x2 * y1 - y2 * x1) / length
 
 
 def _rewound(geometry: dict[str, Any]) -> dict[str, Any]:

@@ -68,3 +68,21 @@ def test_bars_are_sorted_by_value_the_largest_first() -> None:
     assert figure["layout"]["yaxis"]["categoryarray"] == ["Occitanie", "Normandie", "Bretagne"]
     vertical = json.loads(posts_bars(frame, "Région", "Postes").to_json())
     assert vertical["layout"]["xaxis"]["categoryarray"] == ["Occitanie", "Normandie", "Bretagne"]
+
+
+def test_the_outlines_drawn_are_simplified_to_about_a_pixel_closed_and_turning_clockwise() -> None:
+    """d3 (plotly geo) wants outer rings clockwise; the mainland's 16,500 points are more than a map can show."""
+    from ui.maps import _rings, _signed_area, departments_geojson, departments_outlines_clockwise, departments_subset
+
+    mainland = frozenset(f["properties"]["code"] for f in departments_geojson()["features"]
+                         if not f["properties"]["code"].startswith("97"))
+    drawn, source = departments_outlines_clockwise(mainland), departments_subset(mainland)
+    count = lambda collection: sum(len(ring) for f in collection["features"] for ring in _rings(f["geometry"]))  # noqa: E731
+    assert count(drawn) < count(source) / 3
+    assert {f["properties"]["code"] for f in drawn["features"]} == mainland
+    for feature in drawn["features"]:
+        polygons = [feature["geometry"]["coordinates"]] if feature["geometry"]["type"] == "Polygon" \
+            else feature["geometry"]["coordinates"]
+        for rings in polygons:
+            assert all(len(ring) >= 4 and ring[0] == ring[-1] for ring in rings)
+            assert _signed_area(rings[0]) < 0  # the outer ring, clockwise
