@@ -13,9 +13,7 @@ from core.shared.actions import Action, common
 from core.staffing.matching import CandidatePage
 from ui.actions import read, run_action
 from ui.candidates import POOL as VIEW
-from ui.candidates import mission_criteria
 from ui.format import fr_date
-from ui.markdown import md
 from ui.pool_heading import pool_caption
 from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
@@ -78,14 +76,6 @@ def render() -> None:
     mission = _mission_choice()
     if mission is None:
         return
-    st.caption(f"{md(mission['establishment'])} ({md(mission['postal_code'])} {md(mission['city'])}) — "
-               f"{mission_criteria(mission)}")
-    page = VIEW.search(mission["id"])
-    if page is None:
-        return
-    if page.message:
-        st.info(md(page.message), icon=":material/info:")
-        return
-    VIEW.show_map(page)
-    frame, selected = VIEW.table(page)
-    _buttons(page, frame, selected)
+    shown = VIEW.for_a_regulator(mission)
+    if shown is not None:
+        _buttons(*shown)

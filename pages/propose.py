@@ -21,7 +21,6 @@ from core.staffing.regulation import (
 )
 from ui.actions import read, run_action
 from ui.candidates import PROPOSE as VIEW
-from ui.candidates import mission_criteria
 from ui.format import fr_date, fr_int
 from ui.markdown import md
 from ui.regions import region_choice, region_name
@@ -121,14 +120,6 @@ def render() -> None:
     mission = _mission_choice(ars_code)
     if mission is None:
         return
-    st.caption(f"{md(mission['establishment'])} ({md(mission['postal_code'])} {md(mission['city'])}) — "
-               f"{mission_criteria(mission)}")
-    page = VIEW.search(mission["id"])
-    if page is None:
-        return
-    if page.message:
-        st.info(md(page.message), icon=":material/info:")
-        return
-    VIEW.show_map(page)
-    frame, selected = VIEW.table(page)
-    _buttons(page, frame, selected)
+    shown = VIEW.for_a_regulator(mission)
+    if shown is not None:
+        _buttons(*shown)

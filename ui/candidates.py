@@ -133,6 +133,21 @@ class CandidateView:
         turned_down_notice(page)
         return frame, selected
 
+    def for_a_regulator(self, mission: dict) -> tuple[CandidatePage, pd.DataFrame, list[int]] | None:
+        """« Proposer des candidats » and the pool's « Proposer des membres du vivier »: the mission's establishment
+        and criteria, then its map and ranked table; None when there is nobody to show (the page says why)."""
+        st.caption(f"{md(mission['establishment'])} ({md(mission['postal_code'])} {md(mission['city'])}) — "
+                   f"{mission_criteria(mission)}")
+        page = self.search(mission["id"])
+        if page is None:
+            return None
+        if page.message:
+            st.info(md(page.message), icon=":material/info:")
+            return None
+        self.show_map(page)
+        frame, selected = self.table(page)
+        return page, frame, selected
+
     def pager(self, page: CandidatePage) -> None:
         first = page.offset + 1
         last = page.offset + len(page.rows)
