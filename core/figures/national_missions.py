@@ -30,7 +30,7 @@ from core.shared.errors import NotFound, ValidationError
 from core.shared.labels import MISSION_STATUS
 from core.shared.permissions import NATIONAL_ROLES, reads_names, regulates, require_role
 from core.shared.sqlfunc import as_int
-from core.staffing.regulation import ALERT_STATES, alert_state, urgency_score
+from core.staffing.regulation import ALERT_STATES, alert_state, profession_and_period, urgency_score
 from db.models import CrisisMode, Establishment, Mission, MissionStatus, Proposal, ProposalState
 
 MAX_LIMIT = 200  # rows of one page of the list (or of the establishments of a level)
@@ -198,14 +198,9 @@ def _filtered(filters: NationalFilters, place: Place, now: datetime) -> sa.Selec
         conditions.append(Establishment.department_code == place.department_code)
     elif place.ars_code is not None:
         conditions.append(Establishment.ars_code == place.ars_code)
-    if filters.profession_code:
-        conditions.append(Mission.profession_code == filters.profession_code)
+    conditions += profession_and_period(filters.profession_code, filters.period_start, filters.period_end)
     if filters.category_code:
         conditions.append(Establishment.category_code == filters.category_code)
-    if filters.period_start:
-        conditions.append(Mission.end_date >= filters.period_start)
-    if filters.period_end:
-        conditions.append(Mission.start_date <= filters.period_end)
     if filters.urgency_levels:
         conditions.append(_urgency_condition(urgency, filters.urgency_levels))
     if filters.alert is not None:

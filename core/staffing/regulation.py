@@ -200,6 +200,20 @@ class MissionQueue:
     offset: int
 
 
+def profession_and_period(profession_code: str | None, start: date | None,
+                          end: date | None) -> list[sa.ColumnElement[bool]]:
+    """The missions of a profession that overlap a period (each bound optional): the region's list and the national
+    one filter alike."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if profession_code:
+        conditions.append(Mission.profession_code == profession_code)
+    if start:
+        conditions.append(Mission.end_date >= start)
+    if end:
+        conditions.append(Mission.start_date <= end)
+    return conditions
+
+
 def urgency_score(today: date, assigned: Any) -> sa.ColumnElement[int]:
     to_start = days_between(sa.literal(today, sa.Date), Mission.start_date)
     unfilled = greatest(Mission.count - assigned, 0)
@@ -254,12 +268,7 @@ def mission_queue(session: so.Session, *, scope: list[sa.ColumnElement[bool]], f
         conditions.append(Mission.status.in_(filters.statuses))
     if filters.department_code:
         conditions.append(Establishment.department_code == filters.department_code)
-    if filters.profession_code:
-        conditions.append(Mission.profession_code == filters.profession_code)
-    if filters.period_start:
-        conditions.append(Mission.end_date >= filters.period_start)
-    if filters.period_end:
-        conditions.append(Mission.start_date <= filters.period_end)
+    conditions += profession_and_period(filters.profession_code, filters.period_start, filters.period_end)
     if filters.unfilled_only:
         conditions.append(assigned < Mission.count)
     if filters.mission_id is not None:
