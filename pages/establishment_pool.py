@@ -8,7 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.pools.members import EstablishmentPool, establishment_pool, request_join
+from core.access.accounts import finess_category_labels
+from core.pools.members import EstablishmentPool, declare_finess_category, establishment_pool, request_join
 from core.shared.actions import Action
 from core.shared.validation import format_phone
 from ui.actions import read, run_action
@@ -54,6 +55,21 @@ def _ask(view: EstablishmentPool, pool: dict[str, Any]) -> None:
             st.rerun()
 
 
+def _declare_category(view: EstablishmentPool) -> None:
+    """An establishment registered before the FINESS category was asked tells it here, once."""
+    labels = finess_category_labels()
+    with st.container(border=True):
+        code = st.selectbox("Catégorie FINESS de votre établissement", list(labels), format_func=labels.get,
+                            index=None, key=f"declare_category_{view.establishment_id}", placeholder="Choisir…",
+                            help="La catégorie de votre FINESS géographique. Une fois enregistrée, seule votre ARS "
+                                 "peut la corriger.")
+        if st.button("Enregistrer la catégorie", icon=":material/save:", disabled=code is None,
+                     key=f"declare_category_save_{view.establishment_id}"):
+            run_action(declare_finess_category, establishment_id=view.establishment_id, code=code,
+                       done=lambda label: f"Catégorie FINESS enregistrée : {label}.")
+            st.rerun()
+
+
 def render() -> None:
     st.title("Plateforme territoriale")
     user = signed_in_user()
@@ -78,6 +94,8 @@ def render() -> None:
                    "pouvez présenter une nouvelle demande.", icon=":material/info:")
     if view.notice:
         st.info(view.notice, icon=":material/info:")
+    if Action.EDIT in view.actions:
+        _declare_category(view)
     if view.open_pools:
         st.markdown("Les plateformes territoriales mutualisent un vivier de remplaçants entre les EHPAD, SSIAD, SPASAD "
                     "et SAAD d'un département. Plateformes ouvertes dans votre département :")

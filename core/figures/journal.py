@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "project_updated": "suivi du projet modifié", "member_added": "établissement ajouté à la plateforme",
     "member_removed": "établissement retiré de la plateforme", "join_requested": "demande d'adhésion",
     "join_accepted": "adhésion acceptée", "join_refused": "adhésion refusée",
+    "finess_category_declared": "catégorie FINESS déclarée",
 }
 COLUMNS = ("Date", "Acteur", "Rôle", "Action", "Objet", "N°", "Avant", "Après", "Région", "Détails")
 

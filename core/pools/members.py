@@ -294,6 +294,7 @@ class EstablishmentPool:
     refused: dict[str, Any] | None  # the latest refusal, while no request is live
     open_pools: list[dict[str, Any]]
     notice: str | None  # why no pool may be asked, when none can
+    actions: Actions = NONE  # EDIT: its FINESS category is unknown, and its accounts may declare it
 
 
 def _coordinators(session: so.Session, pool_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -354,11 +355,36 @@ def establishment_pool(session: so.Session, *, actor: SessionUser | None, establ
         department = reference.departements()[establishment.department_code].name
         if not eligible:
             what = (f"est enregistré comme {category}" if category else
-                    "n'a pas de catégorie FINESS renseignée (demandez à votre ARS de la compléter)")
+                    "n'a pas de catégorie FINESS renseignée : indiquez-la ci-dessous")
             notice = (f"Les plateformes territoriales réunissent des {eligible_words()} : votre établissement "
                       f"{what}.")
         elif not pools:
             notice = (f"Aucune plateforme territoriale n'est ouverte dans votre département ({department}) pour "
                       "l'instant : votre ARS en crée une par département.")
+    actions = frozenset({Action.EDIT}) if establishment.finess_category_code is None else NONE
     return EstablishmentPool(establishment.id, establishment.name, category, eligible, member_of, pending, refused,
-                             open_pools, notice)
+                             open_pools, notice, actions)
+
+
+def declare_finess_category(session: so.Session, *, actor: SessionUser | None, establishment_id: int, code: str,
+                            now: datetime | None = None) -> str:
+    """An establishment registered before its FINESS category was asked (issue 14) declares it, once: its accounts
+    only, and only while it is unknown (a correction goes through its ARS). Joining a pool still needs the pool's
+    coordinator or ARS to accept, who read the category in the request. Returns the category's short label."""
+    now = now or utcnow()
+    actor = _require_establishment_user(actor, establishment_id)
+    establishment = session.get(Establishment, establishment_id, with_for_update=True)
+    if establishment is None:
+        raise NotFound("Cet établissement n'existe pas.")
+    if establishment.finess_category_code is not None:
+        raise Conflict("La catégorie FINESS de cet établissement est déjà renseignée : pour la corriger, contactez "
+                       "votre ARS.")
+    label = category_short_label((code or "").strip())
+    if label is None:
+        raise ValidationError("finess_category_code", "Choisissez la catégorie FINESS de l'établissement dans la liste.")
+    establishment.finess_category_code = code.strip()
+    session.flush()
+    record_event(session, actor_id=actor.id, entity="establishment", entity_id=establishment.id,
+                 action="finess_category_declared", details={"finess_category": establishment.finess_category_code},
+                 ars_code=establishment.ars_code, at=now)
+    return label

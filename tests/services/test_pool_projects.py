@@ -478,6 +478,31 @@ def test_who_cannot_ask_to_join_is_told_why(uow) -> None:
             request_join(session, actor=hr, establishment_id=limoges.id, pool_id=pool.id, now=NOW)
 
 
+def test_an_establishment_of_unknown_category_declares_it_once_and_may_then_ask(uow) -> None:
+    with uow() as session:
+        pool = created(session, ars(session), site(session, "24000"))
+        older = site(session, "24100", None, name="EHPAD inscrit avant les plateformes")
+        hr = hr_of(session, older)
+        view = establishment_pool(session, actor=hr, establishment_id=older.id)
+        assert (view.notice, view.actions) == (
+            "Les plateformes territoriales réunissent des EHPAD, SSIAD, SPASAD ou SAAD : votre établissement n'a pas "
+            "de catégorie FINESS renseignée : indiquez-la ci-dessous.", {Action.EDIT})
+        with pytest.raises(ValidationError, match="Choisissez la catégorie FINESS"):
+            pool_members.declare_finess_category(session, actor=hr, establishment_id=older.id, code="999", now=NOW)
+        assert pool_members.declare_finess_category(session, actor=hr, establishment_id=older.id, code="500",
+                                                    now=NOW) == "EHPAD"
+        [event] = events(session, "finess_category_declared")
+        assert (event.entity, event.details) == ("establishment", {"finess_category": "500"})
+        view = establishment_pool(session, actor=hr, establishment_id=older.id)
+        assert (view.category, view.actions, view.open_pools[0]["actions"]) == ("EHPAD", frozenset(),
+                                                                                {Action.REQUEST_JOIN})
+        with pytest.raises(Conflict, match="déjà renseignée"):
+            pool_members.declare_finess_category(session, actor=hr, establishment_id=older.id, code="354", now=NOW)
+        with pytest.raises(PermissionDenied):
+            pool_members.declare_finess_category(session, actor=hr, establishment_id=pool.support_establishment_id,
+                                                 code="354", now=NOW)
+
+
 def test_the_ars_adds_and_removes_members_but_never_the_support(uow) -> None:
     with uow() as session:
         regulator = ars(session)

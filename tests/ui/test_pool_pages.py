@@ -186,6 +186,21 @@ def test_an_establishment_sees_its_pool_and_another_asks_to_join(app, demo_url) 
     assert "Demander à rejoindre" not in labels(app)
 
 
+def test_an_establishment_registered_before_the_pools_declares_its_category_then_asks(app, demo_url) -> None:
+    with session_scope(demo_url) as session:
+        older = make_establishment(session, "87200", name="EHPAD des Feuillardiers")  # no FINESS category
+        email, older_id = make_user(session, establishment=older).email, older.id
+    signed_in(app, email, "etablissement")
+    open_page(app, "ma-plateforme-territoriale")
+    assert "n'a pas de catégorie FINESS renseignée : indiquez-la ci-dessous" in app.info[0].value
+    assert "Demander à rejoindre" not in labels(app)
+    app.selectbox(key=f"declare_category_{older_id}").select("500").run()
+    button(app, "Enregistrer la catégorie").click().run()
+    assert not app.exception
+    assert "Catégorie FINESS enregistrée : EHPAD." in _flash(app)
+    assert "Enregistrer la catégorie" not in labels(app) and labels(app)["Demander à rejoindre"]
+
+
 def test_the_ars_exports_its_regions_pools_from_exports(app, demo_url) -> None:
     signed_in(app, POOL_ARS[0], "ars")
     open_page(app, "exports-de-donnees")

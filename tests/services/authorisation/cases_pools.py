@@ -130,6 +130,12 @@ CASES: dict[str, Service] = {
         lambda s, w, a: members.establishment_pool(s, actor=a, establishment_id=w.establishment_id),
         frozenset({"etablissement"}), lambda s, w, r: r.member_of["id"] == w.pool_id,
         "les comptes de l'établissement (« Ma plateforme territoriale »)"),
+    "members.declare_finess_category": Service(
+        lambda s, w, a: members.declare_finess_category(s, actor=a, establishment_id=w.other_establishment_id,
+                                                        code="460", now=NOW), frozenset({"etablissement_autre"}),
+        lambda s, w, r: r == "SAAD" and s.get(m.Establishment, w.other_establishment_id).finess_category_code == "460"
+        and last_action(s, "establishment") == "finess_category_declared",
+        "les comptes de l'établissement, tant que sa catégorie est inconnue"),
     # ---- core/access/administration.py: a coordinator account runs an open pool of its region
     "administration.assignable_pools": Service(
         lambda s, w, a: administration.assignable_pools(s, actor=a, ars_code=REGION), POOL_ACCOUNT_OPENERS,
