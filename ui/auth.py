@@ -203,6 +203,8 @@ def current_user() -> SessionUser | None:
     """The signed-in user, re-read from the database on every run (a disabled account, a session ended by a
     sign-out elsewhere or a new password, an idle session: out at once)."""
     now = time.time()
+    for key in SESSION_KEYS:  # a browser session starts signed out, every key there (read with [] by tests)
+        st.session_state.setdefault(key, None)
     action, days = st.session_state.pop(_COOKIE_ACTION, (None, short_cookie_days()))
     email = st.session_state.get("username") if st.session_state.get("authentication_status") else None
     if email is not None and _idle_too_long(now):

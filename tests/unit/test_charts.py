@@ -72,7 +72,13 @@ def test_bars_are_sorted_by_value_the_largest_first() -> None:
 
 def test_the_outlines_drawn_are_simplified_to_about_a_pixel_closed_and_turning_clockwise() -> None:
     """d3 (plotly geo) wants outer rings clockwise; the mainland's 16,500 points are more than a map can show."""
-    from ui.maps import _rings, _signed_area, departments_geojson, departments_outlines_clockwise, departments_subset
+    from ui.maps import (
+        _rings,
+        _signed_area,
+        departments_geojson,
+        departments_outlines_clockwise,
+        departments_subset,
+    )
 
     mainland = frozenset(f["properties"]["code"] for f in departments_geojson()["features"]
                          if not f["properties"]["code"].startswith("97"))
