@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
+from core.pools.members import join_requests
 from core.pools.roster import (
     SEARCH_LIMIT,
     VolunteerSearch,
@@ -23,6 +24,7 @@ from ui.format import fr_int
 from ui.labels import MOBILITY, PROFESSIONAL_STATUS
 from ui.markdown import md
 from ui.pool_heading import pool_caption
+from ui.pool_projects import join_requests_section
 from ui.selection import rows_key, selection_rows
 
 POOL_ONLY = "Plateforme seulement"
@@ -163,3 +165,7 @@ def render() -> None:
         return
     _roster()
     _invite(heading["region_departments"], heading["department_code"])  # the pool's own department first
+    st.subheader("Demandes d'adhésion d'établissements")
+    st.caption("Un EHPAD, SSIAD, SPASAD ou SAAD du département demande à rejoindre la plateforme : acceptez-le ou "
+               "refusez-le (l'ARS le peut aussi).")
+    join_requests_section(read(join_requests, pool_id=heading["id"]) or [], on_change=_after_action)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.places import reference
-from core.pools.members import add_member, decide_join, remove_member
+from core.pools.members import add_member, remove_member
 from core.pools.projects import (
     FIELD_LABELS,
     NewPool,
@@ -35,7 +35,7 @@ from ui.field_checks import FieldCheck
 from ui.format import fr_date, fr_int
 from ui.forms import FormState, label
 from ui.markdown import md
-from ui.pool_projects import euros, pools_frame, pools_map_figure
+from ui.pool_projects import euros, join_requests_section, pools_frame, pools_map_figure
 from ui.state import signed_in_user
 
 SELECTED = "pools_selected"  # the pool whose detail is open, kept across actions that redraw the table
@@ -271,35 +271,6 @@ def _members(detail: dict[str, Any]) -> None:
                     st.rerun()
 
 
-def _requests(detail: dict[str, Any]) -> None:
-    if not detail["requests"]:
-        st.caption("Aucune demande d'adhésion en attente.")
-        return
-    pool_id = detail["id"]
-    for request in detail["requests"]:
-        with st.container(border=True):
-            st.markdown(f"**{md(request['name'])}** — FINESS {request['finess']}, {md(request['city'])}"
-                        + (f" ({request['category']})" if request["category"] else "")
-                        + f"  \nDemande du {fr_date(request['requested_at'].date())}")
-            if Action.VALIDATE not in request["actions"]:
-                continue
-            left, right = st.columns(2)
-            if left.button("Accepter", type="primary", icon=":material/check:", key=f"join_accept_{request['id']}"):
-                if run_action(decide_join, member_id=request["id"], accept=True,
-                              done=lambda name: f"« {md(name)} » est membre de la plateforme ; ses comptes sont "
-                                                "prévenus par courriel."):
-                    _after_change(pool_id)
-                st.rerun()
-            with right.popover("Refuser…", icon=":material/close:"):
-                reason = st.text_area("Motif (transmis à l'établissement)", key=f"join_reason_{request['id']}")
-                if st.button("Confirmer le refus", key=f"join_refuse_{request['id']}"):
-                    if run_action(decide_join, member_id=request["id"], accept=False, reason=reason,
-                                  done=lambda name: f"Demande de « {md(name)} » refusée ; l'établissement est "
-                                                    "prévenu par courriel."):
-                        _after_change(pool_id)
-                    st.rerun()
-
-
 def _coordination(detail: dict[str, Any]) -> None:
     st.markdown(f"**Code de la plateforme** : `{detail['code']}` — les volontaires le saisissent dans « Proposer mon "
                 "aide » pour rejoindre directement son vivier.")
@@ -362,7 +333,7 @@ def _detail(pool_id: int) -> None:
         with members:
             _members(detail)
         with joins:
-            _requests(detail)
+            join_requests_section(detail["requests"], on_change=lambda: _after_change(detail["id"]))
         with coordination:
             _coordination(detail)
         _close(detail)

@@ -3,14 +3,20 @@ department, drawn from what core.pools.projects returns."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
+from core.pools.members import decide_join
+from core.shared.actions import Action
+from ui.actions import run_action
 from ui.charts import french
 from ui.format import fr_date, fr_int
 from ui.maps import departments_outlines_clockwise
+from ui.markdown import md
 
 # One colour per state of a department (core.pools.projects.MAP_STATES), from calm to the clawback warning.
 STATE_COLOURS = {"aucune": "#ECECF2", "operationnelle": "#18753C", "en_montage": "#6A6AF4", "alerte": "#E1000F"}
@@ -62,3 +68,33 @@ def pools_map_figure(rows: list[dict[str, Any]], height: int = 460) -> go.Figure
     figure.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
     figure.update_layout(dragmode=False, legend={"orientation": "h", "y": -0.02})
     return french(figure, height=height)
+
+
+def join_requests_section(requests: list[dict[str, Any]], on_change: Callable[[], None]) -> None:
+    """A pool's join requests (core.pools.members.join_requests), with « Accepter » / « Refuser… » for who decides:
+    the pool's ARS on « Plateformes territoriales », its coordinator on « Vivier »."""
+    if not requests:
+        st.caption("Aucune demande d'adhésion en attente.")
+        return
+    for request in requests:
+        with st.container(border=True):
+            st.markdown(f"**{md(request['name'])}** — FINESS {request['finess']}, {md(request['city'])}"
+                        + (f" ({request['category']})" if request["category"] else "")
+                        + f"  \nDemande du {fr_date(request['requested_at'].date())}")
+            if Action.VALIDATE not in request["actions"]:
+                continue
+            left, right = st.columns(2)
+            if left.button("Accepter", type="primary", icon=":material/check:", key=f"join_accept_{request['id']}"):
+                if run_action(decide_join, member_id=request["id"], accept=True,
+                              done=lambda name: f"« {md(name)} » est membre de la plateforme ; ses comptes sont "
+                                                "prévenus par courriel."):
+                    on_change()
+                st.rerun()
+            with right.popover("Refuser…", icon=":material/close:"):
+                reason = st.text_area("Motif (transmis à l'établissement)", key=f"join_reason_{request['id']}")
+                if st.button("Confirmer le refus", key=f"join_refuse_{request['id']}"):
+                    if run_action(decide_join, member_id=request["id"], accept=False, reason=reason,
+                                  done=lambda name: f"Demande de « {md(name)} » refusée ; l'établissement est "
+                                                    "prévenu par courriel."):
+                        on_change()
+                    st.rerun()

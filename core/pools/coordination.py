@@ -183,7 +183,8 @@ def pool_heading(session: so.Session, *, actor: SessionUser | None) -> dict[str,
         PoolRosterEntry.pool_id == pool.id, PoolRosterEntry.state == RosterState.MEMBRE.value)) or 0
     region = {d.code: d.name for d in sorted(reference.departements().values(), key=lambda d: d.code)
               if d.ars_code == pool.ars_code}
-    return {"name": pool.name, "code": pool.code, "department": f"{department.name} ({department.code})",
+    return {"id": pool.id, "name": pool.name, "code": pool.code,
+            "department": f"{department.name} ({department.code})",
             "department_code": pool.department_code, "members": members, "roster": roster_size,
             "region_departments": region}
 

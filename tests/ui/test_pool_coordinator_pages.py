@@ -185,6 +185,27 @@ def test_removing_a_member_needs_a_confirmation(app, demo_url) -> None:
     assert _entry(demo_url, pool, pool.nurse).state == "retire"
 
 
+def test_the_coordinator_accepts_an_establishments_join_request_from_the_roster_page(app, demo_url) -> None:
+    """An EHPAD of the department outside the pool asked to join: its coordinator decides on « Vivier »."""
+    pool = _pool(demo_url)
+    with session_scope(demo_url) as session:
+        outsider = session.get(m.Establishment, session.get(m.Mission, pool.outsider_mission).establishment_id)
+        name = outsider.name
+        session.expunge(outsider)
+        request = m.PoolMember(pool_id=pool.id, establishment_id=outsider.id, state="demande")
+        session.add(request)
+        session.flush()
+        request_id = request.id
+    _coordinator(app, pool, "vivier")
+    assert any(t.startswith(f"**{name}** — FINESS {outsider.finess}") for t in texts(app.main))
+    button(app, "Accepter").click()
+    app.run()
+    assert _success(app) == [f"« {name} » est membre de la plateforme ; ses comptes sont prévenus par courriel."]
+    with session_scope(demo_url, read_only=True) as session:
+        assert session.get(m.PoolMember, request_id).state == "membre"
+    assert any(t == "Aucune demande d'adhésion en attente." for t in texts(app.main))
+
+
 # ---------------------------------------------------------------- « Indicateurs de la plateforme »
 
 
