@@ -171,7 +171,7 @@ def timed_sign_in(tab: Tab, base_url: str, email: str, content: Content) -> floa
         tab.context.clear_cookies()  # signed out: a visitor who comes back (the browser's cache is kept)
         tab.runs.runs_finished = 0
         tab.page.goto(f"{base_url}/connexion")
-        _cookie_component_run(tab)
+        _form_ready(tab)
         tab.page.get_by_label("Adresse électronique").fill(email)
         tab.page.get_by_label("Mot de passe", exact=True).fill(DEMO_PASSWORD)
         try:
@@ -193,12 +193,11 @@ class SwallowedClick(RuntimeError):
     """The page ran again and is idle, still showing the form the click was meant to submit."""
 
 
-def _cookie_component_run(tab: Tab, timeout_s: float = 15) -> None:
-    """The session-cookie component reads the browser's cookies once loaded (~0.7 s after the first run) and
-    reruns the page: a submission sent before that rerun is lost with the form's redraw. Wait for both runs."""
+def _form_ready(tab: Tab, timeout_s: float = 15) -> None:
+    """The sign-in form drawn and its run over: a submission sent during a run may be lost with the redraw."""
     tab.page.get_by_role("button", name="Se connecter").wait_for()
     deadline = time.monotonic() + timeout_s
-    while tab.runs.runs_finished < 2 and time.monotonic() < deadline:
+    while tab.runs.runs_finished < 1 and time.monotonic() < deadline:
         tab.page.wait_for_timeout(50)
     tab.idle()
 

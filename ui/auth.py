@@ -83,7 +83,7 @@ def _delete_cookie() -> None:
 
 def _run_script(script: str) -> None:
     # The token is base64url and dots, the name ours: nothing in the script comes from what a user typed.
-    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+    st.html(f'<span class="renfort-session-cookie"></span><script>{script}</script>', unsafe_allow_javascript=True)
 
 
 def _cookie_token(now: float) -> dict | None:

@@ -25,9 +25,8 @@ T = TypeVar("T")
 CSS = """
 <style>
   [data-testid="stHeading"] h1 { color: #000091; }
-  /* streamlit-authenticator's cookie component is an invisible iframe: keep it out of the layout. */
-  .st-key-init, .st-key-set, .st-key-delete { position: absolute; height: 0; overflow: hidden;
-                                             visibility: hidden; }
+  /* The session cookie's script (ui/auth.py): it has run once drawn, it takes no room in the page. */
+  .stElementContainer:has(.renfort-session-cookie) { display: none; }
   div[data-testid="stMetricValue"] { color: #000091; }
   .renfort-badge { display:inline-block; padding:0 .5rem; border-radius:.25rem; font-size:.8rem;
                    font-weight:700; background:#E3E3FD; color:#000091; }

@@ -177,7 +177,7 @@ def wait_for_map(page) -> None:
 def open_page(page, link: str, heading: str | None = None, attempts: int = 3) -> None:
     """Open a page from the sidebar menu and check that the app stayed there once idle.
 
-    A rerun requested just before the click (the session-cookie component's, a widget's) still carries the
+    A rerun requested just before the click (a widget's) still carries the
     previous page and can bring the browser back to it: the ministry's « Exports » once landed on « Vue
     nationale » that way. Look at the address once the page is idle, and click again if it moved back.
     """
@@ -230,8 +230,8 @@ def sign_in(page, base_url: str, email: str, password: str, attempts: int = 3) -
 
 
 def _type_credentials(page, email: str, password: str) -> None:
-    """The session-cookie component reads the browser's cookies once loaded and reruns the page: type only
-    after that run, and check what was typed, or a redrawn form may be submitted empty."""
+    """Type once the page's run is over, and check what was typed: a form redrawn by a run may be submitted
+    empty."""
     wait_idle(page)
     for field, value in ((page.get_by_label("Adresse électronique"), email),
                          (page.get_by_label("Mot de passe", exact=True), password)):

@@ -55,7 +55,7 @@ def app(demo_url: str) -> AppTest:
 
 
 def signed_in(app: AppTest, email: str, role: str) -> AppTest:
-    """Signed in as streamlit-authenticator leaves it, after one run (which registers the pages)."""
+    """Signed in as ui.auth leaves it, after one run (which registers the pages)."""
     sign_in_as(app, email, role).run()
     assert not app.exception
     return app

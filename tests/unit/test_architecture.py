@@ -302,7 +302,7 @@ def decisions(tree: ast.AST, values: set[str]) -> list[str]:
     return found
 
 
-# ui/auth.py hands the role to streamlit-authenticator; ui/layout.py names it in the sidebar (a label).
+# ui/auth.py keeps the role in the browser session's state; ui/layout.py names it in the sidebar (a label).
 ROLE_LABELLERS = {"auth.py", "layout.py"}
 
 
