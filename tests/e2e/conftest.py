@@ -313,3 +313,17 @@ def grid_cells(page, text: str):  # noqa: ANN201 - a Playwright locator
     """The cells of the page's tables showing this text (their accessible copy is in the DOM); use with
     expect(...).to_have_count(n), which waits for a table that is being redrawn."""
     return page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text=text)
+
+
+def contact_then_validate_first_candidate(page) -> None:
+    """« Choisir des renforts »: the establishment contacts the first candidate of the table, then validates them —
+    each step confirmed on screen and in the table."""
+    tick_row(page, 0)
+    page.get_by_role("button", name="Contacter (1)").click()
+    expect(page.get_by_text("1 professionnel(s) contacté(s)")).to_be_visible()
+    wait_idle(page)
+    expect(grid_cells(page, "CONTACTÉ")).to_have_count(1)
+    tick_row(page, 0)
+    page.get_by_role("button", name="Valider les candidatures").click()
+    expect(page.get_by_text("1 candidature(s) validée(s)")).to_be_visible()
+    wait_idle(page)

@@ -17,6 +17,7 @@ from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
 from tests.e2e.conftest import (
     choose,
+    contact_then_validate_first_candidate,
     grid_cells,
     open_page,
     open_tab,
@@ -157,15 +158,7 @@ def _ehpad_validates(page, base_url: str) -> None:
     expect(grid_cells(page, "EN COURS (PROPOSÉ PAR LA PLATEFORME)")).to_have_count(1)
     expect(grid_cells(page, "Vivier territorial")).to_have_count(1)
     screenshot(page, "pt8-choisir-membre-du-vivier")
-    tick_row(page, 0)
-    page.get_by_role("button", name="Contacter (1)").click()
-    expect(page.get_by_text("1 professionnel(s) contacté(s)")).to_be_visible()
-    wait_idle(page)
-    expect(grid_cells(page, "CONTACTÉ")).to_have_count(1)
-    tick_row(page, 0)
-    page.get_by_role("button", name="Valider les candidatures").click()
-    expect(page.get_by_text("1 candidature(s) validée(s)")).to_be_visible()
-    wait_idle(page)
+    contact_then_validate_first_candidate(page)
     screenshot(page, "pt9-validee-par-l-ehpad")
 
 

@@ -17,6 +17,7 @@ from db.session import session_scope
 from ops.seed import DEMO_PASSWORD
 from tests.e2e.conftest import (
     choose,
+    contact_then_validate_first_candidate,
     grid_cells,
     open_page,
     open_tab,
@@ -93,15 +94,7 @@ def test_the_ars_proposes_in_crisis_mode_and_the_establishment_validates(live_ap
     expect(establishment.get_by_text("Mode gestion de crise")).to_be_visible()
     expect(grid_cells(establishment, "EN COURS (PROPOSÉ PAR L'ARS)")).to_have_count(1)
     screenshot(establishment, "32-choisir-en-mode-crise")
-    tick_row(establishment, 0)
-    establishment.get_by_role("button", name="Contacter (1)").click()
-    expect(establishment.get_by_text("1 professionnel(s) contacté(s)")).to_be_visible()
-    wait_idle(establishment)
-    expect(grid_cells(establishment, "CONTACTÉ")).to_have_count(1)
-    tick_row(establishment, 0)
-    establishment.get_by_role("button", name="Valider les candidatures").click()
-    expect(establishment.get_by_text("1 candidature(s) validée(s)")).to_be_visible()
-    wait_idle(establishment)
+    contact_then_validate_first_candidate(establishment)
     screenshot(establishment, "33-candidature-validee-en-mode-crise")
     with session_scope(e2e_database) as session:
         states = session.scalars(sa.select(m.Proposal.state).where(m.Proposal.origin == "push")
