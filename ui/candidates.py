@@ -24,7 +24,7 @@ from ui.sheet import show_sheet
 STATE_LABELS = {"contacte": "CONTACTÉ", "en_cours": "EN COURS (PROPOSÉ PAR L'ARS)", "affecte": "AFFECTÉ"}
 POOL_PUSH_LABEL = "EN COURS (PROPOSÉ PAR LA PLATEFORME)"  # pushed by a territorial pool's coordinator
 ROSTER_BADGE = "Vivier territorial"
-STATUS_FILTER = {"disponible": "Disponible", "contacte": "Contacté", "en_cours": "En cours (proposé par l'ARS)"}
+STATUS_FILTER = {"disponible": "Disponible", "contacte": "Contacté", "en_cours": "En cours (proposé à l'établissement)"}
 
 
 @dataclass(frozen=True)

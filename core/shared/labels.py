@@ -23,14 +23,14 @@ MISSION_STATUS = {
 PROFESSIONAL_STATUS = {
     "disponible": "Disponible",
     "indisponible": "Indisponible",
-    "en_cours": "En cours (proposé par l'ARS)",
+    "en_cours": "En cours (proposé à l'établissement)",
     "contacte": "Contacté",
     "affecte": "Affecté",
     "supprime": "Supprimé",
 }
 
 PROPOSAL_STATE = {
-    "en_cours": "En cours (proposé par l'ARS)",
+    "en_cours": "En cours (proposé à l'établissement)",
     "contacte": "Contacté",
     "affecte": "Affecté",
     "refuse": "Refusé",

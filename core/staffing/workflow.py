@@ -168,7 +168,7 @@ def contact(session: so.Session, *, actor: SessionUser | None, mission_id: int, 
         proposal = _live_proposal(session, mission_id, professional_id, [state])
         if proposal is None or not set_status(session, professional_id=professional_id, expected=expected,
                                               target=ProfessionalStatus.CONTACTE.value, now=now):
-            raise Conflict("Cette proposition de l'ARS vient d'être déclinée ou levée.")
+            raise Conflict("Cette proposition vient d'être déclinée ou levée.")
         move_proposal(session, proposal=proposal, target=ProposalState.CONTACTE.value, actor_id=actor.id, now=now,
                       action="contacted")
         proposal.by_user_id = actor.id
