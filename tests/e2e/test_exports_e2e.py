@@ -89,3 +89,24 @@ def test_an_ars_downloads_the_nurses_missions_of_its_region(live_app, e2e_databa
     assert {row[header.index("Profession")] for row in rows} == {NURSE}
     about = dict(sheets["À propos"])
     assert about["Filtre : profession"] == NURSE and about["Périmètre"] == "ARS Pays de la Loire"
+
+
+def test_the_ars_downloads_its_regions_territorial_pools(live_app, e2e_database, page) -> None:
+    """Issue 14: the browser receives the pools' .xlsx, which lists the pools of the ARS's region and no other."""
+    _open_exports(page, live_app, "ars.nouvelleaquitaine@example.org")
+    page.get_by_role("button", name="Préparer l'export des plateformes").click()
+    download_button = page.get_by_role("button", name="Télécharger les plateformes (.xlsx)")
+    expect(download_button).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    with page.expect_download(timeout=60_000) as download:
+        download_button.click()
+    content = Path(download.value.path()).read_bytes()
+    screenshot(page, "72-exports-ars-plateformes")
+
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with session_scope(e2e_database, read_only=True) as session:
+        expected = sorted(session.scalars(sa.select(m.TerritorialPool.name).where(
+            m.TerritorialPool.ars_code == "75", m.TerritorialPool.closed_at.is_(None))))
+    assert expected
+    header, *rows = _sheets(content)["Plateformes"]
+    assert sorted(row[header.index("Plateforme")] for row in rows) == expected
