@@ -8,9 +8,9 @@ import sqlalchemy.orm as so
 from core.shared.actor import SessionUser
 from core.shared.errors import DomainError, PermissionDenied
 from core.shared.permissions import require_actor, sees_region
-from db.models import PoolMember, PoolMemberState, TerritorialPool
+from db.models import PoolMember, PoolMemberState, Role, TerritorialPool
 
-COORDINATOR_ROLE = "pool"
+COORDINATOR_ROLE = Role.POOL.value
 POOL_REGULATORS = ("ars", "ccs")  # create pools and follow their projects (an ARS: its region's only)
 POOL_READERS = ("ars", "ccs", "ministere", "admin")  # read pools, their money and their deadlines
 

@@ -51,6 +51,7 @@ from db.models import (
     Proposal,
     ProposalOrigin,
     ProposalState,
+    Role,
     RosterState,
     TerritorialPool,
 )
@@ -173,7 +174,6 @@ def load_mission_context(session: so.Session, *, mission_id: int) -> MissionCont
     )
 
 
-POOL_COORDINATOR = "pool"  # the role of a territorial pool's coordinator
 NOT_A_MEMBER_MISSION = ("Cette mission n'est pas celle d'un établissement membre de votre plateforme territoriale : "
                         "vous ne pouvez pas lui proposer de candidats.")
 
@@ -186,7 +186,7 @@ def viewer_kind(actor: SessionUser | None, context: MissionContext) -> str:
         return "establishment"
     if actor.role in ("ars", "ccs") and sees_region(actor, context.ars_code):
         return "regulator"
-    if actor.role == POOL_COORDINATOR:
+    if actor.role == Role.POOL.value:
         if context.pool_id is not None and actor.pool_id == context.pool_id:
             return "pool"
         raise PermissionDenied(NOT_A_MEMBER_MISSION)
