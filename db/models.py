@@ -653,6 +653,160 @@ class PoolRosterEntry(Base):
     released_at: so.Mapped[datetime | None]  # pool-only member released to the national pool
 
 
+# ---------------------------------------------------------------- application campaigns (issue 15, DESIGN §9)
+
+
+class CampaignState(StrEnum):
+    """An ARS's call for applications: drafted, published to its region's establishments, then its results."""
+
+    BROUILLON = "brouillon"
+    PUBLIEE = "publiee"
+    RESULTATS = "resultats"  # results published: the decisions are shown and the follow-up starts
+
+
+class DossierState(StrEnum):
+    INCOMPLET = "incomplet"
+    COMPLET = "complet"  # every mandatory field and document there, to be confirmed
+    CONFIRME = "confirme"
+    NON_RECEVABLE = "non_recevable"  # not confirmed by the closing date: never sent to the jury
+
+
+class DossierDecision(StrEnum):
+    FAVORABLE = "favorable"
+    DEFAVORABLE = "defavorable"
+
+
+class Campaign(Base):
+    """A call for applications of an ARS for funded posts (« 400 postes de médecins généralistes… »): open
+    from `opens_at` to `closes_at`; selected dossiers confirm the project by `project_confirmation_due` and
+    the doctor's start by `start_confirmation_due`. The five tabs of a dossier are fixed: the ARS chooses
+    which of their fields (`required_fields`, field names) and which documents (`required_documents`,
+    [{"code", "label"}]) are mandatory."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        check_in("state", "state", CampaignState),
+        sa.CheckConstraint("closes_at > opens_at", name="dates_ordered"),
+        sa.CheckConstraint("start_confirmation_due >= project_confirmation_due", name="follow_up_ordered"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ars_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("ars.code"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    legal_reference: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    description: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    opens_at: so.Mapped[datetime]
+    closes_at: so.Mapped[datetime]
+    project_confirmation_due: so.Mapped[date]
+    start_confirmation_due: so.Mapped[date]
+    required_documents: so.Mapped[list[dict[str, str]]] = so.mapped_column(sa.JSON)
+    required_fields: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10), default=CampaignState.BROUILLON.value)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    published_at: so.Mapped[datetime | None]
+    results_published_at: so.Mapped[datetime | None]
+    results_published_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+
+
+class Dossier(Base):
+    """One application of a recruiting establishment (its medical affairs office) for one candidate, in the
+    five tabs of the source tool: Identification, Partenariat, Activité hospitalière, Structure de soins,
+    Candidat; its documents are DossierAttachment rows."""
+
+    __tablename__ = "campaign_dossier"
+    __table_args__ = (
+        check_in("state", "state", DossierState),
+        check_in("decision", "decision", DossierDecision),
+        sa.CheckConstraint("priority IS NULL OR priority >= 1", name="priority_positive"),
+        sa.CheckConstraint("hospital_time_share IS NULL OR hospital_time_share BETWEEN 0 AND 100",
+                           name="hospital_share_percent"),
+        sa.CheckConstraint("care_time_share IS NULL OR care_time_share BETWEEN 0 AND 100", name="care_share_percent"),
+        sa.CheckConstraint("(decision IS NULL) = (decided_at IS NULL)", name="decision_dated"),
+        sa.Index("ix_campaign_dossier_campaign_establishment", "campaign_id", "establishment_id"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    establishment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("establishment.id"), index=True)
+    state: so.Mapped[str] = so.mapped_column(sa.String(15), default=DossierState.INCOMPLET.value)
+    priority: so.Mapped[int | None]  # the establishment's ranking of its dossiers (1: first)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # Identification: the recruiting establishment and its partner care structure.
+    hospital_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    hospital_type: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    hospital_address: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    hospital_postal_code: so.Mapped[str | None] = so.mapped_column(sa.String(5))
+    hospital_city: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    hospital_finess: so.Mapped[str | None] = so.mapped_column(sa.String(9))
+    hospital_siret: so.Mapped[str | None] = so.mapped_column(sa.String(14))
+    hospital_director: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    hospital_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    partner_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    partner_type: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    partner_address: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    partner_postal_code: so.Mapped[str | None] = so.mapped_column(sa.String(5))
+    partner_city: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    partner_finess: so.Mapped[str | None] = so.mapped_column(sa.String(9))
+    partner_siret: so.Mapped[str | None] = so.mapped_column(sa.String(14))  # SIRET, or SIREN (9 digits)
+    partner_director: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    partner_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    # Partenariat.
+    partnership_nature: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    priority_territory: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    # Activité hospitalière.
+    hospital_service: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    hospital_activity: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    hospital_time_share: so.Mapped[int | None]  # % of the shared post
+    # Structure de soins (the ambulatory side).
+    care_activity: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    care_time_share: so.Mapped[int | None]
+    # Candidat.
+    candidate_last_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    candidate_first_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    candidate_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    candidate_status: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    candidate_rpps: so.Mapped[str | None] = so.mapped_column(sa.String(11))
+    candidate_registration_on: so.Mapped[date | None]  # planned registration with the Order, without RPPS yet
+    # Confirmation (every commitment ticked), undone by any later change.
+    confirmed_at: so.Mapped[datetime | None]
+    confirmed_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    # The jury's decision, shown to the establishment once the results are published.
+    decision: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    decision_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    decided_at: so.Mapped[datetime | None]
+    decided_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    # Follow-up of a favourable dossier: the project maintained (or given up), then the doctor's start.
+    project_maintained: so.Mapped[bool | None]
+    project_answered_at: so.Mapped[datetime | None]
+    doctor_started_on: so.Mapped[date | None]
+    start_confirmed_at: so.Mapped[datetime | None]
+    project_reminded_at: so.Mapped[datetime | None]
+    start_reminded_at: so.Mapped[datetime | None]
+
+
+class DossierAttachment(Base):
+    """A PDF of a dossier (one per kind of the campaign's documents; a new upload replaces it). Served only
+    to the owning establishment and the campaign's ARS; deleted with its dossier."""
+
+    __tablename__ = "dossier_attachment"
+    __table_args__ = (
+        sa.UniqueConstraint("dossier_id", "kind", name="uq_dossier_attachment_kind"),
+        sa.CheckConstraint("size >= 0", name="size_positive"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    dossier_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign_dossier.id", ondelete="CASCADE"),
+                                                  index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))  # a code of the campaign's required_documents
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    mime: so.Mapped[str] = so.mapped_column(sa.String(60))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    content: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    uploaded_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
 # ---------------------------------------------------------------- audit and e-mail
 
 

@@ -302,3 +302,49 @@ def test_migration_0010_adds_the_pools_and_takes_them_away_keeping_the_proposals
     assert _execute(empty_url, "SELECT id, origin FROM proposal") == [(pushed.id, "push")]
     _alembic(empty_url, command.upgrade, "head")
     assert _differences(empty_url) == []
+
+
+# ---------------------------------------------------------------- 0011: application campaigns
+
+
+def test_migration_0011_adds_the_campaigns_and_takes_them_away(empty_url: str) -> None:
+    """Made at head with a campaign, a dossier and its PDF; taken down to 0010 (the three tables go), then up again
+    to a schema equal to the models; a dossier's attachments go with it (ON DELETE CASCADE)."""
+    from db.session import session_scope
+    from tests.factories import make_establishment, make_user
+
+    migrate(empty_url)
+    with session_scope(empty_url) as session:
+        hospital = make_establishment(session, postal_code="75013")
+        ars_user = make_user(session, role="ars", ars_code="11")
+        session.execute(sa.text(
+            "INSERT INTO campaign (ars_code, title, opens_at, closes_at, project_confirmation_due, "
+            "start_confirmation_due, required_documents, required_fields, state, created_at, created_by) VALUES "
+            "('11', 'Postes', '2026-01-05 08:00:00', '2026-03-13 22:59:59', '2026-10-01', '2026-11-02', '[]', '[]', "
+            "'publiee', '2026-01-04 10:00:00', :by)"), {"by": ars_user.id})
+        campaign_id = session.execute(sa.text("SELECT id FROM campaign")).scalar()
+        session.execute(sa.text(
+            "INSERT INTO campaign_dossier (campaign_id, establishment_id, state, created_at, created_by, updated_at) "
+            "VALUES (:c, :e, 'incomplet', '2026-01-06 10:00:00', :by, '2026-01-06 10:00:00')"),
+            {"c": campaign_id, "e": hospital.id, "by": ars_user.id})
+        dossier_id = session.execute(sa.text("SELECT id FROM campaign_dossier")).scalar()
+        session.execute(sa.text(
+            "INSERT INTO dossier_attachment (dossier_id, kind, filename, mime, size, sha256, content, uploaded_by, "
+            "uploaded_at) VALUES (:d, 'cv', 'cv.pdf', 'application/pdf', 5, 'x', :content, :by, "
+            "'2026-01-06 10:00:00')"), {"d": dossier_id, "content": b"%PDF-", "by": ars_user.id})
+        with pytest.raises(IntegrityError), session.begin_nested():  # one file per kind of document
+            session.execute(sa.text(
+                "INSERT INTO dossier_attachment (dossier_id, kind, filename, mime, size, sha256, content, "
+                "uploaded_by, uploaded_at) VALUES (:d, 'cv', 'b.pdf', 'application/pdf', 5, 'x', :content, :by, "
+                "'2026-01-06 10:00:00')"), {"d": dossier_id, "content": b"%PDF-", "by": ars_user.id})
+    _execute(empty_url, "DELETE FROM campaign_dossier")
+    assert _execute(empty_url, "SELECT count(*) FROM dossier_attachment") == [(0,)]
+    _alembic(empty_url, command.downgrade, "0010")
+    engine = create_engine_for(empty_url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert not {"campaign", "campaign_dossier", "dossier_attachment"} & tables
+    _alembic(empty_url, command.upgrade, "head")
+    assert _differences(empty_url) == []
