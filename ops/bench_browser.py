@@ -54,7 +54,7 @@ class Content:
     heading: str
     table: bool = False  # an st.dataframe with its cells
     charts: int = 0  # at least this many plotly charts, every one laid out
-    map: bool = False  # the pydeck map's canvas laid out
+    map: bool = False  # the candidate map drawn
     candidates_or_notice: bool = False  # the candidates' map and table, or the notice saying why there are none
 
     def as_js(self) -> dict[str, Any]:
@@ -73,8 +73,9 @@ SHOWN_JS = """spec => {
     const plots = [...document.querySelectorAll('.js-plotly-plot')];
     if (plots.length < spec.charts || !plots.every(p => p._fullLayout && p.querySelector('.main-svg'))) return false;
   }
-  const mapDrawn = () => [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"] canvas')]
-      .some(c => c.width > 0 && c.height > 0);
+  // The candidate map: SVG (plotly's geo, its points drawn), or pydeck's canvas laid out when tiles are configured.
+  const mapDrawn = () => !!document.querySelector('.js-plotly-plot .scattergeo .point')
+      || [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"] canvas')].some(c => c.width > 0 && c.height > 0);
   if (spec.map && !mapDrawn()) return false;
   if (spec.either && !(document.querySelector('[data-testid="stAlertContentInfo"]')
       || (mapDrawn() && document.querySelector('[data-testid="stDataFrame"] [role="gridcell"]')))) return false;

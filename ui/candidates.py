@@ -10,13 +10,14 @@ import streamlit as st
 
 from core.places import reference
 from core.shared.clock import paris_datetime
+from core.shared.config import get_settings
 from core.shared.labels import DECLINE_REASONS
 from core.staffing.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates
 from ui.actions import read
 from ui.format import fr_date, fr_int
 from ui.labels import MOBILITY, yes_no
 from ui.links import switch_to
-from ui.maps import STATE_COLOURS, candidate_deck, state_legend
+from ui.maps import STATE_COLOURS, candidate_deck, candidate_figure, state_legend
 from ui.markdown import md
 from ui.selection import candidate_from_map, rows_key, selection_rows
 from ui.sheet import show_sheet
@@ -100,9 +101,14 @@ class CandidateView:
         establishment = {"lat": page.mission.lat, "lon": page.mission.lon, "name": page.mission.establishment_name,
                          "detail": self.establishment_hint}
         key = f"{self.prefix}_map_{self.generation}"
-        event = st.pydeck_chart(candidate_deck(establishment, points), on_select="rerun",
-                                selection_mode="single-object", key=key, height=420)
-        st.caption(state_legend() + ". Cliquez un point pour ouvrir sa fiche.")
+        if get_settings().map_tiles:
+            event = st.pydeck_chart(candidate_deck(establishment, points), on_select="rerun",
+                                    selection_mode="single-object", key=key, height=420)
+            st.caption(state_legend() + ". Cliquez un point pour ouvrir sa fiche.")
+        else:
+            event = st.plotly_chart(candidate_figure(establishment, points), on_select="rerun",
+                                    selection_mode="points", key=key, width="stretch")
+            st.caption("Cliquez un point pour ouvrir sa fiche ; la molette zoome.")
         # The map's selection persists across reruns: open the sheet once per click, not on every later rerun
         # (a closed sheet would reopen when a row is ticked, and "Voir la fiche" would open a second dialog).
         clicked, opened = candidate_from_map(event), f"{key}:opened"

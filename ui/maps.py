@@ -1,19 +1,23 @@
-"""pydeck maps that read offline: department outlines first, then the points; a base map of roads and towns
-underneath when a deployment with internet access configures RENFORT_MAP_TILES."""
+"""The candidate map, readable offline: department outlines first, then the points. Drawn in SVG (plotly's geo)
+by default; on a pydeck (WebGL) map over a base map of roads and towns when a deployment with internet access
+configures RENFORT_MAP_TILES."""
 
 from __future__ import annotations
 
 import json
+import math
 import urllib.parse
 from functools import lru_cache
 from typing import Any
 
+import plotly.graph_objects as go
 import pydeck as pdk
 
 from core.shared.config import ASSETS, Settings, get_settings
 from core.shared.distance import distance_km
 
 ESTABLISHMENT_COLOUR = [24, 117, 60]  # green
+ESTABLISHMENT_LABEL = "L'établissement"
 CANDIDATE_COLOUR = [0, 0, 145]  # blue France
 OUTLINE_COLOUR = [150, 150, 170]
 # A candidate's colour tells where they stand with this mission (the legend under the map says the same).
@@ -246,3 +250,55 @@ def candidate_deck(establishment: dict[str, Any], points: list[dict[str, Any]],
     view = pdk.ViewState(latitude=latitude, longitude=longitude, zoom=_zoom(max(extent_km, 20)))
     return pdk.Deck(layers=layers, initial_view_state=view, **_base_map(settings),
                     tooltip={"html": "<b>{name}</b><br/>{detail}", "style": {"fontSize": "13px"}})
+
+
+def _css(colour: list[int]) -> str:
+    return "rgb({}, {}, {})".format(*colour)
+
+
+MAP_ASPECT = 2.4  # width over height of the candidate map in the page's main column
+
+
+def candidate_figure(establishment: dict[str, Any], points: list[dict[str, Any]]) -> go.Figure:
+    """The map of « Choisir » and « Proposer » without tiles: the same marks as `candidate_deck`, with a legend of
+    the colours, in SVG. A deck.gl map is drawn by WebGL: without a graphics card (a hospital's virtual desktop,
+    this server's Chromium) each new one took 2 to 3 s to appear when the page was opened again from the menu,
+    against 0.7 s for the rest of the page (docs/performance.md).
+
+    A click on a candidate selects their point (`customdata[0]`: their id); the establishment's ring carries none."""
+    latitude, longitude, extent_km = _frame([establishment, *points])
+    # The view: every place with a margin (and at least 25 km around), as wide as the page's column is — about
+    # twice its height — so that the map fills it; the departments it crosses are drawn, no other.
+    half_lat = max(extent_km, 20) * 1.25 / 111
+    half_lon = MAP_ASPECT * half_lat / max(0.2, math.cos(math.radians(latitude)))
+    corners = [{"lat": latitude + dy, "lon": longitude + dx} for dy in (-half_lat, half_lat) for dx in (-half_lon, half_lon)]
+    near = departments_near(corners, 0)
+    outlines = departments_outlines_clockwise(frozenset(f["properties"]["code"] for f in near["features"]))
+    codes = [feature["properties"]["code"] for feature in outlines["features"]]
+    figure = go.Figure(go.Choropleth(
+        geojson=outlines, locations=codes, featureidkey="properties.code", z=[0] * len(codes), showscale=False,
+        colorscale=[[0, "#F5F5FE"], [1, "#F5F5FE"]], marker_line_color=_css(OUTLINE_COLOUR), marker_line_width=0.8,
+        hoverinfo="skip", showlegend=False))
+    # A ring beneath the candidates: a volunteer living next door (0 km) stays visible and clickable in it.
+    figure.add_trace(go.Scattergeo(
+        lat=[establishment["lat"]], lon=[establishment["lon"]], mode="markers", name=ESTABLISHMENT_LABEL,
+        marker={"symbol": "circle-open", "size": 26, "line": {"width": 4}, "color": _css(ESTABLISHMENT_COLOUR)},
+        customdata=[[None, establishment["name"], establishment["detail"]]]))
+    for state, (label, colour, _) in STATE_COLOURS.items():
+        shown = [p for p in points if p.get("state") == state]
+        if shown or state is None:
+            figure.add_trace(go.Scattergeo(
+                lat=[p["lat"] for p in shown], lon=[p["lon"] for p in shown], mode="markers", name=label,
+                marker={"size": 10, "color": _css(colour), "opacity": 0.9, "line": {"width": 1, "color": "white"}},
+                customdata=[[p["id"], p["name"], p["detail"]] for p in shown]))
+    figure.update_traces(selector={"type": "scattergeo"},
+                         hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
+                         # A click selects one point: the others keep their colour (plotly would fade them).
+                         unselected={"marker": {"opacity": 0.9}})
+    figure.update_geos(visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)",
+                       lataxis_range=[latitude - half_lat, latitude + half_lat],
+                       lonaxis_range=[longitude - half_lon, longitude + half_lon])
+    figure.update_layout(height=420, margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=", ",
+                         legend={"orientation": "h", "y": 0, "x": 0, "bgcolor": "rgba(255,255,255,0.8)"},
+                         font={"family": "Arial, sans-serif", "size": 13}, dragmode="pan")
+    return figure

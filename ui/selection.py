@@ -30,10 +30,16 @@ def selection_rows(event: Any) -> list[int]:
 
 
 def candidate_from_map(event: Any, layer: str = "candidats") -> int | None:
-    """The volunteer clicked on the map, if any (AppTest hands back a plain dict, the browser an object)."""
+    """The volunteer clicked on the map, if any (AppTest hands back a plain dict, the browser an object): on the
+    SVG map, the first selected point's `customdata[0]` (None on the establishment's ring); on the pydeck map, the
+    first object picked in `layer`."""
     if not event:
         return None
     selection = event["selection"] if isinstance(event, dict) else event.selection
+    points = selection.get("points") if isinstance(selection, dict) else getattr(selection, "points", None)
+    if points:
+        customdata = points[0].get("customdata") or [None]
+        return int(customdata[0]) if customdata[0] is not None else None
     objects = (selection.get("objects") if isinstance(selection, dict) else selection.objects) or {}
     picked = objects.get(layer) or []
     return int(picked[0]["id"]) if picked else None

@@ -168,9 +168,8 @@ def wait_for_charts(page, count: int) -> None:
 
 
 def wait_for_map(page) -> None:
-    """The page's pydeck map has its canvas laid out (deck.gl draws into it on the next frames)."""
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stDeckGlJsonChart\"] canvas')]"
-                           ".some(c => c.width > 0 && c.height > 0)", timeout=IDLE_TIMEOUT_S * 1000)
+    """The page's candidate map has its points drawn (plotly's SVG geo, the map without tiles)."""
+    page.wait_for_selector(".js-plotly-plot .scattergeo .point", state="attached", timeout=IDLE_TIMEOUT_S * 1000)
     next_frames(page)
 
 

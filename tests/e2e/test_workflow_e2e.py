@@ -61,6 +61,14 @@ def test_an_establishment_files_a_need_contacts_and_validates_a_volunteer(live_a
     expect(page.get_by_text("Affichage 1 -")).to_be_visible()
     wait_for_map(page)
     screenshot(page, "21-choisir-carte-et-candidats")
+    # A click on an available volunteer's point of the map opens their sheet (the SVG map's second trace).
+    page.locator(".js-plotly-plot .scattergeo.trace").nth(1).locator(".point").first.click(force=True)
+    sheet = page.get_by_role("dialog")
+    expect(sheet.get_by_text("Fiche du professionnel")).to_be_visible()
+    expect(sheet.get_by_text("Commune :")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(sheet).to_have_count(0)
+    wait_idle(page)
 
     tick_row(page, 0)
     page.get_by_role("button", name="Contacter (1)").click()

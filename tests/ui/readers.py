@@ -30,6 +30,16 @@ def plotly_array(value: Any) -> list:
     return list(value)
 
 
+def candidate_map(app: AppTest) -> dict[str, list[int]]:
+    """The candidate map's points: the ids of each trace of volunteers by its legend name (« Disponible »,
+    « Contacté »…), and under « L'établissement » nothing but its ring. Fails unless the page shows one such map."""
+    maps = [figure for figure in charts(app).values()
+            if any(trace.get("type") == "scattergeo" for trace in figure["data"])]
+    assert len(maps) == 1, f"{len(maps)} carte(s) des candidats"
+    return {trace["name"]: [row[0] for row in trace["customdata"] if row[0] is not None]
+            for trace in maps[0]["data"] if trace.get("type") == "scattergeo"}
+
+
 def blocks(node: Any, kind: str) -> list[Block]:
     """Every block of a kind (dialog, popover…) below a node of the element tree."""
     found = []

@@ -7,6 +7,7 @@ on the same seeded demo the app reads, never hard-coded ids.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from core.places import reference
 from core.shared.actions import Action
 from core.shared.clock import paris_today, utcnow
+from core.shared.config import get_settings
 from core.shared.validation import format_phone
 from core.staffing.matching import PAGE_SIZE, CandidateFilters, find_candidates
 from core.staffing.missions import assigned_staff, create_missions, dashboard, mission_input
@@ -32,6 +34,7 @@ from tests.ui.conftest import open_page, signed_in, tick
 from tests.ui.readers import (
     blocks,
     button,
+    candidate_map,
     dialog_titles,
     error_under,
     labels,
@@ -387,17 +390,29 @@ def test_the_candidates_page_shows_the_total_the_offline_map_and_the_ranked_tabl
     page = _candidates(demo_url, mission_id)
     assert page.total > 0
     assert _pager_caption(app).startswith(f"Affichage 1 - {len(page.rows)} de {page.total}")
-    decks = app.get("deck_gl_json_chart")
-    assert len(decks) == 1
-    spec = json.loads(decks[0].proto.json)
-    assert [layer["id"] for layer in spec["layers"]] == ["departements", "etablissement", "candidats"]
-    [candidates] = [layer for layer in spec["layers"] if layer["id"] == "candidats"]
-    assert {p["id"] for p in candidates["data"]} == {p["id"] for p in page.map_points}
+    shown = candidate_map(app)
+    assert shown["L'établissement"] == []  # its ring, no volunteer behind it
+    assert sorted(i for ids in shown.values() for i in ids) == sorted(p["id"] for p in page.map_points)
     frame = table(app)
     assert frame["id"].tolist() == [r["id"] for r in page.rows]
     assert set(frame["Statut"]) <= {"DISPONIBLE", "CONTACTÉ", "EN COURS (PROPOSÉ PAR L'ARS)", "AFFECTÉ"}
     assert not any(labels(app)[label] for label in ("Contacter", "Valider les candidatures",
                                                      "Refuser les candidatures", "Voir la fiche"))
+
+
+def test_with_a_base_map_configured_the_candidates_are_drawn_over_its_tiles(app, demo_url, monkeypatch) -> None:
+    """RENFORT_MAP_TILES: the WebGL map, the only one that draws tiles, with the same points as the SVG map."""
+    monkeypatch.setenv("RENFORT_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    get_settings.cache_clear()
+    mission_id = _open_mission_with_free_candidates(demo_url)
+    _open_choose(app, mission_id)
+    assert not app.get("plotly_chart")
+    [deck] = app.get("deck_gl_json_chart")
+    spec = json.loads(deck.proto.json)
+    assert "tile.openstreetmap.org" in urllib.parse.unquote(spec["mapStyle"])
+    [candidates] = [layer for layer in spec["layers"] if layer["id"] == "candidats"]
+    page = _candidates(demo_url, mission_id)
+    assert sorted(p["id"] for p in candidates["data"]) == sorted(p["id"] for p in page.map_points)
 
 
 def _mission_with_several_pages(url: str) -> tuple[int, int]:
@@ -508,8 +523,10 @@ def test_refusing_a_contacted_volunteer_releases_them(app, demo_url) -> None:
 
 
 def _map_click(app: AppTest, professional_id: int, generation: int = 0) -> AppTest:
-    app.session_state[f"choose_map_{generation}"] = {
-        "selection": {"indices": {"candidats": [0]}, "objects": {"candidats": [{"id": professional_id}]}}}
+    app.session_state[f"choose_map_{generation}"] = {  # as the browser sends a click on a point of the SVG map
+        "selection": {"points": [{"curve_number": 2, "point_number": 0, "point_index": 0,
+                                  "customdata": [professional_id, "", ""]}],
+                      "point_indices": [0], "box": [], "lasso": []}}
     return app.run()
 
 
@@ -570,7 +587,7 @@ def test_in_crisis_mode_the_page_shows_the_ars_message_instead_of_candidates(app
         f"L'ARS {reference.ars_names()['52']} a activé le mode gestion de crise pour la profession « {profession} » : "
         "c'est elle qui propose les candidats. Ceux qu'elle vous proposera apparaîtront ici."]
     assert not app.dataframe
-    assert not app.get("deck_gl_json_chart")
+    assert not app.get("plotly_chart") and not app.get("deck_gl_json_chart")
 
 
 # ---------------------------------------------------------------- "Voir affectation professionnels"

@@ -6,7 +6,6 @@ same seeded demo the app reads, never hard-coded ids.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
@@ -50,6 +49,7 @@ from tests.ui.conftest import open_page, signed_in, tick
 from tests.ui.readers import (
     blocks,
     button,
+    candidate_map,
     charts,
     dialog_titles,
     errors,
@@ -347,12 +347,9 @@ def test_the_proposer_page_shows_the_map_and_the_ranked_candidates_of_the_missio
     assert app.caption[0].value.startswith(
         f"{mission['establishment']} ({mission['postal_code']} {mission['city']}) — {mission['count']} poste(s), "
         f"{mission['assigned']} pourvu(s)")
-    decks = app.get("deck_gl_json_chart")
-    assert len(decks) == 1
-    spec = json.loads(decks[0].proto.json)
-    assert [layer["id"] for layer in spec["layers"]] == ["departements", "etablissement", "candidats"]
-    [candidates] = [layer for layer in spec["layers"] if layer["id"] == "candidats"]
-    assert {p["id"] for p in candidates["data"]} == {p["id"] for p in page.map_points}
+    shown = candidate_map(app)
+    assert shown["L'établissement"] == []  # its ring, no volunteer behind it
+    assert sorted(i for ids in shown.values() for i in ids) == sorted(p["id"] for p in page.map_points)
     assert table(app)["id"].tolist() == [r["id"] for r in page.rows]
     assert labels(app)["Proposer"] is False
     assert "Confirmer l'affectation" not in labels(app)  # its popover is disabled until one row is ticked

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from ui.maps import candidate_deck, state_legend
+from ui.maps import candidate_deck, candidate_figure, state_legend
 from ui.selection import candidate_from_map, ids_from_rows, rows_key, selection_rows
 
 FRAME = pd.DataFrame({"id": [12, 7, 31], "Nom": ["Martin", "Besson", "Voisin"]})
@@ -170,3 +170,49 @@ def test_only_the_departments_around_the_framed_places_are_sent_to_the_browser()
     assert not {"13", "67", "2A", "971"} & around_nantes  # Marseille, Strasbourg, Corsica, Guadeloupe
     far_candidate = {**POINTS[0], "lat": 43.3, "lon": 5.4}  # a candidate in Marseille widens the frame
     assert "13" in codes([far_candidate])
+
+
+# ---------------------------------------------------------------- candidate_figure (the map without tiles, in SVG)
+
+
+def _traces(figure) -> dict[str, dict]:  # noqa: ANN001
+    return {trace["name"]: trace for trace in figure.to_plotly_json()["data"] if trace["type"] == "scattergeo"}
+
+
+def test_the_svg_map_draws_the_departments_then_the_establishment_as_a_ring_then_the_candidates_by_state() -> None:
+    """Issue 13: colours by status with a legend, the establishment's ring beneath the candidates (a volunteer at 0 km
+    stays visible and clickable), the department outlines under everything."""
+    figure = candidate_figure(ESTABLISHMENT, POINTS)
+    kinds = [trace.type for trace in figure.data]
+    assert kinds == ["choropleth", "scattergeo", "scattergeo", "scattergeo"]
+    traces = _traces(figure)
+    assert list(traces) == ["L'établissement", "Disponible", "Contacté"]  # the legend, in the deck's colours
+    ring = traces["L'établissement"]["marker"]
+    assert (ring["symbol"], ring["color"]) == ("circle-open", "rgb(24, 117, 60)")
+    assert traces["Disponible"]["marker"]["color"] == "rgb(0, 0, 145)"
+    assert traces["Contacté"]["marker"]["color"] == "rgb(230, 126, 34)"
+
+
+def test_a_click_on_a_point_of_the_svg_map_gives_the_volunteer_and_the_ring_gives_nobody() -> None:
+    traces = _traces(candidate_figure(ESTABLISHMENT, POINTS))
+    assert [row[0] for row in traces["Disponible"]["customdata"]] == [12]
+    assert [row[0] for row in traces["Contacté"]["customdata"]] == [7]
+    assert traces["L'établissement"]["customdata"][0][0] is None
+    hover = traces["Contacté"]["hovertemplate"]
+    assert "%{customdata[1]}" in hover and "%{customdata[2]}" in hover  # name, then status · profession · km · town
+    assert candidate_from_map({"selection": {"points": [{"customdata": [7, "Paul Besson", "…"]}]}}) == 7
+    assert candidate_from_map({"selection": {"points": [{"customdata": [None, "CHU de Nantes", "…"]}]}}) is None
+    assert candidate_from_map({"selection": {"points": []}}) is None
+
+
+def test_the_svg_map_frames_every_point_and_draws_only_the_departments_around_them() -> None:
+    figure = candidate_figure(ESTABLISHMENT, POINTS)
+    geo = figure.layout.geo
+    (south, north), (west, east) = geo.lataxis.range, geo.lonaxis.range
+    for place in [ESTABLISHMENT, *POINTS]:
+        assert south < place["lat"] < north and west < place["lon"] < east
+    assert east - west > north - south  # as wide as the page's column, not a square in the middle of it
+    codes = set(figure.data[0].locations)
+    assert {"44", "49", "85", "35"} <= codes
+    assert not {"13", "67", "2A", "971"} & codes
+    assert geo.visible is False  # no world from cdn.plot.ly: the departments' outlines only
