@@ -4,6 +4,7 @@ configures RENFORT_MAP_TILES."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import urllib.parse
@@ -252,6 +253,12 @@ def candidate_deck(establishment: dict[str, Any], points: list[dict[str, Any]],
                     tooltip={"html": "<b>{name}</b><br/>{detail}", "style": {"fontSize": "13px"}})
 
 
+def _text(value: str) -> str:
+    """A name as plain text in a plotly hover, which reads a subset of HTML (<a href>, <b>, <br>…): a volunteer
+    named « <a href=…> » would otherwise show a link (docs/securite.md)."""
+    return html.escape(value, quote=False)
+
+
 def _css(colour: list[int]) -> str:
     return "rgb({}, {}, {})".format(*colour)
 
@@ -283,14 +290,14 @@ def candidate_figure(establishment: dict[str, Any], points: list[dict[str, Any]]
     figure.add_trace(go.Scattergeo(
         lat=[establishment["lat"]], lon=[establishment["lon"]], mode="markers", name=ESTABLISHMENT_LABEL,
         marker={"symbol": "circle-open", "size": 26, "line": {"width": 4}, "color": _css(ESTABLISHMENT_COLOUR)},
-        customdata=[[None, establishment["name"], establishment["detail"]]]))
+        customdata=[[None, _text(establishment["name"]), _text(establishment["detail"])]]))
     for state, (label, colour, _) in STATE_COLOURS.items():
         shown = [p for p in points if p.get("state") == state]
         if shown or state is None:
             figure.add_trace(go.Scattergeo(
                 lat=[p["lat"] for p in shown], lon=[p["lon"] for p in shown], mode="markers", name=label,
                 marker={"size": 10, "color": _css(colour), "opacity": 0.9, "line": {"width": 1, "color": "white"}},
-                customdata=[[p["id"], p["name"], p["detail"]] for p in shown]))
+                customdata=[[p["id"], _text(p["name"]), _text(p["detail"])] for p in shown]))
     figure.update_traces(selector={"type": "scattergeo"},
                          hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
                          # A click selects one point: the others keep their colour (plotly would fade them).

@@ -216,3 +216,14 @@ def test_the_svg_map_frames_every_point_and_draws_only_the_departments_around_th
     assert {"44", "49", "85", "35"} <= codes
     assert not {"13", "67", "2A", "971"} & codes
     assert geo.visible is False  # no world from cdn.plot.ly: the departments' outlines only
+
+
+def test_a_name_written_in_html_stays_text_in_the_svg_map_hover() -> None:
+    """plotly reads <a href>, <b>, <br> in hovers: a volunteer's name is escaped (docs/securite.md)."""
+    name = '<a href="https://evil.example/tl">lien</a> & <b>gras</b>'
+    point = {**POINTS[0], "name": name, "detail": "Disponible · <br>"}
+    [row] = _traces(candidate_figure({**ESTABLISHMENT, "name": "<b>CHU</b>"}, [point]))["Disponible"]["customdata"]
+    assert row[1] == '&lt;a href="https://evil.example/tl"&gt;lien&lt;/a&gt; &amp; &lt;b&gt;gras&lt;/b&gt;'
+    assert row[2] == "Disponible · &lt;br&gt;"
+    assert _traces(candidate_figure({**ESTABLISHMENT, "name": "<b>CHU</b>"}, []))["L'établissement"]["customdata"][0][1] \
+        == "&lt;b&gt;CHU&lt;/b&gt;"
