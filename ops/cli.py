@@ -202,13 +202,16 @@ def _cmd_import_establishments(args: argparse.Namespace) -> None:
 
 
 def _cmd_purge(args: argparse.Namespace) -> None:
-    """GDPR: volunteers without activity since --before are anonymised (never one with a live proposal)."""
+    """GDPR: volunteers without activity since --before are anonymised (never one with a live proposal); the
+    application dossiers whose campaign's follow-up ended before it are deleted with their PDFs."""
+    from core.campaigns.retention import purge_dossiers
     from core.shared.actor import COMMAND_LINE
     from core.volunteers.privacy import purge_inactive
     from db.session import session_scope
 
     with session_scope(args.db) as session:
         print(purge_inactive(session, actor=COMMAND_LINE, before=args.before, dry_run=args.dry_run))
+        print(purge_dossiers(session, actor=COMMAND_LINE, before=args.before, dry_run=args.dry_run))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser.add_argument("--rejets", dest="rejected", help="écrit les lignes rejetées et leur motif dans ce .xlsx")
     import_parser.set_defaults(func=_cmd_import_establishments)
     purge = sub.add_parser("purge", parents=[database],
-                           help="anonymise les volontaires sans activité depuis une date (RGPD)")
+                           help="anonymise les volontaires sans activité depuis une date et supprime les dossiers "
+                                "d'appels à candidatures dont le suivi a pris fin avant elle (RGPD)")
     purge.add_argument("--before", required=True, help="date limite (AAAA-MM-JJ ou JJ/MM/AAAA)")
     purge.add_argument("--dry-run", action="store_true", help="compte sans rien anonymiser")
     purge.set_defaults(func=_cmd_purge)

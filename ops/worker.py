@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from core.campaigns.followup import run_campaign_jobs
 from core.figures.tension_history import snapshot_tension
 from core.mail.outbox import send_pending
 from core.shared.clock import utcnow
@@ -34,6 +35,7 @@ def run_once(url: str | None = None, *, now: datetime | None = None) -> list[str
             _step("Toujours disponible ?", lambda: "Demandes « Toujours disponible ? » envoyées : "
                   f"{_in_transaction(url, send_availability_checks, now)}."),
             _step("Tension", lambda: _in_transaction(url, snapshot_tension, now)),
+            _step("Appels à candidatures", lambda: str(_in_transaction(url, run_campaign_jobs, now))),
             _step("Courriels", lambda: str(send_pending(url, now=now)))]
 
 

@@ -259,3 +259,89 @@ def make_pool_setting(session: so.Session) -> PoolSetting:
                        to_session_user(session, user=member_hr), member_mission, outsider,
                        to_session_user(session, user=outsider_hr), outsider_mission,
                        to_session_user(session, user=ars))
+
+
+# ---------------------------------------------------------------- application campaigns (issue 15)
+
+CAMPAIGN_OPENS = NOW - timedelta(days=10)  # the campaigns of the tests are open at NOW…
+CAMPAIGN_CLOSES = NOW + timedelta(days=10)  # …and close ten days later
+VALID = {  # identifiers whose keys are right
+    "hospital_finess": with_luhn_key("75000001"), "partner_finess": with_luhn_key("93000001"),
+    "hospital_siret": with_luhn_key("2675000000001"), "partner_siret": with_luhn_key("80000000"),
+    "candidate_rpps": with_luhn_key("1000000000"),
+}
+
+
+def campaign_pdf(title: str = "Pièce") -> bytes:
+    """A small valid one-page PDF (the demo documents' maker)."""
+    from ops.demo_pdf import text_pdf
+
+    return text_pdf(title, ["Document fictif de test."])
+
+
+def complete_values(n: int = 1) -> dict[str, Any]:
+    """Every field of the five tabs, valid."""
+    return {
+        "hospital_name": f"Centre hospitalier test {n}", "hospital_type": "Centre hospitalier",
+        "hospital_address": "1 rue de l'Hôpital", "hospital_postal_code": "75013", "hospital_city": "Paris",
+        "hospital_finess": VALID["hospital_finess"], "hospital_siret": VALID["hospital_siret"],
+        "hospital_director": "Mme Directrice", "hospital_email": f"affaires.medicales{n}@ch-test.fr",
+        "partner_name": f"Maison de santé test {n}", "partner_type": "Maison de santé pluriprofessionnelle",
+        "partner_address": "2 rue de la Santé", "partner_postal_code": "93200", "partner_city": "Saint-Denis",
+        "partner_finess": VALID["partner_finess"], "partner_siret": VALID["partner_siret"],
+        "partner_director": "Dr Responsable", "partner_email": f"contact{n}@msp-test.fr",
+        "partnership_nature": "Consultations avancées et suivi partagé des patients.",
+        "priority_territory": "Quartier prioritaire", "hospital_service": "Médecine polyvalente",
+        "hospital_activity": "Hospitalisation de courte durée.", "hospital_time_share": 50,
+        "care_activity": "Consultations de médecine générale.", "care_time_share": 50,
+        "candidate_last_name": f"Candidat{n}", "candidate_first_name": "Camille",
+        "candidate_email": f"candidat{n}@example.org", "candidate_status": "jeune_diplome",
+        "candidate_rpps": VALID["candidate_rpps"], "candidate_registration_on": None,
+    }
+
+
+def make_campaign(session: so.Session, *, ars_code: str = "11", created_by: m.User | None = None,
+                  **overrides: Any) -> m.Campaign:
+    """A published campaign of Île-de-France (by default), open at NOW, with the default mandatory documents and
+    fields."""
+    from core.campaigns import fields
+
+    creator = created_by or make_user(session, "ars", ars_code=ars_code)
+    values = {
+        "ars_code": ars_code, "title": "400 postes de médecins généralistes — test", "opens_at": CAMPAIGN_OPENS,
+        "closes_at": CAMPAIGN_CLOSES, "project_confirmation_due": TODAY + timedelta(days=60),
+        "start_confirmation_due": TODAY + timedelta(days=90),
+        "required_documents": [dict(d) for d in fields.DEFAULT_DOCUMENTS],
+        "required_fields": list(fields.DEFAULT_REQUIRED_FIELDS), "state": "publiee", "created_at": NOW,
+        "created_by": creator.id, "published_at": NOW, **overrides,
+    }
+    campaign = m.Campaign(**values)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def make_dossier(session: so.Session, campaign: m.Campaign, establishment: m.Establishment, *,
+                 created_by: m.User | None = None, complete: bool = True, state: str | None = None,
+                 **overrides: Any) -> m.Dossier:
+    """A dossier of the establishment, every field filled and every document attached when `complete` (state
+    « complet », or `state`); only the Identification tab otherwise (« incomplet »)."""
+    n = next(_sequence)
+    creator = created_by or make_user(session, establishment=establishment)
+    values = complete_values(n)
+    if not complete:
+        values = {k: v for k, v in values.items() if k.startswith(("hospital_", "partner_")) and "share" not in k
+                  and k not in ("hospital_service", "hospital_activity")}
+    dossier = m.Dossier(campaign_id=campaign.id, establishment_id=establishment.id, created_by=creator.id,
+                        created_at=NOW, updated_at=NOW, state=state or ("complet" if complete else "incomplet"),
+                        priority=1, **{**values, **overrides})
+    session.add(dossier)
+    session.flush()
+    if complete:
+        for document in campaign.required_documents:
+            content = campaign_pdf(document["label"])
+            session.add(m.DossierAttachment(dossier_id=dossier.id, kind=document["code"], filename=f"{document['code']}.pdf",
+                                            mime="application/pdf", size=len(content), sha256="0" * 64,
+                                            content=content, uploaded_by=creator.id, uploaded_at=NOW))
+        session.flush()
+    return dossier

@@ -37,6 +37,8 @@ ENTITY_LABELS = {
     "database": "Base de données", "establishment_import": "Import d'établissements",
     "territorial_pool": "Plateforme territoriale", "pool_member": "Membre de plateforme territoriale",
     "pool_roster": "Vivier de plateforme territoriale",
+    "campaign": "Appel à candidatures", "campaign_dossier": "Dossier de candidature",
+    "dossier_attachment": "Pièce d'un dossier de candidature",
 }
 ACTION_LABELS = {
     "account_requested": "demande de compte", "account_validated": "compte validé", "account_rejected": "compte refusé",
@@ -71,6 +73,13 @@ ACTION_LABELS = {
     "member_removed": "établissement retiré de la plateforme", "join_requested": "demande d'adhésion",
     "join_accepted": "adhésion acceptée", "join_refused": "adhésion refusée",
     "finess_category_declared": "catégorie FINESS déclarée",
+    "published": "publication", "results_published": "publication des résultats",
+    "dossiers_ranked": "dossiers classés par priorité", "tab_saved": "onglet du dossier enregistré",
+    "attachment_added": "pièce déposée", "attachment_replaced": "pièce remplacée", "attachment_deleted": "pièce supprimée",
+    "attachment_downloaded": "pièce téléchargée", "confirmed": "dossier confirmé", "decided": "décision du jury",
+    "non_recevable": "dossier non recevable à la clôture", "project_confirmed": "maintien du projet confirmé",
+    "start_confirmed": "prise de poste confirmée", "reminded": "rappel de suivi",
+    "dossiers_purged": "purge des dossiers de candidature",
 }
 COLUMNS = ("Date", "Acteur", "Rôle", "Action", "Objet", "N°", "Avant", "Après", "Région", "Détails")
 

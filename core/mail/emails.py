@@ -392,3 +392,59 @@ def pool_member_added(first_name: str, establishment: str, pool: str) -> EmailCo
          "de son vivier ; vous restez libre de choisir tout autre renfort."],
         Link("Voir ma plateforme territoriale", link_to(POOL_PAGE_PATH)),
     )
+
+
+# ---------------------------------------------------------------- application campaigns (issue 15)
+
+CAMPAIGNS_PATH = "appels-a-candidatures"  # the establishment's and the ARS's page of campaigns and dossiers
+
+
+def dossier_acknowledged(campaign: str, establishment: str, partner: str, candidate: str, confirmed_at: str,
+                         closes_at: str) -> EmailContent:
+    """The acknowledgement of a confirmed dossier, as the source tool sends it: the partner structure and the
+    candidate."""
+    return _compose(
+        f"Renfort RH — accusé de réception de votre dossier de candidature ({campaign})",
+        "Bonjour,",
+        [f"Le dossier de candidature de « {establishment} » pour l'appel à candidatures « {campaign} » est confirmé "
+         f"et enregistré le {confirmed_at}.",
+         f"Vous pouvez encore le modifier jusqu'à la clôture, le {closes_at} : toute modification devra être "
+         "confirmée de nouveau, faute de quoi le dossier ne sera pas traité."],
+        Link("Voir mes dossiers", link_to(CAMPAIGNS_PATH)),
+        details=[("Structure de soins partenaire", partner), ("Candidat pressenti", candidate)],
+    )
+
+
+def campaign_results(campaign: str, establishment: str, partner: str, candidate: str, decision: str,
+                     follow_up: str | None, recruiter: bool) -> EmailContent:
+    """The results of a campaign, to each of a dossier's two partners."""
+    paragraphs = [f"Les résultats de l'appel à candidatures « {campaign} » sont publiés."]
+    if recruiter:
+        paragraphs.append("La décision de l'ARS et sa motivation sont consultables dans l'onglet « Décision » du "
+                          "dossier, avec les accès de l'établissement recruteur.")
+    else:
+        paragraphs.append(f"L'établissement recruteur « {establishment} » peut consulter la motivation de la "
+                          "décision sur la plateforme.")
+    if follow_up:
+        paragraphs.append(follow_up)
+    return _compose(
+        f"Renfort RH — résultats de l'appel à candidatures « {campaign} »",
+        "Bonjour,",
+        paragraphs,
+        Link("Voir la décision", link_to(CAMPAIGNS_PATH)) if recruiter else None,
+        details=[("Établissement recruteur", establishment), ("Structure de soins partenaire", partner),
+                 ("Candidat", candidate), ("Avis", decision)],
+    )
+
+
+def follow_up_reminder(campaign: str, what: str, due: str, partner: str, candidate: str) -> EmailContent:
+    """Before one of the follow-up dates, to a favourable dossier that has not confirmed yet."""
+    return _compose(
+        f"Renfort RH — à confirmer avant le {due} ({campaign})",
+        "Bonjour,",
+        [f"Votre dossier retenu dans l'appel à candidatures « {campaign} » doit confirmer {what} au plus tard le "
+         f"{due}.",
+         "Répondez dans l'onglet « Suivi » du dossier."],
+        Link("Confirmer", link_to(CAMPAIGNS_PATH)),
+        details=[("Structure de soins partenaire", partner), ("Candidat", candidate)],
+    )

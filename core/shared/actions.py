@@ -59,6 +59,17 @@ class Action(StrEnum):
     # take VALIDATE / REFUSE
     MANAGE_MEMBERS = "manage_members"  # add or remove member establishments
     REQUEST_JOIN = "request_join"  # an establishment asks to join a pool of its department
+    # an application campaign (« Appels à candidatures », issue 15): EDIT a campaign or a dossier's tabs
+    PUBLISH = "publish"  # the ARS publishes its drafted campaign to its region's establishments
+    PUBLISH_RESULTS = "publish_results"
+    EXPORT = "export"  # the campaign's dossiers as .xlsx
+    FILE = "file"  # an establishment files a new dossier in an open campaign
+    DELETE = "delete"  # a dossier, or one of its attachments
+    UPLOAD = "upload"  # add or replace a dossier's PDF
+    CONFIRM = "confirm"  # a complete dossier, commitments ticked
+    RANK = "rank"  # the establishment orders its dossiers by priority
+    DECIDE = "decide"  # the jury's Favorable / Défavorable
+    FOLLOW_UP = "follow_up"  # a favourable dossier confirms the project maintained, then the doctor's start
 
 
 Actions = frozenset[Action]

@@ -29,6 +29,7 @@ from db.session import get_engine, session_scope
 from tests.conftest import _forget_engine, _truncate_pg, clone_sqlite
 from tests.services.authorisation import (
     cases_access,
+    cases_campaigns,
     cases_figures,
     cases_national_missions,
     cases_pool_roster,
@@ -40,7 +41,7 @@ from tests.services.authorisation import (
 from tests.services.authorisation.world import ROLE_TITLES, ROLES, Service, World, build, session_actor
 
 CASE_MODULES = (cases_access, cases_staffing, cases_regulation, cases_volunteers, cases_figures,
-                cases_national_missions, cases_pool_roster, cases_pools)
+                cases_national_missions, cases_pool_roster, cases_pools, cases_campaigns)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "securite.md"
 TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- table des autorisations : fin -->"
 
@@ -49,6 +50,8 @@ TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- tabl
 NOT_SERVICES = {
     "core.shared.permissions": "*",
     "core.pools.scope": "*",  # who acts on which pool: the predicates every pool service calls
+    "core.campaigns.scope": "*",  # who acts on which campaign and dossier: the predicates its services call
+    "core.campaigns.campaigns": {"campaign_actions", "campaign_summary"},  # a row's actions, a row
     "core.pools.members": {"decides_joins", "add_members"},  # a predicate; the creation's and add_member's step
     "core.access.administration": {"manages", "creatable_roles"},
     "core.staffing.matching": {"viewer_kind"},
