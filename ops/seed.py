@@ -24,6 +24,7 @@ from db import models as m
 from db.session import session_scope
 from ops.demo_pdf import text_pdf
 from ops.migrate import migrate
+from ops.seed_campaigns import seed_campaigns
 from ops.seed_play import play_demo_history
 from ops.seed_pools import seed_pools
 
@@ -393,6 +394,7 @@ def seed_demo(
                                    demo_volunteer_email=next(a.email for a in DEMO_ACCOUNTS if a.role == "professionnel"),
                                    demo_establishment_id=establishment_rows[0]["id"])
         pools = seed_pools(builder)  # after the history: its draws and rows stay as they were
+        calls = seed_campaigns(builder)  # last, for the same reason
         # The dashboards' tension over time: today's snapshot and the past days rebuilt, as the worker would.
         history = snapshot_tension(session, now=now)
     return (
@@ -401,6 +403,6 @@ def seed_demo(
         f"{played.transitions} transitions jouées par les services : {played.contacts} contacts, "
         f"{played.validations} validations, {played.refusals} refus, {played.cancellations} annulation(s), "
         f"{played.expired} réservation(s) expirée(s), {played.pushes} proposition(s) de l'ARS, "
-        f"{played.closures} mission(s) clôturée(s). {pools.sentence()} {history}"
+        f"{played.closures} mission(s) clôturée(s). {pools.sentence()} {calls.sentence()} {history}"
     )
 

@@ -13,6 +13,8 @@ from core.shared.errors import Conflict
 from core.volunteers.documents import check_document
 from db import models as m
 from ops.seed import DEMO_ACCOUNTS, DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD, seed_demo
+from ops.seed_campaigns import CAMPAIGN_ARS, DEMO_OFFICE, OPEN_TITLE, PAST_TITLE, hospital_names
+from ops.seed_campaigns import demo_accounts as campaign_accounts
 from ops.seed_pools import POOL_ARS, POOLS, VOLUNTEERS_PER_POOL, demo_accounts, sites
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -38,7 +40,7 @@ def test_the_demo_seed_fills_every_role_and_region(db_url, uow) -> None:
         count = lambda model: session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
         # the asked numbers, and the territorial pools' own establishments, volunteers and needs besides
         pool_sites = [site.name for site in sites()]
-        assert count(m.Establishment) == 60 + len(pool_sites)
+        assert count(m.Establishment) == 60 + len(pool_sites) + len(hospital_names())
         assert count(m.Professional) == 400 + VOLUNTEERS_PER_POOL * len(POOLS)
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Mission).join(m.Establishment).where(
             m.Establishment.name.not_in(pool_sites))) == 80
@@ -91,7 +93,7 @@ def test_every_demo_account_can_sign_in_with_the_documented_password(db_url, uow
             outcome = authenticate(session, email=account.email, password=DEMO_PASSWORD, now=NOW)
             assert outcome.user is not None, account.email
             assert outcome.user.role == account.role
-        for role, email, _ in demo_accounts():  # the territorial pools' ARS, EHPAD and coordinators
+        for role, email, _ in demo_accounts() + campaign_accounts():  # the pools' and the campaigns' accounts
             outcome = authenticate(session, email=email, password=DEMO_PASSWORD, now=NOW)
             assert outcome.user is not None and outcome.user.role == role, email
 
@@ -124,6 +126,36 @@ def test_the_demo_has_territorial_pools_in_nouvelle_aquitaine_at_their_stages(db
                                          .where(m.Establishment.ars_code == "75", m.Establishment.name.in_(
                                              [site.name for site in sites()]))))
         assert categories == {"500", "354", "209", "460", "355"}
+
+
+def test_the_demo_has_an_open_campaign_and_one_with_its_results_in_ile_de_france(db_url, uow) -> None:
+    from core.campaigns.campaigns import campaign_dossiers, list_campaigns
+    from core.campaigns.dossiers import attachment_file, dossier_detail, open_campaigns
+    from core.shared.actor import to_session_user
+
+    report = seed_demo(db_url, seed=7, now=NOW, **SMALL)
+    assert "Appels à candidatures : 2 de l'ARS Île-de-France, 8 dossiers d'établissements." in report
+    with uow() as session:
+        ars = to_session_user(session, user=authenticate(session, email=CAMPAIGN_ARS[0], password=DEMO_PASSWORD,
+                                                          now=NOW).user)
+        rows = {row["title"]: row for row in list_campaigns(session, actor=ars, now=NOW)}
+        assert (rows[OPEN_TITLE]["phase"], rows[PAST_TITLE]["phase"]) == ("Ouvert", "Résultats publiés")
+        open_states = [r["state_label"] for r in campaign_dossiers(session, actor=ars, campaign_id=rows[OPEN_TITLE]["id"],
+                                                                   now=NOW)]
+        assert sorted(open_states) == ["Complet (à confirmer)", "Confirmé", "Confirmé", "Incomplet"]
+        past = campaign_dossiers(session, actor=ars, campaign_id=rows[PAST_TITLE]["id"], now=NOW)
+        assert sorted((r["state_label"], r["decision_label"] or "") for r in past) == [
+            ("Confirmé", "Défavorable"), ("Confirmé", "Favorable"), ("Confirmé", "Favorable"), ("Non recevable", "")]
+        office = to_session_user(session, user=authenticate(session, email=DEMO_OFFICE, password=DEMO_PASSWORD,
+                                                             now=NOW).user)
+        [hospital_id] = office.establishment_ids
+        assert [c["title"] for c in open_campaigns(session, actor=office, establishment_id=hospital_id, now=NOW)] == [
+            OPEN_TITLE, PAST_TITLE]
+        kept = next(r for r in past if r["decision_label"] == "Favorable" and r["establishment_id"] == hospital_id)
+        detail = dossier_detail(session, actor=office, dossier_id=kept["id"], now=NOW)
+        assert detail["decision_label"] == "Favorable" and detail["follow_up"]["project_maintained"] is True
+        pdf = attachment_file(session, actor=office, attachment_id=detail["documents"][0]["attachment"]["id"], now=NOW)
+        assert check_document("diplome", pdf.file_name, pdf.content).mime == "application/pdf"
 
 
 def test_the_same_seed_gives_the_same_data(tmp_path, sqlite_template) -> None:
