@@ -290,6 +290,50 @@ def list_campaigns(session: so.Session, *, actor: SessionUser | None,
     return [campaign_summary(c, counts[c.id], now, actor) for c in campaigns]
 
 
+def _reads_campaign(session: so.Session, actor: SessionUser | None, campaign: Campaign) -> SessionUser:
+    """Its region's ARS (drafts too); once published, the national roles and the accounts of an establishment of
+    its region."""
+    actor = require_actor(actor)
+    if regulates_campaign(actor, campaign):
+        return actor
+    if is_published(campaign):
+        if actor.role in NATIONAL_READERS:
+            return actor
+        if actor.role == "etablissement" and session.scalar(sa.select(sa.func.count(Establishment.id)).where(
+                Establishment.id.in_(actor.establishment_ids), Establishment.ars_code == campaign.ars_code)):
+            return actor
+    raise PermissionDenied("Cet appel à candidatures relève d'une autre région.")
+
+
+def campaign_detail(session: so.Session, *, actor: SessionUser | None, campaign_id: int,
+                    now: datetime | None = None) -> dict[str, Any]:
+    """One campaign's header (title, reference, description, dates, mandatory documents and fields with their
+    labels, phase) for its ARS, the national roles and the establishments of its region once published; the
+    dossiers' counts by state for the ARS and the national roles only."""
+    now = now or utcnow()
+    campaign = get_campaign(session, campaign_id)
+    actor = _reads_campaign(session, actor, campaign)
+    counts = dossier_counts(session, [campaign], now)[campaign.id] if actor.role != "etablissement" else {}
+    row = campaign_summary(campaign, counts, now, actor)
+    row["required_field_labels"] = {f.TABS[tab]: [label for name, (t, label) in f.REQUIRABLE.items()
+                                                  if t == tab and name in campaign.required_fields]
+                                    for tab in f.TABS}
+    return row
+
+
+def campaign_form(session: so.Session, *, actor: SessionUser | None, campaign_id: int) -> CampaignInput:
+    """The campaign's current values as its form's input (« Modifier l'appel »), for its ARS."""
+    campaign = get_campaign(session, campaign_id)
+    require_regulator(actor, campaign)
+    return CampaignInput(
+        title=campaign.title, legal_reference=campaign.legal_reference or "", description=campaign.description or "",
+        opens_at=campaign.opens_at, closes_at=campaign.closes_at,
+        project_confirmation_due=campaign.project_confirmation_due,
+        start_confirmation_due=campaign.start_confirmation_due,
+        required_documents=tuple(d["label"] for d in campaign.required_documents),
+        required_fields=tuple(campaign.required_fields))
+
+
 # ---------------------------------------------------------------- the dossiers' table (the ARS)
 
 

@@ -142,6 +142,25 @@ def test_the_campaign_form_says_every_mistake_at_once(uow) -> None:
         assert count(session, m.Campaign) == 0
 
 
+def test_a_campaign_reads_the_same_through_its_form_and_its_header_opens_to_its_region_only(uow) -> None:
+    with uow() as session:
+        s = Setting(session)
+        form = campaigns.campaign_form(session, actor=s.ars, campaign_id=s.campaign.id)
+        assert campaigns.update_campaign(session, actor=s.ars, campaign_id=s.campaign.id, campaign=form,
+                                         now=NOW) == []
+        header = campaigns.campaign_detail(session, actor=s.hr, campaign_id=s.campaign.id, now=NOW)
+        assert (header["phase"], header["counts"], header["actions"]) == ("Ouvert", {}, frozenset())
+        assert header["required_field_labels"]["Candidat"][-1] == "N° RPPS ou date prévue d'inscription à l'Ordre"
+        assert campaigns.campaign_detail(session, actor=s.ars, campaign_id=s.campaign.id,
+                                         now=NOW)["actions"] >= {Action.EDIT, Action.EXPORT}
+        for outsider in (s.nantes_hr, s.other_ars):
+            with pytest.raises(PermissionDenied):
+                campaigns.campaign_detail(session, actor=outsider, campaign_id=s.campaign.id, now=NOW)
+        draft = make_campaign(session, created_by=s.ars_user, state="brouillon", published_at=None)
+        with pytest.raises(PermissionDenied):  # a draft stays the ARS's own
+            campaigns.campaign_detail(session, actor=s.hr, campaign_id=draft.id, now=NOW)
+
+
 def test_the_mandatory_lists_are_fixed_once_published(uow) -> None:
     with uow() as session:
         s = Setting(session)
@@ -555,3 +574,18 @@ def test_the_purge_deletes_the_dossiers_and_pdfs_of_campaigns_whose_follow_up_en
         assert count(session, m.DossierAttachment) == 4 and session.get(m.Campaign, old.id) is not None
         assert gone.id not in session.scalars(sa.select(m.DossierAttachment.dossier_id)).all()
         assert events(session, "dossiers_purged")[0].details["dossiers"] == 1
+
+
+def test_the_worker_and_the_purge_command_run_the_campaign_jobs(db_url, uow, capsys) -> None:
+    from ops.cli import main as cli
+    from ops.worker import run_once
+
+    with uow() as session:
+        s = Setting(session)
+        make_dossier(session, s.campaign, s.hospital)
+        make_dossier(session, s.campaign, s.hospital, complete=False)
+    lines = run_once(db_url, now=AFTER_CLOSING)
+    assert ("Appels à candidatures : 2 dossier(s) non recevable(s) à la clôture, 0 rappel(s) de suivi envoyé(s)."
+            in lines)
+    assert cli(["purge", "--db", db_url, "--before", "2026-01-01", "--dry-run"]) == 0
+    assert "dont le suivi a pris fin avant le 01/01/2026 : 0 seraient supprimés" in capsys.readouterr().out

@@ -123,6 +123,14 @@ CASES: dict[str, Service] = {
         lambda s, w, a: (_campaign(s, w), campaigns.list_campaigns(s, actor=a, now=NOW))[1], LISTERS,
         lambda s, w, r: len(r) <= 1 and all(row["ars_code"] == REGION for row in r),
         "une ARS : celles de sa région ; le CCS, le ministère, les admins : celles publiées, sans dossier"),
+    "campaigns.campaign_detail": Service(
+        lambda s, w, a: campaigns.campaign_detail(s, actor=a, campaign_id=_campaign(s, w).id, now=NOW),
+        LISTERS - {"ars_autre_region"} | ESTABLISHMENTS,
+        lambda s, w, r: r["open"] and len(r["required_documents"]) == 4,
+        "publié : l'ARS de sa région, les rôles nationaux, les établissements de la région"),
+    "campaigns.campaign_form": Service(
+        lambda s, w, a: campaigns.campaign_form(s, actor=a, campaign_id=_campaign(s, w).id), CAMPAIGN_ARS,
+        lambda s, w, r: r.title.startswith("400 postes")),
     "campaigns.campaign_dossiers": Service(
         lambda s, w, a: (d := _dossier(s, w), campaigns.campaign_dossiers(s, actor=a, campaign_id=d.campaign_id,
                                                                           now=NOW))[1], CAMPAIGN_ARS,
