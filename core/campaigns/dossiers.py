@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.exc import IntegrityError
 
 from core.campaigns import fields as f
 from core.campaigns.campaigns import (
@@ -228,7 +229,11 @@ def upload_attachment(session: so.Session, *, actor: SessionUser | None, dossier
         for name, value in values.items():
             setattr(existing, name, value)
         action = "attachment_replaced"
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # the same document sent from another tab at the same instant
+        raise Conflict(f"« {document['label']} » vient d'être déposé depuis un autre onglet : rechargez la page.") \
+            from error
     before = _refresh_state(session, dossier, campaign, now)
     session.flush()
     _record(session, actor, dossier, campaign, action, now, before=before, entity=ATTACHMENT, entity_id=existing.id,
