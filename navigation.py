@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.mail.emails import CAMPAIGNS_PATH
 from core.shared.actor import SessionUser
 from pages import (
     account_request,
@@ -17,6 +18,8 @@ from pages import (
     archives,
     assignments,
     availability_check,
+    campaign_dossiers,
+    campaigns,
     choose,
     crisis,
     dashboard,
@@ -105,6 +108,8 @@ POOL_INDICATORS = PageSpec(pool_indicators.render, "Indicateurs de la plateforme
 POOLS = PageSpec(pools.render, "Plateformes territoriales", "plateformes-territoriales", ":material/hub:")
 ESTABLISHMENT_POOL = PageSpec(establishment_pool.render, "Plateforme territoriale", "ma-plateforme-territoriale",
                               ":material/hub:")
+CAMPAIGN_DOSSIERS = PageSpec(campaign_dossiers.render, "Appels à candidatures", CAMPAIGNS_PATH, ":material/assignment:")
+CAMPAIGNS = PageSpec(campaigns.render, "Appels à candidatures", CAMPAIGNS_PATH, ":material/assignment:")
 LANDING_PATH = "bienvenue"
 
 PUBLIC_PAGES: dict[str, list[PageSpec]] = {
@@ -112,18 +117,18 @@ PUBLIC_PAGES: dict[str, list[PageSpec]] = {
 }
 
 ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
-    "etablissement": {"Mon établissement": [DASHBOARD, NEW_NEED, CHOOSE, ASSIGNMENTS, ESTABLISHMENT_POOL, EXPORTS]},
+    "etablissement": {"Mon établissement": [DASHBOARD, NEW_NEED, CHOOSE, ASSIGNMENTS, ESTABLISHMENT_POOL, CAMPAIGN_DOSSIERS, EXPORTS]},
     "professionnel": {"Mon espace": [VOLUNTEER_MISSIONS, PROFILE]},
     "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, REGION_ALERTS, ACCOUNT_VALIDATION,
-                           INDICATORS, POOLS],
+                           INDICATORS, POOLS, CAMPAIGNS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
     "ccs": {"National": [NATIONAL, NATIONAL_MISSIONS, ALERTS, ACCOUNT_VALIDATION],
-            "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS, POOLS],
+            "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS, POOLS, CAMPAIGNS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
-    "ministere": {"Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, REGION_MISSIONS, POOLS, EXPORTS]},
+    "ministere": {"Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, REGION_MISSIONS, POOLS, CAMPAIGNS, EXPORTS]},
     "pool": {"Plateforme territoriale": [POOL_QUEUE, POOL_PROPOSE, POOL_ROSTER, POOL_INDICATORS]},
     "admin": {"Administration": [OUTBOX, ACCOUNTS, VOLUNTEERS, IMPORT, ARCHIVES, JOURNAL],
-              "Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS]},
+              "Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, CAMPAIGNS]},
 }
 
 
@@ -149,7 +154,9 @@ def _sign_in_first(spec: PageSpec) -> PageSpec:
 def sections_for(user: SessionUser | None) -> dict[str, list[PageSpec]]:
     if user is None:
         public = {spec.url_path for spec in PUBLIC_PAGES["Renfort RH"]}
-        stand_ins = [_sign_in_first(spec) for spec in all_specs() if spec.url_path not in public]
+        # one stand-in per address: the establishment's and the ARS's « Appels à candidatures » share theirs
+        by_path = {spec.url_path: spec for spec in all_specs() if spec.url_path not in public}
+        stand_ins = [_sign_in_first(spec) for spec in by_path.values()]
         return {"Renfort RH": [*PUBLIC_PAGES["Renfort RH"], *stand_ins]}
     # The e-mailed links (password, « Toujours disponible ? ») must open for anyone: an admin following one
     # from « Courriels », or a user whose browser is still signed in. The password page tells a signed-in
