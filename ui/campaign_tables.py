@@ -1,0 +1,84 @@
+"""The tables and the chart of « Appels à candidatures » (the ARS, the national readers): campaigns with their
+dossiers counted by state, a campaign's dossiers, the follow-up of its favourable dossiers. Drawn from what
+core.campaigns returns; nothing is decided here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from core.campaigns.scope import STATE_LABELS
+from ui.campaign_form import paris_day
+from ui.charts import BLUE, GREY, RED, french, short_label
+from ui.format import fr_date
+
+STATE_COLOURS = dict(zip(STATE_LABELS.values(), (GREY, "#FD8D3C", BLUE, RED), strict=True))
+LATE_BACKGROUND = "background-color: #FDE2E1"
+
+
+def _day(value: Any) -> str:
+    return fr_date(paris_day(value))
+
+
+def campaigns_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """One line per campaign: its state, phase, dates and dossiers by state (`id` kept for the selection)."""
+    return pd.DataFrame([
+        {"id": r["id"], "Appel à candidatures": r["title"], "Région": r["region"], "État": r["state_label"],
+         "Étape": r["phase"], "Ouverture": _day(r["opens_at"]), "Clôture": _day(r["closes_at"]),
+         "Dossiers": r["dossiers"],
+         **{label: r["counts"].get(state, 0) for state, label in STATE_LABELS.items()}}
+        for r in rows
+    ], columns=["id", "Appel à candidatures", "Région", "État", "Étape", "Ouverture", "Clôture", "Dossiers",
+                *STATE_LABELS.values()])
+
+
+def dossiers_chart(rows: list[dict[str, Any]]) -> go.Figure | None:
+    """The dossiers of each campaign by state, stacked (None when no campaign has a dossier yet)."""
+    long = pd.DataFrame([{"Appel": short_label(r["title"], width=40), "Titre": r["title"], "État": label,
+                          "Dossiers": r["counts"].get(state, 0)}
+                         for r in rows if r["dossiers"] for state, label in STATE_LABELS.items()])
+    if long.empty:
+        return None
+    figure = px.bar(long, x="Dossiers", y="Appel", color="État", orientation="h", barmode="stack",
+                    title="Dossiers par état", color_discrete_map=STATE_COLOURS, hover_name="Titre",
+                    category_orders={"État": list(STATE_LABELS.values())})
+    figure.update_layout(xaxis_title=None, yaxis_title=None, legend_title_text="")
+    figure.update_yaxes(autorange="reversed")  # the newest campaign first, as in the table
+    return french(figure, height=max(220, 90 + 60 * long["Appel"].nunique()))
+
+
+def dossiers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A campaign's dossiers for its ARS: who, priority, state, what is missing, documents, the jury's decision."""
+    return pd.DataFrame([
+        {"id": r["id"], "N°": r["id"], "Établissement": r["establishment"], "Structure partenaire": r["partner"] or "",
+         "Candidat": r["candidate"], "Priorité": "–" if r["priority"] is None else str(r["priority"]),
+         "État": r["state_label"], "Manque": r["missing_count"],
+         "Pièces": f"{r['documents']}/{r['documents_required']}", "Avis du jury": r["decision_label"] or ""}
+        for r in rows
+    ], columns=["id", "N°", "Établissement", "Structure partenaire", "Candidat", "Priorité", "État", "Manque",
+                "Pièces", "Avis du jury"])
+
+
+def _moment(value: Any) -> str:
+    return "" if value is None else _day(value)
+
+
+def follow_up_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The favourable dossiers' follow-up: project maintained, doctor's start, who is late."""
+    return pd.DataFrame([
+        {"Établissement": r["establishment"], "Structure partenaire": r["partner"] or "", "Candidat": r["candidate"],
+         "Maintien du projet": r["project_label"], "Répondu le": _moment(r["project_answered_at"]),
+         "Prise de poste": r["start_label"], "Médecin en poste le": fr_date(r["doctor_started_on"])
+         if r["doctor_started_on"] else "",
+         "Relancé le": ", ".join(_day(d) for d in r["reminded"]), "En retard": "Oui" if r["late"] else ""}
+        for r in rows
+    ], columns=["Établissement", "Structure partenaire", "Candidat", "Maintien du projet", "Répondu le",
+                "Prise de poste", "Médecin en poste le", "Relancé le", "En retard"])
+
+
+def late_rows_highlighted(frame: pd.DataFrame) -> Any:
+    """The late dossiers' lines tinted red (a pandas Styler st.dataframe draws)."""
+    return frame.style.apply(lambda line: [LATE_BACKGROUND if line["En retard"] else ""] * len(line), axis=1)
