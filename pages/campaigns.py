@@ -61,7 +61,10 @@ def _table(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     frame = campaigns_frame(rows)
     key = rows_key(f"campaigns_table_{st.session_state.get(VERSION, 0)}", frame["id"])
     event = st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key=key)
+                         selection_mode="single-row", key=key,
+                         column_config={"Appel à candidatures": st.column_config.TextColumn(width=330),
+                                        **{label: st.column_config.NumberColumn(width=90)
+                                           for label in ("Dossiers", *STATE_LABELS.values())}})
     st.caption("Cochez la case à gauche d'un appel pour l'ouvrir.")
     ticked = selection_rows(event)
     # Only a change of the ticks opens or closes a campaign: a fresh table (after an action) keeps the one open.
@@ -217,8 +220,16 @@ def _dossiers(campaign_id: int, dossiers: list[dict[str, Any]]) -> None:
     key = rows_key(f"campaign_dossiers_{campaign_id}", frame["id"])
     event = st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key=key,
-                         column_config={"Manque": st.column_config.NumberColumn(
-                             "Manque", help="Champs et pièces obligatoires manquants (le détail à l'ouverture)")})
+                         column_config={
+                             "N°": st.column_config.NumberColumn("N°", width=50),
+                             "Établissement": st.column_config.TextColumn(width=180),
+                             "Structure partenaire": st.column_config.TextColumn(width=180),
+                             "Priorité": st.column_config.TextColumn("Priorité", width=70,
+                                                                     help="Rang du dossier pour son établissement"),
+                             "Manque": st.column_config.NumberColumn(
+                                 "Manque", width=70,
+                                 help="Champs et pièces obligatoires manquants (le détail à l'ouverture)"),
+                             "Pièces": st.column_config.TextColumn("Pièces", width=60)})
     st.caption("Cochez la case à gauche d'un dossier pour le lire, télécharger ses pièces et enregistrer l'avis du "
                "jury.")
     ticked = selection_rows(event)
@@ -257,15 +268,12 @@ def _campaign(row: dict[str, Any]) -> None:
         _header(detail)
         # Who exports a campaign's dossiers reads them: core gives EXPORT to the campaign's ARS alone.
         dossiers = read(campaign_dossiers, campaign_id=row["id"]) if Action.EXPORT in actions else None
-        buttons = st.columns(3)
-        if Action.PUBLISH in actions:
-            with buttons[0]:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            if Action.PUBLISH in actions:
                 _publish(detail)
-        if Action.PUBLISH_RESULTS in actions and dossiers is not None:
-            with buttons[1]:
+            if Action.PUBLISH_RESULTS in actions and dossiers is not None:
                 _publish_results(detail, dossiers)
-        if dossiers is not None:
-            with buttons[2]:
+            if dossiers is not None:
                 _export(detail, dossiers)
         if Action.EDIT in actions:
             _edit_form(row["id"], rules_fixed=Action.PUBLISH not in actions)

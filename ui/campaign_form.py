@@ -159,16 +159,15 @@ def _documents(form: FormState, initial: CampaignInput, choices: CampaignFormCho
 
 
 def _fields(form: FormState, initial: CampaignInput, choices: CampaignFormChoices, fixed: bool) -> None:
-    st.markdown("**Champs obligatoires du dossier**, par onglet")
+    st.markdown("**Champs obligatoires du dossier**, par onglet (cliquez un champ pour le rendre obligatoire ou "
+                "facultatif)")
     st.caption("Toujours obligatoires (les résultats sont envoyés aux deux partenaires) : "
                + ", ".join(choices.always_required) + ".")
-    columns = st.columns(2)
     for position, (tab, offered) in enumerate(choices.fields.items()):
         names = list(offered)
-        with columns[position % 2]:
-            st.multiselect(tab, names, format_func=offered.get, disabled=fixed,
-                           key=form.key(_tab_field(position), [n for n in names if n in initial.required_fields]),
-                           placeholder="Aucun champ obligatoire dans cet onglet")
+        # Pills: every field of the tab in sight, the mandatory ones lit (a long multiselect hides its choices).
+        st.pills(tab, names, selection_mode="multi", format_func=offered.get, disabled=fixed,
+                 key=form.key(_tab_field(position), [n for n in names if n in initial.required_fields]))
     form.error("required_fields")
 
 

@@ -4,6 +4,10 @@ core.campaigns returns; nothing is decided here."""
 
 from __future__ import annotations
 
+import html
+import math
+import textwrap
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -12,7 +16,7 @@ import plotly.graph_objects as go
 
 from core.campaigns.scope import STATE_LABELS
 from ui.campaign_form import paris_day
-from ui.charts import BLUE, GREY, RED, french, short_label
+from ui.charts import BLUE, GREY, RED, french
 from ui.format import fr_date
 
 STATE_COLOURS = dict(zip(STATE_LABELS.values(), (GREY, "#FD8D3C", BLUE, RED), strict=True))
@@ -24,22 +28,36 @@ def _day(value: Any) -> str:
 
 
 def campaigns_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """One line per campaign: its state, phase, dates and dossiers by state (`id` kept for the selection)."""
-    return pd.DataFrame([
-        {"id": r["id"], "Appel à candidatures": r["title"], "Région": r["region"], "État": r["state_label"],
-         "Étape": r["phase"], "Ouverture": _day(r["opens_at"]), "Clôture": _day(r["closes_at"]),
-         "Dossiers": r["dossiers"],
+    """One line per campaign: its step (draft, open, closed awaiting the jury, results published), dates and dossiers
+    by state (`id` kept for the selection); the region only when the list spans several."""
+    columns = ["id", "Appel à candidatures", "Région", "Étape", "Ouverture", "Clôture", "Dossiers",
+               *STATE_LABELS.values()]
+    frame = pd.DataFrame([
+        {"id": r["id"], "Appel à candidatures": r["title"], "Région": r["region"], "Étape": r["phase"],
+         "Ouverture": _day(r["opens_at"]), "Clôture": _day(r["closes_at"]), "Dossiers": r["dossiers"],
          **{label: r["counts"].get(state, 0) for state, label in STATE_LABELS.items()}}
         for r in rows
-    ], columns=["id", "Appel à candidatures", "Région", "État", "Étape", "Ouverture", "Clôture", "Dossiers",
-                *STATE_LABELS.values()])
+    ], columns=columns)
+    return frame if frame["Région"].nunique() > 1 else frame.drop(columns=["Région"])
+
+
+def _plain(text: str) -> str:
+    """A title as plain text in plotly, which reads a subset of HTML in its labels and hovers (ui.maps)."""
+    return html.escape(text, quote=False)
+
+
+def _axis_label(title: str) -> str:
+    """The whole title, wrapped: the calls of a measure often differ by their last words only (« vague 2027 »)."""
+    return "<br>".join(textwrap.wrap(_plain(title), width=48, break_long_words=False)) or " "
 
 
 def dossiers_chart(rows: list[dict[str, Any]]) -> go.Figure | None:
     """The dossiers of each campaign by state, stacked (None when no campaign has a dossier yet)."""
-    long = pd.DataFrame([{"Appel": short_label(r["title"], width=40), "Titre": r["title"], "État": label,
-                          "Dossiers": r["counts"].get(state, 0)}
-                         for r in rows if r["dossiers"] for state, label in STATE_LABELS.items()])
+    shown = [r for r in rows if r["dossiers"]]
+    titles = Counter(r["title"] for r in shown)
+    long = pd.DataFrame([{"Appel": _axis_label(r["title"] if titles[r["title"]] == 1 else f"{r['title']} (n° {r['id']})"),
+                          "Titre": _plain(r["title"]), "État": label, "Dossiers": r["counts"].get(state, 0)}
+                         for r in shown for state, label in STATE_LABELS.items()])
     if long.empty:
         return None
     figure = px.bar(long, x="Dossiers", y="Appel", color="État", orientation="h", barmode="stack",
@@ -47,7 +65,10 @@ def dossiers_chart(rows: list[dict[str, Any]]) -> go.Figure | None:
                     category_orders={"État": list(STATE_LABELS.values())})
     figure.update_layout(xaxis_title=None, yaxis_title=None, legend_title_text="")
     figure.update_yaxes(autorange="reversed")  # the newest campaign first, as in the table
-    return french(figure, height=max(220, 90 + 60 * long["Appel"].nunique()))
+    most = max(r["dossiers"] for r in shown)
+    figure.update_xaxes(dtick=max(1, math.ceil(most / 8)), rangemode="tozero")  # whole dossiers only
+    lines = sum(label.count("<br>") + 1 for label in long["Appel"].unique())
+    return french(figure, height=max(220, 110 + 22 * lines + 24 * long["Appel"].nunique()))
 
 
 def dossiers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -87,17 +87,20 @@ def test_the_ars_lists_its_calls_with_their_dossiers_by_state(app, demo_url) -> 
     _open(app)
     frame = app.dataframe[0].value.set_index("Appel à candidatures")
     assert list(frame.index) == [OPEN_TITLE, PAST_TITLE]  # the newest first
-    assert dict(frame.loc[OPEN_TITLE, ["État", "Étape", "Dossiers", "Incomplet", "Complet (à confirmer)", "Confirmé",
+    assert dict(frame.loc[OPEN_TITLE, ["Étape", "Dossiers", "Incomplet", "Complet (à confirmer)", "Confirmé",
                                       "Non recevable"]]) == {
-        "État": "Publiée", "Étape": "Ouvert", "Dossiers": 4, "Incomplet": 1, "Complet (à confirmer)": 1,
-        "Confirmé": 2, "Non recevable": 0}
+        "Étape": "Ouvert", "Dossiers": 4, "Incomplet": 1, "Complet (à confirmer)": 1, "Confirmé": 2,
+        "Non recevable": 0}
     assert (frame.loc[PAST_TITLE, "Étape"], frame.loc[PAST_TITLE, "Confirmé"],
             frame.loc[PAST_TITLE, "Non recevable"]) == ("Résultats publiés", 3, 1)
     with session_scope(demo_url, read_only=True) as session:
         opened = session.scalar(sa.select(m.Campaign.opens_at).where(m.Campaign.title == OPEN_TITLE))
     assert frame.loc[OPEN_TITLE, "Ouverture"] == f"{opened.astimezone(PARIS):%d/%m/%Y}"
-    bars = {trace["name"]: plotly_array(trace["x"]) for trace in charts(app)["campaigns_chart"]["data"]}
-    assert bars == {"Incomplet": [1, 0], "Complet (à confirmer)": [1, 0], "Confirmé": [2, 3], "Non recevable": [0, 1]}
+    traces = charts(app)["campaigns_chart"]["data"]
+    assert {trace["name"]: plotly_array(trace["x"]) for trace in traces} == {
+        "Incomplet": [1, 0], "Complet (à confirmer)": [1, 0], "Confirmé": [2, 3], "Non recevable": [0, 1]}
+    bars = [label.replace("<br>", " ") for label in plotly_array(traces[0]["y"])]
+    assert bars == [OPEN_TITLE, PAST_TITLE]  # one bar per call, named in full
     _open_campaign(app, OPEN_TITLE)
     shown = metrics(app)
     assert (shown["Dossiers"], shown["Confirmé"], shown["Incomplet"]) == ("4", "2", "1")
@@ -150,8 +153,8 @@ def test_the_ars_creates_a_call_with_its_documents_and_fields(app, demo_url) -> 
     button(app, "Ajouter la pièce").click().run()
     assert "Projet de service" in app.multiselect(key=CREATE + "required_documents").value
     assert app.text_input(key=CREATE + "new_document").value == ""
-    app.multiselect(key=CREATE + "fields_1").select("priority_territory")  # Partenariat
-    app.multiselect(key=CREATE + "fields_4").unselect("candidate_status")  # Candidat
+    app.button_group(key=CREATE + "fields_1").select("priority_territory")  # Partenariat
+    app.button_group(key=CREATE + "fields_4").unselect("candidate_status")  # Candidat
     app.run()
     app.button(key="campaign_create_submit").click().run()
     assert not app.exception
@@ -245,7 +248,7 @@ def test_the_ars_publishes_its_draft_after_confirming(app, demo_url) -> None:
     published = row_at(demo_url, m.Campaign, draft)
     assert (published.state, published.published_at is not None) == ("publiee", True)
     assert "Oui, publier l'appel" not in labels(app)
-    assert app.dataframe[0].value.set_index("Appel à candidatures").loc["Brouillon à publier", "État"] == "Publiée"
+    assert app.dataframe[0].value.set_index("Appel à candidatures").loc["Brouillon à publier", "Étape"] == "Ouvert"
 
 
 # ---------------------------------------------------------------- dossiers, jury, results
