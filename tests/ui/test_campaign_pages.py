@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
@@ -110,14 +111,16 @@ def test_the_ars_lists_its_calls_with_their_dossiers_by_state(app, demo_url) -> 
         "Incomplet", "2/4")
 
 
-def test_the_ccs_reads_the_published_calls_only_no_form_no_dossier(app, demo_url) -> None:
+@pytest.mark.parametrize(("email", "role"), [("ccs@example.org", "ccs"), ("ministere@example.org", "ministere"),
+                                             ("admin@example.org", "admin")])
+def test_a_national_reader_reads_the_published_calls_only_no_form_no_dossier(app, demo_url, email, role) -> None:
     ars = user_at(demo_url, ARS)
     with session_scope(demo_url) as session:  # a draft of the ARS: never shown to the national roles
         create_campaign(session, actor=ars, campaign=CampaignInput(
             title="Brouillon de l'ARS", opens_at=paris_today() + timedelta(days=5),
             closes_at=paris_today() + timedelta(days=40), project_confirmation_due=paris_today() + timedelta(days=90),
             start_confirmation_due=paris_today() + timedelta(days=120)))
-    _open(app, "ccs@example.org", "ccs")
+    _open(app, email, role)
     assert list(app.dataframe[0].value["Appel à candidatures"]) == [OPEN_TITLE, PAST_TITLE]
     assert "Créer un appel à candidatures" not in [e.label for e in app.expander]
     assert not app.text_input and not app.date_input  # no form at all
@@ -277,6 +280,10 @@ def test_the_jury_refuses_an_empty_motivation_then_records_the_decision(app, dem
     _open(app)
     _open_campaign(app, CLOSED_TITLE)
     assert any("2 dossier(s) confirmé(s) attendent l'avis du jury." in i.value for i in app.info)
+    button(app, "Oui, publier les résultats").click().run()  # too early: core refuses, the page says why
+    assert ("2 dossier(s) confirmé(s) sans décision du jury : enregistrez chaque décision avant de publier les "
+            "résultats.") in [e.value for e in app.error]
+    assert row_at(demo_url, m.Campaign, campaign_id).state == "publiee"
     dossiers = [d for d in app.dataframe if "Avis du jury" in d.value.columns][0].value.set_index("N°")
     assert dossiers.loc[first, "État"] == "Confirmé"
     _open_dossier(app, "Camille Arnaud")
