@@ -135,7 +135,7 @@ def _edit_form(campaign_id: int, rules_fixed: bool) -> None:
 
 
 def _header(detail: dict[str, Any]) -> None:
-    st.subheader(detail["title"])
+    st.subheader(md(detail["title"]))
     phase = detail["state_label"] if detail["phase"] == detail["state_label"] else (
         f"{detail['state_label']} · {detail['phase']}")
     st.caption(f"ARS {md(detail['region'])} · {phase} · ouverture le "

@@ -20,6 +20,8 @@ from tests.readers import events_at, outbox, row_at, user_at, xlsx_rows
 from tests.ui.conftest import open_page, signed_in
 from tests.ui.readers import button, charts, error_under, labels, metrics, plotly_array, served_files, texts
 from tests.ui.test_no_english import _english
+from ui.campaign_tables import dossiers_chart
+from ui.markdown import md
 
 PAGE = "appels-a-candidatures"
 ARS = CAMPAIGN_ARS[0]
@@ -390,3 +392,20 @@ def test_the_ars_page_with_a_dossier_and_the_jury_shows_no_english(app, demo_url
     assert _english(app) == []
     _open_campaign(app, PAST_TITLE)
     assert _english(app) == []
+
+
+def test_a_title_typed_by_the_ars_stays_plain_text(app, demo_url) -> None:
+    """Markdown in the headers, HTML in plotly's labels and hovers: a title is shown as typed, never interpreted."""
+    title = "**Vague** <a href='https://example.org'>lien</a> :red[rouge]"
+    today, ars = paris_today(), user_at(demo_url, ARS)
+    with session_scope(demo_url) as session:
+        create_campaign(session, actor=ars, campaign=CampaignInput(
+            title=title, opens_at=today, closes_at=today + timedelta(days=30),
+            project_confirmation_due=today + timedelta(days=90), start_confirmation_due=today + timedelta(days=120)))
+    _open(app)
+    _open_campaign(app, title)
+    assert app.subheader[0].value == md(title)
+    figure = dossiers_chart([{"id": 1, "title": title, "dossiers": 1, "counts": {"confirme": 1}}])
+    label = figure.data[0].y[0].replace("<br>", " ")  # the title wrapped on lines of the axis
+    assert "<a href" not in label and "&lt;a href=" in label
+    assert figure.data[0].hovertext[0].startswith("**Vague** &lt;a href=")
