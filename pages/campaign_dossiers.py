@@ -123,10 +123,11 @@ def _choose_dossier(campaign: dict[str, Any], rows: list[dict]) -> int | None:
     pending = st.session_state.get(OPEN_NEXT, {}).pop(campaign["id"], None)
     if pending is not None:
         st.session_state[key] = pending
-    elif key not in st.session_state:
-        st.session_state[key] = _chosen().get(campaign["id"])
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = None
+    elif st.session_state.get(key) not in options:
+        # Not drawn since another page, or the browser sent back the label the dossier had before a save (its
+        # candidate's name, its state): the dossier that was open stays open.
+        remembered = _chosen().get(campaign["id"])
+        st.session_state[key] = remembered if remembered in options else None
     by_id = {r["id"]: r for r in rows}
 
     def shown(option: int) -> str:

@@ -26,11 +26,11 @@ def fr_day(moment: datetime | date | None) -> str:
 
 
 def fr_size(size: int | None) -> str:
-    """A file's size in French: 700 → « 0,7 Ko », 1 310 720 → « 1,3 Mo »."""
+    """A file's size in French: 700 → « 0,7 Ko », 1 363 149 → « 1,3 Mo », 5 242 880 → « 5 Mo »."""
     if size is None:
         return DASH
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+        return f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0") + " Mo"
     return f"{max(size / 1024, 0.1):.1f} Ko".replace(".", ",")
 
 

@@ -51,6 +51,17 @@ UPLOAD_ERRORS = "_dossier_upload_errors"  # {"<dossier id>:<code>": the refusal 
 CONFIRMATION, DECISION = "Confirmation", "Décision"
 NEEDS_CONFIRMATION = "_needs_rpps_confirmation"
 LEFT, RIGHT = "hospital_", "partner_"  # the Identification tab: the recruiting establishment, then its partner
+HELP = {"candidate_rpps": "11 chiffres (carte CPS). À défaut, indiquez la date prévue d'inscription à l'Ordre.",
+        "hospital_finess": "9 chiffres, clé de contrôle comprise.", "partner_finess": "9 chiffres, clé de contrôle comprise.",
+        "hospital_siret": "14 chiffres (SIRET) ou 9 chiffres (SIREN).",
+        "partner_siret": "14 chiffres (SIRET) ou 9 chiffres (SIREN)."}
+# The uploaders of the dossiers take PDFs only: their drop zone says so (the app's style says « PDF, JPEG ou PNG »).
+UPLOAD_STYLE = """<style>
+  [class*="st-key-dossier_upload"] [data-testid="stFileUploaderDropzoneInstructions"] span::after
+    { content: "PDF uniquement — %s au plus"; }
+  /* The chosen file's size in English units (« 0.7KB »): said in French under the field. */
+  [class*="st-key-dossier_upload"] [data-testid="stFileChipName"] + div { display: none; }
+</style>"""
 PROJECT_CHOICES = {"maintenu": "Oui, le projet de recrutement est maintenu",
                    "abandonne": "Non, le projet de recrutement est abandonné"}
 
@@ -188,7 +199,7 @@ def _field(form: FormState, name: str, saved: Any, required: set[str]) -> None:
                       help="Laissez vide si le candidat a déjà un n° RPPS.",
                       **({} if key in st.session_state else {"value": None}))
     else:
-        st.text_input(text, key=form.key(name, default or ""), max_chars=spec.max_length)
+        st.text_input(text, key=form.key(name, default or ""), max_chars=spec.max_length, help=HELP.get(name))
     form.error(name)
 
 
@@ -206,8 +217,9 @@ def _shown(name: str, value: Any) -> str:
 
 
 def _read_only(saved: Any, names: list[str], required: set[str]) -> None:
-    st.markdown("  \n".join(f"**{label(f.FIELDS[name].label, name in required)}** : {_shown(name, getattr(saved, name))}"
-                            for name in names))
+    star = " \\*"  # the mark of a mandatory field, escaped for Markdown
+    st.markdown("  \n".join(f"**{f.FIELDS[name].label}**{star if name in required else ''} : "
+                            f"{_shown(name, getattr(saved, name))}" for name in names))
 
 
 def _tab_values(form: FormState, tab: str) -> Any:
@@ -343,7 +355,7 @@ def _upload(form: FormState, detail: dict[str, Any], document: dict[str, Any]) -
     if uploaded is None and drawn:
         form.drop_file(code)  # removed from the field
     kept = form.file(code, uploaded)
-    if kept is not None and uploaded is None:
+    if kept is not None:
         st.caption(f"Fichier choisi, pas encore enregistré : « {md(kept[0])} » ({fr_size(len(kept[1]))}).")
     errors = st.session_state.setdefault(UPLOAD_ERRORS, {})
     if errors.get(f"{dossier_id}:{code}"):
@@ -383,6 +395,7 @@ def _documents_tab(detail: dict[str, Any]) -> bool:
     st.caption(f"Une pièce par document demandé, au format PDF uniquement ({fr_size(detail['max_bytes'])} au plus) : "
                "le contenu du fichier est vérifié. Un nouveau fichier remplace le précédent.")
     form = FormState(form_name(detail["id"], "pieces"))
+    st.html(UPLOAD_STYLE % fr_size(detail["max_bytes"]))  # a size we format, no user text
     pending = []
     for document in detail["documents"]:
         with st.container(border=True):

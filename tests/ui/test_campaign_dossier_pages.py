@@ -381,7 +381,7 @@ def test_a_pdf_is_uploaded_then_received_back(app, demo_url) -> None:
     content = campaign_pdf("Lettre d'engagement")
     _open(app)
     _choose(app, demo_url, OPEN_TITLE, dossier.id)
-    assert any("(PDF uniquement, 5,0 Mo au plus)" in u.label for u in app.get("file_uploader"))
+    assert any("(PDF uniquement, 5 Mo au plus)" in u.label for u in app.get("file_uploader"))
     app.file_uploader(key=_document_key(dossier.id, "lettre_engagement")).upload(
         "engagement signé.pdf", content, "application/pdf").run()
     assert any("Fichier(s) choisi(s) mais pas encore enregistré(s) : Lettre d'engagement" in w for w in _warnings(app))
@@ -538,3 +538,4 @@ def test_the_follow_up_records_whether_the_project_is_maintained(app, demo_url) 
     app.button(key=f"dossier_project:{kept.id}").click().run()
     assert row_at(demo_url, m.Dossier, kept.id).project_maintained is True
     assert [b for b in app.button if b.key == f"dossier_start:{kept.id}"]  # then the doctor's start
+

@@ -10,7 +10,8 @@ from ui.dossier_recap import fr_day, fr_size, moved, printable_html
 
 def test_sizes_read_in_french() -> None:
     assert fr_size(700) == "0,7 Ko"
-    assert fr_size(5 * 1024 * 1024) == "5,0 Mo"
+    assert fr_size(5 * 1024 * 1024) == "5 Mo"
+    assert fr_size(1_363_149) == "1,3 Mo"
     assert fr_size(10) == "0,1 Ko"  # never « 0,0 Ko » for a file that has content
     assert fr_size(None) == "–"
 
