@@ -62,9 +62,8 @@ def _table(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     key = rows_key(f"campaigns_table_{st.session_state.get(VERSION, 0)}", frame["id"])
     event = st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key=key,
-                         column_config={"Appel à candidatures": st.column_config.TextColumn(width=330),
-                                        **{label: st.column_config.NumberColumn(width=90)
-                                           for label in ("Dossiers", *STATE_LABELS.values())}})
+                         column_config={"Appel à candidatures": st.column_config.TextColumn(width=620),
+                                        "Dossiers": st.column_config.NumberColumn(width=90)})
     st.caption("Cochez la case à gauche d'un appel pour l'ouvrir.")
     ticked = selection_rows(event)
     # Only a change of the ticks opens or closes a campaign: a fresh table (after an action) keeps the one open.

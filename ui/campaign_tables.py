@@ -29,13 +29,12 @@ def _day(value: Any) -> str:
 
 def campaigns_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """One line per campaign: its step (draft, open, closed awaiting the jury, results published), dates and dossiers
-    by state (`id` kept for the selection); the region only when the list spans several."""
-    columns = ["id", "Appel à candidatures", "Région", "Étape", "Ouverture", "Clôture", "Dossiers",
-               *STATE_LABELS.values()]
+    (`id` kept for the selection); the region only when the list spans several. The dossiers by state are in the
+    chart above and in the campaign's header: as columns they squeezed the titles, which differ by their last words."""
+    columns = ["id", "Appel à candidatures", "Région", "Étape", "Ouverture", "Clôture", "Dossiers"]
     frame = pd.DataFrame([
         {"id": r["id"], "Appel à candidatures": r["title"], "Région": r["region"], "Étape": r["phase"],
-         "Ouverture": _day(r["opens_at"]), "Clôture": _day(r["closes_at"]), "Dossiers": r["dossiers"],
-         **{label: r["counts"].get(state, 0) for state, label in STATE_LABELS.items()}}
+         "Ouverture": _day(r["opens_at"]), "Clôture": _day(r["closes_at"]), "Dossiers": r["dossiers"]}
         for r in rows
     ], columns=columns)
     return frame if frame["Région"].nunique() > 1 else frame.drop(columns=["Région"])
