@@ -221,8 +221,8 @@ def _dossiers(campaign_id: int, dossiers: list[dict[str, Any]]) -> None:
                          selection_mode="single-row", key=key,
                          column_config={
                              "N°": st.column_config.NumberColumn("N°", width=50),
-                             "Établissement": st.column_config.TextColumn(width=180),
-                             "Structure partenaire": st.column_config.TextColumn(width=180),
+                             "Établissement": st.column_config.TextColumn(width=160),
+                             "Structure partenaire": st.column_config.TextColumn(width=160),
                              "Priorité": st.column_config.TextColumn("Priorité", width=70,
                                                                      help="Rang du dossier pour son établissement"),
                              "Manque": st.column_config.NumberColumn(
@@ -255,7 +255,9 @@ def _follow_up(detail: dict[str, Any]) -> None:
     st.markdown(f"{len(rows)} dossier(s) retenu(s) : {confirmed} à jour de leurs confirmations, "
                 f"{sum(1 for r in rows if r['pending'])} en attente, dont {len(late)} en retard.")
     st.dataframe(late_rows_highlighted(follow_up_frame(rows)), hide_index=True, width="stretch",
-                 key=f"campaign_follow_up_{detail['id']}")
+                 key=f"campaign_follow_up_{detail['id']}",
+                 column_config={"Établissement": st.column_config.TextColumn(width=200),
+                                "En retard": st.column_config.TextColumn(width=80)})
 
 
 def _campaign(row: dict[str, Any]) -> None:

@@ -87,15 +87,16 @@ def _moment(value: Any) -> str:
 
 
 def follow_up_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The favourable dossiers' follow-up: project maintained, doctor's start, who is late."""
+    """The favourable dossiers' follow-up: project maintained, doctor's start, who is late (the partner is in the
+    dossiers' table: nine columns did not fit the page)."""
     return pd.DataFrame([
-        {"Établissement": r["establishment"], "Structure partenaire": r["partner"] or "", "Candidat": r["candidate"],
-         "Maintien du projet": r["project_label"], "Répondu le": _moment(r["project_answered_at"]),
+        {"Établissement": r["establishment"], "Candidat": r["candidate"], "Maintien du projet": r["project_label"],
+         "Répondu le": _moment(r["project_answered_at"]),
          "Prise de poste": r["start_label"], "Médecin en poste le": fr_date(r["doctor_started_on"])
          if r["doctor_started_on"] else "",
          "Relancé le": ", ".join(_day(d) for d in r["reminded"]), "En retard": "Oui" if r["late"] else ""}
         for r in rows
-    ], columns=["Établissement", "Structure partenaire", "Candidat", "Maintien du projet", "Répondu le",
+    ], columns=["Établissement", "Candidat", "Maintien du projet", "Répondu le",
                 "Prise de poste", "Médecin en poste le", "Relancé le", "En retard"])
 
 
