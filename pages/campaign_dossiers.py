@@ -37,8 +37,8 @@ def _open_key(campaign_id: int) -> str:
 def _campaigns_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([
         {"Appel à candidatures": r["title"], "Ouverture": fr_day(r["opens_at"]), "Clôture": fr_day(r["closes_at"]),
-         "Maintien du projet au plus tard": fr_date(r["project_confirmation_due"]),
-         "Prise de poste au plus tard": fr_date(r["start_confirmation_due"]), "Étape": r["phase"],
+         "Maintien du projet": fr_date(r["project_confirmation_due"]),
+         "Prise de poste": fr_date(r["start_confirmation_due"]), "Étape": r["phase"],
          "Mes dossiers": r["mine"]}
         for r in rows
     ])
@@ -157,7 +157,11 @@ def render() -> None:
     if not campaigns:
         st.info("Aucun appel à candidatures n'est publié dans votre région pour l'instant.")
         return
-    st.dataframe(_campaigns_frame(campaigns), hide_index=True, width="stretch")
+    st.dataframe(_campaigns_frame(campaigns), hide_index=True, width="stretch", column_config={
+        "Maintien du projet": st.column_config.TextColumn(
+            help="Date limite à laquelle un dossier retenu confirme que son projet de recrutement est maintenu."),
+        "Prise de poste": st.column_config.TextColumn(
+            help="Date limite à laquelle un dossier retenu confirme la prise de poste du médecin.")})
     campaign = _choose_campaign(campaigns)
     _header(campaign)
     rows = read(my_dossiers, campaign_id=campaign["id"], establishment_id=establishment.id)

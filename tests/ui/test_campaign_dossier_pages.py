@@ -130,7 +130,7 @@ def test_the_office_sees_its_regions_calls_and_the_recap_of_its_dossiers(app, de
     today = paris_today()
     assert calls.loc[OPEN_TITLE, "Ouverture"] == f"{today - timedelta(days=20):%d/%m/%Y}"  # the Paris day, not UTC's
     assert calls.loc[OPEN_TITLE, "Clôture"] == f"{today + timedelta(days=40):%d/%m/%Y}"
-    assert calls.loc[OPEN_TITLE, "Maintien du projet au plus tard"] == f"{today + timedelta(days=150):%d/%m/%Y}"
+    assert calls.loc[OPEN_TITLE, "Maintien du projet"] == f"{today + timedelta(days=150):%d/%m/%Y}"
     assert (calls.loc[OPEN_TITLE, "Étape"], calls.loc[PAST_TITLE, "Étape"]) == ("Ouvert", "Résultats publiés")
     assert (calls.loc[OPEN_TITLE, "Mes dossiers"], calls.loc[PAST_TITLE, "Mes dossiers"]) == (3, 2)
     assert app.subheader[0].value == OPEN_TITLE  # the open call is chosen first
