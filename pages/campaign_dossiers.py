@@ -37,9 +37,7 @@ def _open_key(campaign_id: int) -> str:
 def _campaigns_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([
         {"Appel à candidatures": r["title"], "Ouverture": fr_day(r["opens_at"]), "Clôture": fr_day(r["closes_at"]),
-         "Maintien du projet": fr_date(r["project_confirmation_due"]),
-         "Prise de poste": fr_date(r["start_confirmation_due"]), "Étape": r["phase"],
-         "Mes dossiers": r["mine"]}
+         "Étape": r["phase"], "Mes dossiers": r["mine"]}
         for r in rows
     ])
 
@@ -87,7 +85,13 @@ def _recap(campaign: dict[str, Any], establishment: Any, rows: list[dict]) -> No
         st.caption("Aucun dossier déposé dans cet appel.")
         return
     results = campaign["results_published"]
-    st.dataframe(recap_frame(rows, with_decision=results), hide_index=True, width="stretch")
+    st.dataframe(recap_frame(rows, with_decision=results), hide_index=True, width="stretch", column_config={
+        "Priorité": st.column_config.TextColumn(width=70),
+        "Statut du candidat": st.column_config.TextColumn(width=170),
+        "Structure partenaire": st.column_config.TextColumn(width=190),
+        "Éléments manquants": st.column_config.TextColumn("Manque", width=70,
+                                                            help="Champs et pièces obligatoires encore manquants"),
+        "Pièces": st.column_config.TextColumn(width=60)})
     st.download_button("Version imprimable", printable_html(campaign=campaign["title"], establishment=establishment.name,
                                                             rows=rows, with_decision=results, now=utcnow()),
                        file_name=f"dossiers-appel-{campaign['id']}.html", mime="text/html", on_click="ignore",
@@ -157,11 +161,11 @@ def render() -> None:
     if not campaigns:
         st.info("Aucun appel à candidatures n'est publié dans votre région pour l'instant.")
         return
+    # The titles of a measure's waves differ by their last words: the whole title fits, the follow-up dates are in
+    # the chosen call's header.
     st.dataframe(_campaigns_frame(campaigns), hide_index=True, width="stretch", column_config={
-        "Maintien du projet": st.column_config.TextColumn(
-            help="Date limite à laquelle un dossier retenu confirme que son projet de recrutement est maintenu."),
-        "Prise de poste": st.column_config.TextColumn(
-            help="Date limite à laquelle un dossier retenu confirme la prise de poste du médecin.")})
+        "Appel à candidatures": st.column_config.TextColumn(width=540),
+        "Mes dossiers": st.column_config.NumberColumn(width=100)})
     campaign = _choose_campaign(campaigns)
     _header(campaign)
     rows = read(my_dossiers, campaign_id=campaign["id"], establishment_id=establishment.id)
