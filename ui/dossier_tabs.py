@@ -563,10 +563,11 @@ def dossier_view(campaign: dict[str, Any], dossier_id: int, on_deleted: Callable
         return
     actions = detail["actions"]
     editable = Action.EDIT in actions
-    st.subheader(f"Dossier n° {detail['priority'] or '–'} — {md(detail['candidate'])}")
+    # the dossier's number is the one the ARS sees (its reference on the phone); the priority is the office's rank
+    st.subheader(f"Dossier n° {detail['id']} — {md(detail['candidate'])}")
     attached = sum(1 for document in detail["documents"] if document["attachment"])
-    st.markdown(f"État : **{detail['state_label']}** — structure partenaire : {md(detail['partner'] or '–')} — "
-                f"pièces : {attached}/{detail['documents_required']}")
+    st.markdown(f"État : **{detail['state_label']}** — priorité {detail['priority'] or '–'} — structure partenaire : "
+                f"{md(detail['partner'] or '–')} — pièces : {attached}/{detail['documents_required']}")
     summary = st.empty()
     labels = [*f.TABS.values(), f.DOCUMENTS_TAB, CONFIRMATION, *([DECISION] if campaign["results_published"] else [])]
     tabs = dict(zip(labels, _tabs(detail, labels, DECISION if campaign["results_published"] else labels[0]),
