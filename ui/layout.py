@@ -71,8 +71,10 @@ window.PlotlyGeoAssets.topojson.world_110m = window.PlotlyGeoAssets.topojson.wor
   window.renfortFrenchLabels = true;
   const WORDS = {"Close": "Fermer", "Choose date": "Choisir une date", "Choose date range": "Choisir les dates",
                  "Zoom In": "Zoom avant", "Zoom Out": "Zoom arrière", "Toggle attribution": "Crédits de la carte",
-                 "Fullscreen": "Plein écran", "Map": "Carte", "Mapbox logo": "Logo Mapbox", "Empty": "vide"};
-  const PARTS = [[/^day, /, "jour, "], [/^month, /, "mois, "], [/^year, /, "année, "],
+                 "Fullscreen": "Plein écran", "Map": "Carte", "Mapbox logo": "Logo Mapbox", "Empty": "vide",
+                 "file upload": "Déposer un fichier", "Navigate to home page": "Aller à l'accueil",
+                 "App pages": "Pages de l'application", "Sidebar": "Barre latérale"};
+  const PARTS = [[/^Help for /, "Aide : "], [/^day, /, "jour, "], [/^month, /, "mois, "], [/^year, /, "année, "],
                  [/ start date$/, " — date de début"], [/ end date$/, " — date de fin"]];
   const ATTRIBUTES = ["aria-label", "title", "aria-valuetext"];
   const translate = (element) => {

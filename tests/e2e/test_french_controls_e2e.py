@@ -23,7 +23,8 @@ DATE_FIELDS = """() => [...document.querySelectorAll('[data-testid="stDateInput"
 LABELS = """() => [...document.querySelectorAll('[aria-label], [title], [aria-valuetext]')].flatMap(e =>
   ['aria-label', 'title', 'aria-valuetext'].map(name => e.getAttribute(name)).filter(Boolean))"""
 WORD = re.compile(r"(?<![\w/.-])(" + "|".join(re.escape(w) for w in ENGLISH) + r"|Choose date|start date|end date"
-                  r"|day|month|year|Empty|Zoom In|Zoom Out)(?![\w/.-])")
+                  r"|day|month|year|Empty|Zoom In|Zoom Out|Help for|file upload|Navigate to home page|App pages"
+                  r"|Sidebar)(?![\w/.-])")
 
 
 def _english_labels(page) -> list[str]:
