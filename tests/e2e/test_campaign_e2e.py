@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from core.campaigns.fields import COMMITMENTS
@@ -50,10 +51,18 @@ def _fill(page, label: str, value: str) -> None:
     """Type into the field whose label starts with `label` (mandatory ones end with « * »), then leave it: Streamlit
     takes a text's value when the field loses the focus."""
     field = page.get_by_label(re.compile("^" + re.escape(label) + r"( \*)?$"))
-    field.fill(value)
-    field.press("Tab")
-    expect(field).to_have_value(value)
-    wait_idle(page)
+    for attempt in (1, 2, 3):  # a run still redrawing the page (a tab just opened) can blank what was typed
+        wait_idle(page)
+        field.fill(value)
+        field.press("Tab")
+        try:
+            expect(field).to_have_value(value, timeout=10_000)
+            wait_idle(page)
+            expect(field).to_have_value(value, timeout=1_000)
+            return
+        except AssertionError:
+            if attempt == 3:
+                raise
 
 
 def _date(page, label: str, day) -> None:  # noqa: ANN001 - a date
@@ -80,6 +89,22 @@ def _choose_file(page, index: int, pdf: Path, attempts: int = 3) -> None:
                 raise
             wait_idle(page)
     wait_idle(page)
+
+
+def _confirm(page, opener: str, confirm: str, words: str, attempts: int = 3) -> None:
+    """Open a confirmation popover and confirm: a run that redraws the page (the previous action's) closes an open
+    popover, so it is opened again once the page is idle."""
+    for attempt in range(1, attempts + 1):
+        wait_idle(page)
+        page.get_by_role("button", name=opener).click()
+        try:
+            page.get_by_role("button", name=confirm).click(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == attempts:
+                screenshot(page, "echec-confirmation-popover")
+                raise
+    _flash(page, words)
 
 
 def _flash(page, words: str, timeout: int = 60_000) -> None:
@@ -115,9 +140,7 @@ def _create_and_publish(page, base_url: str) -> None:
     _date(page, "Confirmation de la prise de poste au plus tard le", today + timedelta(days=120))
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     _flash(page, "enregistré en brouillon")
-    page.get_by_role("button", name="Publier l'appel…").click()
-    page.get_by_role("button", name="Oui, publier l'appel").click()
-    _flash(page, "publié")
+    _confirm(page, "Publier l'appel…", "Oui, publier l'appel", "publié")
     screenshot(page, "70-ars-appel-publie")
 
 
@@ -133,6 +156,7 @@ def _file_dossier(page, base_url: str, pdfs: list[Path]) -> None:
     _flash(page, "Dossier créé")
     for tab, fields in TABS.items():
         page.get_by_role("tab", name=tab, exact=True).click()
+        wait_idle(page)
         for label, value in fields.items():
             _fill(page, label, value)
         if tab == "Candidat":
@@ -179,9 +203,7 @@ def _decide_and_publish(page, base_url: str) -> None:
     _fill(page, "Motivation", MOTIVATION)
     page.get_by_role("button", name="Enregistrer la décision").click()
     _flash(page, "Avis « Favorable » enregistré")
-    page.get_by_role("button", name="Publier les résultats…").click()
-    page.get_by_role("button", name="Oui, publier les résultats").click()
-    _flash(page, "Résultats publiés")
+    _confirm(page, "Publier les résultats…", "Oui, publier les résultats", "Résultats publiés")
     screenshot(page, "72-ars-resultats-publies")
 
 
