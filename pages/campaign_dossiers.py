@@ -12,9 +12,9 @@ from core.campaigns.dossiers import my_dossiers, open_campaigns, rank_dossiers
 from core.shared.actions import Action
 from core.shared.clock import paris_datetime, utcnow
 from ui.actions import read, run_action
-from ui.dossier_recap import fr_day, moved, printable_html, recap_frame
+from ui.dossier_recap import moved, printable_html, recap_frame
 from ui.dossier_tabs import NEW, dossier_view, new_dossier_view, prune_drafts, unsaved_guard, unsaved_tabs
-from ui.format import fr_date
+from ui.format import fr_date, fr_day
 from ui.layout import establishment_data
 from ui.markdown import md
 from ui.state import signed_in_user

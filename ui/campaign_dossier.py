@@ -25,7 +25,7 @@ from core.shared.actions import Action
 from core.shared.clock import paris_datetime
 from ui.actions import read, run_action, show_refusal
 from ui.downloads import prepared_download
-from ui.format import fr_date
+from ui.format import fr_date, fr_size
 from ui.forms import FormState, label
 from ui.markdown import md
 
@@ -73,7 +73,7 @@ def _documents(detail: dict[str, Any]) -> None:
             st.markdown(f"- **{md(document['label'])}** : {MISSING if document['label'] in missing else '–'}")
             continue
         st.markdown(f"- **{md(document['label'])}** : {md(attachment['filename'])} "
-                    f"({max(1, round(attachment['size'] / 1024))} Ko, déposé le "
+                    f"({fr_size(attachment['size'])}, déposé le "
                     f"{paris_datetime(attachment['uploaded_at'])})")
         prepared_download(
             key=f"campaign_attachment_{attachment['id']}", label=f"Télécharger : {md(attachment['filename'])}",

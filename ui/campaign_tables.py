@@ -15,16 +15,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from core.campaigns.scope import STATE_LABELS
-from ui.campaign_form import paris_day
 from ui.charts import BLUE, GREY, RED, french
-from ui.format import fr_date
+from ui.format import fr_date, fr_day
 
 STATE_COLOURS = dict(zip(STATE_LABELS.values(), (GREY, "#FD8D3C", BLUE, RED), strict=True))
 LATE_BACKGROUND = "background-color: #FDE2E1"
-
-
-def _day(value: Any) -> str:
-    return fr_date(paris_day(value))
 
 
 def campaigns_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -34,7 +29,7 @@ def campaigns_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     columns = ["id", "Appel à candidatures", "Région", "Étape", "Ouverture", "Clôture", "Dossiers"]
     frame = pd.DataFrame([
         {"id": r["id"], "Appel à candidatures": r["title"], "Région": r["region"], "Étape": r["phase"],
-         "Ouverture": _day(r["opens_at"]), "Clôture": _day(r["closes_at"]), "Dossiers": r["dossiers"]}
+         "Ouverture": fr_day(r["opens_at"]), "Clôture": fr_day(r["closes_at"]), "Dossiers": r["dossiers"]}
         for r in rows
     ], columns=columns)
     return frame if frame["Région"].nunique() > 1 else frame.drop(columns=["Région"])
@@ -83,7 +78,7 @@ def dossiers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _moment(value: Any) -> str:
-    return "" if value is None else _day(value)
+    return "" if value is None else fr_day(value)
 
 
 def follow_up_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -94,7 +89,7 @@ def follow_up_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
          "Répondu le": _moment(r["project_answered_at"]),
          "Prise de poste": r["start_label"], "Médecin en poste le": fr_date(r["doctor_started_on"])
          if r["doctor_started_on"] else "",
-         "Relancé le": ", ".join(_day(d) for d in r["reminded"]), "En retard": "Oui" if r["late"] else ""}
+         "Relancé le": ", ".join(fr_day(d) for d in r["reminded"]), "En retard": "Oui" if r["late"] else ""}
         for r in rows
     ], columns=["Établissement", "Candidat", "Maintien du projet", "Répondu le",
                 "Prise de poste", "Médecin en poste le", "Relancé le", "En retard"])

@@ -1,37 +1,20 @@
 """The establishment's dossiers of one application campaign as a recap: the table of the page, its printable HTML
-version, the order after a « Monter » / « Descendre », and the French formats they share (pure functions)."""
+version and the order after a « Monter » / « Descendre » (pure functions)."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from core.shared.clock import PARIS, paris_datetime
-from ui.format import fr_date
+from core.shared.clock import paris_datetime
 
 DASH = "–"
 COLUMNS = ("Priorité", "Candidat", "Statut du candidat", "Structure partenaire", "État", "Éléments manquants", "Pièces",
            "Confirmé le")  # then « Décision » once the results are published
-
-
-def fr_day(moment: datetime | date | None) -> str:
-    """A campaign's instant as the day it is in Paris (an opening at 00:00 in Paris is the day before in UTC)."""
-    if isinstance(moment, datetime):
-        return fr_date(moment.astimezone(PARIS).date())
-    return fr_date(moment)
-
-
-def fr_size(size: int | None) -> str:
-    """A file's size in French: 700 → « 0,7 Ko », 1 363 149 → « 1,3 Mo », 5 242 880 → « 5 Mo »."""
-    if size is None:
-        return DASH
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0") + " Mo"
-    return f"{max(size / 1024, 0.1):.1f} Ko".replace(".", ",")
 
 
 def _text(value: Any) -> str:

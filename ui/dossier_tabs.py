@@ -35,10 +35,9 @@ from core.shared.clock import paris_datetime, paris_today
 from core.shared.errors import DomainError, FormErrors, ValidationError
 from core.shared.validation import NeedsConfirmation
 from ui.actions import read, run_action, show_refusal
-from ui.dossier_recap import fr_size
 from ui.downloads import prepared_download
 from ui.field_checks import FieldCheck
-from ui.format import fr_date
+from ui.format import fr_date, fr_size
 from ui.forms import REQUIRED, FormState, label
 from ui.markdown import md
 from ui.state import signed_in_user

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from core.shared.clock import PARIS
 from ui.markdown import md
 
 NARROW_NBSP = "\u202f"
@@ -34,3 +35,19 @@ def check_line(label: str, problem: str | None) -> str:
     if problem is None:
         return f":green[✔] {label} — vérifié"
     return f":red[✘] {label} — {md(problem)}"
+
+
+def fr_day(moment: datetime | date | None) -> str:
+    """A campaign's instant as the day it is in Paris (an opening at 00:00 in Paris is the day before in UTC)."""
+    if isinstance(moment, datetime):
+        return fr_date(moment.astimezone(PARIS).date())
+    return fr_date(moment)
+
+
+def fr_size(size: int | None) -> str:
+    """A file's size in French: 700 → « 0,7 Ko », 1 363 149 → « 1,3 Mo », 5 242 880 → « 5 Mo »."""
+    if size is None:
+        return "–"
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0") + " Mo"
+    return f"{max(size / 1024, 0.1):.1f} Ko".replace(".", ",")

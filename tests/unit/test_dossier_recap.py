@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from ui.dossier_recap import fr_day, fr_size, moved, printable_html
+from ui.dossier_recap import moved, printable_html
+from ui.format import fr_day, fr_size
 
 
 def test_sizes_read_in_french() -> None:
