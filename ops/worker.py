@@ -1,7 +1,9 @@
-"""`python -m core worker`: sends the outbox and runs the periodic jobs (one worker per deployment).
+"""`python -m core worker`: sends the outbox and runs the periodic jobs.
 
-Sending stays safe should two workers run at once (a restart overlapping the old process): each e-mail
-is claimed before it is sent (core.mail.outbox). The log line reports sends interrupted by a crash, which
+Two workers (or more) may run at once — a deployment with two for availability, a restart overlapping the old
+process: each periodic job runs under its advisory lock (db.locks), so one worker does it and the other says
+in its log line that it skipped it; each e-mail is claimed before it is sent (core.mail.outbox). Every
+transition is thus made, audited and announced once. The log line reports sends interrupted by a crash, which
 wait for an admin on the "Courriels" page.
 """
 
@@ -20,9 +22,11 @@ from core.shared.clock import utcnow
 from core.shared.errors import ServiceUnavailable
 from core.staffing.jobs import run_jobs
 from core.volunteers.freshness import send_availability_checks
+from db.locks import try_job_lock
 from db.session import session_scope
 
 DEFAULT_INTERVAL_SECONDS = 30
+SKIPPED = "déjà en cours dans un autre worker, ignoré à ce passage."
 
 
 def run_once(url: str | None = None, *, now: datetime | None = None) -> list[str]:
@@ -31,17 +35,25 @@ def run_once(url: str | None = None, *, now: datetime | None = None) -> list[str
     Each job is one transaction: a database lost in the middle of one (a restart, a failover) rolls it back
     whole, the others still run, and the next pass does it again — nothing is done twice, nothing half."""
     now = now or utcnow()
-    return [_step("Tâches", lambda: str(_in_transaction(url, run_jobs, now))),
-            _step("Toujours disponible ?", lambda: "Demandes « Toujours disponible ? » envoyées : "
-                  f"{_in_transaction(url, send_availability_checks, now)}."),
-            _step("Tension", lambda: _in_transaction(url, snapshot_tension, now)),
-            _step("Appels à candidatures", lambda: str(_in_transaction(url, run_campaign_jobs, now))),
+    return [_job(url, "Tâches", run_jobs, now, str),
+            _job(url, "Toujours disponible ?", send_availability_checks, now,
+                 lambda sent: f"Demandes « Toujours disponible ? » envoyées : {sent}."),
+            _job(url, "Tension", snapshot_tension, now, str),
+            _job(url, "Appels à candidatures", run_campaign_jobs, now, str),
             _step("Courriels", lambda: str(send_pending(url, now=now)))]
 
 
-def _in_transaction(url: str | None, job: Callable[..., Any], now: datetime) -> Any:
+def _job(url: str | None, name: str, job: Callable[..., Any], now: datetime, say: Callable[[Any], str]) -> str:
+    return _step(name, lambda: _locked(url, name, job, now, say))
+
+
+def _locked(url: str | None, name: str, job: Callable[..., Any], now: datetime, say: Callable[[Any], str]) -> str:
+    """The job in one transaction that holds its lock (the job's name is the lock's key); skipped when another
+    worker holds it: that worker is doing this very work, and the next pass finds nothing left."""
     with session_scope(url) as session:
-        return job(session, now=now)
+        if not try_job_lock(session, name):
+            return f"{name} : {SKIPPED}"
+        return say(job(session, now=now))
 
 
 def _step(name: str, job: Callable[[], str]) -> str:
