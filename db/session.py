@@ -1,8 +1,9 @@
-"""Engine from RENFORT_DATABASE_URL and the unit of work (`session_scope`)."""
+"""Engines from RENFORT_DATABASE_URL (and RENFORT_DATABASE_READ_URL) and the unit of work (`session_scope`)."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -20,6 +21,10 @@ READ_ONLY = "renfort_read_only"
 # terminated, failover), refused, or a lock or pool wait that timed out. Not IntegrityError nor
 # ProgrammingError: those are answers of a working database, and bugs must stay visible.
 UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+# A replica scope asked to be caught up (it reads what its caller has just committed) waits at most this long for
+# the replica to replay the primary's WAL; past it, the primary serves the read rather than a stale replica.
+REPLICA_WAIT_SECONDS = 2.0
+REPLICA_POLL_SECONDS = 0.01
 log = logging.getLogger(__name__)
 
 
@@ -90,16 +95,36 @@ def _session_factory(url: str) -> so.sessionmaker[so.Session]:
     return so.sessionmaker(bind=_engine(url), expire_on_commit=False)
 
 
+def read_url_for(url: str | None = None) -> str:
+    """The database the replica scopes of this primary read: RENFORT_DATABASE_READ_URL for the configured primary
+    (itself when unset); any other database (a test's, a command's --db) has no known replica and reads itself."""
+    settings = get_settings()
+    primary = url or settings.database_url
+    return settings.read_url if primary == settings.database_url else primary
+
+
 @contextmanager
-def session_scope(url: str | None = None, *, read_only: bool = False) -> Iterator[so.Session]:
+def session_scope(url: str | None = None, *, read_only: bool = False, replica: bool = False,
+                  caught_up: bool = False) -> Iterator[so.Session]:
     """One unit of work: commits when the block ends normally, rolls back on any exception. A database out of
-    reach, before or during the work, becomes ServiceUnavailable: a French message, nothing written."""
-    session = _session_factory(url or get_settings().database_url)()
+    reach, before or during the work, becomes ServiceUnavailable: a French message, nothing written.
+
+    `replica=True` is an explicit opt-in for reads that tolerate about a second of lag (national figures,
+    indicators, the rows of an export): a read-only scope on the replica of `url` (read_url_for), made
+    `READ ONLY` on PostgreSQL so that a write attempted there fails loudly (SQLSTATE 25006) even when the replica
+    is the primary itself. `caught_up=True` first waits until the replica has replayed what the primary had
+    committed (read-your-writes: an export built just after its Event was recorded); see _replica_url.
+    """
+    primary = url or get_settings().database_url
+    target = _replica_url(primary, caught_up) if replica else primary
+    session = _session_factory(target)()
     try:
-        if read_only:
-            session.connection(execution_options={READ_ONLY: True})
+        if read_only or replica:
+            connection = session.connection(execution_options={READ_ONLY: True})
+            if replica and connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
         yield session
-        if read_only:
+        if read_only or replica:
             # Detach first: the caller keeps what it loaded (a rollback would expire it), nothing is written.
             session.expunge_all()
             session.rollback()
@@ -114,6 +139,37 @@ def session_scope(url: str | None = None, *, read_only: bool = False) -> Iterato
         raise
     finally:
         session.close()
+
+
+def _replica_url(primary: str, caught_up: bool) -> str:
+    """The replica of `primary`; when `caught_up`, only once it has replayed the primary's WAL up to now, else
+    the primary itself (a replica late by more than REPLICA_WAIT_SECONDS, or one that cannot be reached)."""
+    replica = read_url_for(primary)
+    if replica == primary or not caught_up or not primary.startswith("postgresql"):
+        return replica
+    try:
+        if _wait_for_replay(primary, replica):
+            return replica
+    except UNAVAILABLE as error:
+        log.warning("Réplique de lecture injoignable, lecture sur la base principale : %s", error)
+    return primary
+
+
+def _wait_for_replay(primary: str, replica: str) -> bool:
+    """Poll the replica until it has replayed the primary's current WAL position (a few ms on a healthy pair)."""
+    with _engine(primary).connect() as connection:
+        position = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar_one()
+    deadline = time.monotonic() + REPLICA_WAIT_SECONDS
+    # NULL: the read URL is not in recovery (another primary?) — there is no replay to wait for.
+    replayed = sa.text("SELECT coalesce(pg_last_wal_replay_lsn() >= CAST(:position AS pg_lsn), true)")
+    with _engine(replica).connect() as connection:
+        while not connection.execute(replayed, {"position": position}).scalar_one():
+            if time.monotonic() > deadline:
+                log.warning("Réplique de lecture en retard de plus de %s s : lecture sur la base principale.",
+                            REPLICA_WAIT_SECONDS)
+                return False
+            time.sleep(REPLICA_POLL_SECONDS)
+    return True
 
 
 def _rollback_quietly(session: so.Session) -> None:

@@ -152,7 +152,8 @@ def _cmd_export(args: argparse.Namespace) -> None:
         nominative=args.nominatif, file_format=file_format, step=args.par)
     with session_scope(args.db) as session:
         receipt = prepare_export(session, actor=COMMAND_LINE, request=request)
-    with session_scope(args.db, read_only=True) as session:
+    # The rows from the read replica when one is configured, once it holds the Event just recorded.
+    with session_scope(args.db, replica=True, caught_up=True) as session:
         exported = build_export(session, actor=COMMAND_LINE, receipt=receipt, progress=_progress_on_terminal)
     out.write_bytes(exported.content)
     kind = "nominatif" if args.nominatif else "pseudonymisé"

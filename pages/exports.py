@@ -160,7 +160,8 @@ def _build(request: ExportRequest) -> bytes | None:
         bar.progress(min(1.0, done / expected) if expected else 1.0,
                      text=f"{fr_int(done)} ligne(s) écrite(s) sur {fr_int(expected)}")
 
-    exported = read(build_export, receipt=recorded.value, progress=progress)
+    # The rows from the replica when there is one, once it holds the Event just recorded on the primary.
+    exported = read(build_export, receipt=recorded.value, progress=progress, replica=True, caught_up=True)
     bar.empty()
     return None if exported is None else exported.content
 
@@ -193,7 +194,7 @@ def render() -> None:
     st.caption(f"Périmètre : {md(options.scope_label)}. Chaque fichier porte une première feuille « À propos » "
                "(jeu de données, filtres, auteur, date, nombre de lignes) et chaque export est inscrit au journal.")
     request = _request(options)
-    preview = read(preview_export, request=request)
+    preview = read(preview_export, request=request, replica=True)
     if preview is None:
         return
     _show_preview(preview)

@@ -131,7 +131,7 @@ def _history(ars_code: str, filters: IndicatorFilters) -> None:
     st.subheader("Évolution de la tension")
     step, days = history_controls("indicators_history")
     history = read(tension_history, ars_code=ars_code, department_code=filters.department_code,
-                   profession_code=filters.profession_code, days=days, step=step)
+                   profession_code=filters.profession_code, days=days, step=step, replica=True)
     if history is None:
         return
     render_history(history, "indicators_history")
@@ -147,7 +147,8 @@ def render() -> None:
     ars_code = region_choice(user)
     filters = _filters(ars_code)
     activity = activity_period(filters.period) if filters.period else None
-    data = read(region_indicators, ars_code=ars_code, filters=filters, series_period=activity)
+    # Indicators tolerate a second of lag: the replica's when there is one (RENFORT_DATABASE_READ_URL).
+    data = read(region_indicators, ars_code=ars_code, filters=filters, series_period=activity, replica=True)
     if data is None:
         return
     scope = region_name(ars_code) if not filters.department_code else reference.departements()[filters.department_code].name

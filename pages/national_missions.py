@@ -154,7 +154,8 @@ def _figures(listed: NationalMissionList) -> None:
 def _children(view: View) -> None:
     """The level below: a row per region, department or establishment; a ticked row opens it."""
     level, title = CHILDREN[view.level]
-    breakdown: Breakdown | None = read(national_breakdown, level=level, filters=view.filters())
+    # Counts by region, department or establishment: the replica's (a second of lag); the lists stay on the primary.
+    breakdown: Breakdown | None = read(national_breakdown, level=level, filters=view.filters(), replica=True)
     if breakdown is None:
         return
     st.subheader(title)

@@ -40,7 +40,7 @@ def _breakdown(title: str, rows: list[dict], category: str, key: str) -> None:
 def render() -> None:
     st.title("Indicateurs de la plateforme")
     pool_caption()
-    figures = read(pool_indicators)
+    figures = read(pool_indicators, replica=True)  # counts that tolerate a second of lag
     if figures is None:
         return
     st.caption(f"Missions des établissements membres depuis le démarrage de la plateforme ({fr_date(figures.since)}), "

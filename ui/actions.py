@@ -2,8 +2,9 @@
 success. Pages never open a session nor catch a DomainError themselves (DESIGN §8).
 
 `run_action` runs a service that writes, `read` one that only reads (a read-only scope, the refusal shown
-in place). Both call `service(session, actor=<signed-in user>, **arguments)`: services take the acting
-user and their other arguments by keyword.
+in place; `replica=True` for the figures that tolerate a second of lag, db.session.session_scope). Both call
+`service(session, actor=<signed-in user>, **arguments)`: services take the acting user and their other arguments
+by keyword.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def _shared(database_url: str, service_name: str, scope: tuple[str, str | None],
     # Keyed by what the answer depends on: the database, the service and its arguments, the reader's role and
     # region — never by who asked, so that every CCS agent shares one computation. Its actor is the first asker's
     # (`_actor`, not hashed): the permission is decided by role and region alone for the services read so.
-    with session_scope(database_url, read_only=True) as session:
+    # The replica when one is configured: these figures are already up to RENFORT_FIGURES_CACHE_SECONDS old.
+    with session_scope(database_url, replica=True) as session:
         return _service(session, actor=_actor, **dict(arguments)), utcnow()
 
 
@@ -92,10 +94,15 @@ def read_shared(service: Callable[..., Any], /, **arguments: Any) -> tuple[Any, 
 
 
 def read(service: Callable[..., Any], /, *, on_error: Callable[[DomainError], None] | None = None,
-         **arguments: Any) -> Any:
-    """What a page shows, read in a read-only scope; None once a refusal has been shown in its place."""
+         replica: bool = False, caught_up: bool = False, **arguments: Any) -> Any:
+    """What a page shows, read in a read-only scope; None once a refusal has been shown in its place.
+
+    `replica=True` only for what tolerates about a second of lag (indicators, national figures, an export's
+    rows): the signed-in user's own lists and dashboards, which must show their last action at once, stay on the
+    primary. `caught_up=True` waits for the replica to hold what this user has just committed (an export's Event).
+    """
     try:
-        with session_scope(read_only=True) as session:
+        with session_scope(read_only=True, replica=replica, caught_up=caught_up) as session:
             return service(session, actor=signed_in_user(), **arguments)
     except DomainError as error:
         (on_error or show_refusal)(error)

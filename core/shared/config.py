@@ -38,6 +38,14 @@ class Settings:
     # None: the offline department outlines only. The attribution is what the tile provider's licence requires.
     map_tiles: str | None = None
     map_tiles_attribution: str = DEFAULT_TILES_ATTRIBUTION
+    # A streaming replica of the primary for the reads that tolerate about a second of lag (db.session's
+    # `session_scope(replica=True)`); None: those reads go to the primary too.
+    database_read_url: str | None = None
+
+    @property
+    def read_url(self) -> str:
+        """Where the replica scopes read: RENFORT_DATABASE_READ_URL, else the primary."""
+        return self.database_read_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,6 +81,17 @@ def _tile_template(raw: str) -> str | None:
     return template
 
 
+def _read_url(raw: str, primary: str) -> str | None:
+    """A replica must run the primary's engine: a SQLite file cannot stream a PostgreSQL database's changes."""
+    url = raw.strip()
+    if not url or url == primary:
+        return None
+    if url.startswith("sqlite") != primary.startswith("sqlite"):
+        raise RuntimeError("RENFORT_DATABASE_READ_URL doit désigner une réplique de la base de RENFORT_DATABASE_URL "
+                           "(même moteur) ; laissez-la vide pour tout lire sur la base principale.")
+    return url
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build settings from the environment; fail fast on unsafe production values."""
     env = dict(os.environ if env is None else env)
@@ -85,10 +104,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if mode != "development" and pseudonym_key == DEV_PSEUDONYM_KEY:
         # A published key would let anyone holding a volunteer's id recompute their pseudonym.
         raise RuntimeError("RENFORT_PSEUDONYM_KEY doit être défini hors développement.")
+    database_url = env.get("RENFORT_DATABASE_URL", "").strip() or f"sqlite:///{DEFAULT_SQLITE_PATH}"
     return Settings(
         env=mode,
-        database_url=env.get("RENFORT_DATABASE_URL", "").strip()
-        or f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        database_url=database_url,
+        database_read_url=_read_url(env.get("RENFORT_DATABASE_READ_URL", ""), database_url),
         base_url=(env.get("RENFORT_BASE_URL", "").strip() or "http://localhost:8501").rstrip("/"),
         cookie_key=cookie_key,
         smtp_host=env.get("RENFORT_SMTP_HOST", "").strip() or None,
