@@ -22,13 +22,13 @@ def _cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def _cmd_seed(args: argparse.Namespace) -> None:
-    if args.scale == "national":
+    if args.scale in ("national", "workforce"):
         from ops.seed_national import seed_national
 
-        print(seed_national(args.db, seed=args.seed, progress=lambda text: print(text, flush=True)))
+        print(seed_national(args.db, seed=args.seed, scale=args.scale, progress=lambda text: print(text, flush=True)))
         return
     if not args.demo:
-        raise SystemExit("Précisez --demo ou --scale national.")
+        raise SystemExit("Précisez --demo, --scale national ou --scale workforce.")
     from ops.seed import seed_demo
 
     print(seed_demo(url=args.db, seed=args.seed, only_if_empty=args.if_empty))
@@ -227,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed = sub.add_parser("seed", parents=[database], help="jeu de données de démonstration")
     seed.add_argument("--demo", action="store_true", help="données de démonstration (~3 000 volontaires)")
-    seed.add_argument("--scale", choices=["national"], help="jeu national : 100 000 volontaires, 10 000 établissements")
+    seed.add_argument("--scale", choices=["national", "workforce"],
+                      help="national : 100 000 volontaires, 10 000 établissements ; workforce : 1 500 000 volontaires, "
+                           "100 000 établissements (PostgreSQL conseillé)")
     seed.add_argument("--seed", type=int, default=2020, help="graine du générateur (déterministe)")
     seed.add_argument("--if-empty", action="store_true", help="ne rien faire si la base contient déjà des données")
     seed.set_defaults(func=_cmd_seed)
@@ -236,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=30, help="secondes entre deux passages")
     worker.set_defaults(func=_cmd_worker)
     bench = sub.add_parser("bench", parents=[database], help="mesure les temps de réponse sur le jeu national")
-    bench.add_argument("--scale", choices=["national", "current"], default="national",
+    bench.add_argument("--scale", choices=["national", "workforce", "current"], default="national",
                        help="national : construit le jeu national si la base est vide ; current : la base telle quelle")
     bench.add_argument("--json", help="fichier JSON des résultats")
     bench.add_argument("--runs", type=int, help="nombre d'essais par opération (30 par défaut, 5 avec --browser)")
