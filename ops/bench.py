@@ -357,21 +357,23 @@ def ensure_database(url: str, say: Callable[[str], None]) -> None:
 
 def prepare(url: str, scale: str, say: Callable[[str], None], *,
             sizes: dict[str, int] | None = None) -> dict[str, int]:
-    """Reuse the national data set when it is there, build it in an empty database otherwise (shared by
-    the bench, the plans and the load test). `sizes` shrinks the set built (tests only)."""
+    """Reuse the data set of this scale when it is there, build it in an empty database otherwise (shared by
+    the bench, the plans and the load test). `sizes` shrinks the set built (tests only); scale "current"
+    takes the database as it is."""
     from ops.migrate import migrate
-    from ops.seed_national import NATIONAL, ensure_regulators, seed_national
+    from ops.seed_national import SCALES, ensure_regulators, seed_national
 
     ensure_database(url, say)
     migrate(url)
     found = dataset_sizes(url)
-    wanted = {**NATIONAL, **(sizes or {})} if scale == "national" else {key: 0 for key in NATIONAL}
+    wanted = {**SCALES[scale], **(sizes or {})} if scale in SCALES else dict.fromkeys(SCALES["national"], 0)
     if all(found[key] >= wanted[key] for key in wanted) and found["missions"]:
         ensure_regulators(url)
         say(f"Jeu de données réutilisé : {found}")
         return found
-    say("Construction du jeu national (une fois)…")
-    say(str(seed_national(url, progress=say, sizes=sizes)))
+    built = scale if scale in SCALES else "national"  # an empty database gets the national set
+    say(f"Construction du jeu « {built} » (une fois)…")
+    say(str(seed_national(url, progress=say, sizes=sizes, scale=built)))
     return dataset_sizes(url)
 
 
