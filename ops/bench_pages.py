@@ -13,6 +13,9 @@ from db.session import session_scope
 from ops.apptest import open_page, sign_in_as
 from ops.bench import BenchContext, operation, timed
 
+# A whole page run (AppTest: the script, its queries, its charts serialised), in milliseconds.
+PAGE_TARGETS = {"national": 500, "workforce": 1000}
+
 
 def _apptest_page(ctx: BenchContext, url_path: str, extra_state: dict[str, Any]) -> float:
     mission_id, user_id = ctx.rng.choice(ctx.missions)
@@ -29,12 +32,12 @@ def _apptest_page(ctx: BenchContext, url_path: str, extra_state: dict[str, Any])
     return duration
 
 
-@operation("apptest_choose", "Page « Choisir » complète (AppTest)", 1500)
+@operation("apptest_choose", "Page « Choisir » complète (AppTest)", PAGE_TARGETS)
 def _apptest_choose(ctx: BenchContext) -> float:
     return _apptest_page(ctx, "choisir", {})
 
 
-@operation("apptest_dashboard", "Page « Tableau de bord » complète (AppTest)", 1500)
+@operation("apptest_dashboard", "Page « Tableau de bord » complète (AppTest)", PAGE_TARGETS)
 def _apptest_dashboard(ctx: BenchContext) -> float:
     return _apptest_page(ctx, "tableau-de-bord", {})
 
@@ -53,11 +56,11 @@ def _regulator_page(ctx: BenchContext, role: str, url_path: str) -> float:
     return duration
 
 
-@operation("apptest_national", "Page « Vue nationale » complète (AppTest)", 1500)
+@operation("apptest_national", "Page « Vue nationale » complète (AppTest)", PAGE_TARGETS)
 def _apptest_national(ctx: BenchContext) -> float | None:
     return _regulator_page(ctx, "ccs", "vue-nationale")
 
 
-@operation("apptest_region_missions", "Page « Missions de la région » complète (AppTest)", 1500)
+@operation("apptest_region_missions", "Page « Missions de la région » complète (AppTest)", PAGE_TARGETS)
 def _apptest_region_missions(ctx: BenchContext) -> float | None:
     return _regulator_page(ctx, "ars", "missions-region")

@@ -54,14 +54,10 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     if args.explain:
         print(bench.explain_plans(url))
         return
-    if args.load:
-        from ops.load import run_load
+    if args.load or args.capacity:
+        from ops.capacity import run_command
 
-        report = run_load(url, workers=args.workers, seconds=args.seconds)
-        print(report.table())
-        if args.json:
-            bench.write_json(report.as_dict(), args.json)
-        if not report.invariants_ok:
+        if not run_command(url, args):  # an invariant broken or an unexpected error
             raise SystemExit(1)
         return
     report = bench.run_bench(url, scale=args.scale, runs=args.runs, only=args.only)
@@ -153,9 +149,10 @@ def _cmd_export(args: argparse.Namespace) -> None:
     with session_scope(args.db) as session:
         receipt = prepare_export(session, actor=COMMAND_LINE, request=request)
     # The rows from the read replica when one is configured, once it holds the Event just recorded.
-    with session_scope(args.db, replica=True, caught_up=True) as session:
-        exported = build_export(session, actor=COMMAND_LINE, receipt=receipt, progress=_progress_on_terminal)
-    out.write_bytes(exported.content)
+    # Streamed into the file as it is made: the whole workforce (1.5 million rows) never sits in memory.
+    with session_scope(args.db, replica=True, caught_up=True) as session, open(out, "wb") as target:
+        exported = build_export(session, actor=COMMAND_LINE, receipt=receipt, progress=_progress_on_terminal,
+                                target=target)
     kind = "nominatif" if args.nominatif else "pseudonymisé"
     print(f"{exported.rows} ligne(s) exportée(s) dans {out} (export {kind}, inscrit au journal : événement "
           f"n° {receipt.event_id}).")
@@ -245,11 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", nargs="*", help="seulement ces opérations (clés)")
     bench.add_argument("--explain", action="store_true",
                        help="plans d'exécution PostgreSQL (candidats, tableau de bord, affectés, indicateurs d'une ARS)")
-    bench.add_argument("--load", action="store_true", help="test de charge : établissements simultanés")
+    bench.add_argument("--load", action="store_true",
+                       help="test de charge : établissements, ARS et CCS simultanés, répartis sur plusieurs processus")
+    bench.add_argument("--capacity", action="store_true",
+                       help="courbe de capacité : le test de charge à chaque nombre de --users (ex. 25,50,100,200,400)")
     bench.add_argument("--browser", action="store_true",
                        help="temps d'affichage dans Chromium sur les données de démonstration (base neuve, sauf --db)")
-    bench.add_argument("--workers", type=int, default=20)
-    bench.add_argument("--seconds", type=float, default=30)
+    bench.add_argument("--users", default="25",
+                       help="personnes simulées (--load : 25 par défaut ; --capacity : une liste, ex. 25,50,100,200,400)")
+    bench.add_argument("--processes", type=int, default=2, help="processus du test de charge (2 par défaut)")
+    bench.add_argument("--think", default="1-3", help="secondes de réflexion entre deux actions (1-3 par défaut)")
+    bench.add_argument("--seconds", type=float, default=30, help="durée du test de charge, de chaque point de la courbe")
+    bench.add_argument("--chart", help="--capacity : graphique (.svg ; par défaut docs/<nom du --json>.svg)")
     bench.set_defaults(func=_cmd_bench)
     create_user = sub.add_parser("create-user", parents=[database],
                                  help="ouvre un compte (premiers comptes d'un déploiement) et donne son lien d'activation")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -290,18 +290,19 @@ def _event_region(session: so.Session, scope: Scope) -> str:
 
 
 def build_export(session: so.Session, *, actor: SessionUser | None, receipt: ExportReceipt,
-                 progress: Progress | None = None) -> ExportFile:
+                 progress: Progress | None = None, target: BinaryIO | None = None) -> ExportFile:
     """The file of a recorded export, streamed: .xlsx (« À propos », then the data sheets) or CSV (the main
-    table). `progress(rows written, rows expected)` follows a large file."""
+    table). `progress(rows written, rows expected)` follows a large file. With `target` (a file open for writing,
+    the command line's), the bytes go there as they are made and the result's content is empty."""
     actor, dataset, scope = _scope(actor, receipt.request, receipt.at)
     _check_recorded(session, actor, receipt)
     tables = dataset.tables(session, scope)
     main = replace(tables[0], rows=_reporting(tables[0].rows, receipt.rows, progress))
     mime = FORMATS[receipt.request.file_format][0]
     if receipt.request.file_format == "csv":
-        content, rows = write_csv(main.columns, main.rows)
+        content, rows = write_csv(main.columns, main.rows, target)
         return ExportFile(content, receipt.file_name, mime, rows)
-    writer = XlsxWriter()
+    writer = XlsxWriter(target)
     counts = [writer.add_sheet(table.title, table.columns, table.rows) for table in [main, *tables[1:]]]
     lines = about_lines(actor, dataset, scope, receipt, list(zip(tables, counts, strict=True)),
                         scope_label=_scope_label(session, actor, scope.filters))

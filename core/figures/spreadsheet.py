@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import Any
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 from core.shared.clock import PARIS
@@ -32,6 +32,7 @@ _FORMULA_FIRST = frozenset(FORMULA_STARTS)
 SAMPLE_ROWS = 200  # the column widths are measured on the first rows only: the rest streams through
 MIN_WIDTH, MAX_WIDTH = 8, 50
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
+MAX_SHEET_ROWS = 1_048_575  # Excel's 1,048,576 rows a sheet, the header's included: more rows go on to a next sheet
 EXCEL_EPOCH = datetime(1899, 12, 30)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
@@ -97,33 +98,56 @@ class _Sheet:
 
 @dataclass
 class XlsxWriter:
-    """A workbook streamed into a zip, sheet after sheet; `close()` gives the file's bytes.
+    """A workbook streamed into a zip, sheet after sheet; `close()` gives the file's bytes — or writes them to
+    `target` (a file open for writing), so that an export of the whole workforce never sits in memory.
 
     A sheet may be placed anywhere in the tabs (`position`): « À propos » comes first although its row count
     is known only once the data sheet is written.
     """
 
-    _buffer: io.BytesIO = field(default_factory=io.BytesIO)
+    target: BinaryIO | None = None
+    sheet_rows: int = MAX_SHEET_ROWS
+    _buffer: BinaryIO = field(default_factory=io.BytesIO)
     _zip: zipfile.ZipFile | None = None
     _sheets: list[_Sheet] = field(default_factory=list)  # in the order their files were written
     _tabs: list[int] = field(default_factory=list)  # indexes into _sheets, in the order of the tabs
     _texts: _Texts = field(default_factory=lambda: _Texts())
 
     def __post_init__(self) -> None:
+        if self.target is not None:
+            self._buffer = self.target
         self._zip = zipfile.ZipFile(self._buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
 
     def add_sheet(self, title: str, columns: Sequence[Column | str], rows: Iterable[Sequence[Any]], *,
                   position: int | None = None) -> int:
-        """A table with its header: frozen, filterable, widths from the first rows. Returns its row count."""
+        """A table with its header: frozen, filterable, widths from the first rows. Beyond a sheet's rows, the
+        table goes on in « title (2) », « title (3) »…, each with the header. Returns the row count."""
         columns = [as_column(column) for column in columns]
         rows = iter(rows)
         sample = list(islice(rows, SAMPLE_ROWS))
         styles = [_NUMBER_STYLES.get(column.number_format or "", S_DEFAULT) for column in columns]
+        widths = _widths(columns, sample)
+        rows = _chain(sample, rows)
+        total, part = 0, 1
+        while True:
+            written = self._table_part(title if part == 1 else f"{title} ({part})", columns, widths, styles,
+                                       islice(rows, self.sheet_rows), position if part == 1 else None)
+            total += written
+            # A part that filled its sheet may have a next one: look ahead of one row to know.
+            following = next(rows, None) if written == self.sheet_rows else None
+            if following is None:
+                return total
+            rows, part = _chain([following], rows), part + 1
+            if position is not None:
+                position += 1
+
+    def _table_part(self, title: str, columns: list[Column], widths: list[int], styles: list[int],
+                    rows: Iterable[Sequence[Any]], position: int | None) -> int:
         count = 0
         with self._sheet_file() as out:
-            out.write(_sheet_head(_widths(columns, sample), frozen=True))
+            out.write(_sheet_head(widths, frozen=True))
             out.write(_row(1, [column.header for column in columns], [S_HEADER] * len(columns), self._texts))
-            for count, values in enumerate(_chain(sample, rows), start=1):
+            for count, values in enumerate(rows, start=1):
                 out.write(_row(count + 1, values, styles, self._texts))
             out.write(f'</sheetData><autoFilter ref="A1:{_letters(len(columns))}{count + 1}"/>{_SHEET_TAIL}')
         self._add(_Sheet(title, len(columns), count, autofilter=True), position)
@@ -152,7 +176,7 @@ class XlsxWriter:
         for name, text in parts.items():
             self._zip.writestr(name, text)
         self._zip.close()
-        return self._buffer.getvalue()
+        return b"" if self.target is not None else self._buffer.getvalue()
 
     @contextmanager
     def _sheet_file(self) -> Iterator[io.TextIOWrapper]:
@@ -350,10 +374,11 @@ _STYLES = (
 # ---------------------------------------------------------------- CSV
 
 
-def write_csv(columns: Sequence[Column | str], rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
+def write_csv(columns: Sequence[Column | str], rows: Iterable[Sequence[Any]],
+              target: BinaryIO | None = None) -> tuple[bytes, int]:
     """CSV as French Excel opens it: UTF-8 with a BOM, `;` between cells, decimal commas, dates JJ/MM/AAAA.
-    Returns the bytes and the row count."""
-    buffer = io.BytesIO()
+    Returns the bytes (none when written to `target`, a file open for writing) and the row count."""
+    buffer = target if target is not None else io.BytesIO()
     text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
     writer.writerow([as_column(column).header for column in columns])
@@ -363,7 +388,7 @@ def write_csv(columns: Sequence[Column | str], rows: Iterable[Sequence[Any]]) ->
         count += 1
     text.flush()
     text.detach()
-    return buffer.getvalue(), count
+    return (b"" if target is not None else buffer.getvalue()), count
 
 
 def _csv_text(value: Any) -> str:
