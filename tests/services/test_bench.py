@@ -17,7 +17,6 @@ from core.staffing.matching import find_candidates
 from db import models as m
 from db.session import session_scope
 from ops import bench
-from ops.load import run_load
 from ops.seed_national import seed_national
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -85,26 +84,6 @@ def test_the_benchmark_measures_every_operation_and_writes_its_json(sqlite_url: 
     assert json.loads(path.read_text(encoding="utf-8"))["operations"].keys() == report["operations"].keys()
     table = bench.format_table(report)
     assert "Candidats d'une mission" in table and "Gain SQL / naïf" in table and "Mémoire maximale" in table
-
-
-def test_a_short_load_run_on_an_empty_postgresql_builds_its_set_and_keeps_every_invariant(pg_url: str) -> None:
-    said: list[str] = []
-    report = run_load(pg_url, workers=6, seconds=4, sizes=TINY, say=said.append)  # empty: builds the (tiny) set
-    assert bench.dataset_sizes(pg_url)["establishments"] == TINY["establishments"]
-    assert report.invariants == {"one_live_proposal_per_volunteer": True, "no_mission_over_filled": True,
-                                 "status_mirrors_live_proposal": True, "every_transition_has_its_event": True}
-    assert not report.errors
-    data = report.as_dict()
-    assert report.successes["contact"] > 0 and data["throughput_per_second"] > 0
-    matching = data["operations"]["matching"]  # timed in every cycle, but not a transition
-    assert matching["done"] >= report.successes["contact"] and 0 < matching["p50_ms"] <= matching["p95_ms"]
-    assert data["throughput_per_second"] == round(sum(report.successes[a] for a in ("contact", "refuse", "validate"))
-                                                  / report.seconds, 1)
-    assert "Aucun professionnel réservé deux fois" in report.table() and "matching" in report.table()
-    # A second run reuses the set in place instead of building another one.
-    run_load(pg_url, workers=2, seconds=0.5, say=said.append)
-    assert any(text.startswith("Jeu de données réutilisé") for text in said)
-    assert bench.dataset_sizes(pg_url)["establishments"] == TINY["establishments"]
 
 
 def test_the_bench_creates_its_postgresql_database_when_missing() -> None:
