@@ -318,7 +318,8 @@ def _in_recovery(**scope: bool) -> bool:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
+    milliseconds = seconds * 1000
+    return f"{milliseconds:.1f} ms".replace(".", ",") if milliseconds < 10 else f"{milliseconds:.0f} ms"
 
 
 def run_check(*, keep: bool = False, small: bool = False, say: Say = print) -> bool:
