@@ -188,16 +188,17 @@ class Simulated:
         if self.actions % self.export_every == 0:
             self._timed("export", self._export)
         elif self.rng.random() < 0.5:
-            self._timed("national_overview", self._read(national_overview))
+            # The national figures from the read replica, as the page reads them (the primary when none is set).
+            self._timed("national_overview", self._read(national_overview, replica=True))
         else:
             self._timed("national_missions", self._read(national_missions))
         self._pause()
 
     # -- the calls, as a page makes them: one unit of work each
 
-    def _read(self, service: Callable[..., Any], **arguments: Any) -> Callable[[], Any]:
+    def _read(self, service: Callable[..., Any], *, replica: bool = False, **arguments: Any) -> Callable[[], Any]:
         def call() -> Any:
-            with session_scope(self.url, read_only=True) as session:
+            with session_scope(self.url, read_only=True, replica=replica) as session:
                 return service(session, actor=self.actor, **arguments)
         return call
 
@@ -208,7 +209,8 @@ class Simulated:
         return call
 
     def _export(self) -> int:
-        """The « Exports » page's two steps: the Event in a write transaction, then the file streamed."""
+        """The « Exports » page's two steps: the Event in a write transaction on the primary, then the file streamed
+        from the replica once it holds that Event (the primary when no replica is set)."""
         from core.figures.datasets import ExportFilters
         from core.figures.exports import ExportRequest, build_export, prepare_export
         from core.figures.indicators import dashboard_period
@@ -217,7 +219,7 @@ class Simulated:
         request = ExportRequest("missions", ExportFilters(start=period.start, end=period.end))
         with session_scope(self.url) as session:
             receipt = prepare_export(session, actor=self.actor, request=request)
-        with session_scope(self.url, read_only=True) as session:
+        with session_scope(self.url, read_only=True, replica=True, caught_up=True) as session:
             return build_export(session, actor=self.actor, receipt=receipt).rows
 
     def _timed(self, name: str, call: Callable[[], Any]) -> tuple[bool, Any]:
@@ -395,8 +397,9 @@ class LoadReport:
     def table(self) -> str:
         data = self.as_dict()
         mixed = ", ".join(f"{n} {PERSONA_LABELS[p]}" for p, n in self.people.items())
+        low, high = (f"{value:g}".replace(".", ",") for value in self.think)
         lines = [f"Test de charge : {self.users} personnes ({mixed}) réparties sur {len(self.pids)} processus, "
-                 f"{self.think[0]:g} à {self.think[1]:g} s de réflexion entre deux actions, {self.seconds:g} s — "
+                 f"{low} à {high} s de réflexion entre deux actions, {self.seconds:g} s — "
                  f"{data['throughput_per_second']} actions/s dont {data['transitions_per_second']} transitions/s",
                  "", f"{'Opération':40} {'réussies':>9} {'conflits':>9} {'saturées':>9} {'erreurs':>8} "
                      f"{'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"]
