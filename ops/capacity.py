@@ -174,10 +174,18 @@ def figure(result: dict[str, Any]) -> Any:
                     secondary_y=False)
     chart.update_xaxes(type="log", tickvals=users, title_text="Personnes simultanées")
     chart.update_yaxes(type="log", title_text="p95 (ms)", secondary_y=False)
-    chart.update_yaxes(title_text="actions/s", rangemode="tozero", secondary_y=True)
+    chart.update_yaxes(title_text="actions/s", rangemode="tozero", tickmode="auto", nticks=6, showgrid=False,
+                       secondary_y=True)
+    # Eleven operations: a palette of more than ten colours, so that no two lines share one.
     chart.update_layout(title=_heading(result).split(" — jeu")[0], template="plotly_white", width=1100, height=620,
-                        legend={"font": {"size": 11}}, separators=", ")
+                        legend={"font": {"size": 11}}, separators=", ", colorway=px_colours())
     return chart
+
+
+def px_colours() -> list[str]:
+    from plotly.colors import qualitative
+
+    return qualitative.Dark24
 
 
 def write_chart(result: dict[str, Any], path: Path) -> Path:
