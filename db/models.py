@@ -534,6 +534,17 @@ class TensionDay(Base):
     taken_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
+class FiguresSnapshot(Base):
+    """Figures computed by the worker for everyone (core.figures.snapshots): the national overview as the
+    « Vue nationale » opens, so that no reader waits for the GROUP BYs over the whole workforce."""
+
+    __tablename__ = "figures_snapshot"
+    key: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    computed_at: so.Mapped[datetime]
+    seconds: so.Mapped[float]  # how long the computation took (shown to operators, watched in the log)
+    payload: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+
+
 class TensionSnapshot(Base):
     """Posts and available volunteers of one department and profession on one day (non-zero rows only)."""
 

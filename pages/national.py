@@ -281,8 +281,12 @@ def render() -> None:
     if shared is None:
         return
     overview, computed_at = shared
-    st.caption(f"Chiffres à {paris_datetime(computed_at).split(' à ')[1]}, recalculés au plus toutes les "
-               f"{get_settings().figures_cache_seconds} s.")
+    if overview.computed_at is not None:  # the worker's snapshot (core.figures.snapshots)
+        st.caption(f"Chiffres à {paris_datetime(overview.computed_at).split(' à ')[1]}, précalculés à chaque passage "
+                   f"du worker (au plus {get_settings().figures_snapshot_seconds // 60} min d'écart).")
+    else:
+        st.caption(f"Chiffres à {paris_datetime(computed_at).split(' à ')[1]}, recalculés au plus toutes les "
+                   f"{get_settings().figures_cache_seconds} s.")
     if filters.period is None:  # a range being picked: the series falls back to the last 30 days
         activity = overview.period
     _headline(overview)

@@ -18,15 +18,17 @@ The pages open on `dashboard_period()` (the last 30 days and the next 60): see i
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from core.figures import snapshots
 from core.shared.actor import SessionUser
 from core.shared.clock import paris_midnight, paris_today, utcnow
 from core.shared.errors import NotFound, PermissionDenied, ValidationError
@@ -219,6 +221,7 @@ class NationalOverview:
     by_profession_posts: list[ProfessionPosts] = field(default_factory=list)
     time_series: list[DaySeries] = field(default_factory=list)
     crises: list[ActiveCrisis] = field(default_factory=list)  # crisis mode, wherever it is on
+    computed_at: datetime | None = None  # set when the worker computed it (core.figures.snapshots); else just now
 
 
 @dataclass(frozen=True)
@@ -523,13 +526,73 @@ def national_overview(session: so.Session, *, actor: SessionUser | None,
     days); the page passes `activity_period(...)` so that the series stops at today."""
     require_role(actor, *NATIONAL_ROLES)
     filters = filters or IndicatorFilters()
+    now = now or utcnow()
+    if (filters, series_period) == opening_view(now) and (stored := snapshots.fresh(session, NATIONAL_SNAPSHOT, now)):
+        payload, computed_at = stored
+        return replace(_decode_overview(payload), computed_at=computed_at)
+    return compute_national_overview(session, filters, now=now, series_period=series_period)
+
+
+# ---------------------------------------------------------------- the opening view, computed by the worker
+
+NATIONAL_SNAPSHOT = "national_overview"
+
+
+def opening_view(now: datetime) -> tuple[IndicatorFilters, Period | None]:
+    """The filters and series period « Vue nationale » opens on (pages/national.py): every profession, the
+    dashboard's period, its days up to today."""
+    filters = IndicatorFilters(period=dashboard_period(now))
+    return filters, activity_period(filters.period, now)
+
+
+def refresh_national_overview(session: so.Session, *, now: datetime | None = None) -> str:
+    """The worker's job (core.figures.snapshots): the opening view's overview, computed and stored for everyone."""
+    now = now or utcnow()
+    filters, series_period = opening_view(now)
+    started = time.perf_counter()
+    overview = compute_national_overview(session, filters, now=now, series_period=series_period)
+    seconds = time.perf_counter() - started
+    snapshots.store(session, NATIONAL_SNAPSHOT, _plain(asdict(overview)), computed_at=now, seconds=seconds)
+    return f"Vue nationale précalculée en {seconds:.1f} s."
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates as ISO text, tuples as lists."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _decode_overview(payload: dict[str, Any]) -> NationalOverview:
+    day = date.fromisoformat
+    return NationalOverview(
+        period=Period(day(payload["period"]["start"]), day(payload["period"]["end"])),
+        headline=Headline(**payload["headline"]),
+        by_department=[DepartmentTension(*row) for row in payload["by_department"]],
+        by_region=[RegionTension(*row) for row in payload["by_region"]],
+        by_region_posts=[RegionPosts(*row) for row in payload["by_region_posts"]],
+        by_profession_posts=[ProfessionPosts(*row) for row in payload["by_profession_posts"]],
+        time_series=[DaySeries(day(when), *counts) for when, *counts in payload["time_series"]],
+        crises=[ActiveCrisis(**{**crisis, "since": datetime.fromisoformat(crisis["since"])})
+                for crisis in payload["crises"]],
+    )
+
+
+def compute_national_overview(session: so.Session, filters: IndicatorFilters, *, now: datetime,
+                              series_period: Period | None = None) -> NationalOverview:
+    """The overview computed from the missions, proposals and volunteers themselves (no permission check: the
+    caller's, or the worker's, which stores it for everyone — core.figures.snapshots)."""
     departments = session.execute(
         sa.select(Departement.code, Departement.name, Departement.ars_code, Ars.name)
         .join(Ars, Ars.code == Departement.ars_code).order_by(Departement.code)
     ).all()
     if filters.department_code and filters.department_code not in {row[0] for row in departments}:
         raise ValidationError("department_code", "Ce département n'existe pas.")
-    period = series_period or filters.period or default_period(now or utcnow())
+    period = series_period or filters.period or default_period(now)
     labels = _profession_labels(session)
     posts = posts_by_department_and_profession(session, filters)
     volunteers = available_by_department_and_profession(session, filters)

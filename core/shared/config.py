@@ -34,6 +34,7 @@ class Settings:
     availability_confirm_days: int = 14  # « Toujours disponible ? » after this many days unconfirmed
     session_idle_minutes: int = 30  # a session not kept open ends after this idle time
     figures_cache_seconds: int = 60  # national figures are recomputed at most this often per server process
+    figures_snapshot_seconds: int = 300  # the worker's national overview is served while younger than this
     # A raster tile URL template ({z}/{x}/{y}) drawn under the pydeck maps, for deployments with internet access;
     # None: the offline department outlines only. The attribution is what the tile provider's licence requires.
     map_tiles: str | None = None
@@ -124,6 +125,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         availability_confirm_days=_int(env, "RENFORT_AVAILABILITY_CONFIRM_DAYS", 14),
         session_idle_minutes=_int(env, "RENFORT_SESSION_IDLE_MINUTES", 30),
         figures_cache_seconds=_int(env, "RENFORT_FIGURES_CACHE_SECONDS", 60),
+        figures_snapshot_seconds=_int(env, "RENFORT_FIGURES_SNAPSHOT_SECONDS", 300),
         map_tiles=_tile_template(env.get("RENFORT_MAP_TILES", "")),
         map_tiles_attribution=env.get("RENFORT_MAP_TILES_ATTRIBUTION", "").strip() or DEFAULT_TILES_ATTRIBUTION,
     )

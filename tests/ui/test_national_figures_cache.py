@@ -4,11 +4,14 @@ reader of the same role; the page says when they were computed (issue 13, speed 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from core.figures.indicators import refresh_national_overview
+from core.shared.clock import paris_datetime, utcnow
 from db import models as m
 from db.session import session_scope
 from tests.factories import make_mission, make_user
@@ -42,3 +45,20 @@ def test_the_figures_say_when_they_were_computed_and_are_shared_until_they_expir
     st.cache_data.clear()  # what the time-to-live's end does
     ccs.run()
     assert int(_open_missions(ccs).replace("\u202f", "")) == int(before.replace("\u202f", "")) + 1
+
+
+def test_the_page_opens_on_the_workers_snapshot_and_says_when_it_was_computed(demo_url: str) -> None:
+    st.cache_data.clear()
+    computed = utcnow() - timedelta(minutes=2)
+    with session_scope(demo_url) as session:
+        refresh_national_overview(session, now=computed)
+        establishment = session.scalars(sa.select(m.Establishment).where(m.Establishment.status == "active")).first()
+        make_mission(session, establishment, make_user(session, establishment=establishment))  # after the snapshot
+    ccs = _national("ccs@example.org")
+    assert not ccs.exception
+    [when] = [c.value for c in ccs.caption if c.value.startswith("Chiffres à ")]
+    assert when == (f"Chiffres à {paris_datetime(computed).split(' à ')[1]}, précalculés à chaque passage du worker "
+                    "(au plus 5 min d'écart).")
+    with session_scope(demo_url) as session:
+        stored = session.scalar(sa.select(m.FiguresSnapshot.payload))["headline"]["open_missions"]
+    assert int(_open_missions(ccs).replace("\u202f", "")) == stored  # the mission written after it is not there
