@@ -263,6 +263,26 @@ def test_volunteers_reserved_by_other_establishments_are_hidden_and_counted(uow)
     assert page.reserved_elsewhere == 3  # the reserved care assistant would not match anyway
 
 
+def test_beyond_the_maps_cap_the_totals_and_every_page_stay_those_of_the_whole_list(uow, monkeypatch) -> None:
+    import core.staffing.matching as matching
+
+    with uow() as session:
+        mission, hr = nantes_mission(session)
+        for _ in range(7):
+            volunteer(session)
+        for state in ("contacte", "affecte"):
+            link(session, other_mission(session), volunteer(session), state)
+        whole = ids(session, hr, mission)
+        monkeypatch.setattr(matching, "MAP_LIMIT", 3)
+        first = page_of(session, hr, mission, limit=2)
+        later = ids(session, hr, mission, offset=4, limit=2)
+        beyond_the_cap = ids(session, hr, mission, offset=2, limit=4)
+    assert len(whole) == 7
+    assert (first.total, first.reserved_elsewhere, len(first.map_points)) == (7, 2, 3)
+    assert [row["id"] for row in first.rows] == whole[:2]
+    assert later == whole[4:6] and beyond_the_cap == whole[2:6]
+
+
 def test_the_empty_list_says_how_many_are_reserved_elsewhere(uow) -> None:
     with uow() as session:
         mission, hr = nantes_mission(session)
