@@ -47,6 +47,7 @@ SCALES = {"national": NATIONAL, "workforce": WORKFORCE}
 # Share of the proposals in each state: live ones first (each on a distinct volunteer).
 LIVE_SHARES = {"affecte": 0.10, "contacte": 0.075, "en_cours": 0.025}
 HISTORY_SHARES = {"refuse": 0.33, "libere": 0.21, "decline": 0.06, "annule": 0.07, "termine": 0.13}
+MATCHING_ORDER = "ix_professional_matching_region"  # (profession_code, ars_code, status)
 CHUNK = 20_000  # rows generated and copied at a time: bounds the memory at any scale
 UNAVAILABLE_SHARE = 0.08
 
@@ -401,9 +402,15 @@ def seed_national(url: str | None = None, *, seed: int = 2020, now: datetime | N
         _reset_sequences(connection, [m.Establishment, m.User, m.Professional, m.Mission, m.Proposal])
         connection.execute(sa.insert(m.Event.__table__).values(
             at=now, entity="database", action="seed", details={"scale": scale, **sizes, "seed": seed}))
-    if progress:
-        progress("Statistiques du planificateur (ANALYZE)…")
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Volunteers stored by profession and region, the order matching reads them in: a region's nurses sit
+            # on a few thousand pages instead of one page each (docs/deploiement.md: kept by a weekly CLUSTER).
+            if progress:
+                progress("Volontaires rangés par profession et région (CLUSTER)…")
+            connection.exec_driver_sql(f"CLUSTER professional USING {MATCHING_ORDER}")
+        if progress:
+            progress("Statistiques du planificateur (ANALYZE)…")
         connection.exec_driver_sql("ANALYZE")
         connection.commit()
     engine.dispose()
