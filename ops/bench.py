@@ -407,6 +407,7 @@ def run_bench(url: str, *, scale: str = "national", runs: int | None = None, onl
     sizes = prepare(url, scale, say)
     ctx = BenchContext(url=url, rng=random.Random(seed), now=utcnow())
     _samples(ctx)
+    refresh_snapshots(url, ctx.now, say)
     results: list[Result] = []
     for op in REGISTRY:
         if (only and op.key not in only) or (scale == "workforce" and not op.at_workforce_scale):
@@ -622,11 +623,34 @@ def _region_indicators(ctx: BenchContext) -> float:
 
 @operation("national_overview", "Vue nationale du CCS", 300)
 def _national_overview(ctx: BenchContext) -> float:
-    from core.figures.indicators import national_overview
+    """The view « Vue nationale » opens on, as the page asks for it: served from the worker's snapshot (refreshed
+    before the measures, as the worker does at each pass)."""
+    from core.figures.indicators import national_overview, opening_view
 
+    filters, series_period = opening_view(ctx.now)
     with session_scope(ctx.url, read_only=True) as session:
         actor = _national_actor(ctx, session)
-        return timed(lambda: national_overview(session, actor=actor, now=ctx.now))
+        return timed(lambda: national_overview(session, actor=actor, filters=filters, series_period=series_period,
+                                               now=ctx.now))
+
+
+@operation("national_overview_live", "Vue nationale filtrée sur une profession (calculée à la demande)", None,
+           runs=10)
+def _national_overview_live(ctx: BenchContext) -> float:
+    from core.figures.indicators import IndicatorFilters, dashboard_period, national_overview
+
+    filters = IndicatorFilters(period=dashboard_period(ctx.now), profession_code="infirmier_de")
+    with session_scope(ctx.url, read_only=True) as session:
+        actor = _national_actor(ctx, session)
+        return timed(lambda: national_overview(session, actor=actor, filters=filters, now=ctx.now))
+
+
+def refresh_snapshots(url: str, now: datetime, say: Callable[[str], None]) -> None:
+    """What the worker does at each pass, done once before measuring: the precomputed national overview."""
+    from core.figures.indicators import refresh_national_overview
+
+    with session_scope(url) as session:
+        say(refresh_national_overview(session, now=now))
 
 
 @operation("region_missions", "Missions d'une région : première page et total", {"national": 200, "workforce": 300})
