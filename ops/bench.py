@@ -613,12 +613,28 @@ def _national_actor(ctx: BenchContext, session: Any) -> SessionUser:
 
 @operation("region_indicators", "Indicateurs d'une ARS", {"national": 200, "workforce": 300})
 def _region_indicators(ctx: BenchContext) -> float:
-    from core.figures.indicators import region_indicators
+    """A region's « Indicateurs » as the page opens them (the worker's snapshot, refreshed before measuring)."""
+    from core.figures.indicators import opening_view, region_indicators
 
+    filters, series_period = opening_view(ctx.now)
     with session_scope(ctx.url, read_only=True) as session:
         actor = _national_actor(ctx, session)
         ars_code = ctx.rng.choice(session.scalars(sa.select(m.Ars.code).order_by(m.Ars.code)).all())
-        return timed(lambda: region_indicators(session, actor=actor, ars_code=ars_code, now=ctx.now))
+        return timed(lambda: region_indicators(session, actor=actor, ars_code=ars_code, filters=filters,
+                                               series_period=series_period, now=ctx.now))
+
+
+@operation("region_indicators_live", "Indicateurs d'une ARS filtrés sur une profession (calculés à la demande)",
+           None, runs=10)
+def _region_indicators_live(ctx: BenchContext) -> float:
+    from core.figures.indicators import IndicatorFilters, dashboard_period, region_indicators
+
+    filters = IndicatorFilters(period=dashboard_period(ctx.now), profession_code="infirmier_de")
+    with session_scope(ctx.url, read_only=True) as session:
+        actor = _national_actor(ctx, session)
+        ars_code = ctx.rng.choice(session.scalars(sa.select(m.Ars.code).order_by(m.Ars.code)).all())
+        return timed(lambda: region_indicators(session, actor=actor, ars_code=ars_code, filters=filters,
+                                               now=ctx.now))
 
 
 @operation("national_overview", "Vue nationale du CCS", 300)
@@ -646,11 +662,13 @@ def _national_overview_live(ctx: BenchContext) -> float:
 
 
 def refresh_snapshots(url: str, now: datetime, say: Callable[[str], None]) -> None:
-    """What the worker does at each pass, done once before measuring: the precomputed national overview."""
-    from core.figures.indicators import refresh_national_overview
+    """What the worker does at its passes, done before measuring: the national and every region's figures."""
+    from core.figures import indicators
 
     with session_scope(url) as session:
-        say(refresh_national_overview(session, now=now))
+        say(indicators.refresh_national_overview(session, now=now))
+        done, regions = indicators.refresh_regions(session, now=now, budget_seconds=float("inf"))
+    say(f"Indicateurs régionaux précalculés : {done} sur {regions}.")
 
 
 @operation("region_missions", "Missions d'une région : première page et total", {"national": 200, "workforce": 300})

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from core.campaigns.followup import run_campaign_jobs
-from core.figures.indicators import refresh_national_overview
+from core.figures.indicators import refresh_figures
 from core.figures.tension_history import snapshot_tension
 from core.mail.outbox import send_pending
 from core.shared.clock import utcnow
@@ -40,7 +40,7 @@ def run_once(url: str | None = None, *, now: datetime | None = None) -> list[str
             _job(url, "Toujours disponible ?", send_availability_checks, now,
                  lambda sent: f"Demandes « Toujours disponible ? » envoyées : {sent}."),
             _job(url, "Tension", snapshot_tension, now, str),
-            _job(url, "Vue nationale", refresh_national_overview, now, str),
+            _job(url, "Chiffres précalculés", refresh_figures, now, str),
             _job(url, "Appels à candidatures", run_campaign_jobs, now, str),
             _step("Courriels", lambda: str(send_pending(url, now=now)))]
 

@@ -20,7 +20,7 @@ from core.places import reference
 from core.shared.permissions import is_read_only
 from ui.actions import read
 from ui.charts import BLUE, RED, all_zero, french, line, posts_bars, volunteers_heatmap
-from ui.format import fr_date, fr_int
+from ui.format import fr_date, fr_int, precomputed_caption
 from ui.regions import region_choice, region_name
 from ui.state import signed_in_user
 from ui.tension import history_controls, render_history, trends_frame
@@ -153,6 +153,8 @@ def render() -> None:
         return
     scope = region_name(ars_code) if not filters.department_code else reference.departements()[filters.department_code].name
     st.caption(f"ARS {region_name(ars_code)} — {scope}" + (" — consultation seule" if is_read_only(user) else ""))
+    if data.computed_at is not None:  # the worker's snapshot of the opening view
+        st.caption(precomputed_caption(data.computed_at))
     if filters.period is None:  # a range being picked: the series falls back to the last 30 days
         activity = data.period
     _headline(data)

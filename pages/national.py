@@ -29,7 +29,7 @@ from ui.charts import (
     posts_bars,
     selected_location,
 )
-from ui.format import fr_date, fr_int, fr_percent
+from ui.format import fr_date, fr_int, fr_percent, precomputed_caption
 from ui.state import signed_in_user
 from ui.tension import history_controls, ranking_frame, render_history
 
@@ -281,9 +281,8 @@ def render() -> None:
     if shared is None:
         return
     overview, computed_at = shared
-    if overview.computed_at is not None:  # the worker's snapshot (core.figures.snapshots)
-        st.caption(f"Chiffres à {paris_datetime(overview.computed_at).split(' à ')[1]}, précalculés à chaque passage "
-                   f"du worker (au plus {get_settings().figures_snapshot_seconds // 60} min d'écart).")
+    if overview.computed_at is not None:  # the worker's snapshot of the opening view
+        st.caption(precomputed_caption(overview.computed_at))
     else:
         st.caption(f"Chiffres à {paris_datetime(computed_at).split(' à ')[1]}, recalculés au plus toutes les "
                    f"{get_settings().figures_cache_seconds} s.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from core.shared.clock import PARIS
+from core.shared.clock import PARIS, paris_datetime
+from core.shared.config import get_settings
 from ui.markdown import md
 
 NARROW_NBSP = "\u202f"
@@ -51,3 +52,9 @@ def fr_size(size: int | None) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0") + " Mo"
     return f"{max(size / 1024, 0.1):.1f} Ko".replace(".", ",")
+
+
+def precomputed_caption(computed_at: datetime) -> str:
+    """What the regulation pages say over figures the worker computed (core.figures.snapshots)."""
+    return (f"Chiffres à {paris_datetime(computed_at).split(' à ')[1]}, précalculés à chaque passage du worker "
+            f"(au plus {get_settings().figures_snapshot_seconds // 60} min d'écart).")

@@ -41,6 +41,7 @@ from db.models import (
     Departement,
     Establishment,
     EstablishmentStatus,
+    FiguresSnapshot,
     Membership,
     Mission,
     MissionStatus,
@@ -161,6 +162,7 @@ class RegionIndicators:
     available_by_profession_and_department: list[AvailableVolunteers] = field(default_factory=list)
     median_time_to_fill_hours: float | None = None
     funnel: list[FunnelRow] = field(default_factory=list)
+    computed_at: datetime | None = None  # set when the worker computed it (core.figures.snapshots); else just now
 
 
 @dataclass(frozen=True)
@@ -374,7 +376,18 @@ def region_indicators(session: so.Session, *, actor: SessionUser | None, ars_cod
     ).all()
     if filters.department_code and filters.department_code not in {code for code, _ in departments}:
         raise ValidationError("department_code", "Ce département ne relève pas de cette ARS.")
-    period = series_period or filters.period or default_period(now or utcnow())
+    now = now or utcnow()
+    if (filters, series_period) == opening_view(now) and (
+            stored := snapshots.fresh(session, REGION_SNAPSHOT.format(ars_code), now)):
+        payload, computed_at = stored
+        return replace(_decode_region(payload), computed_at=computed_at)
+    return _compute_region_indicators(session, ars_code, ars_name, departments, filters, now, series_period)
+
+
+def _compute_region_indicators(session: so.Session, ars_code: str, ars_name: str, departments: Sequence[Any],
+                               filters: IndicatorFilters, now: datetime,
+                               series_period: Period | None) -> RegionIndicators:
+    period = series_period or filters.period or default_period(now)
     labels = _profession_labels(session)
     funnel, available = _volunteers(session, ars_code, filters, labels)
     return RegionIndicators(
@@ -545,8 +558,50 @@ def opening_view(now: datetime) -> tuple[IndicatorFilters, Period | None]:
     return filters, activity_period(filters.period, now)
 
 
+REGION_SNAPSHOT = "region_indicators:{}"
+# Seconds of regions' indicators a worker pass computes at most (the national overview always): at the scale of
+# the whole workforce a region takes seconds, so each pass refreshes the oldest ones and the rest wait their turn.
+REGIONS_BUDGET_SECONDS = 10.0
+
+
+def refresh_figures(session: so.Session, *, now: datetime | None = None) -> str:
+    """The worker's job (core.figures.snapshots): the opening views of « Vue nationale » and of each region's
+    « Indicateurs », computed and stored for every reader — the national one at each pass, the regions' oldest
+    first within REGIONS_BUDGET_SECONDS."""
+    now = now or utcnow()
+    national = refresh_national_overview(session, now=now)
+    done, regions = refresh_regions(session, now=now, budget_seconds=REGIONS_BUDGET_SECONDS)
+    return f"{national} Indicateurs régionaux précalculés : {done} sur {regions}."
+
+
+def refresh_regions(session: so.Session, *, now: datetime, budget_seconds: float) -> tuple[int, int]:
+    """Regions' opening views, those never computed then the oldest first, until the budget is spent; returns
+    (regions refreshed, regions)."""
+    filters, series_period = opening_view(now)
+    regions = session.execute(sa.select(Ars.code, Ars.name).order_by(Ars.code)).all()
+    ages = dict(session.execute(sa.select(FiguresSnapshot.key, FiguresSnapshot.computed_at)
+                                .where(FiguresSnapshot.key.like(REGION_SNAPSHOT.format("%")))).all())
+
+    def age(region: Any) -> tuple[bool, datetime]:
+        computed = ages.get(REGION_SNAPSHOT.format(region.code))
+        return computed is not None, computed or now
+
+    started, done = time.perf_counter(), 0
+    for code, name in sorted(regions, key=age):
+        if done and time.perf_counter() - started > budget_seconds:  # at least one a pass: every region gets its turn
+            break
+        departments = session.execute(sa.select(Departement.code, Departement.name)
+                                      .where(Departement.ars_code == code).order_by(Departement.code)).all()
+        region_started = time.perf_counter()
+        figures = _compute_region_indicators(session, code, name, departments, filters, now, series_period)
+        snapshots.store(session, REGION_SNAPSHOT.format(code), _plain(asdict(figures)), computed_at=now,
+                        seconds=time.perf_counter() - region_started)
+        done += 1
+    return done, len(regions)
+
+
 def refresh_national_overview(session: so.Session, *, now: datetime | None = None) -> str:
-    """The worker's job (core.figures.snapshots): the opening view's overview, computed and stored for everyone."""
+    """The opening view's national overview, computed and stored for everyone."""
     now = now or utcnow()
     filters, series_period = opening_view(now)
     started = time.perf_counter()
@@ -565,6 +620,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return value
+
+
+def _decode_region(payload: dict[str, Any]) -> RegionIndicators:
+    day = date.fromisoformat
+    return RegionIndicators(
+        ars_code=payload["ars_code"], ars_name=payload["ars_name"],
+        period=Period(day(payload["period"]["start"]), day(payload["period"]["end"])),
+        posts_by_department=[DepartmentPosts(*row) for row in payload["posts_by_department"]],
+        open_needs_over_time=[DayCount(day(when), count) for when, count in payload["open_needs_over_time"]],
+        needs_by_profession=[ProfessionNeeds(*row) for row in payload["needs_by_profession"]],
+        available_by_profession_and_department=[AvailableVolunteers(*row) for row in
+                                                payload["available_by_profession_and_department"]],
+        median_time_to_fill_hours=payload["median_time_to_fill_hours"],
+        funnel=[FunnelRow(*row) for row in payload["funnel"]],
+    )
 
 
 def _decode_overview(payload: dict[str, Any]) -> NationalOverview:

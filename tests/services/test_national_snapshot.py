@@ -1,5 +1,6 @@
-"""The worker's precomputed « Vue nationale » (core.figures.snapshots): the opening view is served from it while
-it is fresh — the same figures as computed live, with the time it was computed — and never for another view."""
+"""The worker's precomputed « Vue nationale » and regions' « Indicateurs » (core.figures.snapshots): the opening view
+is served from it while it is fresh — the same figures as computed live, with the time it was computed — and never
+for another view."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from core.figures.indicators import (
     compute_national_overview,
     national_overview,
     opening_view,
+    refresh_figures,
     refresh_national_overview,
+    refresh_regions,
+    region_indicators,
 )
 from core.shared.config import get_settings
 from db import models as m
@@ -72,3 +76,39 @@ def test_another_view_or_an_old_snapshot_is_computed_live(data: Any) -> None:
     assert filtered.computed_at is None and filtered.headline.open_missions == 4  # M1, M3, M8 + the new one
     assert too_old.computed_at is None and too_old.headline.posts_requested == 19
     assert stored["headline"]["posts_requested"] == 12  # plain JSON in the database, never pickle
+
+
+def _region(session: Any, now: Any = NOW, **filters: Any) -> Any:
+    opening, series_period = opening_view(now)
+    chosen = IndicatorFilters(period=opening.period, **filters) if filters else opening
+    return region_indicators(session, actor=CCS, ars_code="52", filters=chosen,
+                             series_period=series_period if not filters else None, now=now)
+
+
+def test_each_regions_opening_view_is_served_from_the_workers_snapshot(data: Any) -> None:
+    with data() as session:
+        live = _region(session)
+        said = refresh_figures(session, now=NOW)
+    assert said.endswith("Indicateurs régionaux précalculés : 18 sur 18.")
+    with data() as session:
+        _add_open_mission(session)
+    with data() as session:
+        served = _region(session, NOW + timedelta(seconds=30))
+        filtered = _region(session, NOW + timedelta(seconds=30), profession_code=INF)
+    assert live.computed_at is None and served.computed_at == NOW
+    assert served.posts_by_department == live.posts_by_department and served.funnel == live.funnel
+    assert served.open_needs_over_time == live.open_needs_over_time and served.period == live.period
+    assert served.needs_by_profession == live.needs_by_profession
+    assert served.available_by_profession_and_department == live.available_by_profession_and_department
+    assert served.median_time_to_fill_hours == live.median_time_to_fill_hours
+    assert filtered.computed_at is None  # another view: computed on demand, with the new mission
+    assert sum(p.requested for p in filtered.posts_by_department) == 3 + 1 + 7  # M1, M3 and the new nurses' mission
+
+
+def test_a_pass_short_of_time_refreshes_the_regions_never_computed_then_the_oldest(data: Any) -> None:
+    with data() as session:
+        assert refresh_regions(session, now=NOW, budget_seconds=0.0) == (1, 18)  # one, then the budget is spent
+        first = set(session.scalars(sa.select(m.FiguresSnapshot.key)))
+        refresh_regions(session, now=NOW + timedelta(seconds=1), budget_seconds=0.0)
+        second = set(session.scalars(sa.select(m.FiguresSnapshot.key))) - first
+    assert len(first) == len(second) == 1 and first != second  # the next pass takes one never computed
