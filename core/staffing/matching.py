@@ -206,21 +206,20 @@ def _overlap_days(context: MissionContext) -> sa.ColumnElement[int]:
     return greatest(days_between(start, end) + 1, 0)
 
 
-def _live_for_mission(context: MissionContext) -> sa.Subquery:
+def _live_for_mission(context: MissionContext) -> sa.CTE:
     return (
         sa.select(Proposal.professional_id, Proposal.id.label("proposal_id"), Proposal.state, Proposal.origin,
                   Proposal.interested_at)
         .where(Proposal.mission_id == context.mission_id, Proposal.state.in_(LIVE))
-        .subquery("live")
+        .cte("live").prefix_with("MATERIALIZED")
     )
 
 
-def _turned_down_exists(context: MissionContext) -> sa.Exists:
-    """This volunteer refused, declined or had an assignment cancelled for this mission (TURNED_DOWN)."""
-    return (sa.select(Proposal.id)
-            .where(Proposal.mission_id == context.mission_id, Proposal.professional_id == Professional.id,
-                   Proposal.state.in_(TURNED_DOWN))
-            .correlate(Professional).exists())
+def _turned_down(context: MissionContext) -> sa.ColumnElement[bool]:
+    """This volunteer refused, declined or had an assignment cancelled for this mission (TURNED_DOWN). An
+    uncorrelated IN over the mission's few such proposals, computed once — not a lookup for each candidate."""
+    return Professional.id.in_(sa.select(Proposal.professional_id)
+                               .where(Proposal.mission_id == context.mission_id, Proposal.state.in_(TURNED_DOWN)))
 
 
 def _roster_members(pool_id: int) -> sa.Select:
@@ -387,7 +386,7 @@ def candidate_query(context: MissionContext, viewer: str, crisis: bool, now: dat
         # Rule 6: the ARS proposes. Volunteers already linked to this mission (pushed, or contacted and
         # assigned before the switch) stay visible so that the establishment can still decide on them.
         visible = live.c.proposal_id.is_not(None)
-    visible = sa.and_(visible, ~_turned_down_exists(context))
+    visible = sa.and_(visible, ~_turned_down(context))
     elsewhere = sa.and_(live.c.proposal_id.is_(None), Professional.status.in_(LIVE))
     # A pool-only member stays hidden from whoever may not see them — unless already linked to this mission
     # (the region's ARS pushed them to it): its establishment must then be able to answer.
