@@ -33,7 +33,7 @@ lint: install
 	$(BIN)/ruff check .
 
 # Debian packages the tests drive: Chromium for the browser tests (never `playwright install`), nginx for the
-# reverse-proxy test (docs/nginx-renfort.conf in front of the app). Each entry: its program:its package.
+# reverse-proxy tests (deploy/nginx-renfort.conf in front of the app). Each entry: its program:its package.
 DEBIAN_TOOLS_chromium := /usr/bin/chromium:chromium
 DEBIAN_TOOLS_nginx := /usr/sbin/nginx:nginx
 

@@ -1,4 +1,4 @@
-"""The deployment's nginx site (docs/nginx-renfort.conf) in front of the running app, in Chromium.
+"""The deployment's nginx site (deploy/nginx-renfort.conf, for one server) in front of the running app, in Chromium.
 
 Streamlit 1.67 serves downloads from /media/ with no Cache-Control and no setting to add one (issue 12: identity
 documents must reach the browser with `Cache-Control: no-store`), so the reverse proxy sets it. This runs the
@@ -8,8 +8,6 @@ WebSocket), and an identity document downloaded through it carries `no-store` an
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -18,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from db.session import session_scope
+from ops.replicas import NGINX, nginx_main_config, nginx_site
 from tests.conftest import require
-from tests.e2e.conftest import ROOT, _free_port, screenshot, sign_in, wait_healthy
+from tests.e2e.conftest import _free_port, screenshot, sign_in, wait_healthy
 from tests.e2e.test_downloads_e2e import (
     _document,
     _image,
@@ -31,19 +30,6 @@ from tests.e2e.test_downloads_e2e import (
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
-SITE = ROOT / "docs" / "nginx-renfort.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def _main_config(prefix: Path) -> str:
-    """What /etc/nginx/nginx.conf gives the site in production, kept inside the test's folder."""
-    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must write their temporary files here
-    temp = "\n".join(f"  {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                        "scgi"))
-    return (f"daemon off;\n{user}worker_processes 1;\npid {prefix / 'nginx.pid'};\n"
-            f"error_log {prefix / 'error.log'};\nevents {{ worker_connections 256; }}\n"
-            f"http {{\n  include /etc/nginx/mime.types;\n  access_log {prefix / 'access.log'};\n{temp}\n"
-            f"  include {prefix / 'site.conf'};\n}}\n")
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +37,9 @@ def proxied_app(live_app: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     require(Path(NGINX).exists(), f"nginx absent ({NGINX}) : `make test` l'installe avec apt-get")
     prefix = tmp_path_factory.mktemp("nginx")
     port = _free_port()
-    site = SITE.read_text(encoding="utf-8")
-    assert "server 127.0.0.1:8501;" in site and "listen 8080;" in site
-    app_address = live_app.removeprefix("http://")
-    (prefix / "site.conf").write_text(site.replace("server 127.0.0.1:8501;", f"server {app_address};")
-                                      .replace("listen 8080;", f"listen 127.0.0.1:{port};"), encoding="utf-8")
-    (prefix / "nginx.conf").write_text(_main_config(prefix), encoding="utf-8")
+    site = nginx_site([live_app.removeprefix("http://")], listen=f"127.0.0.1:{port}")  # the file, for this server
+    (prefix / "site.conf").write_text(site, encoding="utf-8")
+    (prefix / "nginx.conf").write_text(nginx_main_config(prefix), encoding="utf-8")
     process = subprocess.Popen([NGINX, "-e", str(prefix / "error.log"), "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
@@ -97,3 +80,5 @@ def test_an_identity_document_downloaded_through_the_proxy_is_never_cached(proxi
     assert headers.get_all("Cache-Control") == ["no-store, private"]  # Streamlit's own, if any, is replaced
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Disposition"] == 'attachment; filename="piece-identite.png"'
+    # The route cookie pins the browser to the server holding the file (one server here: s1).
+    assert "renfort_route=s1; Path=/; HttpOnly; SameSite=Lax" in headers.get_all("Set-Cookie")
