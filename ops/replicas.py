@@ -330,6 +330,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.nginx_site:
         print(nginx_site(args.nginx_site.split(","), "8080"), end="")
         return 0
+    try:
+        return _run(args)
+    except sa.exc.OperationalError as error:
+        print(f"Base PostgreSQL injoignable : {error.orig}", file=sys.stderr)
+    except RuntimeError as error:  # a piece that did not come up, with its log's end
+        print(f"Démarrage impossible : {error}", file=sys.stderr)
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     with (own_database(args.admin_url, small=args.small, keep=args.keep_db) if not args.db
           else _given(args.db)) as db_url:
         stack = start(db_url, apps=args.app, workers=args.workers, port=args.port,

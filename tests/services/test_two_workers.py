@@ -120,7 +120,7 @@ def _event_counts(session: so.Session) -> dict[str, int]:
 def test_two_workers_at_once_make_each_transition_once_and_send_each_email_once(pg_url, smtp_server,
                                                                                  monkeypatch) -> None:
     _due_everywhere(pg_url)
-    for name in ("run_jobs", "send_availability_checks", "snapshot_tension", "run_campaign_jobs"):
+    for name in ("run_jobs", "send_availability_checks", "snapshot_tension", "refresh_figures", "run_campaign_jobs"):
         monkeypatch.setattr(worker, name, _held(getattr(worker, name)))
 
     first, second = _two_workers_at_once(pg_url)
