@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import streamlit as st
 
 from ui.maps import departments_outlines_clockwise
 
@@ -95,6 +96,10 @@ def line(frame: pd.DataFrame, x: str, columns: list[str], title: str) -> go.Figu
     return french(figure)
 
 
+# Built once per distinct frame and shared by every reader (the figures of the worker's snapshot are the same for
+# all): plotly copies and validates each department's outline for every trace, most of a « Vue nationale » run.
+# st.plotly_chart copies the figure it is given (to_dict), never changes it: sharing it is safe.
+@st.cache_resource(max_entries=256, show_spinner=False)
 def choropleth(frame: pd.DataFrame, value: str, hover: list[str], range_color: tuple[float, float],
                title: str | None = None, height: int = 520, legend: bool = True) -> go.Figure:
     """Departments coloured by `value`, framed on the departments shown. Those whose value is missing (posts to
