@@ -553,10 +553,13 @@ def explain_plans(url: str, seed: int = 7) -> str:
     prepare(url, "current", lambda text: print(text, file=sys.stderr))
     ctx = BenchContext(url=url, rng=random.Random(seed), now=utcnow())
     _samples(ctx)
-    mission_id, user_id = max(ctx.missions[:2000], key=lambda pair: pair[0] % 97)  # any, but reproducible
     sections = []
     with session_scope(url, read_only=True) as session:
-        actor = ctx.actor(session, user_id)
+        # Any mission, but reproducible — one that still has candidates to rank, so that the plan shows the ranking.
+        for mission_id, user_id in sorted(ctx.missions[:2000], key=lambda pair: -(pair[0] % 97))[:20]:
+            actor = ctx.actor(session, user_id)
+            if find_candidates(session, actor=actor, mission_id=mission_id, now=ctx.now).total:
+                break
         for title, call in (
             ("(1) Candidats d'une mission",
              lambda: find_candidates(session, actor=actor, mission_id=mission_id, now=ctx.now)),
@@ -584,7 +587,7 @@ def _captured(session: Any, call: Callable[[], Any]) -> list[tuple[str, Any]]:
     statements: list[tuple[str, Any]] = []
 
     def listen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             statements.append((statement, parameters))
 
     engine = session.get_bind()
