@@ -30,6 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from core.shared.config import ROOT, get_settings
+from ops.cli import parser_with_database
 
 DEFAULT_BACKUP_DIR = ROOT / "data" / "sauvegardes"
 MAINTENANCE_DATABASE = "postgres"  # where CREATE / DROP DATABASE are sent from
@@ -277,12 +278,7 @@ def _cmd_check(target: Target, args: argparse.Namespace) -> int:  # noqa: ARG001
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops.backup", description="Sauvegardes PostgreSQL de Renfort RH")
-    parser.add_argument("--db", help="URL de la base (par défaut RENFORT_DATABASE_URL)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    # --db is accepted before or after the command, as in python -m core.
-    database = argparse.ArgumentParser(add_help=False)
-    database.add_argument("--db", default=argparse.SUPPRESS, help="URL de la base (par défaut RENFORT_DATABASE_URL)")
+    parser, sub, database = parser_with_database("python -m ops.backup", "Sauvegardes PostgreSQL de Renfort RH")
     dump_parser = sub.add_parser("dump", parents=[database], help="pg_dump -Fc de la base dans un fichier")
     dump_parser.add_argument("--out", help="fichier à écrire (par défaut RENFORT_BACKUP_DIR/renfort-<base>-<date>.dump)")
     dump_parser.add_argument("--keep", type=int, help="ne garder que les N sauvegardes les plus récentes du dossier")

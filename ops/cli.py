@@ -9,6 +9,7 @@ import argparse
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from core.shared.errors import DomainError
 
@@ -212,13 +213,19 @@ def _cmd_purge(args: argparse.Namespace) -> None:
         print(purge_dossiers(session, actor=COMMAND_LINE, before=args.before, dry_run=args.dry_run))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Renfort RH — commandes")
-    parser.add_argument("--db", help="URL de base (par défaut RENFORT_DATABASE_URL)")
+def parser_with_database(prog: str, description: str) -> tuple[argparse.ArgumentParser, Any, argparse.ArgumentParser]:
+    """A command line whose --db is accepted before or after the command (python -m core bench --db URL): the
+    parser, its subcommands, and the parent parser each subcommand takes."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--db", help="URL de la base (par défaut RENFORT_DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", required=True)
-    # --db is accepted before or after the command (python -m core bench --db URL).
     database = argparse.ArgumentParser(add_help=False)
-    database.add_argument("--db", default=argparse.SUPPRESS, help="URL de base (par défaut RENFORT_DATABASE_URL)")
+    database.add_argument("--db", default=argparse.SUPPRESS, help="URL de la base (par défaut RENFORT_DATABASE_URL)")
+    return parser, sub, database
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser, sub, database = parser_with_database("python -m core", "Renfort RH — commandes")
     sub.add_parser("migrate", parents=[database], help="crée ou met à jour le schéma et les référentiels").set_defaults(
         func=_cmd_migrate
     )
