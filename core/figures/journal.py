@@ -35,6 +35,7 @@ ENTITY_LABELS = {
     "mission": "Mission", "proposal": "Proposition", "professional": "Professionnel", "user": "Compte",
     "establishment": "Établissement", "crisis_mode": "Mode crise", "outbox": "Courriel", "export": "Export",
     "database": "Base de données", "establishment_import": "Import d'établissements",
+    "replica_check": "Contrôle de la réplique de lecture",
     "territorial_pool": "Plateforme territoriale", "pool_member": "Membre de plateforme territoriale",
     "pool_roster": "Vivier de plateforme territoriale",
     "campaign": "Appel à candidatures", "campaign_dossier": "Dossier de candidature",
@@ -80,6 +81,8 @@ ACTION_LABELS = {
     "non_recevable": "dossier non recevable à la clôture", "project_confirmed": "maintien du projet confirmé",
     "start_confirmed": "prise de poste confirmée", "reminded": "rappel de suivi",
     "dossiers_purged": "purge des dossiers de candidature",
+    # python -m ops.replica_check, on the throwaway primary it builds: the writes it times, the one it must refuse.
+    "write": "écriture de contrôle", "forbidden": "écriture refusée (réplique)",
 }
 COLUMNS = ("Date", "Acteur", "Rôle", "Action", "Objet", "N°", "Avant", "Après", "Région", "Détails")
 
