@@ -321,6 +321,11 @@ def _as_aware(value: Any) -> datetime:
 # ---------------------------------------------------------------- running
 
 
+def nearest_rank(ordered: list[float], share: float, *, empty: float = 0.0) -> float:
+    """The percentile `share` of sorted values, by nearest rank (the bench's and the load test's p50 and p95)."""
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else empty
+
+
 @dataclass
 class Result:
     key: str
@@ -329,8 +334,7 @@ class Result:
     durations_ms: list[float]
 
     def percentile(self, share: float) -> float:
-        ordered = sorted(self.durations_ms)
-        return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
+        return nearest_rank(sorted(self.durations_ms), share, empty=float("nan"))
 
     @property
     def ok(self) -> bool | None:
@@ -666,12 +670,10 @@ def _national_overview_live(ctx: BenchContext) -> float:
 
 def refresh_snapshots(url: str, now: datetime, say: Callable[[str], None]) -> None:
     """What the worker does at its passes, done before measuring: the national and every region's figures."""
-    from core.figures import indicators
+    from core.figures.indicators import refresh_figures
 
     with session_scope(url) as session:
-        say(indicators.refresh_national_overview(session, now=now))
-        done, regions = indicators.refresh_regions(session, now=now, budget_seconds=float("inf"))
-    say(f"Indicateurs régionaux précalculés : {done} sur {regions}.")
+        say(refresh_figures(session, now=now, regions_budget_seconds=float("inf")))
 
 
 @operation("region_missions", "Missions d'une région : première page et total", {"national": 200, "workforce": 300})

@@ -428,7 +428,7 @@ class LoadReport:
 
 
 def _percentile(ordered: list[float], share: float) -> float:
-    return round(ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] * 1000, 1) if ordered else 0.0
+    return round(bench.nearest_rank(ordered, share) * 1000, 1)
 
 
 # ---------------------------------------------------------------- the invariants

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -377,11 +378,8 @@ def region_indicators(session: so.Session, *, actor: SessionUser | None, ars_cod
     if filters.department_code and filters.department_code not in {code for code, _ in departments}:
         raise ValidationError("department_code", "Ce département ne relève pas de cette ARS.")
     now = now or utcnow()
-    if (filters, series_period) == opening_view(now) and (
-            stored := snapshots.fresh(session, REGION_SNAPSHOT.format(ars_code), now)):
-        payload, computed_at = stored
-        return replace(_decode_region(payload), computed_at=computed_at)
-    return _compute_region_indicators(session, ars_code, ars_name, departments, filters, now, series_period)
+    stored = _stored(session, REGION_SNAPSHOT.format(ars_code), _decode_region, filters, series_period, now)
+    return stored or _compute_region_indicators(session, ars_code, ars_name, departments, filters, now, series_period)
 
 
 def _compute_region_indicators(session: so.Session, ars_code: str, ars_name: str, departments: Sequence[Any],
@@ -540,10 +538,8 @@ def national_overview(session: so.Session, *, actor: SessionUser | None,
     require_role(actor, *NATIONAL_ROLES)
     filters = filters or IndicatorFilters()
     now = now or utcnow()
-    if (filters, series_period) == opening_view(now) and (stored := snapshots.fresh(session, NATIONAL_SNAPSHOT, now)):
-        payload, computed_at = stored
-        return replace(_decode_overview(payload), computed_at=computed_at)
-    return compute_national_overview(session, filters, now=now, series_period=series_period)
+    stored = _stored(session, NATIONAL_SNAPSHOT, _decode_overview, filters, series_period, now)
+    return stored or compute_national_overview(session, filters, now=now, series_period=series_period)
 
 
 # ---------------------------------------------------------------- the opening view, computed by the worker
@@ -564,13 +560,14 @@ REGION_SNAPSHOT = "region_indicators:{}"
 REGIONS_BUDGET_SECONDS = 10.0
 
 
-def refresh_figures(session: so.Session, *, now: datetime | None = None) -> str:
+def refresh_figures(session: so.Session, *, now: datetime | None = None,
+                    regions_budget_seconds: float = REGIONS_BUDGET_SECONDS) -> str:
     """The worker's job (core.figures.snapshots): the opening views of « Vue nationale » and of each region's
     « Indicateurs », computed and stored for every reader — the national one at each pass, the regions' oldest
-    first within REGIONS_BUDGET_SECONDS."""
+    first within the budget (the bench gives an endless one: every region before measuring)."""
     now = now or utcnow()
     national = refresh_national_overview(session, now=now)
-    done, regions = refresh_regions(session, now=now, budget_seconds=REGIONS_BUDGET_SECONDS)
+    done, regions = refresh_regions(session, now=now, budget_seconds=regions_budget_seconds)
     return f"{national} Indicateurs régionaux précalculés : {done} sur {regions}."
 
 
@@ -592,10 +589,8 @@ def refresh_regions(session: so.Session, *, now: datetime, budget_seconds: float
             break
         departments = session.execute(sa.select(Departement.code, Departement.name)
                                       .where(Departement.ars_code == code).order_by(Departement.code)).all()
-        region_started = time.perf_counter()
-        figures = _compute_region_indicators(session, code, name, departments, filters, now, series_period)
-        snapshots.store(session, REGION_SNAPSHOT.format(code), _plain(asdict(figures)), computed_at=now,
-                        seconds=time.perf_counter() - region_started)
+        _store(session, REGION_SNAPSHOT.format(code), now, partial(
+            _compute_region_indicators, session, code, name, departments, filters, now, series_period))
         done += 1
     return done, len(regions)
 
@@ -604,11 +599,27 @@ def refresh_national_overview(session: so.Session, *, now: datetime | None = Non
     """The opening view's national overview, computed and stored for everyone."""
     now = now or utcnow()
     filters, series_period = opening_view(now)
-    started = time.perf_counter()
-    overview = compute_national_overview(session, filters, now=now, series_period=series_period)
-    seconds = time.perf_counter() - started
-    snapshots.store(session, NATIONAL_SNAPSHOT, _plain(asdict(overview)), computed_at=now, seconds=seconds)
+    seconds = _store(session, NATIONAL_SNAPSHOT, now, lambda: compute_national_overview(
+        session, filters, now=now, series_period=series_period))
     return f"Vue nationale précalculée en {seconds:.1f} s."
+
+
+def _store(session: so.Session, key: str, now: datetime, compute: Any) -> float:
+    """Compute figures and store them under `key` as plain JSON; returns how long the computation took."""
+    started = time.perf_counter()
+    figures = compute()
+    seconds = time.perf_counter() - started
+    snapshots.store(session, key, _plain(asdict(figures)), computed_at=now, seconds=seconds)
+    return seconds
+
+
+def _stored(session: so.Session, key: str, decode: Any, filters: IndicatorFilters, series_period: Period | None,
+            now: datetime) -> Any:
+    """The figures stored under `key` when this is the opening view and they are fresh, with their time; else None."""
+    if (filters, series_period) != opening_view(now) or (stored := snapshots.fresh(session, key, now)) is None:
+        return None
+    payload, computed_at = stored
+    return replace(decode(payload), computed_at=computed_at)
 
 
 def _plain(value: Any) -> Any:

@@ -34,7 +34,7 @@ class Settings:
     availability_confirm_days: int = 14  # « Toujours disponible ? » after this many days unconfirmed
     session_idle_minutes: int = 30  # a session not kept open ends after this idle time
     figures_cache_seconds: int = 60  # national figures are recomputed at most this often per server process
-    figures_snapshot_seconds: int = 300  # the worker's national overview is served while younger than this
+    figures_snapshot_seconds: int = 300  # the worker's precomputed figures are served while younger than this
     # A raster tile URL template ({z}/{x}/{y}) drawn under the pydeck maps, for deployments with internet access;
     # None: the offline department outlines only. The attribution is what the tile provider's licence requires.
     map_tiles: str | None = None
