@@ -23,6 +23,22 @@ RULES_LABELS = {"2020": "Règles de 2020", "renfort": "Règles Renfort RH"}
 RULES_COLOURS = {"2020": RED, "renfort": BLUE}
 SCALE_LABELS = {"mini": "mini (tests)", "demo": "démonstration", "national": "nationale"}
 DASH = "–"
+# The behaviour parameters of ops.simulation.behaviour (docs/simulation.md), in French; an unknown one keeps its name.
+BEHAVIOUR_LABELS = {
+    "inactive_share": "Part des volontaires inscrits qui ne répondent jamais",
+    "answer_rate": "Chance qu'un volontaire actif réponde dans la demi-journée",
+    "accept_base": "Chance d'accepter une demande proche, sans sollicitation antérieure",
+    "distance_scale_km": "Échelle de distance de l'acceptation (km)",
+    "fatigue": "Facteur de fatigue par demande déjà reçue",
+    "pause_after": "Demandes reçues après lesquelles un refus met le volontaire en pause",
+    "act_rate": "Chance qu'un établissement ouvre la plateforme dans la demi-journée",
+    "over_contact": "Contacts par poste manquant à l'ouverture de « Choisir »",
+    "patience_days": "Jours avant de refuser un contact sans réponse",
+    "forgetful_share": "Part des établissements qui oublient de refuser",
+    "reminder_effect": "Chance qu'un établissement oublieux refuse après le rappel",
+    "crisis_threshold": "Seuil de tension du passage en mode crise",
+    "ars_missions_per_half_day": "Missions traitées par une ARS en crise, par demi-journée",
+}
 
 Report = Mapping[str, Any]
 
@@ -150,7 +166,7 @@ def parameter_lines(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     for name, value in (parameters.get("behaviour") or {}).items():
         number = value if isinstance(value, int) else fr_decimal(value, 4).rstrip("0").rstrip(",")
-        lines.append((f"Comportement : {name}", str(number)))
+        lines.append((f"Comportement : {BEHAVIOUR_LABELS.get(name, name)}", str(number)))
     return lines
 
 

@@ -40,6 +40,7 @@ ENTITY_LABELS = {
     "pool_roster": "Vivier de plateforme territoriale",
     "campaign": "Appel à candidatures", "campaign_dossier": "Dossier de candidature",
     "dossier_attachment": "Pièce d'un dossier de candidature",
+    "simulation": "Simulation de crise",
 }
 ACTION_LABELS = {
     "account_requested": "demande de compte", "account_validated": "compte validé", "account_rejected": "compte refusé",
@@ -83,6 +84,7 @@ ACTION_LABELS = {
     "dossiers_purged": "purge des dossiers de candidature",
     # python -m ops.replica_check, on the throwaway primary it builds: the writes it times, the one it must refuse.
     "write": "écriture de contrôle", "forbidden": "écriture refusée (réplique)",
+    "simulation_started": "simulation de crise lancée",
 }
 COLUMNS = ("Date", "Acteur", "Rôle", "Action", "Objet", "N°", "Avant", "Après", "Région", "Détails")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
 DEFAULT_SQLITE_PATH = ROOT / "data" / "renfort.db"
+DEFAULT_SIMULATION_DIR = ROOT / "data" / "simulations"  # beside the database and data/sauvegardes, git-ignored
 DEV_COOKIE_KEY = "cle-de-developpement-a-remplacer"
 DEV_PSEUDONYM_KEY = "pseudonymes-de-developpement-a-remplacer"
 DEFAULT_TILES_ATTRIBUTION = "© les contributeurs d'OpenStreetMap"
@@ -42,6 +43,9 @@ class Settings:
     # A streaming replica of the primary for the reads that tolerate about a second of lag (db.session's
     # `session_scope(replica=True)`); None: those reads go to the primary too.
     database_read_url: str | None = None
+    # Where the CCS page « Simulation » starts the crisis simulator's runs (one timestamped folder each) and reads
+    # the last report from (issue 17).
+    simulation_dir: Path = DEFAULT_SIMULATION_DIR
 
     @property
     def read_url(self) -> str:
@@ -93,6 +97,15 @@ def _read_url(raw: str, primary: str) -> str | None:
     return url
 
 
+def _directory(raw: str, default: Path) -> Path:
+    """A folder setting: absolute, or relative to the project's root (not to wherever the server was started)."""
+    text = raw.strip()
+    if not text:
+        return default
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build settings from the environment; fail fast on unsafe production values."""
     env = dict(os.environ if env is None else env)
@@ -128,6 +141,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         figures_snapshot_seconds=_int(env, "RENFORT_FIGURES_SNAPSHOT_SECONDS", 300),
         map_tiles=_tile_template(env.get("RENFORT_MAP_TILES", "")),
         map_tiles_attribution=env.get("RENFORT_MAP_TILES_ATTRIBUTION", "").strip() or DEFAULT_TILES_ATTRIBUTION,
+        simulation_dir=_directory(env.get("RENFORT_SIMULATION_DIR", ""), DEFAULT_SIMULATION_DIR),
     )
 
 

@@ -35,13 +35,14 @@ from tests.services.authorisation import (
     cases_pool_roster,
     cases_pools,
     cases_regulation,
+    cases_simulation,
     cases_staffing,
     cases_volunteers,
 )
 from tests.services.authorisation.world import ROLE_TITLES, ROLES, Service, World, build, session_actor
 
 CASE_MODULES = (cases_access, cases_staffing, cases_regulation, cases_volunteers, cases_figures,
-                cases_national_missions, cases_pool_roster, cases_pools, cases_campaigns)
+                cases_national_missions, cases_pool_roster, cases_pools, cases_campaigns, cases_simulation)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "securite.md"
 TABLE_START, TABLE_END = "<!-- table des autorisations : début -->", "<!-- table des autorisations : fin -->"
 

@@ -25,7 +25,7 @@ def sample_report(rules: str = "renfort", seed: int = 1) -> dict[str, Any]:
         "version": 1,
         "parameters": {"rules": rules, "rules_label": charts.rules_label(rules), "seed": seed, "days": 3,
                        "scale": "mini", "wave": 4, "start": "2027-01-04",
-                       "behaviour": {"acceptation_de_base": 0.55, "oubli_de_refus": 0.2}},
+                       "behaviour": {"accept_base": 0.55, "distance_scale_km": 60.0, "nouveau": 3}},
         "days": [
             {"day": day, "date": f"2027-01-0{3 + day}", "missions": 2 + day, "posts_requested": requested,
              "posts_filled": filled[day - 1], "waiting": 5 - day, "waiting_over_7_days": waiting_over[day - 1],
@@ -172,7 +172,9 @@ def test_the_parameters_are_labelled_in_french() -> None:
     lines = dict(charts.parameter_lines(sample_report()["parameters"]))
     assert lines["Règles"] == "Règles Renfort RH" and lines["Premier jour"] == "04/01/2027"
     assert lines["Échelle du jeu de données"] == "mini (tests)"
-    assert lines["Comportement : acceptation_de_base"] == "0,55"
+    assert lines["Comportement : Chance d'accepter une demande proche, sans sollicitation antérieure"] == "0,55"
+    assert lines["Comportement : Échelle de distance de l'acceptation (km)"] == "60"
+    assert lines["Comportement : nouveau"] == "3"  # a parameter added since: its own name
 
 
 # ---------------------------------------------------------------- both rules
