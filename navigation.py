@@ -44,6 +44,7 @@ from pages import (
     region_missions,
     region_professionals,
     sign_in,
+    simulation,
     volunteer_missions,
     volunteer_signup,
     volunteers_admin,
@@ -110,6 +111,7 @@ ESTABLISHMENT_POOL = PageSpec(establishment_pool.render, "Plateforme territorial
                               ":material/hub:")
 CAMPAIGN_DOSSIERS = PageSpec(campaign_dossiers.render, "Appels à candidatures", CAMPAIGNS_PATH, ":material/assignment:")
 CAMPAIGNS = PageSpec(campaigns.render, "Appels à candidatures", CAMPAIGNS_PATH, ":material/assignment:")
+SIMULATION = PageSpec(simulation.render, "Simulation", "simulation-de-crise", ":material/science:")
 LANDING_PATH = "bienvenue"
 
 PUBLIC_PAGES: dict[str, list[PageSpec]] = {
@@ -122,7 +124,7 @@ ROLE_PAGES: dict[str, dict[str, list[PageSpec]]] = {
     "ars": {"Régulation": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, REGION_ALERTS, ACCOUNT_VALIDATION,
                            INDICATORS, POOLS, CAMPAIGNS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
-    "ccs": {"National": [NATIONAL, NATIONAL_MISSIONS, ALERTS, ACCOUNT_VALIDATION],
+    "ccs": {"National": [NATIONAL, NATIONAL_MISSIONS, ALERTS, ACCOUNT_VALIDATION, SIMULATION],
             "Régions": [REGION_MISSIONS, PROPOSE, REGION_PROFESSIONALS, CRISIS, INDICATORS, POOLS, CAMPAIGNS],
             "Données et comptes": [EXPORTS, ACCOUNTS, IMPORT, JOURNAL]},
     "ministere": {"Consultation": [NATIONAL, NATIONAL_MISSIONS, INDICATORS, REGION_MISSIONS, POOLS, CAMPAIGNS, EXPORTS]},

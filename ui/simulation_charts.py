@@ -389,8 +389,8 @@ def comparison_figures(reports: Mapping[str, Report]) -> list[tuple[str, go.Figu
     """The curves of both rules overlaid (`reports`: rules → the report of the first seed)."""
     if not reports:
         return []
-    return [("comparaison-postes", compared_posts(reports)), ("comparaison-delais", compared_time_to_fill(reports)),
-            ("comparaison-lorenz", compared_lorenz(reports)), ("comparaison-attentes", compared_waiting(reports))]
+    return [("comparaison_postes", compared_posts(reports)), ("comparaison_delais", compared_time_to_fill(reports)),
+            ("comparaison_lorenz", compared_lorenz(reports)), ("comparaison_attentes", compared_waiting(reports))]
 
 
 MEDIAN_ROWS = (

@@ -183,15 +183,15 @@ def test_the_parameters_are_labelled_in_french() -> None:
 def test_the_comparison_overlays_both_rules() -> None:
     reports = {"2020": sample_report("2020"), "renfort": sample_report("renfort")}
     figures = dict(charts.comparison_figures(reports))
-    posts = figures["comparaison-postes"]
+    posts = figures["comparaison_postes"]
     assert list(_trace(posts, "Postes pourvus — Règles de 2020")["y"]) == [0, 2, 3]
     assert list(_trace(posts, "Postes pourvus — Règles Renfort RH")["y"]) == [1, 4, 7]
     assert list(_trace(posts, "Postes demandés")["y"]) == [6, 8, 10]
-    assert _title(figures["comparaison-lorenz"]) == ("Répartition des sollicitations — Gini : Règles de 2020 0,68 ; "
+    assert _title(figures["comparaison_lorenz"]) == ("Répartition des sollicitations — Gini : Règles de 2020 0,68 ; "
                                                      "Règles Renfort RH 0,23")
-    assert list(_trace(figures["comparaison-delais"], "Règles de 2020")["x"]) == [2.0, 3.0, 5.0]
-    assert [shape.x0 for shape in figures["comparaison-delais"].layout.shapes] == [3.0, 0.75]
-    assert list(_trace(figures["comparaison-attentes"], "Règles de 2020")["y"]) == [0, 1, 2]
+    assert list(_trace(figures["comparaison_delais"], "Règles de 2020")["x"]) == [2.0, 3.0, 5.0]
+    assert [shape.x0 for shape in figures["comparaison_delais"].layout.shapes] == [3.0, 0.75]
+    assert list(_trace(figures["comparaison_attentes"], "Règles de 2020")["y"]) == [0, 1, 2]
 
 
 def test_the_comparison_tables_hold_the_medians_and_the_targets() -> None:
@@ -261,7 +261,7 @@ def test_the_comparison_html_holds_both_rules_and_the_targets(tmp_path: Path) ->
     assert "Postes pourvus au jour 30 : au moins +15 %" in text and "+133 %" in text
     assert "Règles de 2020" in text and "Règles Renfort RH" in text and "1 min 16 s" in text
     figures = html_figures(text)
-    assert [trace["name"] for trace in figures["figure-comparaison-postes"]["data"]] == [
+    assert [trace["name"] for trace in figures["figure-comparaison_postes"]["data"]] == [
         "Postes demandés", "Postes pourvus — Règles de 2020", "Postes pourvus — Règles Renfort RH"]
     assert "✘ manqué" in text and text.count("✔ atteint") == 2
     # each run's own report is linked beside it
