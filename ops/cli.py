@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.shared.errors import DomainError
+from ops.simulation import command as simulation_command
 
 
 def _cmd_migrate(args: argparse.Namespace) -> None:
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--before", required=True, help="date limite (AAAA-MM-JJ ou JJ/MM/AAAA)")
     purge.add_argument("--dry-run", action="store_true", help="compte sans rien anonymiser")
     purge.set_defaults(func=_cmd_purge)
+    simulation_command.add_parser(sub, database)
     return parser
 
 

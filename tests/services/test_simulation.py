@@ -1,0 +1,135 @@
+"""The crisis simulator on a tiny data set: same seed ⇒ same report, the invariants hold under both rule sets,
+the rules differ where they should, the command writes its files and never touches an existing database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.shared.clock import utcnow
+from db.models import Event, Mission, Proposal
+from db.session import create_engine_for
+from ops.cli import main
+from ops.simulation import metrics
+from ops.simulation.behaviour import Dice
+from ops.simulation.run import (
+    Plan,
+    copy_database,
+    instant,
+    prepare_population,
+    run_plan,
+    simulate_one,
+    sqlite_url,
+)
+from ops.simulation.wave import draw_wave
+
+DAYS, WAVE = 3, 12
+
+
+@dataclass(frozen=True)
+class Runs:
+    renfort: dict
+    again: dict
+    old: dict
+    renfort_db: Path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """One tiny population; the same wave run twice under our rules (seed 1) and once under the 2020 rules."""
+    folder = tmp_path_factory.mktemp("simulation")
+    prepare_population("mini", folder / "population.db")
+
+    def run(rules: str, name: str) -> dict:
+        copy_database(folder / "population.db", folder / f"{name}.db")
+        ticks: list[int] = []
+        report = simulate_one(sqlite_url(folder / f"{name}.db"), Plan(days=DAYS, scale="mini", wave=WAVE), rules, 1,
+                              ticks.append)
+        assert ticks == list(range(1, 2 * DAYS + 1))
+        return report
+
+    return Runs(run("renfort", "a"), run("renfort", "b"), run("2020", "old"), folder / "a.db")
+
+
+def test_the_same_seed_gives_the_same_report(runs: Runs) -> None:
+    assert json.dumps(runs.renfort, sort_keys=True) == json.dumps(runs.again, sort_keys=True)
+    assert runs.renfort["final"]["posts_requested"] > 0 and runs.renfort["actions"]["filed"] == WAVE
+
+
+def test_another_seed_draws_another_wave(runs: Runs) -> None:
+    engine = create_engine_for(sqlite_url(runs.renfort_db))
+    with sa.orm.Session(engine) as session:
+        first, again, other = (draw_wave(session, Dice(seed), WAVE, DAYS, date(2027, 1, 4)) for seed in (1, 1, 2))
+    engine.dispose()
+    assert first == again and first != other and len(other) == WAVE
+
+
+@pytest.mark.parametrize("rules", ["2020", "renfort"])
+def test_invariants_hold_and_figures_add_up(runs: Runs, rules: str) -> None:
+    report = runs.old if rules == "2020" else runs.renfort
+    assert report["invariants"] == {"double_reservations": 0, "overfilled_missions": 0, "status_mismatches": 0,
+                                    "broken_event_chains": 0}
+    days, final = report["days"], report["final"]
+    assert [d["day"] for d in days] == list(range(1, DAYS + 1))
+    for before, after in zip(days, days[1:]):
+        assert after["posts_requested"] >= before["posts_requested"]
+        assert after["posts_filled"] >= before["posts_filled"]
+    assert all(d["posts_filled"] <= d["posts_requested"] for d in days)
+    assert final["posts_filled"] == days[-1]["posts_filled"] == len(report["time_to_fill_hours"])
+    assert final["posts_requested"] == days[-1]["posts_requested"] == sum(r["posts_requested"] for r in report["regions"])
+    assert sum(v for _, v in report["solicitations_histogram"]) == final["eligible_volunteers"]
+    assert final["never_contacted"] == report["solicitations_histogram"][0][1]
+    assert report["parameters"]["rules"] == rules
+
+
+def test_the_2020_rules_never_open_the_national_pools_on_the_same_wave(runs: Runs) -> None:
+    assert "pools_opened" not in runs.old["actions"] and "alerted" not in runs.old["actions"]
+    assert runs.old["final"]["pools_opened"] == 0
+    assert [d["posts_requested"] for d in runs.old["days"]] == [d["posts_requested"] for d in runs.renfort["days"]]
+
+
+def test_the_clock_is_real_again_after_a_run(runs: Runs) -> None:
+    assert abs((utcnow() - datetime.now(timezone.utc)).total_seconds()) < 5
+
+
+def test_a_broken_audit_trail_or_an_over_filled_mission_is_caught(runs: Runs, tmp_path: Path) -> None:
+    assert runs.renfort["final"]["posts_filled"] > 0
+    copy_database(runs.renfort_db, tmp_path / "tampered.db")
+    engine = create_engine_for(sqlite_url(tmp_path / "tampered.db"))
+    start = instant(0)
+    with engine.begin() as connection:
+        first = connection.scalar(sa.select(sa.func.min(Event.id)).where(Event.entity == "proposal",
+                                                                          Event.at >= start))
+        connection.execute(sa.delete(Event).where(Event.id == first))
+        filled = connection.scalars(sa.select(Proposal.mission_id).where(Proposal.state.in_(metrics.ASSIGNED))
+                                    .distinct()).all()
+        connection.execute(sa.update(Mission).where(Mission.id == filled[0]).values(count=0))
+    with sa.orm.Session(engine) as session:
+        broken = metrics.invariants(session, start)
+    engine.dispose()
+    assert broken["broken_event_chains"] == 1 and broken["overfilled_missions"] == 1
+
+
+def test_the_command_writes_each_run_and_the_comparison(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    summary = run_plan(Plan(days=1, seeds=(1,), rules=("2020", "renfort"), scale="mini", wave=6), out)
+    assert {run["rules"] for run in summary["runs"]} == {"2020", "renfort"}
+    assert "Aucune réservation de plus de 7 jours" in {t["label"] for t in summary["targets"]}
+    for folder in ("2020-graine-1", "renfort-graine-1"):
+        report = json.loads((out / folder / "report.json").read_text(encoding="utf-8"))
+        assert report["parameters"]["days"] == 1 and (out / folder / "report.html").stat().st_size > 10_000
+    assert json.loads((out / "comparaison.json").read_text(encoding="utf-8"))["median"].keys() == {"2020", "renfort"}
+    progress = json.loads((out / "progress.json").read_text(encoding="utf-8"))
+    assert progress["phase"] == "termine" and progress["done"] == progress["total"] == 4
+
+
+def test_the_command_refuses_an_existing_database(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["simulate", "--db", f"sqlite:///{tmp_path / 'real.db'}", "--out", str(tmp_path / "out")])
+    assert "propre base temporaire" in str(refused.value)
+    assert not (tmp_path / "real.db").exists() and not (tmp_path / "out").exists()
