@@ -46,6 +46,9 @@ def add_parser(sub: Any, database: argparse.ArgumentParser) -> None:
                         help="un paramètre de comportement modifié, ex. fatigue=0.6 (voir docs/simulation.md)")
     parser.add_argument("--out", required=True, help="dossier des résultats (JSON, HTML, progress.json)")
     parser.add_argument("--workdir", help="dossier des bases temporaires (par défaut celui du système)")
+    parser.add_argument("--sensitivity", action="store_true",
+                        help="chaque paramètre à ×0,5 et ×1,5, les deux règles, la première graine (sensibilite.md)")
+    parser.add_argument("--processes", type=int, default=2, help="--sensitivity : simulations en parallèle (2)")
     parser.set_defaults(func=run_command)
 
 
@@ -66,6 +69,14 @@ def run_command(args: argparse.Namespace) -> None:
         raise SystemExit(f"--param : {error}") from None
     plan = Plan(days=args.days, seeds=args.seed, rules=RULE_CHOICES[args.rules], scale=args.scale, wave=args.wave,
                 behaviour=behaviour)
+    if args.sensitivity:
+        from ops.simulation.sensitivity import run_sensitivity
+
+        rows = run_sensitivity(plan, Path(args.out), processes=args.processes,
+                               workdir=Path(args.workdir) if args.workdir else None,
+                               on_progress=lambda text: print(text, flush=True))
+        print(f"{len(rows)} variantes ; tableau dans {Path(args.out) / 'sensibilite.md'}")
+        return
     summary = run_plan(plan, Path(args.out), workdir=Path(args.workdir) if args.workdir else None,
                        on_progress=lambda text: print(text, flush=True))
     print(describe(summary))
