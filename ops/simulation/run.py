@@ -248,6 +248,7 @@ def run_plan(plan: Plan, out: Path, *, workdir: Path | None = None,
 
             progress.update("rapport", total, "Rapport de comparaison…")
             write_json(out / "comparaison.json", summary)
+            (out / "comparaison.md").write_text(comparison_markdown(summary), encoding="utf-8")
             write_comparison_html(summary, out / "comparaison.html")
         write_json(out / "timing.json", {"preparation_seconds": round(prepared, 1),
                                          "runs": [{"rules": r["parameters"]["rules"], "seed": r["parameters"]["seed"],
@@ -356,3 +357,25 @@ def _percent(value: float | None) -> str:
 
 def _hours(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} h".replace(".", ",")
+
+
+def comparison_markdown(summary: dict[str, Any]) -> str:
+    """The comparison as the tables of docs/simulation.md: each run, then the medians and the targets."""
+    lines = ["| Règles | Graine | Postes pourvus | Taux | Délai médian (h) | Gini | Jamais sollicités | "
+             "Attentes > 7 j (max) | Durée (s) |", "|---|---|---|---|---|---|---|---|---|"]
+    for run in summary["runs"]:
+        final = run["final"]
+        lines.append(f"| {run['rules']} | {run['seed']} | {final['posts_filled']} / {final['posts_requested']} | "
+                     f"{_decimal(final['fill_rate'] * 100, 1)} % | {_decimal(final['time_to_fill_hours']['median'], 0)} | "
+                     f"{_decimal(final['gini'])} | {_decimal(final['never_contacted_share'] * 100, 1)} % | "
+                     f"{final['waiting_over_7_days_max']} | {_decimal(run['seconds'], 0)} |")
+    lines += ["", "| Médiane | Postes pourvus | Délai médian (h) | Gini | Jamais sollicités | Attentes > 7 j | Durée (s) |",
+              "|---|---|---|---|---|---|---|"]
+    for rules, row in summary["median"].items():
+        lines.append(f"| {rules} | {_decimal(row['posts_filled'], 0)} | {_decimal(row['median_time_to_fill_hours'], 0)} | "
+                     f"{_decimal(row['gini'])} | {_decimal(row['never_contacted_share'] * 100, 1)} % | "
+                     f"{_decimal(row['waiting_over_7_days_max'], 0)} | {_decimal(row['seconds'], 0)} |")
+    if summary.get("targets"):
+        lines += ["", "| Cible | Mesure | Atteinte |", "|---|---|---|"]
+        lines += [f"| {t['label']} | {t['value']} | {'oui' if t['met'] else 'non'} |" for t in summary["targets"]]
+    return "\n".join(lines) + "\n"

@@ -124,6 +124,8 @@ def test_the_command_writes_each_run_and_the_comparison(tmp_path: Path) -> None:
         report = json.loads((out / folder / "report.json").read_text(encoding="utf-8"))
         assert report["parameters"]["days"] == 1 and (out / folder / "report.html").stat().st_size > 10_000
     assert json.loads((out / "comparaison.json").read_text(encoding="utf-8"))["median"].keys() == {"2020", "renfort"}
+    table = (out / "comparaison.md").read_text(encoding="utf-8")
+    assert "| 2020 | 1 |" in table and "| renfort | 1 |" in table and "| Aucune réservation de plus de 7 jours |" in table
     progress = json.loads((out / "progress.json").read_text(encoding="utf-8"))
     assert progress["phase"] == "termine" and progress["done"] == progress["total"] == 4
 
