@@ -125,10 +125,18 @@ def _metrics(report: Mapping[str, Any]) -> None:
             column.metric(figure.label, figure.value, help=figure.help)
 
 
+WIDE = {"regions"}  # a bar per region and two panels: the page's whole width
+
+
 def _charts(figures: list, prefix: str) -> None:
-    for position in range(0, len(figures), 2):
-        for column, (key, figure) in zip(st.columns(2), figures[position:position + 2]):
+    """Two charts a row, the wide ones alone on theirs."""
+    pairs = [(key, figure) for key, figure in figures if key not in WIDE]
+    for position in range(0, len(pairs), 2):
+        for column, (key, figure) in zip(st.columns(2), pairs[position:position + 2]):
             column.plotly_chart(figure, key=f"{prefix}{key}", width="stretch", config={"displayModeBar": False})
+    for key, figure in figures:
+        if key in WIDE:
+            st.plotly_chart(figure, key=f"{prefix}{key}", width="stretch", config={"displayModeBar": False})
 
 
 def _single(report: Mapping[str, Any], prefix: str) -> None:

@@ -89,10 +89,14 @@ def rules_label(rules: str) -> str:
     return RULES_LABELS.get(rules, rules)
 
 
-def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
-    """Decimal comma, thin-space thousands (as ui.charts.french), a title, a legend under the chart."""
-    figure.update_layout(title={"text": title}, separators=", ", height=height,
-                         margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25},
+def _layout(figure: go.Figure, title: str, height: int = 360, subtitle: str | None = None) -> go.Figure:
+    """Decimal comma, thin-space thousands (as ui.charts.french), a short title (a chart may be half the page
+    wide) and what it measures in its subtitle, a legend under the chart."""
+    heading: dict[str, Any] = {"text": title}
+    if subtitle:
+        heading["subtitle"] = {"text": subtitle}
+    figure.update_layout(title=heading, separators=", ", height=height,
+                         margin={"l": 10, "r": 10, "t": 80 if subtitle else 50, "b": 10}, legend={"orientation": "h", "y": -0.25},
                          font={"family": "Arial, sans-serif", "size": 13}, plot_bgcolor="white")
     figure.update_xaxes(showgrid=False, linecolor="#888")
     figure.update_yaxes(gridcolor="#E5E5E5", rangemode="tozero")
@@ -140,13 +144,13 @@ def key_figures(report: Report) -> list[KeyFigure]:
         KeyFigure("Gini des sollicitations", fr_decimal(final["gini"], 2),
                   "Inégalité des sollicitations entre les volontaires éligibles à au moins un besoin de la vague : "
                   "0 si chacun est sollicité autant, 1 si un seul l'est. Objectif : 0,3 au plus."),
-        KeyFigure("Volontaires éligibles jamais contactés",
+        KeyFigure("Éligibles jamais contactés",
                   f"{fr_int(final['never_contacted'])} ({fr_percent(final['never_contacted_share'])})",
-                  f"Sur {fr_int(eligible)} volontaires éligibles à au moins un besoin de la vague ; le plus "
-                  f"sollicité l'a été {fr_int(final['max_solicitations'])} fois."),
-        KeyFigure("Attentes de plus de 7 jours (au plus)", fr_int(final["waiting_over_7_days_max"]),
-                  f"Propositions restées « contacté » ou « proposé par l'ARS » plus de 7 jours, au pire jour ; "
-                  f"attente la plus longue : {fr_days(final['longest_wait_days'])}."),
+                  f"Volontaires jamais contactés, sur {fr_int(eligible)} volontaires éligibles à au moins un besoin "
+                  f"de la vague ; le plus sollicité l'a été {fr_int(final['max_solicitations'])} fois."),
+        KeyFigure("Attentes de plus de 7 jours", fr_int(final["waiting_over_7_days_max"]),
+                  "Propositions restées « contacté » ou « proposé par l'ARS » plus de 7 jours, le pire jour de la "
+                  f"vague ; attente la plus longue : {fr_days(final['longest_wait_days'])}."),
         KeyFigure("Passages en mode crise", fr_int(final["crisis_switches"]),
                   "Régions passées en mode gestion de crise pendant la simulation."),
         KeyFigure("Viviers nationaux ouverts", fr_int(final["pools_opened"]),
@@ -179,7 +183,7 @@ def posts_over_time(report: Report) -> go.Figure:
                                     hovertemplate=f"Jour %{{x}} (%{{customdata}})<br>{name} : %{{y}}<extra></extra>"))
     figure.update_xaxes(title_text="Jour de la vague", dtick=_tick(days))
     figure.update_yaxes(title_text="Postes (cumul)")
-    return _layout(figure, "Postes demandés et pourvus, jour après jour")
+    return _layout(figure, "Postes demandés et pourvus", subtitle="Cumul jour après jour")
 
 
 def _tick(days: list[int]) -> int:
@@ -190,15 +194,23 @@ def _in_days(hours: list[float]) -> list[float]:
     return [round(h / 24, 4) for h in hours]
 
 
+def _bins(delays: list[float]) -> dict[str, float]:
+    """One bin width for every series of a chart (from 0), readable at the scale of the longest delay."""
+    longest = max(delays, default=0.0)
+    size = next((width for limit, width in ((3, 0.25), (10, 0.5), (30, 1.0)) if longest <= limit), 2.0)
+    return {"start": 0.0, "size": size}
+
+
 def time_to_fill_histogram(report: Report) -> go.Figure:
     """Every filled post's delay in days, the median marked by a dashed line."""
     delays = _in_days(report.get("time_to_fill_hours") or [])
     median = report["final"]["time_to_fill_hours"]["median"]
     figure = go.Figure()
     if not delays:
-        _layout(figure, "Délai pour pourvoir un poste")
+        _layout(figure, "Délai pour pourvoir un poste", subtitle="Du dépôt du besoin à l'affectation")
         return _empty(figure, "Aucun poste pourvu : pas de délai à montrer.")
-    figure.add_trace(go.Histogram(x=delays, name="Postes pourvus", marker_color=BLUE, opacity=0.85,
+    figure.add_trace(go.Histogram(x=delays, name="Postes pourvus", marker_color=BLUE, xbins=_bins(delays),
+                                  marker_line={"color": "white", "width": 1},
                                   hovertemplate="%{x} jours : %{y} postes<extra></extra>"))
     if median is not None:
         figure.add_vline(x=median / 24, line_dash="dash", line_color=RED, line_width=2,
@@ -206,7 +218,8 @@ def time_to_fill_histogram(report: Report) -> go.Figure:
                          annotation_font_color=RED)
     figure.update_xaxes(title_text="Délai entre le dépôt du besoin et l'affectation (jours)")
     figure.update_yaxes(title_text="Postes pourvus")
-    return _layout(figure, "Délai pour pourvoir un poste")
+    return _layout(figure, "Délai pour pourvoir un poste",
+                   subtitle=f"Du dépôt du besoin à l'affectation — médiane : {fr_hours(median)}")
 
 
 def lorenz_curve(report: Report) -> go.Figure:
@@ -215,7 +228,8 @@ def lorenz_curve(report: Report) -> go.Figure:
     _equality(figure)
     points = final.get("lorenz") or [[0.0, 0.0], [1.0, 1.0]]
     figure.add_trace(_lorenz_trace(points, "Volontaires éligibles", BLUE))
-    return _lorenz_layout(figure, f"Répartition des sollicitations (courbe de Lorenz) — Gini {fr_decimal(final['gini'], 2)}")
+    return _lorenz_layout(figure, f"Courbe de Lorenz des sollicitations — Gini {fr_decimal(final['gini'], 2)}",
+                          "Volontaires éligibles à au moins un besoin de la vague")
 
 
 def _equality(figure: go.Figure) -> None:
@@ -230,11 +244,11 @@ def _lorenz_trace(points: list[list[float]], name: str, colour: str) -> go.Scatt
                                     "<extra>" + name + "</extra>")
 
 
-def _lorenz_layout(figure: go.Figure, title: str) -> go.Figure:
+def _lorenz_layout(figure: go.Figure, title: str, subtitle: str) -> go.Figure:
     figure.update_xaxes(title_text="Part des volontaires éligibles, du moins au plus sollicité", tickformat=".0%",
                         range=[0, 1])
     figure.update_yaxes(title_text="Part des sollicitations", tickformat=".0%", range=[0, 1])
-    return _layout(figure, title, height=420)
+    return _layout(figure, title, height=420, subtitle=subtitle)
 
 
 def waiting_bars(report: Report) -> go.Figure:
@@ -249,8 +263,20 @@ def waiting_bars(report: Report) -> go.Figure:
                             hovertemplate="Jour %{x} (%{customdata})<br>Depuis plus de 7 jours : %{y}<extra></extra>"))
     figure.update_layout(barmode="overlay")
     figure.update_xaxes(title_text="Jour de la vague", dtick=_tick(days))
-    figure.update_yaxes(title_text="Propositions « contacté » ou « proposé par l'ARS »")
-    return _layout(figure, "Propositions en attente d'une réponse, en fin de journée")
+    figure.update_yaxes(title_text="Propositions")
+    _layout(figure, "Propositions en attente d'une réponse",
+            subtitle="« contacté » ou « proposé par l'ARS », en fin de journée")
+    return _none_over_7_days(figure, [report])
+
+
+def _none_over_7_days(figure: go.Figure, reports: list[Report]) -> go.Figure:
+    """Said in words when no proposal waited more than 7 days: an all-zero series draws nothing."""
+    if not any(_series(report, "waiting_over_7_days") and max(_series(report, "waiting_over_7_days"))
+               for report in reports):
+        figure.add_annotation(text="Aucune proposition n'a attendu plus de 7 jours.", showarrow=False, xref="paper",
+                              yref="paper", x=0.5, y=0.98, yanchor="top", font={"size": 13, "color": "#18753C"},
+                              bgcolor="rgba(255,255,255,0.8)")
+    return figure
 
 
 def solicitations_bars(report: Report) -> go.Figure:
@@ -261,17 +287,23 @@ def solicitations_bars(report: Report) -> go.Figure:
                               hovertemplate="Sollicités %{x} fois : %{y} volontaires<extra></extra>"))
     figure.update_xaxes(title_text="Nombre de sollicitations reçues pendant la vague", dtick=1)
     figure.update_yaxes(title_text="Volontaires éligibles")
-    return _layout(figure, "Volontaires éligibles selon le nombre de sollicitations reçues")
+    return _layout(figure, "Sollicitations par volontaire",
+                   subtitle="Volontaires éligibles selon le nombre de demandes reçues")
 
 
 REGION_COLUMNS = ("Région", "Postes demandés", "Postes pourvus", "Taux de pourvoi", "Délai médian",
                   "Gini des sollicitations", "Volontaires éligibles", "Jamais contactés", "Passage en mode crise")
 
 
+def _by_posts(report: Report) -> list[Mapping[str, Any]]:
+    """The regions, the most requested first."""
+    return sorted(report.get("regions") or [], key=lambda r: (-r["posts_requested"], r["region"]))
+
+
 def regions_table(report: Report) -> pd.DataFrame:
     """One row per region, as text in French (a missing value reads « – », never None)."""
     rows = []
-    for region in report.get("regions") or []:
+    for region in _by_posts(report):
         crisis = region.get("crisis_day")
         rows.append({
             "Région": region["region"],
@@ -290,11 +322,11 @@ def regions_table(report: Report) -> pd.DataFrame:
 def regions_bars(report: Report) -> go.Figure:
     """Per region (the most requested at the top): fill rate, and the share of its eligible volunteers never
     contacted."""
-    regions = sorted(report.get("regions") or [], key=lambda r: (-r["posts_requested"], r["region"]))
+    regions = _by_posts(report)
     names = [r["region"] for r in regions]
     never = [r["never_contacted"] / r["eligible_volunteers"] if r["eligible_volunteers"] else 0.0 for r in regions]
     figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                           subplot_titles=("Taux de pourvoi", "Volontaires éligibles jamais contactés"))
+                           subplot_titles=("Taux de pourvoi", "Part des éligibles jamais contactés"))
     figure.add_trace(go.Bar(y=names, x=[r["fill_rate"] for r in regions], orientation="h", name="Taux de pourvoi",
                             marker_color=BLUE, customdata=[[r["posts_filled"], r["posts_requested"]] for r in regions],
                             hovertemplate="%{y} : %{x:.0%} (%{customdata[0]} / %{customdata[1]} postes)"
@@ -305,7 +337,8 @@ def regions_bars(report: Report) -> go.Figure:
                                           "<extra></extra>"), row=1, col=2)
     figure.update_xaxes(tickformat=".0%", range=[0, 1])
     figure.update_yaxes(autorange="reversed")
-    figure = _layout(figure, "Par région", height=max(320, 120 + 26 * len(names)))
+    figure = _layout(figure, "Pourvoi et volontaires jamais contactés, par région",
+                     height=max(320, 140 + 26 * len(names)))
     figure.update_layout(showlegend=False)
     return figure
 
@@ -336,27 +369,28 @@ def compared_posts(reports: Mapping[str, Report]) -> go.Figure:
                                     hovertemplate=f"Jour %{{x}} (%{{customdata}})<br>{name} : %{{y}}<extra></extra>"))
     figure.update_xaxes(title_text="Jour de la vague", dtick=_tick(days))
     figure.update_yaxes(title_text="Postes (cumul)")
-    return _layout(figure, "Postes pourvus selon les règles, sur la même vague")
+    return _layout(figure, "Postes pourvus selon les règles", subtitle="La même vague, cumul jour après jour")
 
 
 def compared_time_to_fill(reports: Mapping[str, Report]) -> go.Figure:
     figure = go.Figure()
+    bins = _bins([d for report in reports.values() for d in _in_days(report.get("time_to_fill_hours") or [])])
     for rules, report in reports.items():
         delays = _in_days(report.get("time_to_fill_hours") or [])
         colour = RULES_COLOURS.get(rules, BLUE)
-        figure.add_trace(go.Histogram(x=delays, name=rules_label(rules), marker_color=colour, opacity=0.55,
+        figure.add_trace(go.Histogram(x=delays, name=rules_label(rules), marker_color=colour, xbins=bins,
                                       hovertemplate="%{x} jours : %{y} postes<extra>" + rules_label(rules) + "</extra>"))
         median = report["final"]["time_to_fill_hours"]["median"]
         if median is not None:
             figure.add_vline(x=median / 24, line_dash="dash", line_color=colour, line_width=2)
     medians = " ; ".join(f"{rules_label(rules)} {fr_hours(report['final']['time_to_fill_hours']['median'])}"
                          for rules, report in reports.items())
-    figure.update_layout(barmode="overlay")
+    figure.update_layout(barmode="group", bargap=0.1)  # side by side on the same bins
     figure.update_xaxes(title_text="Délai entre le dépôt du besoin et l'affectation (jours)")
     figure.update_yaxes(title_text="Postes pourvus")
     if not any(report.get("time_to_fill_hours") for report in reports.values()):
         _empty(figure, "Aucun poste pourvu : pas de délai à montrer.")
-    return _layout(figure, f"Délai pour pourvoir un poste — médianes : {medians}")
+    return _layout(figure, "Délai pour pourvoir un poste", subtitle=f"Médianes : {medians}")
 
 
 def compared_lorenz(reports: Mapping[str, Report]) -> go.Figure:
@@ -367,7 +401,7 @@ def compared_lorenz(reports: Mapping[str, Report]) -> go.Figure:
         figure.add_trace(_lorenz_trace(points, rules_label(rules), RULES_COLOURS.get(rules, BLUE)))
     ginis = " ; ".join(f"{rules_label(rules)} {fr_decimal(report['final']['gini'], 2)}"
                        for rules, report in reports.items())
-    return _lorenz_layout(figure, f"Répartition des sollicitations — Gini : {ginis}")
+    return _lorenz_layout(figure, "Courbe de Lorenz des sollicitations", f"Gini : {ginis}")
 
 
 def compared_waiting(reports: Mapping[str, Report]) -> go.Figure:
@@ -381,8 +415,10 @@ def compared_waiting(reports: Mapping[str, Report]) -> go.Figure:
                                               "<extra>" + rules_label(rules) + "</extra>"))
     figure.update_layout(barmode="group")
     figure.update_xaxes(title_text="Jour de la vague", dtick=_tick(days))
-    figure.update_yaxes(title_text="Propositions en attente depuis plus de 7 jours")
-    return _layout(figure, "Propositions en attente depuis plus de 7 jours, en fin de journée")
+    figure.update_yaxes(title_text="Propositions")
+    _layout(figure, "Attentes de plus de 7 jours", subtitle="Propositions sans réponse depuis plus de 7 jours, "
+                                                           "en fin de journée")
+    return _none_over_7_days(figure, list(reports.values()))
 
 
 def comparison_figures(reports: Mapping[str, Report]) -> list[tuple[str, go.Figure]]:

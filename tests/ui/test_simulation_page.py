@@ -98,8 +98,8 @@ def test_the_page_shows_the_last_report_and_serves_its_html(app: AppTest, folder
                for text in texts(app.main))
     assert metrics(app) == {
         "Postes pourvus": "3 / 10", "Taux de pourvoi": "30\u202f%", "Délai médian pour pourvoir": "3 j",
-        "Gini des sollicitations": "0,68", "Volontaires éligibles jamais contactés": "10 (25\u202f%)",
-        "Attentes de plus de 7 jours (au plus)": "2", "Passages en mode crise": "1", "Viviers nationaux ouverts": "2"}
+        "Gini des sollicitations": "0,68", "Éligibles jamais contactés": "10 (25\u202f%)",
+        "Attentes de plus de 7 jours": "2", "Passages en mode crise": "1", "Viviers nationaux ouverts": "2"}
     figures = charts(app)
     assert set(figures) == {"simulation_postes", "simulation_delais", "simulation_lorenz", "simulation_sollicitations",
                             "simulation_attentes", "simulation_regions"}

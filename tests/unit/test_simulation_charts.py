@@ -117,6 +117,7 @@ def test_the_delay_histogram_is_in_days_with_its_median_marked() -> None:
     (line,) = figure.layout.shapes
     assert line.x0 == line.x1 == 0.75
     assert [a.text for a in figure.layout.annotations] == ["médiane : 18 h"]
+    assert figure.layout.title.subtitle.text == "Du dépôt du besoin à l'affectation — médiane : 18 h"
 
 
 def test_a_run_that_filled_nothing_says_so_instead_of_an_empty_histogram() -> None:
@@ -131,7 +132,7 @@ def test_a_run_that_filled_nothing_says_so_instead_of_an_empty_histogram() -> No
 
 def test_the_lorenz_curve_has_its_diagonal_and_the_gini_in_its_title() -> None:
     figure = charts.lorenz_curve(sample_report())
-    assert _title(figure) == "Répartition des sollicitations (courbe de Lorenz) — Gini 0,23"
+    assert _title(figure) == "Courbe de Lorenz des sollicitations — Gini 0,23"
     curve = _trace(figure, "Volontaires éligibles")
     assert list(curve["x"]) == [0.0, 0.25, 0.5, 0.75, 1.0] and list(curve["y"]) == [0.0, 0.0, 0.2, 0.45, 1.0]
     assert list(_trace(figure, "Égalité parfaite")["y"]) == [0, 1]
@@ -141,6 +142,10 @@ def test_the_waiting_bars_hold_the_proposals_waiting_and_those_over_7_days() -> 
     figure = charts.waiting_bars(sample_report("2020"))
     assert list(_trace(figure, "En attente")["y"]) == [4, 3, 2]
     assert list(_trace(figure, "Dont depuis plus de 7 jours")["y"]) == [0, 1, 2]
+    assert not figure.layout.annotations
+    # none over 7 days: said in words, an all-zero series would draw nothing
+    calm = charts.waiting_bars(sample_report("renfort"))
+    assert [a.text for a in calm.layout.annotations] == ["Aucune proposition n'a attendu plus de 7 jours."]
 
 
 def test_the_regions_read_in_french_with_a_dash_where_a_value_is_missing() -> None:
@@ -162,8 +167,8 @@ def test_the_key_figures_are_written_in_french() -> None:
     figures = {f.label: f.value for f in charts.key_figures(sample_report("2020"))}
     assert figures == {
         "Postes pourvus": "3 / 10", "Taux de pourvoi": "30\u202f%", "Délai médian pour pourvoir": "3 j",
-        "Gini des sollicitations": "0,68", "Volontaires éligibles jamais contactés": "10 (25\u202f%)",
-        "Attentes de plus de 7 jours (au plus)": "2", "Passages en mode crise": "1", "Viviers nationaux ouverts": "2"}
+        "Gini des sollicitations": "0,68", "Éligibles jamais contactés": "10 (25\u202f%)",
+        "Attentes de plus de 7 jours": "2", "Passages en mode crise": "1", "Viviers nationaux ouverts": "2"}
     assert charts.fr_hours(1500.0) == "62,5 j" and charts.fr_hours(47.6) == "48 h"
     assert charts.fr_seconds(75.5) == "1 min 16 s" and charts.fr_seconds(41.2) == "41 s"
 
@@ -187,10 +192,14 @@ def test_the_comparison_overlays_both_rules() -> None:
     assert list(_trace(posts, "Postes pourvus — Règles de 2020")["y"]) == [0, 2, 3]
     assert list(_trace(posts, "Postes pourvus — Règles Renfort RH")["y"]) == [1, 4, 7]
     assert list(_trace(posts, "Postes demandés")["y"]) == [6, 8, 10]
-    assert _title(figures["comparaison_lorenz"]) == ("Répartition des sollicitations — Gini : Règles de 2020 0,68 ; "
-                                                     "Règles Renfort RH 0,23")
+    assert _title(figures["comparaison_lorenz"]) == "Courbe de Lorenz des sollicitations"
+    assert figures["comparaison_lorenz"].layout.title.subtitle.text == "Gini : Règles de 2020 0,68 ; Règles Renfort RH 0,23"
+    assert figures["comparaison_delais"].layout.title.subtitle.text == "Médianes : Règles de 2020 3 j ; Règles Renfort RH 18 h"
     assert list(_trace(figures["comparaison_delais"], "Règles de 2020")["x"]) == [2.0, 3.0, 5.0]
     assert [shape.x0 for shape in figures["comparaison_delais"].layout.shapes] == [3.0, 0.75]
+    # both rules on the same bins, side by side (delays up to 5 days: half-day bins)
+    assert {trace["xbins"]["size"] for trace in figures["comparaison_delais"].to_dict()["data"]} == {0.5}
+    assert figures["comparaison_delais"].layout.barmode == "group"
     assert list(_trace(figures["comparaison_attentes"], "Règles de 2020")["y"]) == [0, 1, 2]
 
 
