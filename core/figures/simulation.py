@@ -16,8 +16,10 @@ Only the CCS reads and starts simulations: they show the platform's rules at wor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -177,14 +179,17 @@ def start_simulation(session: so.Session, *, actor: SessionUser | None, request:
     command = [sys.executable, "-m", "core", "simulate", "--seed", str(arguments["seed"]), "--rules",
                arguments["rules"], "--days", str(arguments["days"]), "--wave", str(arguments["wave"]),
                "--scale", arguments["scale"], "--out", str(run_dir)]
-    with (run_dir / LOG_FILE).open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, close_fds=True,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:  # behind the pages' own requests on a shared server
+    try:
+        with (run_dir / LOG_FILE).open("wb") as log:
+            process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    except OSError as error:  # no process: the event is rolled back with the refusal, the empty folder removed
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise Conflict(f"La simulation n'a pas pu démarrer ({error.strerror or error}) : réessayez dans un instant.") \
+            from None
+    with contextlib.suppress(OSError, AttributeError):  # behind the pages' own requests on a shared server
         os.setpriority(os.PRIO_PROCESS, process.pid, 10)
-    except (OSError, AttributeError):
-        pass
     _write_json(run_dir / PROCESS_FILE, {"pid": process.pid, "started_at": started.isoformat(),
                                          "parameters": arguments, "command": command})
     return run_id
@@ -374,10 +379,20 @@ def _progress(run_dir: Path) -> RunProgress:
         progress = RunProgress(**{**asdict(progress), "error": "La simulation a échoué sans préciser pourquoi."})
     if progress.running and not alive:
         log = run_dir / LOG_FILE
+        ended = _ENDINGS.get(int(pid), "")
         progress = RunProgress(**{**asdict(progress), "phase": FAILED, "error": (
-            "Le processus de la simulation s'est arrêté avant la fin, sans écrire de rapport : voir son journal "
-            f"{log}.")})
+            f"Le processus de la simulation s'est arrêté avant la fin{ended}, sans écrire de rapport : voir son "
+            f"journal {log}.")})
     return progress
+
+
+_ENDINGS: dict[int, str] = {}  # how the children this server process reaped ended, by process id
+
+
+def _ending(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f" (arrêté par le signal {os.WTERMSIG(status)})"
+    return f" (code de sortie {os.WEXITSTATUS(status)})" if os.WIFEXITED(status) else ""
 
 
 def _alive(pid: int) -> bool:
@@ -392,8 +407,9 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     try:
-        ended, _ = os.waitpid(pid, os.WNOHANG)
+        ended, status = os.waitpid(pid, os.WNOHANG)
         if ended:
+            _ENDINGS[pid] = _ending(status)
             return False
     except ChildProcessError:
         pass  # started by another server process: not ours to reap

@@ -4,6 +4,7 @@ report is the last one, how a run's progress is read — its process dead or ali
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -158,6 +159,22 @@ def test_a_run_in_progress_shows_its_progress_and_blocks_another(sqlite_url: str
         assert overview.running is None and overview.can_start and overview.failed == progress
 
 
+def test_a_run_that_ends_badly_says_how(sqlite_url: str, actors: dict, folder: Path) -> None:
+    """A child of this process (as the runs the page starts are) is reaped here, its exit code told."""
+    process = subprocess.Popen([sys.executable, "-c", "import sys, time; time.sleep(0.3); sys.exit(3)", "simulate"])
+    _started(folder / "20270104-123000", process.pid, {"phase": "simulation", "done": 1, "total": 8, "message": "",
+                                                       "error": None})
+    deadline = time.monotonic() + 20
+    with session_scope(sqlite_url) as session:
+        while (progress := simulation_progress(session, actor=actors["ccs"], run_id="20270104-123000",
+                                               directory=folder)).running:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert progress.error.startswith("Le processus de la simulation s'est arrêté avant la fin (code de sortie 3), "
+                                     "sans écrire de rapport : voir son journal")
+    process.returncode = 3  # reaped by the service: Popen must not wait for it again
+
+
 def test_a_finished_or_failed_run_reads_as_the_command_left_it(sqlite_url: str, actors: dict, folder: Path) -> None:
     with session_scope(sqlite_url) as session:
         # process ids beyond Linux's largest (2**22): processes that are gone
@@ -198,10 +215,8 @@ def test_a_simulation_started_by_the_ccs_runs_to_its_report(sqlite_url: str, act
             assert progress.finished, (progress, (run_dir / "journal.txt").read_text(encoding="utf-8")[-2000:])
             latest = latest_report(session, actor=actors["ccs"], directory=folder).latest
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process["pid"], signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     assert (latest.run_id, latest.kind) == (run_id, "report")
     assert latest.report["parameters"] | {"behaviour": None} == {
         "rules": "renfort", "rules_label": "Règles Renfort RH", "seed": 1, "days": 2, "scale": "mini", "wave": 10,
@@ -217,3 +232,17 @@ def test_the_folder_of_the_simulations_is_a_setting() -> None:
     # relative to the project, not to wherever the server was started
     assert load_settings({"RENFORT_SIMULATION_DIR": "autres/simulations"}).simulation_dir == (
         ROOT / "autres" / "simulations")
+
+
+def test_a_process_that_cannot_start_leaves_nothing_behind(sqlite_url: str, actors: dict, folder: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process(*_arguments, **_options):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(11, "Ressource temporairement non disponible")
+
+    monkeypatch.setattr("core.figures.simulation.subprocess.Popen", no_process)
+    refusal = "La simulation n'a pas pu démarrer \\(Ressource temporairement non disponible"
+    with pytest.raises(Conflict, match=refusal), session_scope(sqlite_url) as session:
+        start_simulation(session, actor=actors["ccs"], request=MINI, directory=folder)
+    assert list(folder.iterdir()) == []
+    with session_scope(sqlite_url) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.Event)) == 0

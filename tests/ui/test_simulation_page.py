@@ -25,7 +25,7 @@ from pages.simulation import RUN_KEY
 from tests.conftest import clone_sqlite
 from tests.factories import make_user
 from tests.ui.conftest import ROOT, open_page, sign_in_as
-from tests.ui.readers import charts, errors, error_under, metrics, plotly_array, served_files, texts
+from tests.ui.readers import charts, error_under, errors, metrics, plotly_array, served_files, texts
 from tests.unit.test_simulation_charts import sample_report, write_comparison_directory
 
 CCS = "ccs.simulation@example.org"
