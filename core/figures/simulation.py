@@ -411,6 +411,9 @@ def _alive(pid: int) -> bool:
         if ended:
             _ENDINGS[pid] = _ending(status)
             return False
+        # Our own child, still running: its id cannot have been reused. (Just after the fork, before the exec,
+        # its command line is still this server's: the check below would have called it gone.)
+        return True
     except ChildProcessError:
         pass  # started by another server process: not ours to reap
     proc = Path(f"/proc/{pid}")

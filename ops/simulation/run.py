@@ -338,8 +338,9 @@ def targets(old: dict[str, Any], new: dict[str, Any], scale: str) -> list[dict[s
          f"{_hours(new_ttf)} contre {_hours(old_ttf)}", None not in (old_ttf, new_ttf) and new_ttf <= old_ttf / 2),
         ("Indice de Gini des sollicitations ≤ 0,3", f"{_decimal(new['gini'])} (règles de 2020 : {_decimal(old['gini'])})",
          new["gini"] is not None and new["gini"] <= 0.3),
-        ("Aucune réservation de plus de 7 jours", f"{new['waiting_over_7_days_max']} (règles de 2020 : "
-                                                  f"{old['waiting_over_7_days_max']})", new["waiting_over_7_days_max"] == 0),
+        ("Aucune réservation de plus de 7 jours", f"{_decimal(new['waiting_over_7_days_max'], 0)} (règles de 2020 : "
+                                                  f"{_decimal(old['waiting_over_7_days_max'], 0)})",
+         new["waiting_over_7_days_max"] == 0),
     ]
     if limit is not None:
         rows.append((f"Durée d'une simulation < {limit // 60} min", f"{_decimal(new['seconds'], 0)} s",
