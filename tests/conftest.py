@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -154,3 +156,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     chain = longest_chain(graph)
     terminalreporter.write_line(f"Chaîne d'imports la plus longue : {len(chain)} modules ({len(graph)} modules en tout) — "
                                 + " → ".join(chain))
+
+
+@pytest.fixture
+def sleeper() -> Iterator[subprocess.Popen]:
+    """A process that looks like the crisis simulator (its command line says « simulate ») and runs until killed."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "simulate"])
+    yield process
+    process.kill()
+    process.wait()

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,15 +55,6 @@ def _started(run_dir: Path, pid: int, progress: dict | None) -> None:
 def folder(tmp_path: Path) -> Path:
     """RENFORT_SIMULATION_DIR of the test (the test database lives beside it, in tmp_path)."""
     return tmp_path / "simulations"
-
-
-@pytest.fixture
-def sleeper() -> Iterator[subprocess.Popen]:
-    """A process that looks like the simulator (its command line says « simulate ») and runs until killed."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "simulate"])
-    yield process
-    process.kill()
-    process.wait()
 
 
 def test_only_the_ccs_reads_and_starts_simulations(sqlite_url: str, actors: dict, folder: Path) -> None:

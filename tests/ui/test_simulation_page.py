@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -80,14 +79,6 @@ def _progress_bar(app: AppTest) -> tuple[float, str] | None:
 def _frame(app: AppTest, column: str) -> pd.DataFrame:
     """The first table of the page with this column (AppTest does not tell a table's key)."""
     return next(element.value for element in app.dataframe if column in element.value.columns)
-
-
-@pytest.fixture
-def sleeper() -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "simulate"])
-    yield process
-    process.kill()
-    process.wait()
 
 
 def test_the_page_shows_the_last_report_and_serves_its_html(app: AppTest, folder: Path) -> None:
