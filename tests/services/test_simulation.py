@@ -106,7 +106,8 @@ def test_a_broken_audit_trail_or_an_over_filled_mission_is_caught(runs: Runs, tm
         first = connection.scalar(sa.select(sa.func.min(Event.id)).where(Event.entity == "proposal",
                                                                           Event.at >= start))
         connection.execute(sa.delete(Event).where(Event.id == first))
-        filled = connection.scalars(sa.select(Proposal.mission_id).where(Proposal.state.in_(metrics.ASSIGNED))
+        filled = connection.scalars(sa.select(Proposal.mission_id).join(Mission, Mission.id == Proposal.mission_id)
+                                    .where(Proposal.state.in_(metrics.ASSIGNED), Mission.created_at >= start)
                                     .distinct()).all()
         connection.execute(sa.update(Mission).where(Mission.id == filled[0]).values(count=0))
     with sa.orm.Session(engine) as session:
