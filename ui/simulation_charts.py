@@ -55,10 +55,11 @@ def fr_decimal(value: float | None, digits: int = 1) -> str:
 
 
 def fr_hours(hours: float | None) -> str:
-    """A delay in French: under two days in hours (« 18 h »), beyond in days (« 2,5 j »)."""
+    """A delay in French: under three days in hours (« 18 h », « 48 h »: the usual medians, 42 h beside 48 h, read
+    in one unit), beyond in days (« 3 j », « 62,5 j »)."""
     if hours is None:
         return DASH
-    if hours < 48:
+    if hours < 72:
         return f"{fr_decimal(hours, 0)} h"
     return f"{fr_decimal(hours / 24, 1).removesuffix(',0')} j"
 

@@ -169,7 +169,7 @@ def test_the_key_figures_are_written_in_french() -> None:
         "Postes pourvus": "3 / 10", "Taux de pourvoi": "30\u202f%", "Délai médian pour pourvoir": "3 j",
         "Gini des sollicitations": "0,68", "Éligibles jamais contactés": "10 (25\u202f%)",
         "Attentes de plus de 7 jours": "2", "Passages en mode crise": "1", "Viviers nationaux ouverts": "2"}
-    assert charts.fr_hours(1500.0) == "62,5 j" and charts.fr_hours(47.6) == "48 h"
+    assert charts.fr_hours(1500.0) == "62,5 j" and charts.fr_hours(47.6) == "48 h" and charts.fr_hours(66) == "66 h"
     assert charts.fr_seconds(75.5) == "1 min 16 s" and charts.fr_seconds(41.2) == "41 s"
 
 
