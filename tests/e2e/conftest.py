@@ -62,11 +62,18 @@ def e2e_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 
 
 @pytest.fixture(scope="session")
-def live_app(e2e_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def e2e_simulations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """RENFORT_SIMULATION_DIR of the served app: empty until a test writes a report in it."""
+    return tmp_path_factory.mktemp("simulations")
+
+
+@pytest.fixture(scope="session")
+def live_app(e2e_database: str, e2e_simulations: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app served by `streamlit run`, on its own seeded database."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "RENFORT_DATABASE_URL": e2e_database, "RENFORT_BASE_URL": base_url}
+    env = {**os.environ, "RENFORT_DATABASE_URL": e2e_database, "RENFORT_BASE_URL": base_url,
+           "RENFORT_SIMULATION_DIR": str(e2e_simulations)}
     log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "ops.server", "--server.headless", "true",

@@ -8,6 +8,7 @@ nobody is signed in: the click gave no file, only a MediaFileStorageError in the
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from core.volunteers.professionals import replace_document
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_ESTABLISHMENT_NAME, DEMO_PASSWORD
+from ops.simulation.report import write_report_html
 from tests.e2e.conftest import (
     choose,
     grid_cells,
@@ -40,6 +42,7 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 from tests.readers import events, xlsx_rows
+from tests.unit.test_simulation_charts import sample_report
 
 pytestmark = pytest.mark.e2e
 ESTABLISHMENT = "etablissement@example.org"
@@ -278,3 +281,19 @@ def test_a_volunteer_downloads_both_own_documents_from_mon_profil(live_app, e2e_
     assert (identity.mime, diploma.mime) == ("application/pdf", "image/png")
     _assert_is(identity, received[0])
     _assert_is(diploma, received[1])
+
+
+def test_the_ccs_downloads_the_last_simulation_report(live_app, e2e_simulations, page, server_log_is_clean) -> None:
+    run_dir = e2e_simulations / "20270104-090000"
+    run_dir.mkdir()
+    report = sample_report("renfort")
+    (run_dir / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    write_report_html(report, run_dir / "report.html")
+    sign_in(page, live_app, CCS, DEMO_PASSWORD)
+    open_page(page, "Simulation")
+
+    name, content = _download(page, page, "Télécharger le rapport (.html)")
+    screenshot(page, "64-ccs-simulation-rapport-telecharge")
+    assert name.endswith(".html") and content == (run_dir / "report.html").read_bytes()
+    html = content.decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Règles Renfort RH" in html and "Gini 0,23" in html
