@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -178,3 +179,11 @@ def _rollback_quietly(session: so.Session) -> None:
         session.rollback()
     except UNAVAILABLE:
         log.warning("Annulation impossible : la connexion est déjà perdue.")
+
+
+def copy_sqlite(source: Path, target: Path) -> str:
+    """Copy a SQLite database with SQLite's online backup (a file copy would miss pages still in the write-ahead
+    log); returns the copy's URL."""
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
+    return f"sqlite:///{target}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -19,6 +18,7 @@ import sqlalchemy.orm as so
 from core.shared.config import get_settings
 from db import session as db_session
 from db.models import Base
+from db.session import copy_sqlite
 from ops.migrate import migrate
 
 pytest_plugins = ["tests.smtp"]  # the `smtp_server` fixture: a real SMTP server on loopback
@@ -54,10 +54,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def clone_sqlite(source: Path, target: Path) -> str:
-    """Copy a SQLite database with the backup API (a file copy would miss pages still in the WAL)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
+    return copy_sqlite(source, target)
 
 
 def _pg_url(database: str) -> str:

@@ -9,12 +9,10 @@ opened."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,7 +26,7 @@ from core.shared.actor import to_session_user
 from core.shared.clock import paris_midnight, paris_today, simulated_clock
 from core.staffing import jobs, missions, workflow
 from db.models import Mission, MissionStatus, User
-from db.session import create_engine_for
+from db.session import copy_sqlite, create_engine_for
 from ops.simulation import metrics
 from ops.simulation.agents import World, establishments_act, regulators_act, volunteers_answer
 from ops.simulation.behaviour import RULES, Behaviour, Dice
@@ -95,12 +93,6 @@ def prepare_population(scale: str, path: Path) -> str:
     with simulated_clock(instant(0) - timedelta(hours=12)) as clock:
         close_earlier_missions(url, clock.now)
     return url
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """SQLite's online backup: the copy holds what the write-ahead log still held too."""
-    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
-        origin.backup(copy)
 
 
 def close_earlier_missions(url: str, now: datetime) -> None:
@@ -264,7 +256,7 @@ def _one_run(plan: Plan, rules: str, seed: int, population: Path, copy: Path, ta
              progress: ProgressFile, number: int) -> tuple[dict[str, Any], float]:
     from ops.simulation.report import write_report_html
 
-    copy_database(population, copy)
+    copy_sqlite(population, copy)
     started = time.perf_counter()
     label = f"règles {rules}, graine {seed}"
     offset = number * 2 * plan.days

@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from db.session import copy_sqlite
 from ops.simulation.behaviour import PARAMETERS, Behaviour
 from ops.simulation.run import (
     Plan,
     ProgressFile,
-    copy_database,
     prepare_population,
     simulate_one,
     sqlite_url,
@@ -31,7 +31,7 @@ def _variants(plan: Plan) -> list[tuple[str, float, Behaviour]]:
 
 def _one(args: tuple[Path, Path, Plan, str, int]) -> dict[str, Any]:
     population, copy, plan, rules, seed = args
-    copy_database(population, copy)
+    copy_sqlite(population, copy)
     report = simulate_one(sqlite_url(copy), plan, rules, seed, lambda done: None)
     copy.unlink()
     final = report["final"]

@@ -13,13 +13,12 @@ import sqlalchemy as sa
 
 from core.shared.clock import utcnow
 from db.models import Event, Mission, Proposal
-from db.session import create_engine_for
+from db.session import copy_sqlite, create_engine_for
 from ops.cli import main
 from ops.simulation import metrics
 from ops.simulation.behaviour import Dice
 from ops.simulation.run import (
     Plan,
-    copy_database,
     instant,
     prepare_population,
     run_plan,
@@ -46,7 +45,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     prepare_population("mini", folder / "population.db")
 
     def run(rules: str, name: str) -> dict:
-        copy_database(folder / "population.db", folder / f"{name}.db")
+        copy_sqlite(folder / "population.db", folder / f"{name}.db")
         ticks: list[int] = []
         report = simulate_one(sqlite_url(folder / f"{name}.db"), Plan(days=DAYS, scale="mini", wave=WAVE), rules, 1,
                               ticks.append)
@@ -99,7 +98,7 @@ def test_the_clock_is_real_again_after_a_run(runs: Runs) -> None:
 
 def test_a_broken_audit_trail_or_an_over_filled_mission_is_caught(runs: Runs, tmp_path: Path) -> None:
     assert runs.renfort["final"]["posts_filled"] > 0
-    copy_database(runs.renfort_db, tmp_path / "tampered.db")
+    copy_sqlite(runs.renfort_db, tmp_path / "tampered.db")
     engine = create_engine_for(sqlite_url(tmp_path / "tampered.db"))
     start = instant(0)
     with engine.begin() as connection:
