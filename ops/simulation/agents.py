@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from core.shared.errors import DomainError
 from core.staffing import regulation, workflow
 from core.staffing.crisis import crisis_active
 from core.staffing.matching import find_candidates
+from core.staffing.transitions import WAITING
 from db.models import (
     DeclineReason,
     Establishment,
@@ -37,8 +37,6 @@ from db.models import (
 )
 from ops.simulation.behaviour import Behaviour, Dice, Rules, acceptance
 
-WAITING = (ProposalState.CONTACTE.value, ProposalState.EN_COURS.value)
-ASSIGNED = (ProposalState.AFFECTE.value, ProposalState.TERMINE.value)
 ALERT_MESSAGE = "Aucun candidat disponible dans la région pour cette mission."
 QUEUE_READ = 500  # rows of the region's list an ARS reads in filing order (2020 rules: no priority queue)
 
@@ -58,11 +56,6 @@ class World:
     ccs: SessionUser | None = None
     outcomes: Counter[str] = field(default_factory=Counter)
     crisis_since: dict[str, int] = field(default_factory=dict)  # region → half-day of its (last) switch
-
-    @contextmanager
-    def session(self) -> Iterator[so.Session]:
-        with self.sessions() as session:
-            yield session
 
     def act(self, what: str, action: Callable[[so.Session], Any]) -> Any:
         """One user action in its own transaction: committed, or rolled back and counted when a service refuses."""
@@ -134,7 +127,7 @@ def _km(lat1: float | None, lon1: float | None, lat2: float | None, lon2: float 
 
 def volunteers_answer(world: World, half_day: int, now: datetime) -> None:
     behaviour, dice = world.behaviour, world.dice
-    with world.session() as session:
+    with world.sessions() as session:
         requests = waiting_requests(session, world, now)
     for request in requests:
         if dice.chance(behaviour.inactive_share, "inactive", request.professional_id):
@@ -203,7 +196,7 @@ def open_missions(session: so.Session, world: World) -> list[MissionState]:
 
 
 def establishments_act(world: World, half_day: int, now: datetime) -> None:
-    with world.session() as session:
+    with world.sessions() as session:
         missions = open_missions(session, world)
     for mission in missions:
         if world.dice.chance(world.behaviour.act_rate, "act", mission.establishment_id, half_day):
@@ -213,7 +206,7 @@ def establishments_act(world: World, half_day: int, now: datetime) -> None:
 def work_mission(world: World, mission: MissionState, now: datetime) -> None:
     """One establishment on one of its open missions: take the ARS's proposals, validate who said yes, let go of
     who never answered, then look for more candidates if posts are still uncovered."""
-    with world.session() as session:
+    with world.sessions() as session:
         actor = world.account(session, mission.account_id)
     pushed = [r["professional_id"] for r in mission.waiting if r["state"] == ProposalState.EN_COURS.value]
     if pushed:
@@ -241,7 +234,7 @@ def _unanswered_to_refuse(world: World, mission: MissionState, now: datetime) ->
         return [r["professional_id"] for r in late]
     if not late:
         return []
-    with world.session() as session:
+    with world.sessions() as session:
         reminded = _reminded(session, [r["id"] for r in late])
     return [r["professional_id"] for r in late
             if r["id"] in reminded and world.dice.chance(behaviour.reminder_effect, "reminder", r["id"])]
@@ -260,7 +253,7 @@ def _look_for_candidates(world: World, actor: SessionUser, mission: MissionState
     wanted = math.ceil((mission.count - mission.assigned - validated) * world.behaviour.over_contact) - still_waiting
     if wanted <= 0:
         return
-    with world.session() as session:
+    with world.sessions() as session:
         if crisis_active(session, ars_code=mission.ars_code, profession_code=mission.profession_code, now=now):
             return  # the ARS proposes: the establishment waits for its pushes
         page = find_candidates(session, actor=actor, mission_id=mission.id, now=now)
@@ -295,7 +288,7 @@ def regulators_act(world: World, half_day: int, now: datetime) -> None:
 
 def switch_crisis_mode(world: World, ars_code: str, half_day: int, now: datetime) -> None:
     actor = world.regulators[ars_code]
-    with world.session() as session:
+    with world.sessions() as session:
         latest = tension_history(session, actor=actor, ars_code=ars_code, days=1, now=now).latest
     level = latest.tension if latest is not None else None
     threshold = world.behaviour.crisis_threshold
@@ -320,13 +313,11 @@ def push_for_region(world: World, ars_code: str, now: datetime) -> None:
     actor = world.regulators[ars_code]
     filters = regulation.MissionFilters(unfilled_only=True)
     budget = int(world.behaviour.ars_missions_per_half_day)
-    with world.session() as session:
-        if world.rules.priority_queue:
-            rows = regulation.region_missions(session, actor=actor, ars_code=ars_code, filters=filters,
-                                              limit=QUEUE_READ, now=now).rows
-        else:
-            rows = sorted(regulation.region_missions(session, actor=actor, ars_code=ars_code, filters=filters,
-                                                     limit=QUEUE_READ, now=now).rows, key=lambda row: row["id"])
+    with world.sessions() as session:
+        rows = regulation.region_missions(session, actor=actor, ars_code=ars_code, filters=filters, limit=QUEUE_READ,
+                                          now=now).rows
+    if not world.rules.priority_queue:
+        rows = sorted(rows, key=lambda row: row["id"])  # filing order
     for row in rows:
         missing = row["count"] - row["assigned"] - row["waiting"]
         if budget <= 0:
@@ -334,7 +325,7 @@ def push_for_region(world: World, ars_code: str, now: datetime) -> None:
         if missing <= 0:
             continue  # enough volunteers already asked: the list shows them as waiting
         budget -= 1
-        with world.session() as session:
+        with world.sessions() as session:
             page = find_candidates(session, actor=actor, mission_id=row["id"], now=now)
         ids = ordered_candidates(world.rules, page.map_points)[:missing]
         if ids:
@@ -346,7 +337,7 @@ def push_for_region(world: World, ars_code: str, now: datetime) -> None:
 
 
 def open_pools_on_alerts(world: World, now: datetime) -> None:
-    with world.session() as session:
+    with world.sessions() as session:
         alerts = regulation.ccs_alerts(session, actor=world.ccs)
     for alert in alerts:
         world.act("pools_opened", lambda s, m=alert["id"]: regulation.open_national_pools(

@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from core.figures.indicators import ASSIGNED
 from core.places import reference
 from core.staffing.matching import candidate_query, load_mission_context
+from core.staffing.transitions import WAITING
 from db.models import CrisisMode, Establishment, Event, Mission, Professional, Proposal, ProposalState
 
-WAITING = (ProposalState.CONTACTE.value, ProposalState.EN_COURS.value)
-ASSIGNED = (ProposalState.AFFECTE.value, ProposalState.TERMINE.value)
 LIVE = (*WAITING, ProposalState.AFFECTE.value)
 LONG_WAIT_DAYS = 7
 LORENZ_POINTS = 101

@@ -164,7 +164,7 @@ def _parameters(plan: Plan, rules: str, seed: int) -> dict[str, Any]:
 
 def half_day_of(state: RunState, half_day: int, now: datetime) -> None:
     world = state.world
-    with world.session() as session:
+    with world.sessions() as session:
         run_jobs(session, world, half_day, now)
         session.commit()
         long_waits, longest = metrics.waits(session, world.start, now)
@@ -175,7 +175,7 @@ def half_day_of(state: RunState, half_day: int, now: datetime) -> None:
     establishments_act(world, half_day, now)
     regulators_act(world, half_day, now)
     if half_day % 2 == 1:
-        with world.session() as session:
+        with world.sessions() as session:
             state.days.append(metrics.day_figures(session, world.start, half_day // 2 + 1, paris_today(now),
                                                   state.worst_long_waits))
         state.worst_long_waits = 0
@@ -201,7 +201,7 @@ def file_needs(state: RunState, half_day: int, now: datetime) -> None:
                                             missions=[need.form], now=now)
         created = world.act("filed", create)
         if created:
-            with world.session() as session:
+            with world.sessions() as session:
                 state.eligibility.add_mission(session, created[0], now)
 
 
