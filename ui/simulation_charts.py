@@ -16,10 +16,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.figures.simulation import RULE_LABELS
 from ui.format import fr_int, fr_percent
 
 BLUE, RED, GREY, LIGHT = "#000091", "#E1000F", "#A0A0B8", "#CACAFB"
-RULES_LABELS = {"2020": "Règles de 2020", "renfort": "Règles Renfort RH"}
 RULES_COLOURS = {"2020": RED, "renfort": BLUE}
 SCALE_LABELS = {"mini": "mini (tests)", "demo": "démonstration", "national": "nationale"}
 DASH = "–"
@@ -87,7 +87,7 @@ def fr_date_text(iso: str | None) -> str:
 
 
 def rules_label(rules: str) -> str:
-    return RULES_LABELS.get(rules, rules)
+    return RULE_LABELS.get(rules, rules)
 
 
 def _layout(figure: go.Figure, title: str, height: int = 360, subtitle: str | None = None) -> go.Figure:

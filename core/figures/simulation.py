@@ -38,7 +38,8 @@ from core.shared.errors import Conflict, ErrorCollector, NotFound, ValidationErr
 from core.shared.permissions import require_role
 
 SIMULATION_ROLES = ("ccs",)
-RULES = {"2020": "Règles de 2020", "renfort": "Règles Renfort RH", "both": "Les deux, comparées"}
+RULE_LABELS = {"2020": "Règles de 2020", "renfort": "Règles Renfort RH"}  # the simulator's two rule sets
+RULES = {**RULE_LABELS, "both": "Les deux, comparées"}
 SCALES = ("demo", "mini")  # the page runs the demo scale; "mini" is the tests' tiny data set
 SEEDS, DAYS, WAVES = (0, 9999), (1, 30), (10, 600)
 DEFAULTS = {"seed": 1, "rules": "both", "days": 30, "wave": 300, "scale": "demo"}

@@ -368,6 +368,13 @@ def _own_waiting_proposal(session: so.Session, actor: SessionUser | None, propos
     return actor, proposal
 
 
+def _answered(session: so.Session, professional_id: int, now: datetime) -> None:
+    """An answer to a request shows the volunteer reads the platform: it confirms the availability, as « Toujours
+    disponible ? » would, so that matching does not rank an active volunteer among the stale profiles."""
+    session.execute(sa.update(Professional).where(Professional.id == professional_id)
+                    .values(availability_confirmed_at=now))
+
+
 def express_interest(session: so.Session, *, actor: SessionUser | None, proposal_id: int,
                      now: datetime | None = None) -> None:
     """« Je suis intéressé(e) » from « Mes missions »: the establishment sees when, in its candidate list; the
@@ -377,6 +384,7 @@ def express_interest(session: so.Session, *, actor: SessionUser | None, proposal
     if proposal.interested_at is not None:
         return  # said already: the first answer's time is the one shown
     proposal.interested_at = now
+    _answered(session, proposal.professional_id, now)
     record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="interested",
                  details={"mission_id": proposal.mission_id}, at=now)
 
@@ -394,6 +402,7 @@ def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int
     target = ProfessionalStatus.INDISPONIBLE.value if pause else ProfessionalStatus.DISPONIBLE.value
     set_status(session, professional_id=proposal.professional_id, expected=live, target=target, now=now)
     proposal.reason_code = reason_code
+    _answered(session, proposal.professional_id, now)
     move_proposal(session, proposal=proposal, target=ProposalState.DECLINE.value, actor_id=actor.id, now=now,
                   reason=DECLINE_REASONS.get(reason_code or ""), action="declined")
     mission = session.get(Mission, proposal.mission_id)

@@ -7,11 +7,13 @@ and counted, as a user would read the French message and move on."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -24,6 +26,7 @@ from core.staffing import regulation, workflow
 from core.staffing.crisis import crisis_active
 from core.staffing.matching import find_candidates
 from core.staffing.transitions import WAITING
+from core.volunteers.freshness import AVAILABILITY_LINK_LIFETIME, answer_availability_check
 from db.models import (
     DeclineReason,
     Establishment,
@@ -37,6 +40,8 @@ from db.models import (
 )
 from ops.simulation.behaviour import Behaviour, Dice, Rules, acceptance
 
+AVAILABILITY_CHECK = "availability-check:"  # the dedup key of the worker's « Toujours disponible ? » e-mails
+LINK_TOKEN = re.compile(r"jeton=([A-Za-z0-9_.~%-]+)")
 ALERT_MESSAGE = "Aucun candidat disponible dans la région pour cette mission."
 QUEUE_READ = 500  # rows of the region's list an ARS reads in filing order (2020 rules: no priority queue)
 
@@ -56,6 +61,7 @@ class World:
     ccs: SessionUser | None = None
     outcomes: Counter[str] = field(default_factory=Counter)
     crisis_since: dict[str, int] = field(default_factory=dict)  # region → half-day of its (last) switch
+    checks_answered: set[int] = field(default_factory=set)  # « Toujours disponible ? » e-mails dealt with
 
     def act(self, what: str, action: Callable[[so.Session], Any]) -> Any:
         """One user action in its own transaction: committed, or rolled back and counted when a service refuses."""
@@ -144,6 +150,46 @@ def volunteers_answer(world: World, half_day: int, now: datetime) -> None:
                 pause=r.received_before >= behaviour.pause_after, reason_code=_reason(world, r), now=now))
 
 
+@dataclass(frozen=True)
+class AvailabilityCheck:
+    outbox_id: int
+    professional_id: int
+    token: str
+
+
+def availability_checks(session: so.Session, world: World, now: datetime) -> list[AvailabilityCheck]:
+    """« Toujours disponible ? » e-mails received before this half-day, whose link is still valid and which the
+    volunteer has not dealt with yet; the token is read from the e-mail's link, as a click would."""
+    rows = session.execute(
+        sa.select(Outbox.id, User.professional_id, Outbox.body_text)
+        .join(User, User.email == Outbox.to)
+        .where(Outbox.dedup_key.like(f"{AVAILABILITY_CHECK}%"), Outbox.created_at < now,
+               Outbox.created_at >= now - AVAILABILITY_LINK_LIFETIME, User.professional_id.is_not(None))
+        .order_by(Outbox.id)).all()
+    checks = []
+    for outbox_id, professional_id, body in rows:
+        found = LINK_TOKEN.search(body)
+        if found and outbox_id not in world.checks_answered:
+            checks.append(AvailabilityCheck(outbox_id, professional_id, unquote(found.group(1))))
+    return checks
+
+
+def volunteers_confirm(world: World, half_day: int, now: datetime) -> None:
+    """Active volunteers click « Toujours disponible » in the e-mail (answering as often as to a request);
+    inactive ones never read it, and their profile goes stale."""
+    behaviour, dice = world.behaviour, world.dice
+    with world.sessions() as session:
+        checks = availability_checks(session, world, now)
+    for check in checks:
+        if dice.chance(behaviour.inactive_share, "inactive", check.professional_id):
+            continue
+        if not dice.chance(behaviour.answer_rate, "confirm", check.outbox_id, half_day):
+            continue
+        world.act("availability_confirmed", lambda s, c=check: answer_availability_check(
+            s, actor=None, token=c.token, available=True, now=now))
+        world.checks_answered.add(check.outbox_id)
+
+
 def _volunteer(session: so.Session, world: World, professional_id: int) -> SessionUser:
     return world.account(session, volunteer_account(session, professional_id))
 
@@ -209,10 +255,11 @@ def work_mission(world: World, mission: MissionState, now: datetime) -> None:
     with world.sessions() as session:
         actor = world.account(session, mission.account_id)
     pushed = [r["professional_id"] for r in mission.waiting if r["state"] == ProposalState.EN_COURS.value]
-    if pushed:
-        world.act("contacted_push", lambda s: workflow.contact_many(
-            s, actor=actor, mission_id=mission.id, professional_ids=pushed, now=now))
-    interested = sorted((r for r in mission.waiting if r["state"] == ProposalState.CONTACTE.value and r["interested_at"]),
+    reserved = {r["professional_id"] for r in mission.waiting if r["state"] == ProposalState.CONTACTE.value}
+    if pushed and world.act("contacted_push", lambda s: workflow.contact_many(
+            s, actor=actor, mission_id=mission.id, professional_ids=pushed, now=now)) is not None:
+        reserved |= set(pushed)  # a pushed volunteer the list shows « intéressé(e) » is contacted and validated at once
+    interested = sorted((r for r in mission.waiting if r["professional_id"] in reserved and r["interested_at"]),
                         key=lambda r: (r["interested_at"], r["id"]))[: mission.count - mission.assigned]
     if interested:
         world.act("validated", lambda s: workflow.validate(

@@ -11,6 +11,8 @@ import hashlib
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
+from core.figures.simulation import RULE_LABELS
+
 
 @dataclass(frozen=True)
 class Behaviour:
@@ -61,11 +63,14 @@ class Rules:
     expiry: bool  # reminders at 3 days and release at 7 days (the worker's jobs)
     priority_queue: bool  # the ARS works its missions by urgency; else in filing order
     national_pools: bool  # the ARS alerts the CCS, which opens the national pools
+    availability_checks: bool  # the worker's « Toujours disponible ? » e-mails (stale profiles ranked last)
 
 
 RULES = {
-    "2020": Rules("2020", "Règles de 2020", ranked=False, expiry=False, priority_queue=False, national_pools=False),
-    "renfort": Rules("renfort", "Règles Renfort RH", ranked=True, expiry=True, priority_queue=True, national_pools=True),
+    "2020": Rules("2020", RULE_LABELS["2020"], ranked=False, expiry=False, priority_queue=False, national_pools=False,
+                  availability_checks=False),
+    "renfort": Rules("renfort", RULE_LABELS["renfort"], ranked=True, expiry=True, priority_queue=True, national_pools=True,
+                     availability_checks=True),
 }
 
 

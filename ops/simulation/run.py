@@ -22,13 +22,20 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.figures.tension_history import snapshot_tension
-from core.shared.actor import to_session_user
+from core.shared.actor import SessionUser, to_session_user
 from core.shared.clock import paris_midnight, paris_today, simulated_clock
 from core.staffing import jobs, missions, workflow
+from core.volunteers.freshness import send_availability_checks
 from db.models import Mission, MissionStatus, User
 from db.session import copy_sqlite, create_engine_for
 from ops.simulation import metrics
-from ops.simulation.agents import World, establishments_act, regulators_act, volunteers_answer
+from ops.simulation.agents import (
+    World,
+    establishments_act,
+    regulators_act,
+    volunteers_answer,
+    volunteers_confirm,
+)
 from ops.simulation.behaviour import RULES, Behaviour, Dice
 from ops.simulation.wave import Need, draw_wave
 
@@ -95,12 +102,17 @@ def prepare_population(scale: str, path: Path) -> str:
     return url
 
 
+def ccs_account(session: so.Session) -> SessionUser:
+    """The crisis centre's first active account: it closes the earlier missions and opens the national pools."""
+    user = session.scalars(sa.select(User).where(User.role == "ccs", User.status == "active").order_by(User.id)).first()
+    return to_session_user(session, user=user)
+
+
 def close_earlier_missions(url: str, now: datetime) -> None:
     engine = create_engine_for(url)
     sessions = so.sessionmaker(bind=engine, expire_on_commit=False)
     with sessions() as session:
-        ccs = to_session_user(session, user=session.scalars(sa.select(User).where(User.role == "ccs")
-                                                            .order_by(User.id)).first())
+        ccs = ccs_account(session)
         ids = list(session.scalars(sa.select(Mission.id).where(Mission.status == MissionStatus.OPEN.value)
                                    .order_by(Mission.id)))
         for mission_id in ids:
@@ -127,9 +139,8 @@ def _world(sessions: so.sessionmaker[so.Session], rules: str, seed: int, behavio
         regulators = {}
         for user in session.scalars(sa.select(User).where(User.role == "ars", User.status == "active").order_by(User.id)):
             regulators.setdefault(user.ars_code, to_session_user(session, user=user))
-        ccs = session.scalars(sa.select(User).where(User.role == "ccs", User.status == "active").order_by(User.id)).first()
         world = World(sessions=sessions, rules=RULES[rules], behaviour=behaviour, dice=Dice(seed), start=instant(0),
-                      regions=sorted(regulators), regulators=regulators, ccs=to_session_user(session, user=ccs))
+                      regions=sorted(regulators), regulators=regulators, ccs=ccs_account(session))
     return world
 
 
@@ -172,6 +183,7 @@ def half_day_of(state: RunState, half_day: int, now: datetime) -> None:
     state.longest_wait = max(state.longest_wait, longest)
     file_needs(state, half_day, now)
     volunteers_answer(world, half_day, now)
+    volunteers_confirm(world, half_day, now)
     establishments_act(world, half_day, now)
     regulators_act(world, half_day, now)
     if half_day % 2 == 1:
@@ -188,6 +200,8 @@ def run_jobs(session: so.Session, world: World, half_day: int, now: datetime) ->
         jobs.run_jobs(session, now=now)
     else:
         jobs.end_finished_missions(session, now=now)
+    if world.rules.availability_checks:
+        send_availability_checks(session, now=now)
     if half_day % 2 == 0:
         snapshot_tension(session, now=now)
 

@@ -92,6 +92,21 @@ def test_the_2020_rules_never_open_the_national_pools_on_the_same_wave(runs: Run
     assert [d["posts_requested"] for d in runs.old["days"]] == [d["posts_requested"] for d in runs.renfort["days"]]
 
 
+def test_active_volunteers_answer_the_availability_checks_and_inactive_ones_never(runs: Runs) -> None:
+    """Our rules run the worker's « Toujours disponible ? » e-mails; the simulated volunteers click the link the
+    e-mail holds (the service records who), unless they are among those who never read the platform."""
+    assert runs.renfort["actions"]["availability_confirmed"] > 0 and "availability_confirmed" not in runs.old["actions"]
+    engine = create_engine_for(sqlite_url(runs.renfort_db))
+    with sa.orm.Session(engine) as session:
+        confirmed = set(session.scalars(sa.select(Event.entity_id).where(Event.action == "availability_confirmed",
+                                                                         Event.at >= instant(0))))
+        behaviour = runs.renfort["parameters"]["behaviour"]
+        dice = Dice(runs.renfort["parameters"]["seed"])
+        assert len(confirmed) == runs.renfort["actions"]["availability_confirmed"]
+        assert not [pid for pid in confirmed if dice.chance(behaviour["inactive_share"], "inactive", int(pid))]
+    engine.dispose()
+
+
 def test_the_clock_is_real_again_after_a_run(runs: Runs) -> None:
     assert abs((utcnow() - datetime.now(timezone.utc)).total_seconds()) < 5
 

@@ -167,3 +167,27 @@ def test_only_the_volunteer_says_they_are_interested_and_only_while_the_proposal
             express_interest(session, actor=scene.me, proposal_id=proposal.id, now=LATER)
         assert error.value.message == "Cette demande n'est plus en cours."
         assert proposal.interested_at is None
+
+
+@pytest.mark.parametrize("answer", ["interest", "decline"])
+def test_an_answer_to_a_request_confirms_the_availability_of_a_stale_profile(uow, answer: str) -> None:
+    """Whoever answers reads the platform: matching stops ranking them among the stale profiles."""
+    with uow() as session:
+        scene = Scene(session)
+        scene.nurse.availability_confirmed_at = NOW - timedelta(days=45)
+        other = make_mission(session, scene.establishment, scene.hr_user, start_date=START, end_date=END)
+        [row] = [r for r in find_candidates(session, actor=scene.hr, mission_id=other.id, now=NOW).rows
+                 if r["id"] == scene.nurse.id]
+        assert row["stale"]
+        proposal = contact(session, actor=scene.hr, mission_id=scene.mission.id, professional_id=scene.nurse.id,
+                           now=NOW)
+        if answer == "interest":
+            express_interest(session, actor=scene.me, proposal_id=proposal.id, now=LATER)
+        else:
+            withdraw(session, actor=scene.me, proposal_id=proposal.id, reason_code="dates", now=LATER)
+        session.expire_all()
+        assert session.get(m.Professional, scene.nurse.id).availability_confirmed_at == LATER
+        if answer == "decline":  # free again: seen in another mission's list, no longer flagged
+            [row] = [r for r in find_candidates(session, actor=scene.hr, mission_id=other.id, now=LATER).rows
+                     if r["id"] == scene.nurse.id]
+            assert not row["stale"] and row["score_parts"]["freshness"] == 0 and "profil confirmé" in row["reasons"]
