@@ -189,7 +189,8 @@ def _publish_results(detail: dict[str, Any], dossiers: list[dict[str, Any]]) -> 
         if waiting:
             st.warning(f"{len(waiting)} dossier(s) confirmé(s) attendent encore l'avis du jury : la publication sera "
                        "refusée tant que chacun n'est pas décidé.", icon=":material/warning:")
-        if st.button("Oui, publier les résultats", type="primary", key=f"campaign_results_{detail['id']}"):
+        if st.button("Oui, publier les résultats", type="primary", key=f"campaign_results_{detail['id']}",
+                     disabled=bool(waiting)):
             if run_action(publish_results, campaign_id=detail["id"], done=_results_published):
                 _after_change(detail["id"])
             st.rerun()

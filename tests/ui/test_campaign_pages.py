@@ -278,9 +278,9 @@ def test_the_jury_refuses_an_empty_motivation_then_records_the_decision(app, dem
     _open(app)
     _open_campaign(app, CLOSED_TITLE)
     assert any("2 dossier(s) confirmé(s) attendent l'avis du jury." in i.value for i in app.info)
-    button(app, "Oui, publier les résultats").click().run()  # too early: core refuses, the page says why
-    assert ("2 dossier(s) confirmé(s) sans décision du jury : enregistrez chaque décision avant de publier les "
-            "résultats.") in [e.value for e in app.error]
+    assert button(app, "Oui, publier les résultats").disabled  # too early: the warning says why
+    assert any(w.value.startswith("2 dossier(s) confirmé(s) attendent encore l'avis du jury : la publication sera "
+                                  "refusée") for w in app.warning)
     assert row_at(demo_url, m.Campaign, campaign_id).state == "publiee"
     dossiers = [d for d in app.dataframe if "Avis du jury" in d.value.columns][0].value.set_index("N°")
     assert dossiers.loc[first, "État"] == "Confirmé"
@@ -308,6 +308,7 @@ def test_the_jury_refuses_an_empty_motivation_then_records_the_decision(app, dem
     button(app, "Modifier la décision").click().run()
     assert row_at(demo_url, m.Dossier, first).decision == "defavorable"
     assert row_at(demo_url, m.Campaign, campaign_id).state == "publiee"
+    assert button(app, "Oui, publier les résultats").disabled  # the second dossier still waits
 
 
 def test_the_ars_publishes_the_results_and_both_partners_are_emailed(app, demo_url) -> None:
