@@ -113,14 +113,17 @@ class Service:
         self.process.kill()
         self.process.wait(timeout=30)
 
-    def stop(self, timeout: float = 15) -> None:
+    def terminate(self) -> None:
         if self.running:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
+
+    def stop(self, timeout: float = 15) -> None:
+        self.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
 
     def tail(self, chars: int = 2000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
@@ -170,7 +173,10 @@ class Stack:
         return [*([self.proxy] if self.proxy else []), *self.apps, *self.workers]
 
     def stop(self) -> None:
-        """The proxy first (no new request), then the servers, then the workers (each finishes its pass)."""
+        """The proxy first (no new request), then the servers, then the workers (each finishes its pass): told in
+        that order, then awaited together — each takes a few seconds to close its connections."""
+        for service in self.services:
+            service.terminate()
         for service in self.services:
             service.stop()
 
