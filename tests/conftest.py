@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -54,7 +55,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def clone_sqlite(source: Path, target: Path) -> str:
-    return copy_sqlite(source, target)
+    """A copy of a database nobody writes to any more (a template): a plain file copy when its write-ahead log is
+    empty — 0.4 ms instead of the online backup's 15, for each of thousands of tests."""
+    wal = source.with_name(source.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        return copy_sqlite(source, target)
+    shutil.copyfile(source, target)
+    return f"sqlite:///{target}"
 
 
 def _pg_url(database: str) -> str:
