@@ -104,6 +104,7 @@ def browser() -> Iterator[object]:
 # Generous limits: on a 2-core machine running the bench beside the suite, a run has taken over 30 s.
 ACTION_TIMEOUT_MS = 45_000
 IDLE_TIMEOUT_S = 90
+RERUN_NOTICE_MS = 300
 # expect(...) assertions wait 5 s by default: a page still « Running… » on the loaded machine failed one of them
 # (issue 12, « a suite that never flakes »). Every assertion waits as long as an action may.
 expect.set_options(timeout=ACTION_TIMEOUT_MS)
@@ -131,10 +132,12 @@ def page(browser) -> Iterator[object]:
 
 def wait_idle(page) -> None:
     """Wait until Streamlit has finished running the script (never 'networkidle': the socket stays open)."""
-    # The browser sends its rerun request from the event handler of the action just done; give that frame a
-    # moment to be reported before asking whether a run is pending.
-    page.wait_for_timeout(300)
+    # The browser sends its rerun request from the event handler of the action just done; give that frame up to
+    # RERUN_NOTICE_MS to be reported before asking whether a run is pending — no longer once a run is seen.
     runs = RUNS.get(page)
+    noticed = time.monotonic() + RERUN_NOTICE_MS / 1000
+    while not (runs is not None and runs.running) and time.monotonic() < noticed:
+        page.wait_for_timeout(25)
     deadline = time.monotonic() + IDLE_TIMEOUT_S
     while runs is not None and runs.running:
         if time.monotonic() > deadline:
