@@ -25,6 +25,8 @@ DONE = {
     "indisponible": "Votre profil est en pause : plus aucun établissement ne vous sollicitera. Vous pourrez le "
                     "réactiver dans « Mon profil ».",
 }
+BUSY_CONFIRMED = ("Merci ! Vos disponibilités sont confirmées. Retrouvez dans « Mes missions » la mission pour laquelle "
+                  "vous êtes sollicité(e) ou affecté(e).")
 
 
 def _answer(token: str, available: bool) -> None:
@@ -48,7 +50,7 @@ def render() -> None:
         token = st.query_params.get("jeton", "")
         answered = st.session_state.get(ANSWERED)
         if answered and answered[0] == token_hash(token):
-            st.success(DONE[answered[1]], icon=":material/check_circle:")
+            st.success(DONE.get(answered[1], BUSY_CONFIRMED), icon=":material/check_circle:")
             return
         question = read(availability_question, token=token, on_error=_invalid_link)
         if question is None:

@@ -25,7 +25,7 @@ from core.shared.audit import record_event
 from core.shared.clock import utcnow
 from core.shared.config import get_settings
 from core.shared.errors import NotFound
-from core.volunteers.professionals import set_available
+from core.volunteers.professionals import BUSY_STATUSES, set_available
 from db.models import AccountStatus, Professional, ProfessionalStatus, Role, Token, TokenPurpose, User
 
 AVAILABILITY_LINK_LIFETIME = timedelta(days=7)
@@ -87,13 +87,19 @@ def availability_question(session: so.Session, *, actor: SessionUser | None, tok
 
 def answer_availability_check(session: so.Session, *, actor: SessionUser | None, token: str, available: bool,
                               now: datetime | None = None) -> str:
-    """« Toujours disponible » or « Mettre en pause », once per link; the new status."""
+    """« Toujours disponible » or « Mettre en pause », once per link; the new status. A volunteer reserved or
+    assigned since the e-mail confirms all the same, but cannot pause (the profile's rule says why)."""
     now = now or utcnow()
     link = usable_token(session, raw=token, purposes=PURPOSE, now=now)
     user, professional = _owner(session, link)
     link.used_at = now
     before = professional.status
-    status = set_available(session, actor=to_session_user(session, user=user), available=available, now=now)
+    if available and before in BUSY_STATUSES:
+        # Reserved or assigned since the e-mail left: « Toujours disponible » still confirms, nothing to resume.
+        professional.availability_confirmed_at = now
+        status = before
+    else:
+        status = set_available(session, actor=to_session_user(session, user=user), available=available, now=now)
     if status == before:  # set_available records a change of status; a plain confirmation is recorded here
         record_event(session, actor_id=user.id, entity="professional", entity_id=professional.id,
                      action="availability_confirmed", details={"par": "lien"}, at=now)

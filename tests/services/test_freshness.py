@@ -89,6 +89,20 @@ def test_a_volunteer_reserved_meanwhile_cannot_pause_and_the_link_stays_usable(u
             answer_availability_check(session, actor=None, token=token, available=False, now=NOW)
 
 
+@pytest.mark.parametrize("status", ["contacte", "affecte"])
+def test_a_volunteer_reserved_or_assigned_meanwhile_still_confirms(uow, status: str) -> None:
+    with uow() as session:
+        nurse, token = _asked(session)
+        nurse.status = status
+        session.flush()
+        later = NOW + timedelta(days=1)
+        assert answer_availability_check(session, actor=None, token=token, available=True, now=later) == status
+        assert (nurse.status, nurse.availability_confirmed_at) == (status, later)
+        assert [e.details for e in events(session, "availability_confirmed")] == [{"par": "lien"}]
+        with pytest.raises(InvalidLink, match="déjà été utilisé"):
+            answer_availability_check(session, actor=None, token=token, available=True, now=later)
+
+
 def test_an_expired_or_unknown_link_says_why(uow) -> None:
     with uow() as session:
         nurse, token = _asked(session)

@@ -70,3 +70,16 @@ def test_a_used_link_says_so_and_offers_to_sign_in(app, demo_url) -> None:
     _open(fresh, token)
     assert [e.value for e in fresh.error] == ["Ce lien a déjà été utilisé : votre réponse est enregistrée."]
     assert not [b for b in fresh.button if b.label == "Oui, toujours disponible"]
+
+
+def test_a_volunteer_assigned_since_the_e_mail_confirms_and_is_sent_to_mes_missions(app, demo_url) -> None:
+    token, professional_id = _link(demo_url, status="affecte")
+    before = row_at(demo_url, m.Professional, professional_id).availability_confirmed_at
+    _open(app, token)
+    button(app, "Oui, toujours disponible").click().run()
+    assert not app.exception and not app.error
+    assert [s.value for s in app.success] == [
+        "Merci ! Vos disponibilités sont confirmées. Retrouvez dans « Mes missions » la mission pour laquelle vous "
+        "êtes sollicité(e) ou affecté(e)."]
+    professional = row_at(demo_url, m.Professional, professional_id)
+    assert (professional.status, professional.availability_confirmed_at > before) == ("affecte", True)
