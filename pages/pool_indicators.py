@@ -3,6 +3,8 @@ filled (of which by the pool), absenteeism covered in days; per establishment an
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +14,8 @@ from ui.charts import posts_bars
 from ui.format import fr_date, fr_int
 from ui.pool_heading import pool_caption
 
+PERIOD_HELP = ("Vide : depuis le démarrage de la plateforme. Une date : à partir de ce jour. Deux dates : entre elles. "
+               "Une mission compte quand ses dates rencontrent la période, jamais avant le démarrage.")
 COLUMNS = {"needs": "Postes demandés", "filled": "Postes pourvus", "by_pool": "dont proposés par la plateforme",
            "days": "Jours d'absentéisme couverts"}
 
@@ -37,19 +41,35 @@ def _breakdown(title: str, rows: list[dict], category: str, key: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
+def _period() -> tuple[date | None, date | None]:
+    """« Période » : empty, since the pool's start; one date, from it on; two dates, between them."""
+    left, _ = st.columns(2)
+    chosen = left.date_input("Période", value=(), key="pool_indicators_period", format="DD/MM/YYYY",
+                             help=PERIOD_HELP)
+    return (chosen[0] if chosen else None), (chosen[1] if len(chosen) > 1 else None)
+
+
+def _described(figures: PoolFigures) -> str:
+    if figures.until is not None:
+        return f"du {fr_date(figures.since)} au {fr_date(figures.until)}"
+    if figures.since == figures.pool_start:
+        return f"depuis le démarrage de la plateforme ({fr_date(figures.since)})"
+    return f"depuis le {fr_date(figures.since)}"
+
+
 def render() -> None:
     st.title("Indicateurs de la plateforme")
     pool_caption()
-    figures = read(pool_indicators, replica=True)  # counts that tolerate a second of lag
+    start, end = _period()
+    figures = read(pool_indicators, replica=True, start=start, end=end)  # counts that tolerate a second of lag
     if figures is None:
         return
-    st.caption(f"Missions des établissements membres depuis le démarrage de la plateforme ({fr_date(figures.since)}), "
-               "hors missions en attente de validation. Un poste pourvu compte l'affectation en cours ou terminée ; "
-               "les jours d'absentéisme couverts sont, pour chaque affectation, les jours de sa mission depuis le "
-               "démarrage.")
+    period = _described(figures)
+    st.caption(f"Missions des établissements membres {period}, hors missions en attente de validation. Un poste "
+               "pourvu compte l'affectation en cours ou terminée ; les jours d'absentéisme couverts sont, pour chaque "
+               "affectation, les jours de sa mission dans la période.")
     if not figures.totals["needs"]:
-        st.info("Aucune mission des établissements membres depuis le démarrage de la plateforme.",
-                icon=":material/monitoring:")
+        st.info(f"Aucune mission des établissements membres {period}.", icon=":material/monitoring:")
         return
     _headline(figures)
     _breakdown("Par établissement membre", figures.by_establishment, "Établissement", "establishment")

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from core.figures.indicators import Period
 from core.mail import emails
 from core.places import reference
 from core.places.geo import normalize_commune
@@ -111,12 +112,14 @@ ASSIGNED = (ProposalState.AFFECTE.value, ProposalState.TERMINE.value)  # assignm
 
 @dataclass(frozen=True)
 class PoolFigures:
-    """A pool's activity since its start: posts asked by its member establishments, posts filled (of which by the
+    """A pool's activity over a period (by default since its start): posts asked by its member establishments, posts filled (of which by the
     pool's pushes) and absenteeism covered in days (each assignment's days of mission), in all, per member
     establishment and per profession."""
 
     pool_name: str
-    since: date
+    since: date  # the period counted: from the later of the pool's start and the period's…
+    until: date | None  # …to the period's end (None: every mission to come)
+    pool_start: date
     totals: dict[str, int]
     by_establishment: list[dict[str, Any]]
     by_profession: list[dict[str, Any]]
@@ -126,23 +129,28 @@ def _blank() -> dict[str, int]:
     return {"needs": 0, "filled": 0, "by_pool": 0, "days": 0}
 
 
-def pool_indicators(session: so.Session, *, actor: SessionUser | None, pool_id: int | None = None) -> PoolFigures:
+def pool_indicators(session: so.Session, *, actor: SessionUser | None, pool_id: int | None = None,
+                    start: date | None = None, end: date | None = None) -> PoolFigures:
     """The pool's indicators (the coordinator's own pool when `pool_id` is None; the ARS of its region and the
-    national roles read any). Counted: missions of the current member establishments asking for somebody, still
-    running on or after the pool's start date, pending ones aside; an assignment's days are those of its mission
-    from the pool's start on."""
+    national roles read any). Counted: missions of the current member establishments asking for somebody whose
+    dates meet the period from `start` (never before the pool's start date, the default) to `end` (None: every
+    mission to come), pending ones aside; an assignment's days are those of its mission within that period."""
     if pool_id is None:
         pool = require_coordinator(session, actor)
     else:
         pool = get_pool(session, pool_id)
         require_pool_reader(actor, pool)
+    if start and end:
+        Period(start, end)  # refuses an end before the start
+    since, until = max(start or pool.start_date, pool.start_date), end
     missions = session.execute(
         sa.select(Mission.id, Mission.count, Mission.profession_code, Mission.start_date, Mission.end_date,
                   Establishment.id.label("establishment_id"), Establishment.name.label("establishment"))
         .join(Establishment, Establishment.id == Mission.establishment_id)
         .where(Establishment.id.in_(_members(pool.id)), Mission.count > 0,
-               Mission.status != MissionStatus.PENDING.value, Mission.end_date >= pool.start_date)
-    ).mappings().all()
+               Mission.status != MissionStatus.PENDING.value, Mission.end_date >= since,
+               *([Mission.start_date <= until] if until else []))
+    ).mappings().all() if until is None or until >= since else []  # a period over before the pool began
     assignments = session.execute(
         sa.select(Proposal.mission_id, Proposal.origin)
         .where(Proposal.mission_id.in_([m["id"] for m in missions]), Proposal.state.in_(ASSIGNED))
@@ -155,7 +163,7 @@ def pool_indicators(session: so.Session, *, actor: SessionUser | None, pool_id: 
     names: dict[int, str] = {}
     for mission in missions:
         origins = per_mission[mission["id"]]
-        days = (mission["end_date"] - max(mission["start_date"], pool.start_date)).days + 1
+        days = (min(mission["end_date"], until or mission["end_date"]) - max(mission["start_date"], since)).days + 1
         figures = {"needs": mission["count"], "filled": len(origins),
                    "by_pool": sum(origin == ProposalOrigin.POOL.value for origin in origins),
                    "days": days * len(origins)}
@@ -165,7 +173,7 @@ def pool_indicators(session: so.Session, *, actor: SessionUser | None, pool_id: 
             for key, value in figures.items():
                 bucket[key] += value
     return PoolFigures(
-        pool_name=pool.name, since=pool.start_date, totals=totals,
+        pool_name=pool.name, since=since, until=until, pool_start=pool.start_date, totals=totals,
         # the largest needs first, then alphabetically as a French reader expects (accents aside)
         by_establishment=sorted(({"establishment": names[i], **v} for i, v in by_establishment.items()),
                                 key=lambda r: (-r["needs"], normalize_commune(r["establishment"]))),

@@ -10,7 +10,7 @@ import pytest
 
 from core.pools.coordination import pool_indicators, pool_queue, push_roster_members
 from core.shared.actions import Action
-from core.shared.errors import Conflict, PermissionDenied
+from core.shared.errors import Conflict, PermissionDenied, ValidationError
 from core.staffing.matching import ROSTER_FIRST, find_candidates
 from core.staffing.regulation import MissionFilters, region_missions
 from core.staffing.workflow import contact, refuse, validate
@@ -257,3 +257,14 @@ def test_the_pools_indicators_on_a_small_hand_made_set(uow) -> None:
         assert pool_indicators(session, actor=setting.ars, pool_id=pool.id).totals == figures.totals
         with pytest.raises(PermissionDenied):
             pool_indicators(session, actor=make_actor(session, "ars", ars_code="53"), pool_id=pool.id)
+        # A period: the missions that meet it, their days within it (01/12 → 05/12: 5 days of each).
+        december = pool_indicators(session, actor=setting.coordinator, start=date(2026, 12, 1), end=date(2026, 12, 5))
+        assert (december.since, december.until) == (date(2026, 12, 1), date(2026, 12, 5))
+        assert december.totals == {"needs": 4, "filled": 2, "by_pool": 1, "days": 5 + 5}
+        # Never before the pool's start: from 01/11 reads as from 23/11; to 24/11 keeps the early mission only.
+        early = pool_indicators(session, actor=setting.coordinator, start=date(2026, 11, 1), end=date(2026, 11, 24))
+        assert (early.since, early.totals) == (TODAY, {"needs": 2, "filled": 1, "by_pool": 0, "days": 2})
+        before = pool_indicators(session, actor=setting.coordinator, end=date(2026, 11, 20))
+        assert before.totals == {"needs": 0, "filled": 0, "by_pool": 0, "days": 0}
+        with pytest.raises(ValidationError, match="La date de fin de la période précède sa date de début"):
+            pool_indicators(session, actor=setting.coordinator, start=date(2026, 12, 5), end=date(2026, 12, 1))

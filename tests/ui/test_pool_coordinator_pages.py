@@ -10,6 +10,7 @@ from the services on the same database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -18,7 +19,7 @@ from core.pools.coordination import pool_indicators, pool_queue
 from db import models as m
 from db.session import session_scope
 from tests.factories import make_actor, make_available_nurse, make_pool_setting, make_roster_entry
-from tests.readers import count_at, user_at
+from tests.readers import count_at, row_at, user_at
 from tests.ui.conftest import open_page, signed_in, tick
 from tests.ui.readers import blocks, button, charts, error_under, metrics, plotly_array, table, texts
 from tests.ui.test_volunteer_pages import SIGNUP, _fill_valid_form, _open_signup, _send
@@ -227,6 +228,18 @@ def test_the_indicators_show_the_pools_figures_and_a_chart_per_establishment_and
     bars = {trace["name"]: plotly_array(trace["x"]) for trace in drawn["pool_chart_profession"]["data"]}
     assert bars == {"Postes demandés": [1], "Postes pourvus": [1]}
     assert list(app.dataframe[1].value["Jours d'absentéisme couverts"]) == [14]
+    # A period: three days of the mission, then a fortnight after its end.
+    mission = row_at(demo_url, m.Mission, pool.member_mission)
+    first, last = mission.start_date + timedelta(days=1), mission.start_date + timedelta(days=3)
+    app.date_input(key="pool_indicators_period").set_value((first, last)).run()
+    assert not app.exception
+    assert metrics(app)["Jours d'absentéisme couverts"] == "3" and metrics(app)["Postes pourvus"] == "1"
+    assert any(f"du {first:%d/%m/%Y} au {last:%d/%m/%Y}" in c.value for c in app.caption)
+    after = mission.end_date + timedelta(days=1)
+    app.date_input(key="pool_indicators_period").set_value((after, after + timedelta(days=14))).run()
+    assert [i.value for i in app.info] == [
+        f"Aucune mission des établissements membres du {after:%d/%m/%Y} au {after + timedelta(days=14):%d/%m/%Y}."]
+    assert not metrics(app)
 
 
 # ---------------------------------------------------------------- the volunteer's side
