@@ -112,9 +112,9 @@ ASSIGNED = (ProposalState.AFFECTE.value, ProposalState.TERMINE.value)  # assignm
 
 @dataclass(frozen=True)
 class PoolFigures:
-    """A pool's activity over a period (by default since its start): posts asked by its member establishments, posts filled (of which by the
-    pool's pushes) and absenteeism covered in days (each assignment's days of mission), in all, per member
-    establishment and per profession."""
+    """A pool's activity over a period (by default since its start): posts asked by its member establishments,
+    posts filled (of which by the pool's pushes) and absenteeism covered in days (each assignment's days of mission
+    within the period), in all, per member establishment and per profession."""
 
     pool_name: str
     since: date  # the period counted: from the later of the pool's start and the period's…
@@ -127,6 +127,13 @@ class PoolFigures:
 
 def _blank() -> dict[str, int]:
     return {"needs": 0, "filled": 0, "by_pool": 0, "days": 0}
+
+
+def _meeting(since: date, until: date | None) -> list[sa.ColumnElement[bool]]:
+    """Missions whose dates meet the period (no end: every mission to come); none when it ended before it began."""
+    if until is not None and until < since:
+        return [sa.false()]
+    return [Mission.end_date >= since, *([Mission.start_date <= until] if until else [])]
 
 
 def pool_indicators(session: so.Session, *, actor: SessionUser | None, pool_id: int | None = None,
@@ -148,9 +155,8 @@ def pool_indicators(session: so.Session, *, actor: SessionUser | None, pool_id: 
                   Establishment.id.label("establishment_id"), Establishment.name.label("establishment"))
         .join(Establishment, Establishment.id == Mission.establishment_id)
         .where(Establishment.id.in_(_members(pool.id)), Mission.count > 0,
-               Mission.status != MissionStatus.PENDING.value, Mission.end_date >= since,
-               *([Mission.start_date <= until] if until else []))
-    ).mappings().all() if until is None or until >= since else []  # a period over before the pool began
+               Mission.status != MissionStatus.PENDING.value, *_meeting(since, until))
+    ).mappings().all()
     assignments = session.execute(
         sa.select(Proposal.mission_id, Proposal.origin)
         .where(Proposal.mission_id.in_([m["id"] for m in missions]), Proposal.state.in_(ASSIGNED))
