@@ -23,6 +23,7 @@ from ui.sheet import show_sheet
 from ui.state import signed_in_user
 
 CHOSEN_MISSION = VIEW.mission_key
+LINKED_MISSION = "mission"  # the query parameter of the e-mails' links to a mission's candidates
 
 
 def _mission_choice(establishment_id: int) -> dict | None:
@@ -34,6 +35,7 @@ def _mission_choice(establishment_id: int) -> dict | None:
         st.info("Aucune mission ouverte : toutes sont pourvues ou clôturées. Déclarez un « Nouveau besoin ».")
         return None
     by_id = {r["id"]: r for r in rows}
+    _mission_from_link(by_id)
     chosen = st.session_state.get(CHOSEN_MISSION)
     if chosen not in by_id:
         if chosen is not None:
@@ -48,6 +50,21 @@ def _mission_choice(establishment_id: int) -> dict | None:
         f"{by_id[i]['profession']} — {fr_date(by_id[i]['start_date'])} au {fr_date(by_id[i]['end_date'])} — "
         f"POURVUE {by_id[i]['assigned']}/{by_id[i]['count']}"), on_change=VIEW.first_page, placeholder="Choisissez dans la liste")
     return by_id[st.session_state[CHOSEN_MISSION]]
+
+
+def _mission_from_link(by_id: dict[int, dict]) -> None:
+    """An e-mail's link (« X est intéressé(e) ») names its mission: the page opens on it, once; the address then
+    drops it, so that picking another mission in the list is not undone by the next run."""
+    linked = st.query_params.pop(LINKED_MISSION, None)
+    if linked is None:
+        return
+    if linked.isdigit() and int(linked) in by_id:
+        st.session_state[CHOSEN_MISSION] = int(linked)
+        VIEW.first_page()
+    else:  # wrong number, another establishment's, or filled since: the user is told, on their first mission
+        st.session_state.pop(CHOSEN_MISSION, None)
+        st.info("La mission du lien est pourvue, clôturée ou n'est pas une mission de votre établissement : voici "
+                "vos missions à pourvoir.", icon=":material/info:")
 
 
 def _contacted(outcome: Any) -> str:

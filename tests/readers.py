@@ -14,13 +14,20 @@ from core.shared.actor import SessionUser, to_session_user
 from db import models as m
 from db.session import session_scope
 
+CONTACTED = "contacted:"  # the dedup key of the e-mail that tells a volunteer an establishment reserved them
+
 
 def events(session: so.Session, action: str) -> list[m.Event]:
     return list(session.scalars(sa.select(m.Event).where(m.Event.action == action).order_by(m.Event.id)))
 
 
-def outbox(session: so.Session) -> list[m.Outbox]:
-    return list(session.scalars(sa.select(m.Outbox).order_by(m.Outbox.id)))
+def outbox(session: so.Session, *, contacts: bool = True) -> list[m.Outbox]:
+    """The queued e-mails in order; without the volunteers' « vous êtes réservé(e) » notices when `contacts` is
+    false (a test of what follows a contact)."""
+    query = sa.select(m.Outbox).order_by(m.Outbox.id)
+    if not contacts:
+        query = query.where(m.Outbox.dedup_key.not_like(f"{CONTACTED}%"))
+    return list(session.scalars(query))
 
 
 def proposals(session: so.Session, professional_id: int, *, states: tuple[str, ...] | None = None) -> list[m.Proposal]:

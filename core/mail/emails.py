@@ -189,6 +189,23 @@ def _period(start, end) -> str:  # noqa: ANN001
     return f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
 
 
+MY_MISSIONS_PATH = "mes-missions"  # « Mes missions »: where a volunteer answers a request
+
+
+def volunteer_contacted(first_name: str, establishment: str, city: str, profession: str, start,  # noqa: ANN001
+                        end) -> EmailContent:  # noqa: ANN001
+    return _compose(
+        "Renfort RH — un établissement vous a réservé(e) pour une mission",
+        f"Bonjour {first_name},",
+        [f"« {establishment} » ({city}) vous a réservé(e) pour la mission « {profession} » {_period(start, end)} "
+         "et va vous appeler.",
+         "Répondez-lui depuis « Mes missions » : « Je suis intéressé(e) » ou « Décliner ». Tant que vous êtes "
+         "réservé(e), aucun autre établissement ne peut vous solliciter : votre réponse, même négative, libère "
+         "votre profil au plus vite."],
+        Link("Répondre dans « Mes missions »", link_to(MY_MISSIONS_PATH)),
+    )
+
+
 def assignment_confirmed(first_name: str, establishment: str, address: str, profession: str, start, end,  # noqa: ANN001
                          validator_email: str, contact: str | None) -> EmailContent:
     details = [("Établissement", establishment), ("Adresse", address), ("Mission", profession),
@@ -212,6 +229,9 @@ def assignment_cancelled(first_name: str, establishment: str, start, end, reason
     )
 
 
+CHOOSE_PATH = "choisir"  # « Choisir des renforts »: where an establishment contacts, validates or refuses
+
+
 def volunteer_declined(first_name: str, volunteer: str, profession: str, start, end) -> EmailContent:  # noqa: ANN001
     return _compose(
         "Renfort RH — un professionnel a décliné votre demande",
@@ -219,6 +239,21 @@ def volunteer_declined(first_name: str, volunteer: str, profession: str, start, 
         [f"{volunteer} a décliné votre demande pour la mission « {profession} » {_period(start, end)}.",
          "Vous pouvez choisir un autre professionnel depuis votre tableau de bord."],
         Link("Ouvrir mon tableau de bord", link_to("tableau-de-bord")),
+    )
+
+
+def volunteer_interested(first_name: str, volunteer: str, profession: str, start, end,  # noqa: ANN001
+                         link: str, pushed: bool) -> EmailContent:
+    # A pushed volunteer is not reserved yet: the establishment contacts them before it can validate.
+    next_step = ("Réservez-le puis validez sa candidature" if pushed else "Validez sa candidature")
+    return _compose(
+        "Renfort RH — un professionnel est intéressé par votre mission",
+        f"Bonjour {first_name},",
+        [f"{volunteer} s'est dit(e) intéressé(e) par votre mission « {profession} » {_period(start, end)}.",
+         f"{next_step} depuis « Choisir des renforts » : il reçoit alors la confirmation et vos coordonnées. "
+         "Si vous ne le retenez pas, refusez sa candidature pour qu'il reste disponible pour d'autres "
+         "établissements."],
+        Link("Valider ou refuser", link),
     )
 
 
@@ -270,7 +305,7 @@ def pushed_to_volunteer(first_name: str, establishment: str, profession: str, st
         [f"{_capitalised(sender)} vous a proposé(e) à « {establishment} » pour la mission « {profession} » "
          f"{_period(start, end)}.",
          "L'établissement va vous contacter. Si vous n'êtes plus disponible, déclinez depuis « Mes missions »."],
-        Link("Ouvrir « Mes missions »", link_to("mes-missions")),
+        Link("Ouvrir « Mes missions »", link_to(MY_MISSIONS_PATH)),
     )
 
 
@@ -281,7 +316,7 @@ def pushed_to_establishment(first_name: str, volunteer: str, profession: str, st
         f"Bonjour {first_name},",
         [f"{_capitalised(sender)} vous propose {volunteer} pour votre mission « {profession} » {_period(start, end)}.",
          "Contactez ce professionnel depuis « Choisir des renforts », puis validez ou refusez sa candidature."],
-        Link("Choisir des renforts", link_to("choisir")),
+        Link("Choisir des renforts", link_to(CHOOSE_PATH)),
     )
 
 

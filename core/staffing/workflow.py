@@ -8,7 +8,7 @@ proposal per volunteer"; the mission row is locked (FOR UPDATE) while its assign
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -186,7 +186,18 @@ def contact(session: so.Session, *, actor: SessionUser | None, mission_id: int, 
     record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="contacted",
                  before=ProfessionalStatus.DISPONIBLE.value, after=ProposalState.CONTACTE.value,
                  details={"mission_id": mission_id, "professional_id": professional_id}, at=now)
+    _mail_contact(session, proposal, mission, now)
     return proposal
+
+
+def _mail_contact(session: so.Session, proposal: Proposal, mission: Mission, now: datetime) -> None:
+    """A direct contact tells the volunteer where to answer (a pushed one was told by the push's e-mail)."""
+    professional = session.get(Professional, proposal.professional_id)
+    establishment = _establishment(session, mission)
+    content = emails.volunteer_contacted(professional.first_name, establishment.name, establishment.city,
+                                         reference.profession_labels()[mission.profession_code], mission.start_date,
+                                         mission.end_date)
+    queue_email(session, dedup_key=f"contacted:{proposal.id}", to=professional.email, content=content, now=now)
 
 
 @dataclass(frozen=True)
@@ -387,6 +398,12 @@ def express_interest(session: so.Session, *, actor: SessionUser | None, proposal
     _answered(session, proposal.professional_id, now)
     record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="interested",
                  details={"mission_id": proposal.mission_id}, at=now)
+    pushed = proposal.state == ProposalState.EN_COURS.value
+    link = emails.link_to(emails.CHOOSE_PATH, mission=str(proposal.mission_id))
+    # Only the establishment's side validates: a regulator who pushed the volunteer is not asked to.
+    _tell_establishment(session, proposal, "interested", now, lambda first_name, volunteer, mission, profession: (
+        emails.volunteer_interested(first_name, volunteer, profession, mission.start_date, mission.end_date,
+                                    link, pushed)), to_maker=not pushed)
 
 
 def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int, pause: bool = False,
@@ -405,13 +422,21 @@ def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int
     _answered(session, proposal.professional_id, now)
     move_proposal(session, proposal=proposal, target=ProposalState.DECLINE.value, actor_id=actor.id, now=now,
                   reason=DECLINE_REASONS.get(reason_code or ""), action="declined")
+    _tell_establishment(session, proposal, "declined", now, lambda first_name, volunteer, mission, profession: (
+        emails.volunteer_declined(first_name, volunteer, profession, mission.start_date, mission.end_date)))
+
+
+def _tell_establishment(session: so.Session, proposal: Proposal, what: str, now: datetime,
+                        build: Callable[[str, str, Mission, str], emails.EmailContent], to_maker: bool = True) -> None:
+    """The volunteer's answer by e-mail to the establishment (the mission's requester), and to whoever made the
+    contact or the push when someone else (unless `to_maker` is false): the answer is what they wait for to
+    validate or look further."""
     mission = session.get(Mission, proposal.mission_id)
-    # The establishment is always told; so is whoever made the contact or the push, when someone else.
     professional = session.get(Professional, proposal.professional_id)
-    for user_id in dict.fromkeys(filter(None, (mission.created_by, proposal.by_user_id))):
+    volunteer = f"{professional.first_name} {professional.last_name}"
+    profession = reference.profession_labels()[mission.profession_code]
+    makers = (proposal.by_user_id,) if to_maker else ()
+    for user_id in dict.fromkeys(filter(None, (mission.created_by, *makers))):
         recipient = session.get(User, user_id)
-        queue_email(session, dedup_key=f"declined:{proposal.id}:{user_id}", to=recipient.email, now=now,
-                    content=emails.volunteer_declined(recipient.first_name,
-                                                      f"{professional.first_name} {professional.last_name}",
-                                                      reference.profession_labels()[mission.profession_code],
-                                                      mission.start_date, mission.end_date))
+        queue_email(session, dedup_key=f"{what}:{proposal.id}:{user_id}", to=recipient.email, now=now,
+                    content=build(recipient.first_name, volunteer, mission, profession))

@@ -13,6 +13,7 @@ from core.staffing.jobs import JobReport, run_jobs
 from core.staffing.workflow import contact, validate
 from db import models as m
 from tests.factories import make_establishment, make_mission, make_professional, make_user
+from tests.readers import outbox
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Paris
 START = date(2026, 11, 25)
@@ -47,7 +48,8 @@ def jobs(uow, now: datetime = NOW) -> JobReport:
 
 
 def mails(session: so.Session) -> list[tuple[str, str]]:
-    return [(row.to, row.subject) for row in session.scalars(sa.select(m.Outbox).order_by(m.Outbox.id))]
+    """The worker's e-mails (the contact's notice to the volunteer came before it)."""
+    return [(row.to, row.subject) for row in outbox(session, contacts=False)]
 
 
 def body(session: so.Session, subject: str) -> str:

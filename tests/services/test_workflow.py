@@ -19,6 +19,7 @@ from core.staffing.workflow import (
     cancel_assignment,
     close_mission,
     contact,
+    express_interest,
     refresh_mission_status,
     refuse,
     validate,
@@ -96,6 +97,12 @@ def test_contacting_an_available_volunteer_reserves_them_for_the_mission(uow) ->
         assert (event.entity, event.entity_id, event.actor_user_id, event.before, event.after, event.at) == (
             "proposal", str(proposal.id), here.hr.id, "disponible", "contacte", NOW)
         assert event.details == {"mission_id": here.mission_id, "professional_id": professional.id}
+        [mail] = outbox(session)
+    assert (mail.to, mail.dedup_key, mail.created_at) == (professional.email, f"contacted:{proposal.id}", NOW)
+    assert mail.subject == "Renfort RH — un établissement vous a réservé(e) pour une mission"
+    assert (f"« {here.establishment_name} » (NANTES) vous a réservé(e) pour la mission « Infirmier diplômé d'État » "
+            f"{PERIOD} et va vous appeler.") in mail.body_text
+    assert "/mes-missions" in mail.body_text and "/mes-missions" in mail.body_html
 
 
 def test_contacting_a_volunteer_pushed_to_the_mission_turns_the_same_proposal_to_contacted(uow) -> None:
@@ -110,6 +117,7 @@ def test_contacting_a_volunteer_pushed_to_the_mission_turns_the_same_proposal_to
             push_id, "push", "contacte", here.hr.id, LATER)
         assert status_of(session, professional.id) == "contacte"
         assert [(e.before, e.after) for e in events(session, "contacted")] == [("en_cours", "contacte")]
+        assert outbox(session) == []  # the push's e-mail told the volunteer already
 
 
 def test_a_second_establishment_contacting_the_same_volunteer_is_told_they_were_just_booked(uow) -> None:
@@ -245,7 +253,7 @@ def test_validating_assigns_the_volunteer_fills_the_mission_and_emails_the_dates
         assert (proposal.state, proposal.decided_at, status_of(session, professional.id)) == ("affecte", LATER, "affecte")
         mission = mission_of(session, here)
         assert (mission.status, mission.filled_at) == ("filled", LATER)
-        [mail] = outbox(session)
+        [mail] = outbox(session, contacts=False)
         assert [(e.before, e.after, e.actor_user_id) for e in events(session, "validated")] == [
             ("contacte", "affecte", colleague.id)]
         assert [(e.before, e.after) for e in events(session, "status_refreshed")] == [("open", "filled")]
@@ -293,7 +301,7 @@ def test_validating_more_volunteers_than_remaining_posts_is_refused_and_nothing_
                                    "1 professionnel(s).")
     with uow() as session:
         assert [status_of(session, p.id) for p in (first, second, third)] == ["affecte", "contacte", "contacte"]
-        assert mission_of(session, here).status == "open" and len(outbox(session)) == 1
+        assert mission_of(session, here).status == "open" and len(outbox(session, contacts=False)) == 1
 
 
 def test_validating_a_batch_with_someone_not_contacted_validates_nobody(uow) -> None:
@@ -306,7 +314,7 @@ def test_validating_a_batch_with_someone_not_contacted_validates_nobody(uow) -> 
     assert error.value.message == f"{name_of(stranger)} n'est pas (ou plus) contacté(e) pour cette mission."
     with uow() as session:
         assert (status_of(session, contacted.id), status_of(session, stranger.id)) == ("contacte", "disponible")
-        assert outbox(session) == []
+        assert outbox(session, contacts=False) == []
 
 
 def test_a_filled_mission_accepts_no_more_validation(uow) -> None:
@@ -335,7 +343,7 @@ def test_refusing_frees_contacted_and_pushed_volunteers_without_any_email(uow) -
             [proposal] = proposals(session, professional.id)
             assert (proposal.state, proposal.decided_at, status_of(session, professional.id)) == (
                 "refuse", LATER, "disponible")
-        assert outbox(session) == []
+        assert outbox(session, contacts=False) == []
         assert len(events(session, "refused")) == 2
 
 
@@ -475,7 +483,7 @@ def test_a_volunteer_who_declines_a_reservation_is_freed_and_the_requester_told(
         row = session.get(m.Proposal, proposal.id)
         assert (row.state, row.reason_code, row.decided_at) == ("decline", None, LATER)
         assert status_of(session, professional.id) == status
-        [mail] = outbox(session)
+        [mail] = outbox(session, contacts=False)
         assert [(e.actor_user_id, e.before, e.after) for e in events(session, "declined")] == [
             (me.id, "contacte", "decline")]
     assert (mail.to, mail.subject) == (here.hr.email, "Renfort RH — un professionnel a décliné votre demande")
@@ -493,6 +501,41 @@ def test_a_volunteer_can_decline_a_push(uow) -> None:
         pusher = session.get(m.User, proposal.by_user_id)
         # The establishment, whose mission it is, and the ARS that made the push are both told.
         assert sorted(mail.to for mail in outbox(session)) == sorted([here.hr.email, pusher.email])
+
+
+def test_a_volunteer_who_says_interested_is_announced_with_a_link_to_validate_on_the_mission(uow) -> None:
+    """The establishment learns of a « oui » as it learns of a « non »: by e-mail, to the requester and to the
+    colleague who made the contact, with a link that opens « Choisir des renforts » on this mission."""
+    with uow() as session:
+        here = place(session)
+        establishment = session.get(m.Establishment, here.establishment_id)
+        colleague = to_session_user(session, user=make_user(session, establishment=establishment, first_name="Paul"))
+        professional = make_available_nurse(session, first_name="Inès", last_name="Garnier")
+        proposal = contact(session, actor=colleague, mission_id=here.mission_id, professional_id=professional.id,
+                           now=NOW)
+        me = account_of(session, professional)
+        express_interest(session, actor=me, proposal_id=proposal.id, now=LATER)
+        express_interest(session, actor=me, proposal_id=proposal.id, now=LATER)  # said twice: told once
+        mails = outbox(session, contacts=False)
+        assert sorted(mail.to for mail in mails) == sorted([here.hr.email, colleague.email])
+        assert {mail.created_at for mail in mails} == {LATER}
+    mail = next(mail for mail in mails if mail.to == here.hr.email)
+    assert mail.subject == "Renfort RH — un professionnel est intéressé par votre mission"
+    assert "Bonjour Hélène," in mail.body_text
+    assert (f"Inès Garnier s'est dit(e) intéressé(e) par votre mission « Infirmier diplômé d'État » {PERIOD}."
+            in mail.body_text)
+    assert "Validez sa candidature depuis « Choisir des renforts »" in mail.body_text
+    assert f"/choisir?mission={here.mission_id}" in mail.body_text and f"/choisir?mission={here.mission_id}" in mail.body_html
+
+
+def test_a_pushed_volunteer_who_says_interested_is_announced_to_the_establishment_only(uow) -> None:
+    with uow() as session:
+        here, professional = place(session), make_available_nurse(session)
+        proposal = pushed(session, here, professional)
+        express_interest(session, actor=account_of(session, professional), proposal_id=proposal.id, now=LATER)
+        [mail] = outbox(session)  # the ARS that pushed has nothing to validate: not told
+        assert mail.to == here.hr.email
+        assert "Réservez-le puis validez sa candidature depuis « Choisir des renforts »" in mail.body_text
 
 
 def test_a_volunteer_cannot_withdraw_from_an_assignment(uow) -> None:

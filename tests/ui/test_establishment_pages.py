@@ -379,6 +379,34 @@ def _open_choose(app: AppTest, mission_id: int) -> AppTest:
     return app
 
 
+def test_the_link_of_an_interest_e_mail_opens_choose_on_its_mission_once(app, demo_url) -> None:
+    choosable = [row["id"] for row in _missions(demo_url, statuses=("open",)) if Action.CHOOSE in row["actions"]]
+    linked = choosable[-1]  # not the mission the page opens on by itself
+    assert len(choosable) > 1
+    signed_in(app, MANAGER, "etablissement")
+    app.query_params["mission"] = str(linked)
+    open_page(app, "choisir")
+    assert not app.exception
+    assert app.selectbox(key="chosen_mission").value == linked
+    assert _pager_caption(app).startswith("Affichage 1 - ")
+    assert "mission" not in app.query_params  # dropped: another mission picked in the list stays picked
+    app.selectbox(key="chosen_mission").set_value(choosable[0]).run()
+    assert app.selectbox(key="chosen_mission").value == choosable[0]
+
+
+@pytest.mark.parametrize("wrong", ["999999", "abc"])
+def test_a_link_to_a_mission_that_is_not_open_here_says_so_and_opens_the_first(app, demo_url, wrong: str) -> None:
+    choosable = [row["id"] for row in _missions(demo_url, statuses=("open",)) if Action.CHOOSE in row["actions"]]
+    signed_in(app, MANAGER, "etablissement")
+    app.session_state["chosen_mission"] = choosable[-1]
+    app.query_params["mission"] = wrong
+    open_page(app, "choisir")
+    assert app.selectbox(key="chosen_mission").value == choosable[0]
+    assert [i.value for i in app.info][:1] == [
+        "La mission du lien est pourvue, clôturée ou n'est pas une mission de votre établissement : voici vos "
+        "missions à pourvoir."]
+
+
 def _table_key_prefix(generation: int = 0) -> str:
     """The candidates' table key: a generation bumped after each action, then a digest of the rows shown."""
     return f"choose_table_{generation}_"
