@@ -121,6 +121,9 @@ def render() -> None:
     if page.crisis:
         st.warning("Mode gestion de crise : l'ARS propose elle-même les candidats pour cette profession.",
                    icon=":material/emergency:")
+    if page.interested:
+        st.success("**Intéressé(e)s, en attente de votre décision** (validez, ou refusez pour les libérer) :\n"
+                   + "\n".join(f"- {md(row['sentence'])}." for row in page.interested), icon=":material/how_to_reg:")
     if page.message:
         st.info(md(page.message), icon=":material/info:")
         return

@@ -140,6 +140,7 @@ class CandidatePage:
     crisis: bool = False
     message: str | None = None  # why there is nobody, when there is nobody
     turned_down: list[dict[str, Any]] = field(default_factory=list)  # shown apart: never offered again
+    interested: list[dict[str, Any]] = field(default_factory=list)  # said « intéressé(e) », wait for a decision
     roster_only: bool = False  # a pool's coordinator: every row is of its roster, no group to tell apart
 
 
@@ -451,6 +452,7 @@ def find_candidates(session: so.Session, *, actor: SessionUser | None, mission_i
         page.message = CLOSED_REASONS.get(context.status, NOTHING_TO_FILL)
         return page
     page.turned_down = turned_down(session, mission_id=mission_id)
+    page.interested = waiting_decision(session, mission_id=mission_id)
     query = candidate_query(context, viewer, crisis, now, with_reserved=True)
     mission_days = (context.end_date - context.start_date).days + 1
     cols = query.base.selected_columns
@@ -507,6 +509,27 @@ TURNED_DOWN_WORDS = {
     ProposalState.REFUSE.value: "{name} a été refusé(e) pour cette mission le {day}",
     ProposalState.ANNULE.value: "L'affectation de {name} à cette mission a été annulée le {day}",
 }
+
+
+INTEREST_WORDS = {  # what the establishment does next with a volunteer who said « intéressé(e) »
+    ProposalState.CONTACTE.value: "{name}, le {day} : cochez sa ligne puis « Valider les candidatures »",
+    ProposalState.EN_COURS.value: "{name}, le {day}, proposé(e) par l'ARS : cochez sa ligne, « Contacter », puis "
+                                  "« Valider les candidatures »",
+}
+
+
+def waiting_decision(session: so.Session, *, mission_id: int) -> list[dict[str, Any]]:
+    """The volunteers who said « intéressé(e) » for this mission and still wait for the establishment, first come
+    first, each with the sentence that says what to do: on any page of the list, they are not to be missed."""
+    rows = session.execute(
+        sa.select(Proposal.professional_id, Proposal.state, Proposal.interested_at, Professional.first_name,
+                  Professional.last_name)
+        .join(Professional, Professional.id == Proposal.professional_id)
+        .where(Proposal.mission_id == mission_id, Proposal.state.in_(list(INTEREST_WORDS)),
+               Proposal.interested_at.is_not(None))
+        .order_by(Proposal.interested_at, Proposal.id)).mappings()
+    return [{**row, "sentence": INTEREST_WORDS[row["state"]].format(
+        name=f"{row['first_name']} {row['last_name']}", day=paris_datetime(row["interested_at"]))} for row in rows]
 
 
 def turned_down(session: so.Session, *, mission_id: int,

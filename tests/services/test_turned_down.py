@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.shared.actor import SessionUser, to_session_user
@@ -157,6 +158,28 @@ def test_i_am_interested_is_recorded_once_shown_with_the_proposal_and_changes_no
         [row] = [r for r in find_candidates(session, actor=scene.hr, mission_id=scene.mission.id, now=LATER).rows
                  if r["id"] == scene.nurse.id]
         assert row["interested_at"] == LATER
+
+
+def test_the_candidate_list_names_who_said_interested_and_what_to_do_until_a_decision(uow) -> None:
+    with uow() as session:
+        scene = Scene(session)
+        pushed_nurse = make_available_nurse(session, first_name="Marc", last_name="Royer")
+        pushed_me = make_actor(session, "professionnel", professional_id=pushed_nurse.id, email=pushed_nurse.email)
+        proposal = contact(session, actor=scene.hr, mission_id=scene.mission.id, professional_id=scene.nurse.id,
+                           now=NOW)
+        push(session, actor=scene.ars, mission_id=scene.mission.id, professional_ids=[pushed_nurse.id], now=NOW)
+        [pushed] = session.scalars(sa.select(m.Proposal).where(m.Proposal.professional_id == pushed_nurse.id))
+        assert find_candidates(session, actor=scene.hr, mission_id=scene.mission.id, now=LATER).interested == []
+        express_interest(session, actor=pushed_me, proposal_id=pushed.id, now=LATER + timedelta(minutes=5))
+        express_interest(session, actor=scene.me, proposal_id=proposal.id, now=LATER)
+        page = find_candidates(session, actor=scene.hr, mission_id=scene.mission.id, now=LATER)
+        assert [row["sentence"] for row in page.interested] == [
+            "Inès Garnier, le 23/11/2026 à 12:00 : cochez sa ligne puis « Valider les candidatures »",
+            "Marc Royer, le 23/11/2026 à 12:05, proposé(e) par l'ARS : cochez sa ligne, « Contacter », puis "
+            "« Valider les candidatures »"]
+        refuse(session, actor=scene.hr, mission_id=scene.mission.id, professional_ids=[scene.nurse.id], now=LATER)
+        page = find_candidates(session, actor=scene.hr, mission_id=scene.mission.id, now=LATER)
+        assert [row["professional_id"] for row in page.interested] == [pushed_nurse.id]
 
 
 def test_only_the_volunteer_says_they_are_interested_and_only_while_the_proposal_waits(uow) -> None:

@@ -19,16 +19,17 @@ from streamlit.testing.v1 import AppTest
 
 from core.places import reference
 from core.shared.actions import Action
+from core.shared.actor import to_session_user
 from core.shared.clock import paris_today, utcnow
 from core.shared.config import get_settings
 from core.shared.validation import format_phone
 from core.staffing.matching import PAGE_SIZE, CandidateFilters, find_candidates
 from core.staffing.missions import assigned_staff, create_missions, dashboard, mission_input
-from core.staffing.workflow import contact, validate, withdraw
+from core.staffing.workflow import contact, express_interest, validate, withdraw
 from db import models as m
 from db.session import session_scope
 from ops.seed import DEMO_ESTABLISHMENT_NAME
-from tests.factories import make_mission, make_professional
+from tests.factories import make_actor, make_mission, make_professional
 from tests.readers import count_at, events_at, latest_proposal_at, proposals_at, row_at, user_at, xlsx_rows
 from tests.ui.conftest import open_page, signed_in, tick
 from tests.ui.readers import (
@@ -405,6 +406,26 @@ def test_a_link_to_a_mission_that_is_not_open_here_says_so_and_opens_the_first(a
     assert [i.value for i in app.info][:1] == [
         "La mission du lien est pourvue, clôturée ou n'est pas une mission de votre établissement : voici vos "
         "missions à pourvoir."]
+
+
+def _interested(url: str, proposal_id: int, professional_id: int) -> None:
+    """« Je suis intéressé(e) », said by the volunteer's own account (opened for one who has none)."""
+    with session_scope(url) as session:
+        user = session.scalar(sa.select(m.User).where(m.User.professional_id == professional_id))
+        actor = (to_session_user(session, user=user) if user else
+                 make_actor(session, "professionnel", professional_id=professional_id,
+                            email=f"interesse.{professional_id}@example.org"))
+        express_interest(session, actor=actor, proposal_id=proposal_id)
+
+
+def test_choose_names_above_the_list_who_said_interested_and_waits_for_a_decision(app, demo_url) -> None:
+    mission_id = _open_mission_with_free_candidates(demo_url)
+    free = _free_candidate(_candidates(demo_url, mission_id))
+    _interested(demo_url, _contact(demo_url, mission_id, free["id"]), free["id"])
+    _open_choose(app, mission_id)
+    [notice] = [s.value for s in app.success if s.value.startswith("**Intéressé(e)s, en attente de votre décision**")]
+    assert f"- {free['first_name']} {free['last_name']}, le " in notice
+    assert notice.endswith(" : cochez sa ligne puis « Valider les candidatures ».")
 
 
 def _table_key_prefix(generation: int = 0) -> str:
