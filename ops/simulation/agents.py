@@ -41,6 +41,8 @@ from db.models import (
 from ops.simulation.behaviour import Behaviour, Dice, Rules, acceptance
 
 AVAILABILITY_CHECK = "availability-check:"  # the dedup key of the worker's « Toujours disponible ? » e-mails
+PUSHED_TO_ESTABLISHMENT = "pushed-establishment:"  # …of the ARS's « nous vous proposons » to the establishment
+INTERESTED = "interested:"  # …of « X est intéressé(e) » to the establishment
 LINK_TOKEN = re.compile(r"jeton=([A-Za-z0-9_.~%-]+)")
 ALERT_MESSAGE = "Aucun candidat disponible dans la région pour cette mission."
 QUEUE_READ = 500  # rows of the region's list an ARS reads in filing order (2020 rules: no priority queue)
@@ -62,6 +64,8 @@ class World:
     outcomes: Counter[str] = field(default_factory=Counter)
     crisis_since: dict[str, int] = field(default_factory=dict)  # region → half-day of its (last) switch
     checks_answered: set[int] = field(default_factory=set)  # « Toujours disponible ? » e-mails dealt with
+    present: set[int] = field(default_factory=set)  # establishments that filed a need this half-day
+    mail_read: int = 0  # the last outbox row the establishments have seen (their e-mails arrive after it)
 
     def act(self, what: str, action: Callable[[so.Session], Any]) -> Any:
         """One user action in its own transaction: committed, or rolled back and counted when a service refuses."""
@@ -244,9 +248,31 @@ def open_missions(session: so.Session, world: World) -> list[MissionState]:
 def establishments_act(world: World, half_day: int, now: datetime) -> None:
     with world.sessions() as session:
         missions = open_missions(session, world)
+        called = _called_by_e_mail(session, world)
     for mission in missions:
-        if world.dice.chance(world.behaviour.act_rate, "act", mission.establishment_id, half_day):
+        if _on_the_platform(world, mission, half_day, called):
             work_mission(world, mission, now)
+    world.present.clear()
+
+
+def _on_the_platform(world: World, mission: MissionState, half_day: int, called: set[int]) -> bool:
+    """Staff who just filed a need are on the platform (« Nouveau besoin » sends them on to choose); an e-mail
+    that asks them to act gives them a second chance, at the same rate, to open it within the half-day."""
+    establishment, rate = mission.establishment_id, world.behaviour.act_rate
+    if establishment in world.present or world.dice.chance(rate, "act", establishment, half_day):
+        return True
+    return mission.account_id in called and world.dice.chance(rate, "act-mail", establishment, half_day)
+
+
+def _called_by_e_mail(session: so.Session, world: World) -> set[int]:
+    """Accounts that received, since the establishments' last pass, an e-mail asking them to act: the ARS proposes
+    someone (both rule sets: the 2020 tool sent it too), a volunteer is interested (our rules only)."""
+    kinds = [PUSHED_TO_ESTABLISHMENT, *([INTERESTED] if world.rules.interest_emails else [])]
+    rows = session.execute(
+        sa.select(Outbox.id, User.id).join(User, User.email == Outbox.to)
+        .where(Outbox.id > world.mail_read, sa.or_(*(Outbox.dedup_key.like(f"{kind}%") for kind in kinds)))).all()
+    world.mail_read = session.scalar(sa.select(sa.func.max(Outbox.id))) or 0
+    return {user_id for _, user_id in rows}
 
 
 def work_mission(world: World, mission: MissionState, now: datetime) -> None:

@@ -64,13 +64,14 @@ class Rules:
     priority_queue: bool  # the ARS works its missions by urgency; else in filing order
     national_pools: bool  # the ARS alerts the CCS, which opens the national pools
     availability_checks: bool  # the worker's « Toujours disponible ? » e-mails (stale profiles ranked last)
+    interest_emails: bool  # the establishment is e-mailed when a volunteer says « intéressé(e) »
 
 
 RULES = {
     "2020": Rules("2020", RULE_LABELS["2020"], ranked=False, expiry=False, priority_queue=False, national_pools=False,
-                  availability_checks=False),
+                  availability_checks=False, interest_emails=False),
     "renfort": Rules("renfort", RULE_LABELS["renfort"], ranked=True, expiry=True, priority_queue=True, national_pools=True,
-                     availability_checks=True),
+                     availability_checks=True, interest_emails=True),
 }
 
 

@@ -26,7 +26,7 @@ from core.shared.actor import SessionUser, to_session_user
 from core.shared.clock import paris_midnight, paris_today, simulated_clock
 from core.staffing import jobs, missions, workflow
 from core.volunteers.freshness import send_availability_checks
-from db.models import Mission, MissionStatus, User
+from db.models import Mission, MissionStatus, Outbox, User
 from db.session import copy_sqlite, create_engine_for
 from ops.simulation import metrics
 from ops.simulation.agents import (
@@ -140,7 +140,8 @@ def _world(sessions: so.sessionmaker[so.Session], rules: str, seed: int, behavio
         for user in session.scalars(sa.select(User).where(User.role == "ars", User.status == "active").order_by(User.id)):
             regulators.setdefault(user.ars_code, to_session_user(session, user=user))
         world = World(sessions=sessions, rules=RULES[rules], behaviour=behaviour, dice=Dice(seed), start=instant(0),
-                      regions=sorted(regulators), regulators=regulators, ccs=ccs_account(session))
+                      regions=sorted(regulators), regulators=regulators, ccs=ccs_account(session),
+                      mail_read=session.scalar(sa.select(sa.func.max(Outbox.id))) or 0)
     return world
 
 
@@ -215,6 +216,7 @@ def file_needs(state: RunState, half_day: int, now: datetime) -> None:
                                             missions=[need.form], now=now)
         created = world.act("filed", create)
         if created:
+            world.present.add(need.establishment_id)
             with world.sessions() as session:
                 state.eligibility.add_mission(session, created[0], now)
 

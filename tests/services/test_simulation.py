@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
+from core.shared.actor import SessionUser, to_session_user
 from core.shared.clock import utcnow
-from db.models import Event, Mission, Proposal
+from core.staffing.workflow import contact, express_interest
+from db.models import Event, Mission, Outbox, Proposal
 from db.session import copy_sqlite, create_engine_for
 from ops.cli import main
 from ops.simulation import metrics
-from ops.simulation.behaviour import Dice
+from ops.simulation.agents import World, establishments_act
+from ops.simulation.behaviour import RULES, Behaviour, Dice
 from ops.simulation.run import (
     Plan,
     instant,
@@ -26,8 +30,19 @@ from ops.simulation.run import (
     sqlite_url,
 )
 from ops.simulation.wave import draw_wave
+from tests.factories import (
+    END,
+    NOW,
+    START,
+    make_actor,
+    make_available_nurse,
+    make_establishment,
+    make_mission,
+    make_user,
+)
 
 DAYS, WAVE = 3, 12
+LATER = NOW + timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -150,3 +165,75 @@ def test_the_command_refuses_an_existing_database(tmp_path: Path) -> None:
         main(["simulate", "--db", f"sqlite:///{tmp_path / 'real.db'}", "--out", str(tmp_path / "out")])
     assert "propre base temporaire" in str(refused.value)
     assert not (tmp_path / "real.db").exists() and not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- when an establishment opens the platform
+
+
+@dataclass
+class Desk:
+    """One establishment's open mission, a nurse it may contact, and the simulated world around them."""
+
+    world: World
+    establishment_id: int
+    mission_id: int
+    nurse_id: int
+    hr: SessionUser
+    nurse: SessionUser
+
+
+def _desk(url: str, rules: str) -> Desk:
+    sessions = so.sessionmaker(bind=create_engine_for(url), expire_on_commit=False)
+    with sessions() as session:
+        establishment = make_establishment(session, postal_code="44000")
+        hr_user = make_user(session, establishment=establishment)
+        mission = make_mission(session, establishment, hr_user, start_date=START, end_date=END)
+        professional = make_available_nurse(session)
+        nurse = make_actor(session, "professionnel", professional_id=professional.id, email=professional.email)
+        hr = to_session_user(session, user=hr_user)
+        desk_ids = (establishment.id, mission.id, professional.id)
+        session.commit()
+    world = World(sessions=sessions, rules=RULES[rules], behaviour=Behaviour(), dice=Dice(1),
+                  start=NOW - timedelta(days=30), regions=[])
+    return Desk(world, *desk_ids, hr=hr, nurse=nurse)
+
+
+def _half_day(desk: Desk, *, comes: bool, comes_on_e_mail: bool) -> int:
+    """A half-day on which the establishment's own draw says whether it comes, and its e-mail draw what it says."""
+    dice, rate = desk.world.dice, desk.world.behaviour.act_rate
+    return next(h for h in range(1000) if dice.chance(rate, "act", desk.establishment_id, h) is comes
+                and dice.chance(rate, "act-mail", desk.establishment_id, h) is comes_on_e_mail)
+
+
+def _state(desk: Desk) -> str | None:
+    with desk.world.sessions() as session:
+        return session.scalar(sa.select(Proposal.state).where(Proposal.mission_id == desk.mission_id,
+                                                             Proposal.professional_id == desk.nurse_id))
+
+
+@pytest.mark.parametrize(("rules", "state"), [("renfort", "affecte"), ("2020", "contacte")])
+def test_the_interest_e_mail_brings_the_establishment_to_validate_under_our_rules_only(sqlite_url, rules: str,
+                                                                                       state: str) -> None:
+    """A volunteer says « intéressé(e) »: under our rules the establishment is e-mailed, which gives it a second
+    chance to come within the half-day; the 2020 tool sent nothing, and it waits for its next visit."""
+    desk = _desk(sqlite_url, rules)
+    with desk.world.sessions() as session:
+        proposal = contact(session, actor=desk.hr, mission_id=desk.mission_id, professional_id=desk.nurse_id, now=NOW)
+        session.commit()
+        desk.world.mail_read = session.scalar(sa.select(sa.func.max(Outbox.id))) or 0
+        express_interest(session, actor=desk.nurse, proposal_id=proposal.id, now=LATER)
+        session.commit()
+    establishments_act(desk.world, _half_day(desk, comes=False, comes_on_e_mail=True), LATER)
+    assert _state(desk) == state
+    establishments_act(desk.world, _half_day(desk, comes=False, comes_on_e_mail=True), LATER)
+    assert _state(desk) == state  # an e-mail calls once: read, it brings nobody the next half-day
+
+
+@pytest.mark.parametrize(("filed", "state"), [(True, "contacte"), (False, None)])
+def test_an_establishment_that_just_filed_a_need_chooses_at_once(sqlite_url, filed: bool, state: str | None) -> None:
+    desk = _desk(sqlite_url, "2020")
+    if filed:
+        desk.world.present.add(desk.establishment_id)
+    establishments_act(desk.world, _half_day(desk, comes=False, comes_on_e_mail=True), LATER)
+    assert _state(desk) == state
+    assert not desk.world.present  # present for this half-day only
