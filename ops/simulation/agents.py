@@ -110,6 +110,12 @@ class Request:
     distance_km: float
     received_before: int  # requests of the wave this volunteer received before this one
 
+    @property
+    def who_and_what(self) -> tuple[int, int]:
+        """The keys of this volunteer's draws on this request: the volunteer and the mission, the same under both
+        rule sets (wave missions get the same ids), not the proposal, whose id depends on all that came before."""
+        return self.professional_id, self.mission_id
+
 
 def waiting_requests(session: so.Session, world: World, now: datetime) -> list[Request]:
     """Requests still unanswered by their volunteer (« Mes missions »), made before this half-day."""
@@ -142,9 +148,9 @@ def volunteers_answer(world: World, half_day: int, now: datetime) -> None:
     for request in requests:
         if dice.chance(behaviour.inactive_share, "inactive", request.professional_id):
             continue  # never reads the platform's e-mails
-        if not dice.chance(behaviour.answer_rate, "answer", request.proposal_id, half_day):
+        if not dice.chance(behaviour.answer_rate, "answer", *request.who_and_what, half_day):
             continue
-        if dice.uniform("accept", request.proposal_id) < acceptance(behaviour, request.distance_km,
+        if dice.uniform("accept", *request.who_and_what) < acceptance(behaviour, request.distance_km,
                                                                     request.received_before):
             world.act("interested", lambda s, r=request: workflow.express_interest(
                 s, actor=_volunteer(s, world, r.professional_id), proposal_id=r.proposal_id, now=now))
@@ -203,7 +209,8 @@ def _reason(world: World, request: Request) -> str:
         return DeclineReason.TROP_LOIN.value
     if request.received_before >= 2:
         return DeclineReason.DEJA_ENGAGE.value
-    return world.dice.pick({DeclineReason.DATES.value: 1, DeclineReason.AUTRE.value: 1}, "reason", request.proposal_id)
+    return world.dice.pick({DeclineReason.DATES.value: 1, DeclineReason.AUTRE.value: 1}, "reason",
+                           *request.who_and_what)
 
 
 # ---------------------------------------------------------------- establishments
@@ -310,7 +317,8 @@ def _unanswered_to_refuse(world: World, mission: MissionState, now: datetime) ->
     with world.sessions() as session:
         reminded = _reminded(session, [r["id"] for r in late])
     return [r["professional_id"] for r in late
-            if r["id"] in reminded and world.dice.chance(behaviour.reminder_effect, "reminder", r["id"])]
+            if r["id"] in reminded
+            and world.dice.chance(behaviour.reminder_effect, "reminder", r["professional_id"], mission.id)]
 
 
 def _reminded(session: so.Session, proposal_ids: list[int]) -> set[int]:
