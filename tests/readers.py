@@ -11,10 +11,9 @@ import sqlalchemy.orm as so
 from openpyxl import load_workbook
 
 from core.shared.actor import SessionUser, to_session_user
+from core.staffing.workflow import CONTACTED_MAIL
 from db import models as m
 from db.session import session_scope
-
-CONTACTED = "contacted:"  # the dedup key of the e-mail that tells a volunteer an establishment reserved them
 
 
 def events(session: so.Session, action: str) -> list[m.Event]:
@@ -26,7 +25,7 @@ def outbox(session: so.Session, *, contacts: bool = True) -> list[m.Outbox]:
     false (a test of what follows a contact)."""
     query = sa.select(m.Outbox).order_by(m.Outbox.id)
     if not contacts:
-        query = query.where(m.Outbox.dedup_key.not_like(f"{CONTACTED}%"))
+        query = query.where(m.Outbox.dedup_key.not_like(f"{CONTACTED_MAIL}%"))
     return list(session.scalars(query))
 
 

@@ -53,6 +53,7 @@ READERS = ("ars", "ccs", "ministere", "admin")  # who may look at a region's tab
 CLOSED_STATUSES = (MissionStatus.FILLED.value, MissionStatus.CLOSED.value, MissionStatus.ARCHIVED.value)
 ALERTERS = ("ars",)  # « Alerter le CCS » belongs to the region's own ARS
 POOL_OPENERS = ("ccs",)
+PUSHED_TO_ESTABLISHMENT_MAIL = "pushed-establishment:"  # the dedup key's prefix of the push's e-mail to the establishment
 PRIORITY_MIN, PRIORITY_MAX = 1, 9  # manual priority: 1 is the most urgent
 ALERT_MESSAGE_MAX = 1000
 UNAVAILABLE_REFUSAL = ("Seul un professionnel disponible peut être rendu indisponible (il est sollicité ou déjà "
@@ -403,7 +404,7 @@ def push_candidates(session: so.Session, *, actor: SessionUser, mission: Mission
         queue_email(session, dedup_key=f"pushed-volunteer:{proposal.id}", to=professional.email, now=now,
                     content=emails.pushed_to_volunteer(professional.first_name, establishment.name, profession,
                                                        mission.start_date, mission.end_date, sender=sender))
-        queue_email(session, dedup_key=f"pushed-establishment:{proposal.id}", to=requester.email, now=now,
+        queue_email(session, dedup_key=f"{PUSHED_TO_ESTABLISHMENT_MAIL}{proposal.id}", to=requester.email, now=now,
                     content=emails.pushed_to_establishment(requester.first_name, f"{professional.first_name} "
                                                            f"{professional.last_name}", profession,
                                                            mission.start_date, mission.end_date, sender=sender))

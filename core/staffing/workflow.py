@@ -43,6 +43,10 @@ from db.models import (
 )
 
 REBOOKED = "Ce professionnel vient d'être réservé par un autre établissement."
+# Dedup keys' prefixes of e-mails that others read back (the simulator's establishments, the tests)
+CONTACTED_MAIL = "contacted:"  # to the volunteer an establishment reserved
+INTERESTED_MAIL = "interested:"  # to the establishment whose volunteer said « intéressé(e) »
+DECLINED_MAIL = "declined:"  # to the establishment whose volunteer declined
 
 
 # ---------------------------------------------------------------- shared steps
@@ -197,7 +201,7 @@ def _mail_contact(session: so.Session, proposal: Proposal, mission: Mission, now
     content = emails.volunteer_contacted(professional.first_name, establishment.name, establishment.city,
                                          reference.profession_labels()[mission.profession_code], mission.start_date,
                                          mission.end_date)
-    queue_email(session, dedup_key=f"contacted:{proposal.id}", to=professional.email, content=content, now=now)
+    queue_email(session, dedup_key=f"{CONTACTED_MAIL}{proposal.id}", to=professional.email, content=content, now=now)
 
 
 @dataclass(frozen=True)
@@ -401,7 +405,7 @@ def express_interest(session: so.Session, *, actor: SessionUser | None, proposal
     pushed = proposal.state == ProposalState.EN_COURS.value
     link = emails.link_to(emails.CHOOSE_PATH, mission=str(proposal.mission_id))
     # Only the establishment's side validates: a regulator who pushed the volunteer is not asked to.
-    _tell_establishment(session, proposal, "interested", now, lambda first_name, volunteer, mission, profession: (
+    _tell_establishment(session, proposal, INTERESTED_MAIL, now, lambda first_name, volunteer, mission, profession: (
         emails.volunteer_interested(first_name, volunteer, profession, mission.start_date, mission.end_date,
                                     link, pushed)), to_maker=not pushed)
 
@@ -422,11 +426,11 @@ def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int
     _answered(session, proposal.professional_id, now)
     move_proposal(session, proposal=proposal, target=ProposalState.DECLINE.value, actor_id=actor.id, now=now,
                   reason=DECLINE_REASONS.get(reason_code or ""), action="declined")
-    _tell_establishment(session, proposal, "declined", now, lambda first_name, volunteer, mission, profession: (
+    _tell_establishment(session, proposal, DECLINED_MAIL, now, lambda first_name, volunteer, mission, profession: (
         emails.volunteer_declined(first_name, volunteer, profession, mission.start_date, mission.end_date)))
 
 
-def _tell_establishment(session: so.Session, proposal: Proposal, what: str, now: datetime,
+def _tell_establishment(session: so.Session, proposal: Proposal, key: str, now: datetime,
                         build: Callable[[str, str, Mission, str], emails.EmailContent], to_maker: bool = True) -> None:
     """The volunteer's answer by e-mail to the establishment (the mission's requester), and to whoever made the
     contact or the push when someone else (unless `to_maker` is false): the answer is what they wait for to
@@ -438,5 +442,5 @@ def _tell_establishment(session: so.Session, proposal: Proposal, what: str, now:
     makers = (proposal.by_user_id,) if to_maker else ()
     for user_id in dict.fromkeys(filter(None, (mission.created_by, *makers))):
         recipient = session.get(User, user_id)
-        queue_email(session, dedup_key=f"{what}:{proposal.id}:{user_id}", to=recipient.email, now=now,
+        queue_email(session, dedup_key=f"{key}{proposal.id}:{user_id}", to=recipient.email, now=now,
                     content=build(recipient.first_name, volunteer, mission, profession))

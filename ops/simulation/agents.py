@@ -41,8 +41,6 @@ from db.models import (
 from ops.simulation.behaviour import Behaviour, Dice, Rules, acceptance
 
 AVAILABILITY_CHECK = "availability-check:"  # the dedup key of the worker's « Toujours disponible ? » e-mails
-PUSHED_TO_ESTABLISHMENT = "pushed-establishment:"  # …of the ARS's « nous vous proposons » to the establishment
-INTERESTED = "interested:"  # …of « X est intéressé(e) » to the establishment
 LINK_TOKEN = re.compile(r"jeton=([A-Za-z0-9_.~%-]+)")
 ALERT_MESSAGE = "Aucun candidat disponible dans la région pour cette mission."
 QUEUE_READ = 500  # rows of the region's list an ARS reads in filing order (2020 rules: no priority queue)
@@ -274,12 +272,12 @@ def _on_the_platform(world: World, mission: MissionState, half_day: int, called:
 def _called_by_e_mail(session: so.Session, world: World) -> set[int]:
     """Accounts that received, since the establishments' last pass, an e-mail asking them to act: the ARS proposes
     someone (both rule sets: the 2020 tool sent it too), a volunteer is interested (our rules only)."""
-    kinds = [PUSHED_TO_ESTABLISHMENT, *([INTERESTED] if world.rules.interest_emails else [])]
-    rows = session.execute(
-        sa.select(Outbox.id, User.id).join(User, User.email == Outbox.to)
-        .where(Outbox.id > world.mail_read, sa.or_(*(Outbox.dedup_key.like(f"{kind}%") for kind in kinds)))).all()
+    kinds = [regulation.PUSHED_TO_ESTABLISHMENT_MAIL, *([workflow.INTERESTED_MAIL] if world.rules.interest_emails else [])]
+    called = set(session.scalars(
+        sa.select(User.id).join(Outbox, Outbox.to == User.email)
+        .where(Outbox.id > world.mail_read, sa.or_(*(Outbox.dedup_key.like(f"{kind}%") for kind in kinds)))))
     world.mail_read = session.scalar(sa.select(sa.func.max(Outbox.id))) or 0
-    return {user_id for _, user_id in rows}
+    return called
 
 
 def work_mission(world: World, mission: MissionState, now: datetime) -> None:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from core.shared.actor import to_session_user
-from core.staffing.workflow import contact
+from core.staffing.workflow import CONTACTED_MAIL, contact
 from db import locks
 from db import models as m
 from db.session import session_scope
@@ -36,7 +36,6 @@ from tests.factories import (
     make_proposal,
     make_user,
 )
-from tests.readers import CONTACTED
 
 # Each job holds its transaction open this long before working: the window in which a second worker arrives.
 # Real jobs on a national data set take that long or longer; here the data is small.
@@ -141,7 +140,7 @@ def test_two_workers_at_once_make_each_transition_once_and_send_each_email_once(
 
     # 2 reminders, 3 releases told to both sides, 3 availability checks: each received once — as are the notices of
     # the contacts made before the workers ran.
-    jobs_mails = [row for row in outbox if not row.dedup_key.startswith(CONTACTED)]
+    jobs_mails = [row for row in outbox if not row.dedup_key.startswith(CONTACTED_MAIL)]
     assert len(jobs_mails) == 2 + 3 * 2 + 3 and {row.status for row in outbox} == {"sent"}
     received = sorted((str(message["To"]), str(message["Subject"])) for message in smtp_server.messages)
     assert received == sorted((row.to, row.subject) for row in outbox)
