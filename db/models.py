@@ -342,6 +342,9 @@ class Professional(Base):
     status_since: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     consent_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     availability_confirmed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # The shortest distance (tenths of a km, as matching measures it) of a mission the volunteer declined as « trop
+    # loin »: missions at least as far rank lower for them. Forgotten when they move, widen their mobility, or ask.
+    too_far_dm: so.Mapped[int | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 

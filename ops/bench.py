@@ -285,6 +285,7 @@ def naive_candidates(url: str, mission_id: int, now: datetime) -> list[int]:
             continue
         values["available_from"], values["available_to"] = _as_date(values["available_from"]), available_to
         values["availability_confirmed_at"] = _as_aware(values["availability_confirmed_at"])
+        values["too_far_dm"] = None if pd.isna(values["too_far_dm"]) else int(values["too_far_dm"])
         score = score_in_python(context, values, int(recent.get(values["id"], 0)), now)
         kept.append((-int(values["id"] in on_roster), -score, values["id"]))
     return [identifier for *_, identifier in sorted(kept)]

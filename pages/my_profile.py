@@ -16,6 +16,7 @@ from core.volunteers.professionals import (
     AvailabilityInput,
     ProfileView,
     delete_professional,
+    forget_too_far,
     my_profile,
     replace_document,
     set_available,
@@ -48,6 +49,8 @@ def _status(profile: ProfileView) -> None:
     if profile.stale:
         st.warning("Vous n'avez pas confirmé vos disponibilités depuis plus de 30 jours : vérifiez-les et "
                    "enregistrez, vous serez mieux placé(e) dans les recherches.", icon=":material/schedule:")
+    if profile.too_far:
+        _too_far(profile.too_far)
     if not profile.actions & {Action.PAUSE, Action.RESUME}:
         return  # a live proposal holds the volunteer: « Mes missions » says how to decline it
     available = Action.RESUME in profile.actions
@@ -58,6 +61,15 @@ def _status(profile: ProfileView) -> None:
                    done="Vous êtes de nouveau disponible." if available else
                    "Vous êtes indisponible : aucun établissement ne vous verra.")
         st.rerun()
+
+
+def _too_far(distance: str) -> None:
+    st.info(f"Vous avez décliné une mission à {distance} de chez vous comme « trop loin » : les missions au moins "
+            "aussi lointaines vous sont proposées après les autres candidats. Un changement d'adresse ou de "
+            "mobilité l'annule.", icon=":material/near_me:")
+    st.button("Me proposer de nouveau les missions lointaines", icon=":material/undo:", on_click=run_action,
+              args=(forget_too_far,), kwargs={"done": "C'est noté : les missions lointaines vous sont de nouveau "
+                                              "proposées comme les autres."})
 
 
 DATES = ("available_from", "available_to")  # None: available from any date (volunteers of before the form's rule)

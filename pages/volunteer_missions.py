@@ -40,8 +40,9 @@ def _decline(proposal_id: int) -> None:
     pause = bool(st.session_state.get(f"decline_pause_{proposal_id}"))
     run_action(withdraw, proposal_id=proposal_id, pause=pause,
                reason_code=st.session_state.get(f"decline_reason_{proposal_id}"),
-               done="Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus proposée."
-                    + (" Vous êtes indisponible jusqu'à nouvel ordre." if pause else ""))
+               done=lambda note: "Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus "
+               "proposée." + (" Vous êtes indisponible jusqu'à nouvel ordre." if pause else "")
+               + (f" {note}" if note else ""))
 
 
 def _interested(proposal_id: int) -> None:

@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "assignment_cancelled": "affectation annulée", "assignment_ended": "affectation terminée", "ended": "fin",
     "availability_changed": "disponibilité modifiée", "availability_confirmed": "disponibilité confirmée",
     "profile_updated": "profil modifié", "data_exported": "téléchargement de ses données",
+    "too_far_forgotten": "« trop loin » retiré",
     "purged": "anonymisation (inactivité)", "purge": "purge des volontaires inactifs",
     "document_replaced": "justificatif remplacé", "made_unavailable": "rendu indisponible",
     "priority_set": "priorité manuelle", "ccs_alerted": "alerte au CCS", "pools_opened": "viviers nationaux ouverts",

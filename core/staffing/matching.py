@@ -70,6 +70,9 @@ W_VERIFIED = 10  # documents checked by the ARS
 W_SOLICITATION = 4  # minus, per solicitation in the last SOLICITATION_WINDOW_DAYS (fairness)…
 MAX_SOLICITATIONS = 10  # …counted up to this many
 W_STALE = 20  # minus, when availability has not been confirmed for STALE_AFTER_DAYS
+# Minus, when the volunteer declined a mission at least as far as « trop loin » (Professional.too_far_dm): their own
+# word on the distance, worth as much as being available over the whole mission — they come after those who may go.
+W_TOO_FAR = 30
 SOLICITATION_WINDOW_DAYS = 30
 STALE_AFTER_DAYS = 30
 SCALE = 100
@@ -324,6 +327,7 @@ def _score(context: MissionContext, distance: sa.ColumnElement[int], overlap: sa
         W_VERIFIED * SCALE * as_int(Professional.verified.is_(True)),
         -W_SOLICITATION * SCALE * least(solicitations, MAX_SOLICITATIONS),
         -W_STALE * SCALE * as_int(Professional.availability_confirmed_at < stale_before),
+        -W_TOO_FAR * SCALE * as_int(sa.and_(Professional.too_far_dm.is_not(None), distance >= Professional.too_far_dm)),
     ]
     if context.exp_ehpad:
         parts.append(W_EXPERIENCE * SCALE * as_int(Professional.exp_ehpad.is_(True)))
@@ -580,7 +584,7 @@ def _display_columns() -> list[Any]:
             Professional.available_to, Professional.exp_ehpad, Professional.exp_reanimation,
             Professional.exp_vaccination, Professional.has_vehicle,
             Professional.mobility, Professional.status, Professional.verified,
-            Professional.availability_confirmed_at, Professional.lat, Professional.lon]
+            Professional.availability_confirmed_at, Professional.too_far_dm, Professional.lat, Professional.lon]
 
 
 def is_stale(availability_confirmed_at: datetime, now: datetime) -> bool:
@@ -613,7 +617,8 @@ def missing_experience(context: MissionContext, values: dict[str, Any]) -> list[
 
 
 def score_parts(context: MissionContext, *, distance_dm: int, overlap_days: int, verified: bool, solicitations: int,
-                stale: bool, exp_ehpad: bool, exp_reanimation: bool, specialty: str | None) -> dict[str, int]:
+                stale: bool, exp_ehpad: bool, exp_reanimation: bool, specialty: str | None,
+                too_far_dm: int | None) -> dict[str, int]:
     """Each part of the score (×SCALE), as the SQL of `_score` computes it: « Pourquoi ce rang » shows them, and
     `score_in_python` is their sum."""
     mission_days = (context.end_date - context.start_date).days + 1
@@ -628,6 +633,7 @@ def score_parts(context: MissionContext, *, distance_dm: int, overlap_days: int,
         "verified": W_VERIFIED * SCALE * int(bool(verified)),
         "solicitations": -W_SOLICITATION * SCALE * min(solicitations, MAX_SOLICITATIONS),
         "freshness": -W_STALE * SCALE * int(stale),
+        "too_far": -W_TOO_FAR * SCALE * int(too_far_dm is not None and distance_dm >= too_far_dm),
     }
 
 
@@ -644,7 +650,12 @@ def row_score_parts(context: MissionContext, values: dict[str, Any], stale: bool
     return score_parts(context, distance_dm=values["distance_dm"], overlap_days=values["overlap_days"],
                        verified=values["verified"], solicitations=values["solicitations"], stale=stale,
                        exp_ehpad=values["exp_ehpad"], exp_reanimation=values["exp_reanimation"],
-                       specialty=values.get("specialty"))
+                       specialty=values.get("specialty"), too_far_dm=values["too_far_dm"])
+
+
+def km_text(tenths_of_km: int) -> str:
+    """A matching distance (tenths of a km) as a French reader reads it: 53,5 km."""
+    return f"{tenths_of_km / 10:.1f} km".replace(".", ",")
 
 
 def reasons(context: MissionContext, values: dict[str, Any], parts: dict[str, int], stale: bool, *,
@@ -658,13 +669,17 @@ def reasons(context: MissionContext, values: dict[str, Any], parts: dict[str, in
                if wanted and has]
     count = values["solicitations"]
     words = [
-        (f"{values['distance_dm'] / 10:.1f} km".replace(".", ","), parts["distance"]),
+        (km_text(values["distance_dm"]), parts["distance"]),
         ("toute la période" if covered >= mission_days else f"{covered}/{mission_days} j", parts["dates"]),
         ("critères " + (", ".join(matched) if matched else "—"), parts["criteria"]),
         ("vérifié" if values["verified"] else "non vérifié", parts["verified"]),
         (f"{count} sollicitation{'s' if count > 1 else ''} en 30 j", parts["solicitations"]),
         ("non confirmé depuis 30 j" if stale else "profil confirmé", parts["freshness"]),
     ]
+    if values["too_far_dm"] is not None:
+        declined = km_text(values["too_far_dm"])
+        words.append((f"« trop loin » dit à {declined}" if parts["too_far"] else f"moins loin que {declined}",
+                      parts["too_far"]))
     total = sum(parts.values())
     text = " · ".join(f"{text} {_points(points)}" for text, points in words) + f" = {_points(total).lstrip('+')} pts"
     return (ROSTER_FIRST + " · " + text) if roster_first and values.get("roster") else text
@@ -680,4 +695,4 @@ def score_in_python(context: MissionContext, professional: dict[str, Any], solic
         overlap_days=max((end - start).days + 1, 0), verified=professional["verified"], solicitations=solicitations,
         stale=professional["availability_confirmed_at"] < now - timedelta(days=STALE_AFTER_DAYS),
         exp_ehpad=professional["exp_ehpad"], exp_reanimation=professional["exp_reanimation"],
-        specialty=professional["specialty"]).values())
+        specialty=professional["specialty"], too_far_dm=professional["too_far_dm"]).values())

@@ -22,6 +22,7 @@ from core.places import reference
 from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import utcnow
+from core.shared.distance import distance_dm
 from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.shared.labels import DECLINE_REASONS
 from core.shared.permissions import regulates, require_actor, require_role
@@ -42,6 +43,8 @@ from db.models import (
     User,
 )
 
+TOO_FAR_NOTE = ("Les missions au moins aussi lointaines vous seront proposées après les autres ; « Mon profil » "
+                "permet de revenir sur ce choix.")
 REBOOKED = "Ce professionnel vient d'être réservé par un autre établissement."
 # Dedup keys' prefixes of e-mails that others read back (the simulator's establishments, the tests)
 CONTACTED_MAIL = "contacted:"  # to the volunteer an establishment reserved
@@ -390,6 +393,17 @@ def _answered(session: so.Session, professional_id: int, now: datetime) -> None:
                     .values(availability_confirmed_at=now))
 
 
+def _remember_too_far(session: so.Session, proposal: Proposal) -> None:
+    """« Trop loin »: the mission's distance is one the volunteer will not travel; matching ranks missions at least
+    as far lower for them (the shortest such distance is kept)."""
+    professional = session.get(Professional, proposal.professional_id)
+    mission = session.get(Mission, proposal.mission_id)
+    establishment = session.get(Establishment, mission.establishment_id)
+    declined = distance_dm(professional.lat, professional.lon, establishment.lat, establishment.lon)
+    if professional.too_far_dm is None or declined < professional.too_far_dm:
+        professional.too_far_dm = declined
+
+
 def express_interest(session: so.Session, *, actor: SessionUser | None, proposal_id: int,
                      now: datetime | None = None) -> None:
     """« Je suis intéressé(e) » from « Mes missions »: the establishment sees when, in its candidate list; the
@@ -411,9 +425,10 @@ def express_interest(session: so.Session, *, actor: SessionUser | None, proposal
 
 
 def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int, pause: bool = False,
-             reason_code: str | None = None, now: datetime | None = None) -> None:
+             reason_code: str | None = None, now: datetime | None = None) -> str | None:
     """The volunteer declines a push or a reservation from "Mes missions", with a reason from the short list;
-    the establishment is told, and the mission is never offered to this volunteer again."""
+    the establishment is told, and the mission is never offered to this volunteer again. Returns what else the
+    reason changes for the volunteer (« trop loin »: missions as far rank lower), in French, if anything."""
     now = now or utcnow()
     codes = {reason.value for reason in DeclineReason}
     if reason_code is not None and reason_code not in codes:
@@ -424,10 +439,14 @@ def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int
     set_status(session, professional_id=proposal.professional_id, expected=live, target=target, now=now)
     proposal.reason_code = reason_code
     _answered(session, proposal.professional_id, now)
+    too_far = reason_code == DeclineReason.TROP_LOIN.value
+    if too_far:
+        _remember_too_far(session, proposal)
     move_proposal(session, proposal=proposal, target=ProposalState.DECLINE.value, actor_id=actor.id, now=now,
                   reason=DECLINE_REASONS.get(reason_code or ""), action="declined")
     _tell_establishment(session, proposal, DECLINED_MAIL, now, lambda first_name, volunteer, mission, profession: (
         emails.volunteer_declined(first_name, volunteer, profession, mission.start_date, mission.end_date)))
+    return TOO_FAR_NOTE if too_far else None
 
 
 def _tell_establishment(session: so.Session, proposal: Proposal, key: str, now: datetime,

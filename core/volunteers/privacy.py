@@ -48,7 +48,7 @@ PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "postal_code", "c
                   "profession_code", "specialty", "activity_type", "id_type", "id_number", "has_vehicle",
                   "available_week", "available_weekend", "available_from", "available_to", "mobility", "exp_ehpad",
                   "exp_reanimation", "exp_vaccination", "volunteer_vaccination", "message", "verified", "status",
-                  "consent_at", "availability_confirmed_at", "created_at")
+                  "consent_at", "availability_confirmed_at", "too_far_dm", "created_at")
 
 
 # ---------------------------------------------------------------- « Télécharger mes données »

@@ -29,7 +29,7 @@ from core.shared.validation import (
     validate_text,
 )
 from core.staffing.crisis import crisis_active
-from core.staffing.matching import candidate_query, is_stale, load_mission_context
+from core.staffing.matching import candidate_query, is_stale, km_text, load_mission_context
 from core.staffing.transitions import DECLINE_FROM, accepts_people
 from core.volunteers.documents import check_document
 from db.models import (
@@ -286,6 +286,7 @@ class ProfileView:
     documents: list[dict[str, Any]]
     stale: bool
     actions: Actions = NONE  # PAUSE or RESUME, unless a live proposal holds the volunteer
+    too_far: str | None = None  # the distance of their « trop loin », as matching ranks by it (« 53,5 km »)
 
 
 
@@ -302,8 +303,9 @@ def my_profile(session: so.Session, *, actor: SessionUser | None, now: datetime 
         )
     ]
     stale = is_stale(professional.availability_confirmed_at, now)
+    too_far = None if professional.too_far_dm is None else km_text(professional.too_far_dm)
     return ProfileView(professional=columns, documents=documents, stale=stale,
-                       actions=AVAILABILITY_ACTIONS.get(professional.status, NONE))
+                       actions=AVAILABILITY_ACTIONS.get(professional.status, NONE), too_far=too_far)
 
 
 def update_professional(session: so.Session, *, actor: SessionUser | None, data: AvailabilityInput,
@@ -319,10 +321,23 @@ def update_professional(session: so.Session, *, actor: SessionUser | None, data:
         setattr(professional, name, values[name])
     if "phone" in changed:
         session.execute(sa.update(User).where(User.professional_id == professional.id).values(phone=professional.phone))
+    if {"lat", "lon", "mobility"} & set(changed):
+        professional.too_far_dm = None  # a « trop loin » measured from another address, or before a new mobility
     professional.availability_confirmed_at = now
     record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
                  action="profile_updated", details={"fields": changed}, at=now)
     return changed
+
+
+def forget_too_far(session: so.Session, *, actor: SessionUser | None, now: datetime | None = None) -> None:
+    """« Me proposer de nouveau les missions lointaines »: the volunteer withdraws their « trop loin »."""
+    now = now or utcnow()
+    professional = _own_professional(session, actor, lock=True)
+    if professional.too_far_dm is None:
+        raise Conflict("Vous n'avez décliné aucune mission comme trop lointaine : rien à changer.")
+    record_event(session, actor_id=actor.id, entity="professional", entity_id=professional.id,
+                 action="too_far_forgotten", before=km_text(professional.too_far_dm), at=now)
+    professional.too_far_dm = None
 
 
 def set_available(session: so.Session, *, actor: SessionUser | None, available: bool,
@@ -366,6 +381,7 @@ def erase_professional(session: so.Session, *, professional: Professional, actor
         "postal_code": "", "city": "", "lat": departement.lat, "lon": departement.lon, "specialty": None,
         "id_type": IdType.NONE.value, "id_number": None, "message": None, "available_to": None,
         "status": ProfessionalStatus.SUPPRIME.value, "status_since": now, "possible_duplicate_of": None,
+        "too_far_dm": None,  # a distance from the home address it erases
     }.items():
         setattr(professional, name, value)
     for user in session.scalars(sa.select(User).where(User.professional_id == professional.id)):

@@ -437,8 +437,8 @@ def test_the_sql_order_is_the_documented_score_computed_in_python(uow) -> None:
             volunteer(session, verified=True, exp_reanimation=True, exp_ehpad=True, specialty="Urgences"),  # a tie
             volunteer(session, postal_code="44400", available_from=START + timedelta(days=7)),
             volunteer(session, postal_code="44600", verified=True, available_to=END - timedelta(days=3)),
-            volunteer(session, postal_code="49000", mobility="regionale", exp_ehpad=True),
-            volunteer(session, postal_code="85000", mobility="regionale",
+            volunteer(session, postal_code="49000", mobility="regionale", exp_ehpad=True, too_far_dm=2000),
+            volunteer(session, postal_code="85000", mobility="regionale", too_far_dm=300,
                       availability_confirmed_at=NOW - timedelta(days=40)),
             volunteer(session, postal_code="53000", mobility="regionale", exp_reanimation=True),
             volunteer(session, postal_code="72000", mobility="nationale", verified=True),
@@ -460,8 +460,9 @@ def test_the_sql_order_is_the_documented_score_computed_in_python(uow) -> None:
     assert {row["id"]: row["score"] for row in rows} == expected
     # « Pourquoi ce rang » shows parts that add up to the very score the SQL ranked by
     assert all(sum(row["score_parts"].values()) == row["score"] for row in rows)
-    assert all(row["reasons"].endswith(f" = {row['score'] / 100:.1f} pts".replace(".", ",").replace(",0 pts", " pts"))
-               for row in rows)
+    assert all(row["reasons"].endswith(f" = {row['score'] / 100:.1f} pts".replace(".", ",").replace(",0 pts", " pts")
+                                       .replace("-", "−")) for row in rows)
+    assert min(row["score"] for row in rows) < 0  # « trop loin » and a stale profile: a total below zero
     assert {row["id"]: row["solicitations"] for row in rows} == {p.id: solicitations.get(p.id, 0) for p in pool}
     assert len(set(expected.values())) >= 10  # a varied set, not a dozen equal scores
     assert rows[0]["id"] == pool[0].id and rows[1]["id"] == pool[1].id  # equal scores: the smaller id first
@@ -503,6 +504,23 @@ def test_a_volunteer_solicited_five_times_this_month_ranks_below_an_identical_on
     assert rows[0]["score"] - rows[1]["score"] == 5 * 4 * 100
     assert " · 5 sollicitations en 30 j −20 · " in rows[1]["reasons"]
     assert " · 0 sollicitation en 30 j 0 · " in rows[0]["reasons"]
+
+
+def test_a_volunteer_who_said_too_far_ranks_lower_for_missions_at_least_as_far_only(uow) -> None:
+    """« Trop loin » for a mission 53,5 km away: this one (53,5 km) ranks after an identical volunteer, by 30
+    points; a volunteer who said it of a farther mission (60 km) keeps their rank, and « Pourquoi ce rang » says
+    which it is."""
+    with uow() as session:
+        mission, hr = nantes_mission(session)
+        said_here = volunteer(session, postal_code="44600", too_far_dm=535)
+        silent = volunteer(session, postal_code="44600")
+        said_farther = volunteer(session, postal_code="44600", too_far_dm=600)
+        rows = page_of(session, hr, mission).rows
+    assert [row["id"] for row in rows] == [silent.id, said_farther.id, said_here.id]
+    assert rows[0]["score"] - rows[2]["score"] == 30 * 100 and rows[0]["score"] == rows[1]["score"]
+    assert rows[2]["reasons"].endswith(" · « trop loin » dit à 53,5 km −30 = 18,3 pts")
+    assert rows[1]["reasons"].endswith(" · moins loin que 60,0 km 0 = 48,3 pts")
+    assert "trop loin" not in rows[0]["reasons"] and "moins loin" not in rows[0]["reasons"]
 
 
 def test_a_stale_profile_ranks_lower_and_is_flagged(uow) -> None:

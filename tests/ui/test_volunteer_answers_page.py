@@ -83,10 +83,13 @@ def test_i_decline_with_a_reason_and_the_mission_is_never_offered_to_me_again(ap
     button(app, "Confirmer : je décline").click()
     app.run()
     assert [s.value for s in app.success] == [
-        "Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus proposée."]
+        "Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus proposée. Les missions au "
+        "moins aussi lointaines vous seront proposées après les autres ; « Mon profil » permet de revenir sur ce "
+        "choix."]
     assert any("Déclinée par vous (trop loin)" in md.value for md in app.markdown)
     row = _proposal(demo_url, reservation.id)
     assert (row.state, row.reason_code) == ("decline", "trop_loin")
+    _i_take_back_my_too_far(app, demo_url, reservation.professional_id)
 
     establishment = AppTest.from_file(app._script_path, default_timeout=30)
     sign_in_as(establishment, ESTABLISHMENT, "etablissement").run()
@@ -96,6 +99,24 @@ def test_i_decline_with_a_reason_and_the_mission_is_never_offered_to_me_again(ap
     [notice] = [e for e in establishment.expander if e.label.startswith("Écartés pour cette mission")]
     assert notice.label == "Écartés pour cette mission (1)"
     assert any(" a décliné cette mission le " in c.value and c.value.endswith("(trop loin).") for c in notice.caption)
+
+
+def _i_take_back_my_too_far(app: AppTest, url: str, professional_id: int) -> None:
+    """« Mon profil » names the distance said too far, and one click takes it back."""
+    with session_scope(url, read_only=True) as session:
+        declined = session.get(m.Professional, professional_id).too_far_dm
+    assert declined is not None
+    open_page(app, "mon-profil")
+    distance = f"{declined / 10:.1f} km".replace(".", ",")
+    assert any(i.value.startswith(f"Vous avez décliné une mission à {distance} de chez vous comme « trop loin »")
+               for i in app.info)
+    button(app, "Me proposer de nouveau les missions lointaines").click()
+    app.run()
+    assert [s.value for s in app.success] == [
+        "C'est noté : les missions lointaines vous sont de nouveau proposées comme les autres."]
+    assert not any("comme « trop loin »" in i.value for i in app.info)
+    with session_scope(url, read_only=True) as session:
+        assert session.get(m.Professional, professional_id).too_far_dm is None
 
 
 def test_ticking_a_candidate_shows_the_whole_reason_of_its_rank_with_points(app: AppTest, demo_url: str) -> None:

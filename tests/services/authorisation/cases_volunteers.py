@@ -137,6 +137,12 @@ def _sheet_fits(session: so.Session, world: World, sheet: professionals.Sheet) -
             and ("id_number" in fields) == sheet.file_visible and (not sheet.documents or sheet.file_visible))
 
 
+def _forget_too_far(session: so.Session, world: World, actor: SessionUser | None) -> None:
+    professional(session, world).too_far_dm = 535  # she declined a mission 53,5 km away as « trop loin »
+    session.flush()
+    professionals.forget_too_far(session, actor=actor, now=NOW)
+
+
 CASES: dict[str, Service] = {
     "professionals.register_professional": Service(
         lambda s, w, a: professionals.register_professional(s, actor=a, form=_registration(), now=NOW), EVERYONE,
@@ -154,6 +160,10 @@ CASES: dict[str, Service] = {
         lambda s, w, a: professionals.set_available(s, actor=a, available=False, now=NOW), VOLUNTEER,
         lambda s, w, r: r == "indisponible" and professional(s, w).status == "indisponible"
         and last_action(s, "professional") == "availability_changed", OWN),
+    "professionals.forget_too_far": Service(
+        _forget_too_far, VOLUNTEER,
+        lambda s, w, r: professional(s, w).too_far_dm is None
+        and last_action(s, "professional") == "too_far_forgotten", OWN),
     "professionals.delete_professional": Service(
         lambda s, w, a: professionals.delete_professional(s, actor=a, now=NOW), VOLUNTEER,
         lambda s, w, r: professional(s, w).status == "supprime" and professional(s, w).last_name == "supprimé"
