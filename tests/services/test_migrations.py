@@ -348,3 +348,26 @@ def test_migration_0011_adds_the_campaigns_and_takes_them_away(empty_url: str) -
     assert not {"campaign", "campaign_dossier", "dossier_attachment"} & tables
     _alembic(empty_url, command.upgrade, "head")
     assert _differences(empty_url) == []
+
+
+# ---------------------------------------------------------------- 0013: « trop loin »
+
+
+def test_migration_0013_adds_the_too_far_distance_and_takes_it_away_keeping_the_volunteers(empty_url: str) -> None:
+    """Volunteers of before 0013 have said nothing too far (NULL); down to 0012 the column goes, the rows stay."""
+    from db.session import session_scope
+    from tests.factories import make_professional
+
+    migrate(empty_url)
+    with session_scope(empty_url) as session:
+        volunteer = make_professional(session)
+        volunteer.too_far_dm = 535
+    _alembic(empty_url, command.downgrade, "0012")
+    engine = create_engine_for(empty_url)
+    try:
+        assert "too_far_dm" not in {c["name"] for c in sa.inspect(engine).get_columns("professional")}
+    finally:
+        engine.dispose()
+    _alembic(empty_url, command.upgrade, "head")
+    assert _execute(empty_url, "SELECT id, too_far_dm FROM professional") == [(volunteer.id, None)]
+    assert _differences(empty_url) == []
