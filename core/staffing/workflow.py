@@ -43,6 +43,7 @@ from db.models import (
     User,
 )
 
+TOO_FAR_FLOOR_DM = 100  # 10 km: a « trop loin » closer than this is about the journey, not a distance to avoid
 TOO_FAR_NOTE = ("Les missions au moins aussi lointaines vous seront proposées après les autres ; « Mon profil » "
                 "permet de revenir sur ce choix.")
 REBOOKED = "Ce professionnel vient d'être réservé par un autre établissement."
@@ -393,15 +394,19 @@ def _answered(session: so.Session, professional_id: int, now: datetime) -> None:
                     .values(availability_confirmed_at=now))
 
 
-def _remember_too_far(session: so.Session, proposal: Proposal) -> None:
+def _remember_too_far(session: so.Session, proposal: Proposal) -> bool:
     """« Trop loin »: the mission's distance is one the volunteer will not travel; matching ranks missions at least
-    as far lower for them (the shortest such distance is kept)."""
+    as far lower for them (the shortest such distance is kept). Not below TOO_FAR_FLOOR_DM: distances run between
+    postal-code centres, a mission in their own town would push every other one down."""
     professional = session.get(Professional, proposal.professional_id)
     mission = session.get(Mission, proposal.mission_id)
     establishment = session.get(Establishment, mission.establishment_id)
     declined = distance_dm(professional.lat, professional.lon, establishment.lat, establishment.lon)
+    if declined < TOO_FAR_FLOOR_DM:
+        return False
     if professional.too_far_dm is None or declined < professional.too_far_dm:
         professional.too_far_dm = declined
+    return True
 
 
 def express_interest(session: so.Session, *, actor: SessionUser | None, proposal_id: int,
@@ -439,9 +444,7 @@ def withdraw(session: so.Session, *, actor: SessionUser | None, proposal_id: int
     set_status(session, professional_id=proposal.professional_id, expected=live, target=target, now=now)
     proposal.reason_code = reason_code
     _answered(session, proposal.professional_id, now)
-    too_far = reason_code == DeclineReason.TROP_LOIN.value
-    if too_far:
-        _remember_too_far(session, proposal)
+    too_far = reason_code == DeclineReason.TROP_LOIN.value and _remember_too_far(session, proposal)
     move_proposal(session, proposal=proposal, target=ProposalState.DECLINE.value, actor_id=actor.id, now=now,
                   reason=DECLINE_REASONS.get(reason_code or ""), action="declined")
     _tell_establishment(session, proposal, DECLINED_MAIL, now, lambda first_name, volunteer, mission, profession: (

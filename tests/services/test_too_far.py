@@ -13,7 +13,7 @@ import sqlalchemy.orm as so
 from core.shared.actor import SessionUser, to_session_user
 from core.shared.errors import Conflict
 from core.staffing.matching import W_SOLICITATION, W_TOO_FAR, find_candidates
-from core.staffing.workflow import contact, withdraw
+from core.staffing.workflow import TOO_FAR_NOTE, contact, withdraw
 from core.volunteers.professionals import AvailabilityInput, forget_too_far, my_profile, update_professional
 from db import models as m
 from tests.factories import (
@@ -52,10 +52,10 @@ class Scene:
         mission = make_mission(session, establishment, hr, start_date=START, end_date=END)
         return mission, to_session_user(session, user=hr)
 
-    def decline(self, session: so.Session, postal_code: str, reason_code: str = "trop_loin") -> None:
+    def decline(self, session: so.Session, postal_code: str, reason_code: str = "trop_loin") -> str | None:
         mission, hr = self.mission(session, postal_code)
         proposal = contact(session, actor=hr, mission_id=mission.id, professional_id=self.nurse.id, now=NOW)
-        withdraw(session, actor=self.me, proposal_id=proposal.id, reason_code=reason_code, now=NOW)
+        return withdraw(session, actor=self.me, proposal_id=proposal.id, reason_code=reason_code, now=NOW)
 
     def row(self, session: so.Session, postal_code: str) -> dict:
         mission, hr = self.mission(session, postal_code)
@@ -81,6 +81,17 @@ def test_a_decline_as_too_far_keeps_the_distance_and_ranks_missions_as_far_lower
         assert " · « trop loin » dit à 53,5 km −30 = " in after["reasons"]
         closer = scene.row(session, "44000")  # Nantes: closer than what she declined
         assert closer["score_parts"]["too_far"] == 0 and " · moins loin que 53,5 km 0 = " in closer["reasons"]
+
+
+def test_too_far_for_a_mission_in_her_own_town_keeps_no_distance_and_the_answer_says_what_changed(uow) -> None:
+    """Distances run between postal-code centres: a « trop loin » under 10 km says nothing of a distance to avoid
+    (kept, it would push every mission down); over it, « Mes missions » is told what the reason changes."""
+    with uow() as session:
+        scene = Scene(session)
+        assert scene.decline(session, "44300") is None
+        assert scene.too_far_dm(session) is None
+        assert scene.decline(session, "44600") == TOO_FAR_NOTE
+        assert scene.decline(session, "44600", reason_code="dates") is None
 
 
 def test_the_shortest_distance_said_too_far_is_kept_and_other_reasons_change_nothing(uow) -> None:

@@ -82,14 +82,13 @@ def test_i_decline_with_a_reason_and_the_mission_is_never_offered_to_me_again(ap
     app.selectbox(key=f"decline_reason_{reservation.id}").set_value("trop_loin")
     button(app, "Confirmer : je décline").click()
     app.run()
-    assert [s.value for s in app.success] == [
-        "Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus proposée. Les missions au "
-        "moins aussi lointaines vous seront proposées après les autres ; « Mon profil » permet de revenir sur ce "
-        "choix."]
+    assert [s.value for s in app.success] == [  # the CHU is in her own town: no distance to keep (under 10 km)
+        "Demande déclinée : l'établissement est prévenu ; cette mission ne vous sera plus proposée."]
     assert any("Déclinée par vous (trop loin)" in md.value for md in app.markdown)
     row = _proposal(demo_url, reservation.id)
     assert (row.state, row.reason_code) == ("decline", "trop_loin")
-    _i_take_back_my_too_far(app, demo_url, reservation.professional_id)
+    with session_scope(demo_url, read_only=True) as session:
+        assert session.get(m.Professional, reservation.professional_id).too_far_dm is None
 
     establishment = AppTest.from_file(app._script_path, default_timeout=30)
     sign_in_as(establishment, ESTABLISHMENT, "etablissement").run()
@@ -101,21 +100,23 @@ def test_i_decline_with_a_reason_and_the_mission_is_never_offered_to_me_again(ap
     assert any(" a décliné cette mission le " in c.value and c.value.endswith("(trop loin).") for c in notice.caption)
 
 
-def _i_take_back_my_too_far(app: AppTest, url: str, professional_id: int) -> None:
-    """« Mon profil » names the distance said too far, and one click takes it back."""
-    with session_scope(url, read_only=True) as session:
-        declined = session.get(m.Professional, professional_id).too_far_dm
-    assert declined is not None
+def test_my_profile_names_the_distance_i_said_too_far_and_one_click_takes_it_back(app: AppTest, demo_url: str) -> None:
+    with session_scope(demo_url) as session:
+        user = session.scalars(sa.select(m.User).where(m.User.email == VOLUNTEER)).one()
+        professional_id = user.professional_id
+        session.get(m.Professional, professional_id).too_far_dm = 535  # a mission 53,5 km away declined so
+    sign_in_as(app, VOLUNTEER, "professionnel").run()
     open_page(app, "mon-profil")
-    distance = f"{declined / 10:.1f} km".replace(".", ",")
-    assert any(i.value.startswith(f"Vous avez décliné une mission à {distance} de chez vous comme « trop loin »")
-               for i in app.info)
+    assert [i.value for i in app.info if "trop loin" in i.value] == [
+        "Vous avez décliné une mission à 53,5 km de chez vous comme « trop loin » : les missions au moins aussi "
+        "lointaines vous sont proposées après les autres candidats. Un changement d'adresse ou de mobilité l'annule."]
     button(app, "Me proposer de nouveau les missions lointaines").click()
     app.run()
     assert [s.value for s in app.success] == [
         "C'est noté : les missions lointaines vous sont de nouveau proposées comme les autres."]
-    assert not any("comme « trop loin »" in i.value for i in app.info)
-    with session_scope(url, read_only=True) as session:
+    assert not [i.value for i in app.info if "trop loin" in i.value]
+    assert not [b for b in app.button if b.label == "Me proposer de nouveau les missions lointaines"]
+    with session_scope(demo_url, read_only=True) as session:
         assert session.get(m.Professional, professional_id).too_far_dm is None
 
 
