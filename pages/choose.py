@@ -17,13 +17,13 @@ from ui.candidates import CHOOSE as VIEW
 from ui.candidates import mission_criteria
 from ui.format import fr_date
 from ui.layout import establishment_or_notice
+from ui.links import LINKED_MISSION, linked_mission
 from ui.markdown import md
 from ui.selection import ids_from_rows
 from ui.sheet import show_sheet
 from ui.state import signed_in_user
 
 CHOSEN_MISSION = VIEW.mission_key
-LINKED_MISSION = "mission"  # the query parameter of the e-mails' links to a mission's candidates
 
 
 def _mission_choice(establishment_id: int) -> dict | None:
@@ -55,11 +55,12 @@ def _mission_choice(establishment_id: int) -> dict | None:
 def _mission_from_link(by_id: dict[int, dict]) -> None:
     """An e-mail's link (« X est intéressé(e) ») names its mission: the page opens on it, once; the address then
     drops it, so that picking another mission in the list is not undone by the next run."""
-    linked = st.query_params.pop(LINKED_MISSION, None)
-    if linked is None:
+    if LINKED_MISSION not in st.query_params:
         return
-    if linked.isdigit() and int(linked) in by_id:
-        st.session_state[CHOSEN_MISSION] = int(linked)
+    linked = linked_mission()
+    del st.query_params[LINKED_MISSION]
+    if linked in by_id:
+        st.session_state[CHOSEN_MISSION] = linked
         VIEW.first_page()
     else:  # wrong number, another establishment's, or filled since: the user is told, on their first mission
         st.session_state.pop(CHOSEN_MISSION, None)

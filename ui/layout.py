@@ -14,10 +14,11 @@ from core.shared.actor import SessionUser
 from core.shared.config import ASSETS
 from core.shared.errors import ServiceUnavailable
 from core.shared.permissions import own_region
-from core.staffing.missions import establishment_for, my_establishments
+from core.staffing.missions import establishment_for, establishment_of_my_mission, my_establishments
 from ui.actions import read
 from ui.auth import sign_out_callback
 from ui.labels import ROLE_LABELS
+from ui.links import linked_mission
 from ui.markdown import md
 
 T = TypeVar("T")
@@ -133,6 +134,10 @@ def _establishment_choice(user: SessionUser) -> None:
     names = read(my_establishments)
     if not names:
         return
+    linked = linked_mission()
+    own = read(establishment_of_my_mission, mission_id=linked) if linked is not None else None
+    if own in names:  # an e-mail's link to a mission of another of the user's establishments: switch to it
+        st.session_state[CURRENT_ESTABLISHMENT] = own
     if st.session_state.get(CURRENT_ESTABLISHMENT) not in names:
         st.session_state[CURRENT_ESTABLISHMENT] = next(iter(names))
     st.selectbox("Établissement", list(names), format_func=names.get, key=CURRENT_ESTABLISHMENT, placeholder="Choisissez dans la liste")

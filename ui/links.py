@@ -5,6 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 PAGES_KEY = "_renfort_pages"
+LINKED_MISSION = "mission"  # the query parameter of the e-mails' links to a mission's candidates (« Choisir »)
+
+
+def linked_mission() -> int | None:
+    """The mission an e-mail's link names, if the address holds a well-formed one (left in place)."""
+    linked = st.query_params.get(LINKED_MISSION)
+    return int(linked) if linked is not None and linked.isdigit() else None
 
 
 def page_link(url_path: str, label: str, icon: str | None = None) -> bool:

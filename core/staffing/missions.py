@@ -108,6 +108,16 @@ def my_establishments(session: so.Session, *, actor: SessionUser | None) -> dict
     return {row.id: row.name for row in rows}
 
 
+def establishment_of_my_mission(session: so.Session, *, actor: SessionUser | None, mission_id: int) -> int | None:
+    """The establishment of a mission of one of the actor's establishments (an e-mail's link names the mission: a
+    user managing several establishments lands on the right one); None for anyone else's mission."""
+    actor = require_actor(actor)
+    if not actor.establishment_ids:
+        return None
+    return session.scalar(sa.select(Mission.establishment_id).where(
+        Mission.id == mission_id, Mission.establishment_id.in_(actor.establishment_ids)))
+
+
 def assigned_counts(session: so.Session, *, mission_ids: list[int]) -> dict[int, int]:
     """Validated assignments per mission: the x of "POURVUE x/n", always derived, never typed."""
     if not mission_ids:

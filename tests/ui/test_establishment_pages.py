@@ -24,7 +24,7 @@ from core.shared.clock import paris_today, utcnow
 from core.shared.config import get_settings
 from core.shared.validation import format_phone
 from core.staffing.matching import PAGE_SIZE, CandidateFilters, find_candidates
-from core.staffing.missions import assigned_staff, create_missions, dashboard, mission_input
+from core.staffing.missions import MissionInput, assigned_staff, create_missions, dashboard, mission_input
 from core.staffing.workflow import contact, express_interest, validate, withdraw
 from db import models as m
 from db.session import session_scope
@@ -393,6 +393,24 @@ def test_the_link_of_an_interest_e_mail_opens_choose_on_its_mission_once(app, de
     assert "mission" not in app.query_params  # dropped: another mission picked in the list stays picked
     app.selectbox(key="chosen_mission").set_value(choosable[0]).run()
     assert app.selectbox(key="chosen_mission").value == choosable[0]
+
+
+def test_the_link_to_a_mission_of_the_users_other_establishment_switches_to_it(app, demo_url) -> None:
+    """The demo manager runs the CHU and an EHPAD: a link to an EHPAD mission opens the EHPAD, on that mission."""
+    manager = user_at(demo_url, MANAGER)
+    ehpad = next(i for i in manager.establishment_ids if i != _chu(demo_url))
+    with session_scope(demo_url) as session:
+        start = paris_today() + timedelta(days=6)
+        [linked] = create_missions(session, actor=manager, establishment_id=ehpad, missions=[MissionInput(
+            profession_code="aide_soignant", count=1, start_date=start, end_date=start + timedelta(days=6))])
+    signed_in(app, MANAGER, "etablissement")
+    assert app.sidebar.selectbox(key="current_establishment").value == _chu(demo_url)
+    app.query_params["mission"] = str(linked)
+    open_page(app, "choisir")
+    assert not app.exception
+    assert app.sidebar.selectbox(key="current_establishment").value == ehpad
+    assert app.selectbox(key="chosen_mission").value == linked
+    assert not [i.value for i in app.info if i.value.startswith("La mission du lien")]
 
 
 @pytest.mark.parametrize("wrong", ["999999", "abc"])

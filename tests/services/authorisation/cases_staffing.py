@@ -81,6 +81,10 @@ CASES: dict[str, Service] = {
     "missions.my_establishments": Service(
         lambda s, w, a: (a, missions.my_establishments(s, actor=a)), SIGNED_IN, _managed,
         "tout compte connecté : les établissements qu'il gère, et eux seuls (aucun pour les autres rôles)"),
+    "missions.establishment_of_my_mission": Service(
+        lambda s, w, a: (a, missions.establishment_of_my_mission(s, actor=a, mission_id=w.mission_id)), SIGNED_IN,
+        lambda s, w, r: r[1] == (w.establishment_id if r[0].id == w.user_ids["etablissement"] else None),
+        "tout compte connecté : l'établissement de la mission pour ses comptes, rien pour les autres"),
     "missions.establishment_missions": Service(
         lambda s, w, a: missions.establishment_missions(s, actor=a, establishment_id=w.establishment_id),
         ESTABLISHMENT_READERS,
