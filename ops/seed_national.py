@@ -236,13 +236,29 @@ def draw_proposals(builder: NationalBuilder, outline: Outline, sizes: dict[str, 
             wanted -= 1
     for state, share in HISTORY_SHARES.items():
         for _ in range(int(total * share)):
-            draw.add(rng.randint(1, missions), rng.randint(1, volunteers), state)
+            mission = rng.randint(1, missions)
+            if state == "termine":  # a completed assignment took one of the mission's places too
+                mission = _with_room(rng, outline, assigned, missions)
+                if mission is None:
+                    continue  # every mission drawn was full: the leftovers below are refusals
+                assigned[mission] += 1
+            draw.add(mission, rng.randint(1, volunteers), state)
     while len(draw.mission) < total:  # rounding leftovers: more refusals
         draw.add(rng.randint(1, missions), rng.randint(1, volunteers), "refuse")
     for mission, people in assigned.items():
         if people >= outline.mission_count[mission - 1]:
             draw.filled[mission] = builder.ago(3)
     return draw
+
+
+def _with_room(rng: random.Random, outline: Outline, assigned: dict[int, int], missions: int,
+               attempts: int = 50) -> int | None:
+    """A mission drawn at random that still has a place (None if `attempts` draws found none)."""
+    for _ in range(attempts):
+        mission = rng.randint(1, missions)
+        if assigned[mission] < outline.mission_count[mission - 1]:
+            return mission
+    return None
 
 
 def proposal_rows(builder: NationalBuilder, outline: Outline, draw: ProposalDraw) -> Iterator[dict]:

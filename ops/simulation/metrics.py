@@ -207,9 +207,8 @@ def invariants(session: so.Session, start: datetime) -> dict[str, int]:
                     .group_by(Proposal.professional_id).having(sa.func.count() > 1))
     assigned = (sa.select(Proposal.mission_id, sa.func.count().label("n")).where(Proposal.state.in_(ASSIGNED))
                 .group_by(Proposal.mission_id).subquery())
-    # The wave's missions: the national data set's own history has missions over-filled by its generator.
     overfilled = _count(session, sa.select(Mission.id).join(assigned, assigned.c.mission_id == Mission.id)
-                        .where(_wave(start), assigned.c.n > Mission.count))
+                        .where(assigned.c.n > Mission.count))
     mismatched = _count(session, sa.select(Proposal.id).join(Professional, Professional.id == Proposal.professional_id)
                         .where(Proposal.state.in_(LIVE), Professional.status != _status_for(Proposal.state)))
     return {"double_reservations": double, "overfilled_missions": overfilled,
