@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.access.accounts import finess_category_labels
 from core.places import reference
-from core.pools.members import add_member, remove_member
+from core.pools.members import add_member, correct_finess_category, remove_member
 from core.pools.projects import (
     FIELD_LABELS,
     NewPool,
@@ -269,6 +270,28 @@ def _members(detail: dict[str, Any]) -> None:
                                   done=lambda name: f"« {md(name)} » retiré de la plateforme."):
                         _after_change(pool_id)
                     st.rerun()
+    _category_correction(detail)
+
+
+def _category_correction(detail: dict[str, Any]) -> None:
+    """An EHPAD registered under another FINESS category is offered nowhere: its ARS corrects the category here."""
+    pool_id, establishments = detail["id"], detail["correctable"]
+    if not establishments:
+        return
+    with st.expander("Corriger la catégorie FINESS d'un établissement du département", icon=":material/edit:"):
+        st.caption("Un EHPAD, un SSIAD, un SPASAD ou un SAAD enregistré sous une autre catégorie ne peut ni demander "
+                   "à rejoindre la plateforme ni y être ajouté : corrigez sa catégorie, puis ajoutez-le.")
+        chosen = st.selectbox("Établissement", list(establishments), format_func=establishments.get, index=None,
+                              key=f"pool_category_establishment_{pool_id}", placeholder="Nom, commune ou FINESS")
+        labels = finess_category_labels()
+        code = st.selectbox("Catégorie FINESS", list(labels), format_func=labels.get, index=None,
+                            key=f"pool_category_code_{pool_id}", placeholder="Choisissez dans la liste")
+        if st.button("Enregistrer la catégorie", icon=":material/save:", key=f"pool_category_button_{pool_id}",
+                     disabled=chosen is None or code is None):
+            if run_action(correct_finess_category, establishment_id=chosen, code=code,
+                          done=lambda answer: f"Catégorie FINESS de « {md(answer[0])} » : {md(answer[1])}."):
+                _after_change(pool_id)
+            st.rerun()
 
 
 def _coordination(detail: dict[str, Any]) -> None:

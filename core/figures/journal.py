@@ -75,7 +75,7 @@ ACTION_LABELS = {
     "project_updated": "suivi du projet modifié", "member_added": "établissement ajouté à la plateforme",
     "member_removed": "établissement retiré de la plateforme", "join_requested": "demande d'adhésion",
     "join_accepted": "adhésion acceptée", "join_refused": "adhésion refusée",
-    "finess_category_declared": "catégorie FINESS déclarée",
+    "finess_category_declared": "catégorie FINESS déclarée", "finess_category_corrected": "catégorie FINESS corrigée",
     "published": "publication", "results_published": "publication des résultats",
     "dossiers_ranked": "dossiers classés par priorité", "tab_saved": "onglet du dossier enregistré",
     "attachment_added": "pièce déposée", "attachment_replaced": "pièce remplacée", "attachment_deleted": "pièce supprimée",

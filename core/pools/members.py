@@ -35,7 +35,7 @@ from core.shared.actor import SessionUser
 from core.shared.audit import record_event
 from core.shared.clock import utcnow
 from core.shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.shared.permissions import require_role
+from core.shared.permissions import regulates, require_actor, require_role
 from core.shared.validation import validate_text
 from db.models import (
     AccountStatus,
@@ -364,6 +364,32 @@ def establishment_pool(session: so.Session, *, actor: SessionUser | None, establ
     actions = frozenset({Action.EDIT}) if establishment.finess_category_code is None else NONE
     return EstablishmentPool(establishment.id, establishment.name, category, eligible, member_of, pending, refused,
                              open_pools, notice, actions)
+
+
+def correct_finess_category(session: so.Session, *, actor: SessionUser | None, establishment_id: int, code: str,
+                            now: datetime | None = None) -> tuple[str, str]:
+    """Its ARS (or the CCS) corrects an establishment's FINESS category — the correction its accounts are sent to
+    ask for, since they may declare it only while unknown. A member of a pool that is no longer eligible stays a
+    member: its ARS removes it if need be. Returns the establishment's name and the category's short label."""
+    now = now or utcnow()
+    actor = require_actor(actor)
+    establishment = session.get(Establishment, establishment_id, with_for_update=True)
+    if establishment is None:
+        raise NotFound("Cet établissement n'existe pas.")
+    if not regulates(actor, establishment.ars_code):
+        raise PermissionDenied("Cet établissement relève d'une autre ARS : vous ne pouvez pas le modifier.")
+    code = (code or "").strip()
+    label = category_short_label(code)
+    if label is None:
+        raise ValidationError("finess_category_code", "Choisissez la catégorie FINESS de l'établissement dans la liste.")
+    if code == establishment.finess_category_code:
+        raise Conflict(f"« {establishment.name} » est déjà enregistré comme {label} : rien à corriger.")
+    before, establishment.finess_category_code = establishment.finess_category_code, code
+    session.flush()
+    record_event(session, actor_id=actor.id, entity="establishment", entity_id=establishment.id,
+                 action="finess_category_corrected", before=before, after=code, ars_code=establishment.ars_code,
+                 at=now)
+    return establishment.name, label
 
 
 def declare_finess_category(session: so.Session, *, actor: SessionUser | None, establishment_id: int, code: str,

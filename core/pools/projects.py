@@ -466,6 +466,7 @@ class PoolFormChoices:
     supports: dict[str, str]  # FINESS → « name — city (EHPAD) », eligible establishments first
     members: dict[int, str]  # id → « name — city (EHPAD) »
     taken: str | None  # the department's open pool, when it allows one only
+    everyone: dict[int, str]  # id → « name — city (category) — FINESS n° »: whose category may be corrected
     default_first_credit: int = DEFAULT_FIRST_CREDIT
 
 
@@ -477,7 +478,7 @@ def pool_form_choices(session: so.Session, *, actor: SessionUser | None,
                                                                   key=lambda d: d.code)
                    if d.ars_code is not None and (actor.role != "ars" or d.ars_code == actor.ars_code)}
     if not department_code:
-        return PoolFormChoices(departments, {}, {}, None)
+        return PoolFormChoices(departments, {}, {}, None, {})
     if department_code not in departments:
         raise PermissionDenied("Ce département relève d'une autre ARS.")
     rows = session.execute(
@@ -499,7 +500,8 @@ def pool_form_choices(session: so.Session, *, actor: SessionUser | None,
     supports = {r["finess"]: f"{label(r)} — FINESS {r['finess']}" for r in ordered}
     members = {r["id"]: label(r) for r in rows if r["finess_category_code"] in eligible and r["id"] not in taken_ids}
     existing = open_pool_of(session, department_code)
-    return PoolFormChoices(departments, supports, members, existing.name if existing else None)
+    everyone = {r["id"]: f"{label(r)} — FINESS {r['finess']}" for r in rows}
+    return PoolFormChoices(departments, supports, members, existing.name if existing else None, everyone)
 
 
 # ---------------------------------------------------------------- the project follow-up, closing
@@ -709,8 +711,7 @@ def pool_detail(session: so.Session, *, actor: SessionUser | None, pool_id: int,
                 "support": m["establishment_id"] == pool.support_establishment_id,
                 "actions": frozenset({Action.MANAGE_MEMBERS}) if manages and m["establishment_id"]
                 != pool.support_establishment_id else NONE} for m in member_rows]
-    candidates = (pool_form_choices(session, actor=actor, department_code=pool.department_code).members
-                  if manages else {})
+    choices = pool_form_choices(session, actor=actor, department_code=pool.department_code) if manages else None
     names = _sees_staff_names(actor, pool)
     coordinators = coordinators_of(session, [pool.id]).get(pool.id, [])
     project = {field: getattr(pool, field) for field in FIELD_LABELS}
@@ -719,7 +720,10 @@ def pool_detail(session: so.Session, *, actor: SessionUser | None, pool_id: int,
     return {
         **row, "project": project, "member_rows": members, "requests": join_requests(session, actor=actor,
                                                                                        pool_id=pool.id),
-        "candidates": candidates, "decides_joins": decides_joins(actor, pool),
+        "candidates": choices.members if choices else {}, "decides_joins": decides_joins(actor, pool),
+        # the department's establishments whose FINESS category its regulator may correct (an EHPAD registered
+        # under another category cannot join before)
+        "correctable": choices.everyone if choices else {},
         "coordinator_rows": [{"name": f"{c['first_name']} {c['last_name']}", "email": c["email"],
                               "phone": c["phone"], "activated": c["activated"]} for c in coordinators] if names else [],
         "default_first_credit": DEFAULT_FIRST_CREDIT,

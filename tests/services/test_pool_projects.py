@@ -503,6 +503,33 @@ def test_an_establishment_of_unknown_category_declares_it_once_and_may_then_ask(
                                                  code="354", now=NOW)
 
 
+def test_its_ars_corrects_a_wrong_finess_category_and_the_ehpad_may_then_be_added(uow) -> None:
+    """« Pour la corriger, contactez votre ARS »: an EHPAD registered as a hospital is offered nowhere until its ARS
+    corrects the category, from the pool's members tab."""
+    with uow() as session:
+        regulator = ars(session)
+        pool = created(session, regulator, site(session, "24000"))
+        wrong = site(session, "24100", "355", name="EHPAD enregistré comme centre hospitalier")
+        detail = pool_detail(session, actor=regulator, pool_id=pool.id, now=NOW)
+        assert wrong.id not in detail["candidates"] and wrong.id in detail["correctable"]
+        assert detail["correctable"][wrong.id].endswith(f" — FINESS {wrong.finess}")
+        with pytest.raises(ValidationError, match="Choisissez la catégorie FINESS"):
+            pool_members.correct_finess_category(session, actor=regulator, establishment_id=wrong.id, code="999",
+                                                 now=NOW)
+        with pytest.raises(PermissionDenied, match="autre ARS"):
+            pool_members.correct_finess_category(session, actor=ars(session, "11"), establishment_id=wrong.id,
+                                                 code="500", now=NOW)
+        assert pool_members.correct_finess_category(session, actor=regulator, establishment_id=wrong.id, code="500",
+                                                    now=NOW) == ("EHPAD enregistré comme centre hospitalier", "EHPAD")
+        [event] = events(session, "finess_category_corrected")
+        assert (event.entity, event.entity_id, event.before, event.after) == ("establishment", str(wrong.id), "355",
+                                                                               "500")
+        assert wrong.id in pool_detail(session, actor=regulator, pool_id=pool.id, now=NOW)["candidates"]
+        with pytest.raises(Conflict, match="déjà enregistré comme EHPAD"):
+            pool_members.correct_finess_category(session, actor=regulator, establishment_id=wrong.id, code="500",
+                                                 now=NOW)
+
+
 def test_the_ars_adds_and_removes_members_but_never_the_support(uow) -> None:
     with uow() as session:
         regulator = ars(session)

@@ -153,6 +153,31 @@ def test_the_ars_accepts_a_join_request_from_the_pools_detail(app, demo_url) -> 
     assert len(events_at(demo_url, "join_accepted")) == 1
 
 
+def _offered_to_add(app: AppTest, pool_id: int, name: str) -> bool:
+    adding = [box for box in app.selectbox if box.key == f"pool_add_{pool_id}"]
+    return bool(adding) and any(option.startswith(name) for option in adding[0].options)
+
+
+def test_the_ars_corrects_the_finess_category_of_an_ehpad_registered_as_a_hospital(app, demo_url) -> None:
+    with session_scope(demo_url) as session:
+        wrong = make_establishment(session, postal_code="33000", finess_category_code="355",
+                                   name="EHPAD des Chartrons (enregistré comme CH)")
+        wrong_id = wrong.id
+    pool_id = _pool_id(demo_url, "Plateforme Bordeaux Métropole")
+    _open(app, POOL_ARS[0], "ars")
+    tick(app, 1)  # Plateforme Bordeaux Métropole (Gironde)
+    assert not _offered_to_add(app, pool_id, "EHPAD des Chartrons")
+    app.selectbox(key=f"pool_category_establishment_{pool_id}").set_value(wrong_id)
+    app.selectbox(key=f"pool_category_code_{pool_id}").set_value("500").run()
+    button(app, "Enregistrer la catégorie").click().run()
+    assert not app.exception
+    assert _flash(app) == ["Catégorie FINESS de « EHPAD des Chartrons (enregistré comme CH) » : EHPAD."]
+    with session_scope(demo_url, read_only=True) as session:
+        assert session.get(m.Establishment, wrong_id).finess_category_code == "500"
+    assert len(events_at(demo_url, "finess_category_corrected")) == 1
+    assert _offered_to_add(app, pool_id, "EHPAD des Chartrons")  # it may now be added
+
+
 def test_the_ministry_sees_every_pool_but_cannot_edit(app, demo_url) -> None:
     _open(app, "ministere@example.org", "ministere")
     assert app.selectbox(key="pools_region").value is None  # every region

@@ -136,6 +136,12 @@ CASES: dict[str, Service] = {
         lambda s, w, r: r == "SAAD" and s.get(m.Establishment, w.other_establishment_id).finess_category_code == "460"
         and last_action(s, "establishment") == "finess_category_declared",
         "les comptes de l'établissement, tant que sa catégorie est inconnue"),
+    "members.correct_finess_category": Service(
+        lambda s, w, a: members.correct_finess_category(s, actor=a, establishment_id=w.other_establishment_id,
+                                                        code="460", now=NOW), REGULATORS,
+        lambda s, w, r: r[1] == "SAAD" and s.get(m.Establishment, w.other_establishment_id).finess_category_code
+        == "460" and last_action(s, "establishment") == "finess_category_corrected",
+        "l'ARS de la région de l'établissement, le CCS"),
     # ---- core/access/administration.py: a coordinator account runs an open pool of its region
     "administration.assignable_pools": Service(
         lambda s, w, a: administration.assignable_pools(s, actor=a, ars_code=REGION), POOL_ACCOUNT_OPENERS,
