@@ -12,7 +12,7 @@ from core.places import reference
 from core.shared.clock import paris_datetime
 from core.shared.config import get_settings
 from core.shared.labels import DECLINE_REASONS
-from core.staffing.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates
+from core.staffing.matching import PAGE_SIZE, CandidateFilters, CandidatePage, find_candidates, km_text
 from ui.actions import read
 from ui.format import fr_date, fr_int
 from ui.labels import MOBILITY, yes_no
@@ -96,7 +96,7 @@ class CandidateView:
         points = [{"id": p["id"], "lat": p["lat"], "lon": p["lon"], "name": f"{p['first_name']} {p['last_name']}",
                    "distance_km": p["distance_dm"] / 10, "state": p["proposal_state"],
                    "detail": f"{STATE_COLOURS.get(p['proposal_state'], STATE_COLOURS[None])[0]} · {profession} · "
-                             f"{p['distance_dm'] / 10:.1f} km · {p['city']}".replace(".", ",")}
+                             f"{km_text(p['distance_dm'])} · {p['city']}"}
                   for p in page.map_points]
         establishment = {"lat": page.mission.lat, "lon": page.mission.lon, "name": page.mission.establishment_name,
                          "detail": self.establishment_hint}

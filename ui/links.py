@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.mail.emails import MISSION_QUERY as LINKED_MISSION  # the e-mails' links to a mission's candidates
+
 PAGES_KEY = "_renfort_pages"
-LINKED_MISSION = "mission"  # the query parameter of the e-mails' links to a mission's candidates (« Choisir »)
 
 
 def linked_mission() -> int | None:

@@ -230,6 +230,12 @@ def assignment_cancelled(first_name: str, establishment: str, start, end, reason
 
 
 CHOOSE_PATH = "choisir"  # « Choisir des renforts »: where an establishment contacts, validates or refuses
+MISSION_QUERY = "mission"  # the query parameter that opens « Choisir des renforts » on one mission
+
+
+def choose_link(mission_id: int) -> str:
+    """« Choisir des renforts » opened on this mission (the page reads MISSION_QUERY once)."""
+    return link_to(CHOOSE_PATH, **{MISSION_QUERY: str(mission_id)})
 
 
 def volunteer_declined(first_name: str, volunteer: str, profession: str, start, end) -> EmailContent:  # noqa: ANN001

@@ -497,10 +497,13 @@ def pool_form_choices(session: so.Session, *, actor: SessionUser | None,
         return f"{row['name']} — {row['city']}" + (f" ({category})" if category else "")
 
     ordered = sorted(rows, key=lambda r: (r["finess_category_code"] not in eligible, r["name"].lower(), r["id"]))
-    supports = {r["finess"]: f"{label(r)} — FINESS {r['finess']}" for r in ordered}
+    def with_finess(row: Any) -> str:
+        return f"{label(row)} — FINESS {row['finess']}"
+
+    supports = {r["finess"]: with_finess(r) for r in ordered}
     members = {r["id"]: label(r) for r in rows if r["finess_category_code"] in eligible and r["id"] not in taken_ids}
     existing = open_pool_of(session, department_code)
-    everyone = {r["id"]: f"{label(r)} — FINESS {r['finess']}" for r in rows}
+    everyone = {r["id"]: with_finess(r) for r in rows}
     return PoolFormChoices(departments, supports, members, existing.name if existing else None, everyone)
 
 

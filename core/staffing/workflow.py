@@ -399,8 +399,7 @@ def _remember_too_far(session: so.Session, proposal: Proposal) -> bool:
     as far lower for them (the shortest such distance is kept). Not below TOO_FAR_FLOOR_DM: distances run between
     postal-code centres, a mission in their own town would push every other one down."""
     professional = session.get(Professional, proposal.professional_id)
-    mission = session.get(Mission, proposal.mission_id)
-    establishment = session.get(Establishment, mission.establishment_id)
+    establishment = _establishment(session, session.get(Mission, proposal.mission_id))
     declined = distance_dm(professional.lat, professional.lon, establishment.lat, establishment.lon)
     if declined < TOO_FAR_FLOOR_DM:
         return False
@@ -422,7 +421,7 @@ def express_interest(session: so.Session, *, actor: SessionUser | None, proposal
     record_event(session, actor_id=actor.id, entity="proposal", entity_id=proposal.id, action="interested",
                  details={"mission_id": proposal.mission_id}, at=now)
     pushed = proposal.state == ProposalState.EN_COURS.value
-    link = emails.link_to(emails.CHOOSE_PATH, mission=str(proposal.mission_id))
+    link = emails.choose_link(proposal.mission_id)
     # Only the establishment's side validates: a regulator who pushed the volunteer is not asked to.
     _tell_establishment(session, proposal, INTERESTED_MAIL, now, lambda first_name, volunteer, mission, profession: (
         emails.volunteer_interested(first_name, volunteer, profession, mission.start_date, mission.end_date,
