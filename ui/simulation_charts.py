@@ -144,7 +144,7 @@ def key_figures(report: Report) -> list[KeyFigure]:
                   f"(un quart en moins de {fr_hours(delays['p25'])}, 90 % en moins de {fr_hours(delays['p90'])})."),
         KeyFigure("Gini des sollicitations", fr_decimal(final["gini"], 2),
                   "Inégalité des sollicitations entre les volontaires éligibles à au moins un besoin de la vague : "
-                  "0 si chacun est sollicité autant, 1 si un seul l'est. Objectif : 0,3 au plus."),
+                  "0 si chacun est sollicité autant, 1 si un seul l'est. Objectif : 0,3 au plus." + _floor_text(final)),
         KeyFigure("Éligibles jamais contactés",
                   f"{fr_int(final['never_contacted'])} ({fr_percent(final['never_contacted_share'])})",
                   f"Volontaires jamais contactés, sur {fr_int(eligible)} volontaires éligibles à au moins un besoin "
@@ -422,6 +422,13 @@ def compared_waiting(reports: Mapping[str, Report]) -> go.Figure:
     return _none_over_7_days(figure, list(reports.values()))
 
 
+def _floor_text(final: Report) -> str:
+    floor = final.get("gini_floor")  # reports written before it was measured do not have it
+    return "" if floor is None else (
+        f" Le plus bas possible avec les mêmes demandes (chaque besoin sollicitant autant de ses éligibles, répartis "
+        f"le plus également possible) : {fr_decimal(floor, 2)}.")
+
+
 def comparison_figures(reports: Mapping[str, Report]) -> list[tuple[str, go.Figure]]:
     """The curves of both rules overlaid (`reports`: rules → the report of the first seed)."""
     if not reports:
@@ -435,6 +442,7 @@ MEDIAN_ROWS = (
     ("fill_rate", "Taux de pourvoi", fr_percent),
     ("median_time_to_fill_hours", "Délai médian pour pourvoir", fr_hours),
     ("gini", "Gini des sollicitations", lambda v: fr_decimal(v, 2)),
+    ("gini_floor", "Gini le plus bas possible avec les mêmes demandes", lambda v: fr_decimal(v, 2)),
     ("never_contacted_share", "Volontaires éligibles jamais contactés", fr_percent),
     ("waiting_over_7_days_max", "Attentes de plus de 7 jours (au plus)", fr_int),
     ("seconds", "Durée d'une simulation", fr_seconds),
@@ -458,7 +466,7 @@ def targets_table(comparison: Report) -> pd.DataFrame:
 
 
 RUN_COLUMNS = ("Règles", "Graine", "Postes pourvus", "Taux de pourvoi", "Délai médian", "Gini des sollicitations",
-               "Jamais contactés", "Attentes de plus de 7 jours (au plus)")
+               "Gini le plus bas possible", "Jamais contactés", "Attentes de plus de 7 jours (au plus)")
 
 
 def runs_table(comparison: Report) -> pd.DataFrame:
@@ -472,6 +480,7 @@ def runs_table(comparison: Report) -> pd.DataFrame:
             "Taux de pourvoi": fr_percent(final["fill_rate"]),
             "Délai médian": fr_hours(final["time_to_fill_hours"]["median"]),
             "Gini des sollicitations": fr_decimal(final["gini"], 2),
+            "Gini le plus bas possible": fr_decimal(final.get("gini_floor"), 2),
             "Jamais contactés": fr_percent(final["never_contacted_share"]),
             "Attentes de plus de 7 jours (au plus)": fr_int(final["waiting_over_7_days_max"]),
         })

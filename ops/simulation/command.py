@@ -88,7 +88,8 @@ def describe(summary: dict[str, Any]) -> str:
         final = summary["final"]
         ttf = final["time_to_fill_hours"]["median"]
         return (f"Postes pourvus : {final['posts_filled']} / {final['posts_requested']} ; délai médian : "
-                f"{'–' if ttf is None else f'{ttf:.1f} h'} ; Gini des sollicitations : {final['gini']} ; "
+                f"{'–' if ttf is None else f'{ttf:.1f} h'} ; Gini des sollicitations : {final['gini']} "
+                f"(le plus bas possible avec les mêmes demandes : {final['gini_floor']}) ; "
                 f"réservations de plus de 7 jours (max) : {final['waiting_over_7_days_max']}.")
     lines = [f"{rules} : {values}" for rules, values in summary["median"].items()]
     lines += [f"{'✔' if t['met'] else '✘'} {t['label']} : {t['value']}" for t in summary.get("targets", [])]

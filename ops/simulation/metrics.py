@@ -5,6 +5,8 @@ break whatever the behaviour (no double reservation, no over-filled mission, one
 from __future__ import annotations
 
 import statistics
+from array import array
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +20,7 @@ from core.places import reference
 from core.staffing.matching import candidate_query, load_mission_context
 from core.staffing.transitions import WAITING
 from db.models import CrisisMode, Establishment, Event, Mission, Professional, Proposal, ProposalState
+from ops.simulation.fairness import Need, fairest_loads
 
 LIVE = (*WAITING, ProposalState.AFFECTE.value)
 LONG_WAIT_DAYS = 7
@@ -34,6 +37,7 @@ class Eligibility:
 
     everyone: set[int] = field(default_factory=set)
     by_region: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_mission: dict[int, array] = field(default_factory=dict)  # 4 bytes a volunteer: national sets are large
 
     def add_mission(self, session: so.Session, mission_id: int, now: datetime) -> None:
         """Matching's own query, as the region's ARS sees it before crisis mode, volunteers reserved elsewhere
@@ -43,6 +47,32 @@ class Eligibility:
         ids = set(session.scalars(sa.select(query.base.subquery().c.id)))
         self.everyone |= ids
         self.by_region[context.ars_code] |= ids
+        self.by_mission[mission_id] = array("i", sorted(ids))
+
+
+def gini_floor(session: so.Session, start: datetime, eligibility: Eligibility) -> float | None:
+    """The lowest Gini the wave's requests could have had: each need asking as many of its eligible volunteers as
+    it did, spread as equally as possible (requests outside a need's eligible set stay where they went)."""
+    asked_by_mission: dict[int, set[int]] = defaultdict(set)
+    fixed: Counter[int] = Counter()
+    for mission_id, professional_id in session.execute(
+            sa.select(Proposal.mission_id, Proposal.professional_id).join(Mission, Mission.id == Proposal.mission_id)
+            .where(_wave(start))):
+        eligible = eligibility.by_mission.get(mission_id)
+        if (eligible is not None and _holds(eligible, professional_id)
+                and professional_id not in asked_by_mission[mission_id]):
+            asked_by_mission[mission_id].add(professional_id)
+        elif professional_id in eligibility.everyone:  # so that both Ginis count the same requests
+            fixed[professional_id] += 1
+    needs = [Need(asked=len(asked_by_mission[mission_id]), eligible=eligible)
+             for mission_id, eligible in sorted(eligibility.by_mission.items())]
+    loads = fairest_loads(needs, fixed)
+    return gini([loads.get(pid, 0) for pid in sorted(eligibility.everyone)])
+
+
+def _holds(ordered: array, value: int) -> bool:
+    position = bisect_left(ordered, value)
+    return position < len(ordered) and ordered[position] == value
 
 
 def _wave(start: datetime) -> sa.ColumnElement[bool]:
@@ -164,7 +194,8 @@ def final_figures(session: so.Session, start: datetime, eligibility: Eligibility
         "eligible_volunteers": len(counts), "solicited_volunteers": sum(1 for c in counts if c),
         "never_contacted": sum(1 for c in counts if not c),
         "never_contacted_share": rounded(sum(1 for c in counts if not c) / len(counts) if counts else 0.0),
-        "gini": rounded(gini(counts)), "max_solicitations": max(counts, default=0),
+        "gini": rounded(gini(counts)), "gini_floor": rounded(gini_floor(session, start, eligibility)),
+        "max_solicitations": max(counts, default=0),
         "lorenz": lorenz(counts),
         "waiting_over_7_days_max": max((d["waiting_over_7_days"] for d in days), default=0),
         "longest_wait_days": rounded(longest_wait_days),

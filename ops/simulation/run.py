@@ -301,7 +301,7 @@ class ProgressFile:
 # ---------------------------------------------------------------- comparison
 
 
-COMPARED = ("posts_filled", "fill_rate", "median_time_to_fill_hours", "gini", "never_contacted_share",
+COMPARED = ("posts_filled", "fill_rate", "median_time_to_fill_hours", "gini", "gini_floor", "never_contacted_share",
             "waiting_over_7_days_max", "seconds")
 
 
@@ -309,7 +309,7 @@ def _compared(report: dict[str, Any], seconds: float) -> dict[str, Any]:
     final = report["final"]
     return {"posts_filled": final["posts_filled"], "fill_rate": final["fill_rate"],
             "median_time_to_fill_hours": final["time_to_fill_hours"]["median"], "gini": final["gini"],
-            "never_contacted_share": final["never_contacted_share"],
+            "gini_floor": final.get("gini_floor"), "never_contacted_share": final["never_contacted_share"],
             "waiting_over_7_days_max": final["waiting_over_7_days_max"], "seconds": round(seconds, 1)}
 
 
@@ -344,8 +344,8 @@ def targets(old: dict[str, Any], new: dict[str, Any], scale: str) -> list[dict[s
         ("Postes pourvus au jour 30 : au moins +15 %", _percent(gain), gain is not None and gain >= 0.15),
         ("Délai médian de pourvoi divisé par deux au moins",
          f"{_hours(new_ttf)} contre {_hours(old_ttf)}", None not in (old_ttf, new_ttf) and new_ttf <= old_ttf / 2),
-        ("Indice de Gini des sollicitations ≤ 0,3", f"{_decimal(new['gini'])} (règles de 2020 : {_decimal(old['gini'])})",
-         new["gini"] is not None and new["gini"] <= 0.3),
+        ("Indice de Gini des sollicitations ≤ 0,3", f"{_decimal(new['gini'])} (règles de 2020 : {_decimal(old['gini'])})"
+         + _floors(old, new), new["gini"] is not None and new["gini"] <= 0.3),
         ("Aucune réservation de plus de 7 jours", f"{_decimal(new['waiting_over_7_days_max'], 0)} (règles de 2020 : "
                                                   f"{_decimal(old['waiting_over_7_days_max'], 0)})",
          new["waiting_over_7_days_max"] == 0),
@@ -354,6 +354,13 @@ def targets(old: dict[str, Any], new: dict[str, Any], scale: str) -> list[dict[s
         rows.append((f"Durée d'une simulation < {limit // 60} min", f"{_decimal(new['seconds'], 0)} s",
                      new["seconds"] is not None and new["seconds"] < limit))
     return [{"label": label, "value": value, "met": bool(met)} for label, value, met in rows]
+
+
+def _floors(old: dict[str, Any], new: dict[str, Any]) -> str:
+    if new.get("gini_floor") is None:
+        return ""
+    return (f" ; le plus bas possible avec les mêmes demandes : {_decimal(new['gini_floor'])} "
+            f"(règles de 2020 : {_decimal(old.get('gini_floor'))})")
 
 
 def _decimal(value: float | None, digits: int = 2) -> str:
@@ -370,19 +377,21 @@ def _hours(value: float | None) -> str:
 
 def comparison_markdown(summary: dict[str, Any]) -> str:
     """The comparison as the tables of docs/simulation.md: each run, then the medians and the targets."""
-    lines = ["| Règles | Graine | Postes pourvus | Taux | Délai médian (h) | Gini | Jamais sollicités | "
-             "Attentes > 7 j (max) | Durée (s) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| Règles | Graine | Postes pourvus | Taux | Délai médian (h) | Gini | Gini minimal | Jamais sollicités | "
+             "Attentes > 7 j (max) | Durée (s) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for run in summary["runs"]:
         final = run["final"]
         lines.append(f"| {run['rules']} | {run['seed']} | {final['posts_filled']} / {final['posts_requested']} | "
                      f"{_decimal(final['fill_rate'] * 100, 1)} % | {_decimal(final['time_to_fill_hours']['median'], 0)} | "
-                     f"{_decimal(final['gini'])} | {_decimal(final['never_contacted_share'] * 100, 1)} % | "
-                     f"{final['waiting_over_7_days_max']} | {_decimal(run['seconds'], 0)} |")
-    lines += ["", "| Médiane | Postes pourvus | Délai médian (h) | Gini | Jamais sollicités | Attentes > 7 j | Durée (s) |",
-              "|---|---|---|---|---|---|---|"]
+                     f"{_decimal(final['gini'])} | {_decimal(final.get('gini_floor'))} | "
+                     f"{_decimal(final['never_contacted_share'] * 100, 1)} % | {final['waiting_over_7_days_max']} | "
+                     f"{_decimal(run['seconds'], 0)} |")
+    lines += ["", "| Médiane | Postes pourvus | Délai médian (h) | Gini | Gini minimal | Jamais sollicités | "
+                  "Attentes > 7 j | Durée (s) |", "|---|---|---|---|---|---|---|---|"]
     for rules, row in summary["median"].items():
         lines.append(f"| {rules} | {_decimal(row['posts_filled'], 0)} | {_decimal(row['median_time_to_fill_hours'], 0)} | "
-                     f"{_decimal(row['gini'])} | {_decimal(row['never_contacted_share'] * 100, 1)} % | "
+                     f"{_decimal(row['gini'])} | {_decimal(row.get('gini_floor'))} | "
+                     f"{_decimal(row['never_contacted_share'] * 100, 1)} % | "
                      f"{_decimal(row['waiting_over_7_days_max'], 0)} | {_decimal(row['seconds'], 0)} |")
     if summary.get("targets"):
         lines += ["", "| Cible | Mesure | Atteinte |", "|---|---|---|"]

@@ -98,6 +98,8 @@ def test_invariants_hold_and_figures_add_up(runs: Runs, rules: str) -> None:
     assert final["posts_requested"] == days[-1]["posts_requested"] == sum(r["posts_requested"] for r in report["regions"])
     assert sum(v for _, v in report["solicitations_histogram"]) == final["eligible_volunteers"]
     assert final["never_contacted"] == report["solicitations_histogram"][0][1]
+    # The same requests spread as equally as the needs' eligible sets allow: never less equal than the run's.
+    assert 0 <= final["gini_floor"] <= final["gini"]
     assert report["parameters"]["rules"] == rules
 
 
@@ -156,8 +158,15 @@ def test_the_command_writes_each_run_and_the_comparison(tmp_path: Path) -> None:
     assert json.loads((out / "comparaison.json").read_text(encoding="utf-8"))["median"].keys() == {"2020", "renfort"}
     table = (out / "comparaison.md").read_text(encoding="utf-8")
     assert "| 2020 | 1 |" in table and "| renfort | 1 |" in table and "| Aucune réservation de plus de 7 jours |" in table
+    gini = next(t["value"] for t in summary["targets"] if t["label"].startswith("Indice de Gini"))
+    floors = [_comma(summary["median"][rules]["gini_floor"]) for rules in ("renfort", "2020")]
+    assert gini.endswith(f"le plus bas possible avec les mêmes demandes : {floors[0]} (règles de 2020 : {floors[1]})")
     progress = json.loads((out / "progress.json").read_text(encoding="utf-8"))
     assert progress["phase"] == "termine" and progress["done"] == progress["total"] == 4
+
+
+def _comma(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
 
 
 def test_the_command_refuses_an_existing_database(tmp_path: Path) -> None:

@@ -38,7 +38,8 @@ def sample_report(rules: str = "renfort", seed: int = 1) -> dict[str, Any]:
                                    if rules == "renfort" else
                                    {"count": 3, "median": 72.0, "p25": 48.0, "p75": 96.0, "p90": 120.0}),
             "eligible_volunteers": 40, "solicited_volunteers": 30, "never_contacted": 10, "never_contacted_share": 0.25,
-            "gini": 0.2345 if rules == "renfort" else 0.6789, "max_solicitations": 4,
+            "gini": 0.2345 if rules == "renfort" else 0.6789, "gini_floor": 0.1234 if rules == "renfort" else 0.4567,
+            "max_solicitations": 4,
             "lorenz": [[0.0, 0.0], [0.25, 0.0], [0.5, 0.2], [0.75, 0.45], [1.0, 1.0]],
             "waiting_over_7_days_max": max(waiting_over), "longest_wait_days": 2.5 if rules == "renfort" else 9.25,
             "crisis_switches": 1, "pools_opened": 2, "events": 123},
@@ -65,9 +66,9 @@ def sample_comparison() -> dict[str, Any]:
         "version": 1, "scale": "mini", "days": 3, "wave": 4, "seeds": [1], "rules": ["2020", "renfort"], "runs": runs,
         "median": {
             "2020": {"posts_filled": 3, "fill_rate": 0.3, "median_time_to_fill_hours": 72.0, "gini": 0.6789,
-                     "never_contacted_share": 0.25, "waiting_over_7_days_max": 2, "seconds": 75.5},
+                     "gini_floor": 0.4567, "never_contacted_share": 0.25, "waiting_over_7_days_max": 2, "seconds": 75.5},
             "renfort": {"posts_filled": 7, "fill_rate": 0.7, "median_time_to_fill_hours": 18.0, "gini": 0.2345,
-                        "never_contacted_share": 0.25, "waiting_over_7_days_max": 0, "seconds": 41.2}},
+                        "gini_floor": 0.1234, "never_contacted_share": 0.25, "waiting_over_7_days_max": 0, "seconds": 41.2}},
         "targets": [
             {"label": "Postes pourvus au jour 30 : au moins +15 %", "value": "+133 %", "met": True},
             {"label": "Gini des sollicitations ≤ 0,3", "value": "0,23 (2020 : 0,68)", "met": True},
@@ -169,6 +170,12 @@ def test_the_key_figures_are_written_in_french() -> None:
         "Postes pourvus": "3 / 10", "Taux de pourvoi": "30\u202f%", "Délai médian pour pourvoir": "3 j",
         "Gini des sollicitations": "0,68", "Éligibles jamais contactés": "10 (25\u202f%)",
         "Attentes de plus de 7 jours": "2", "Passages en mode crise": "1", "Viviers nationaux ouverts": "2"}
+    gini = next(f for f in charts.key_figures(sample_report("2020")) if f.label == "Gini des sollicitations")
+    assert gini.help.endswith("répartis le plus également possible) : 0,46.")
+    written_before = sample_report("2020")
+    del written_before["final"]["gini_floor"]
+    gini = next(f for f in charts.key_figures(written_before) if f.label == "Gini des sollicitations")
+    assert gini.help.endswith("Objectif : 0,3 au plus.")
     assert charts.fr_hours(1500.0) == "62,5 j" and charts.fr_hours(47.6) == "48 h" and charts.fr_hours(66) == "66 h"
     assert charts.fr_seconds(75.5) == "1 min 16 s" and charts.fr_seconds(41.2) == "41 s"
 
@@ -210,12 +217,14 @@ def test_the_comparison_tables_hold_the_medians_and_the_targets() -> None:
     assert medians.loc["Postes pourvus"].tolist() == ["3", "7"]
     assert medians.loc["Délai médian pour pourvoir"].tolist() == ["3 j", "18 h"]
     assert medians.loc["Gini des sollicitations"].tolist() == ["0,68", "0,23"]
+    assert medians.loc["Gini le plus bas possible avec les mêmes demandes"].tolist() == ["0,46", "0,12"]
     assert medians.loc["Durée d'une simulation"].tolist() == ["1 min 16 s", "41 s"]
     targets = charts.targets_table(comparison)
     assert targets["Atteint"].tolist() == ["oui", "oui", "non"]
     assert targets["Valeur"].tolist()[0] == "+133 %"
     runs = charts.runs_table(comparison)
     assert runs["Postes pourvus"].tolist() == ["3 / 10", "7 / 10"]
+    assert runs["Gini le plus bas possible"].tolist() == ["0,46", "0,12"]
     assert charts.comparison_summary(comparison) == (
         "Comparaison des règles de 2020 et des règles Renfort RH sur la même vague de 4 besoins, 3 jours, "
         "échelle mini (tests), la graine 1.")
