@@ -441,6 +441,7 @@ MEDIAN_ROWS = (
     ("posts_filled", "Postes pourvus", fr_int),
     ("fill_rate", "Taux de pourvoi", fr_percent),
     ("median_time_to_fill_hours", "Délai médian pour pourvoir", fr_hours),
+    ("median_time_to_fill_both_filled_hours", "Délai médian sur les postes pourvus sous les deux règles", fr_hours),
     ("gini", "Gini des sollicitations", lambda v: fr_decimal(v, 2)),
     ("gini_floor", "Gini le plus bas possible avec les mêmes demandes", lambda v: fr_decimal(v, 2)),
     ("never_contacted_share", "Volontaires éligibles jamais contactés", fr_percent),

@@ -10,7 +10,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -149,14 +149,31 @@ def quantile(values: list[float], q: float) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1] if 0 < q < 1 else values[0]
 
 
-def _fills(session: so.Session, start: datetime) -> list[tuple[str, float]]:
-    """Each filled post of the wave: its region and hours from the need's filing to the validation."""
+class Fill(NamedTuple):
+    """A filled post of the wave: its region, its need, hours from the need's filing to the validation."""
+
+    ars: str
+    mission_id: int
+    hours: float
+
+
+def _fills(session: so.Session, start: datetime) -> list[Fill]:
     rows = session.execute(
-        sa.select(Establishment.ars_code, Mission.created_at, Proposal.decided_at)
+        sa.select(Establishment.ars_code, Mission.id, Mission.created_at, Proposal.decided_at)
         .join(Mission, Mission.id == Proposal.mission_id).join(Establishment, Establishment.id == Mission.establishment_id)
         .where(_wave(start), Proposal.state.in_(ASSIGNED)).order_by(Proposal.id)
     ).all()
-    return [(ars, (decided - created).total_seconds() / 3600) for ars, created, decided in rows]
+    return [Fill(ars, mission_id, (decided - created).total_seconds() / 3600)
+            for ars, mission_id, created, decided in rows]
+
+
+def hours_by_mission(fills: list[Fill]) -> dict[str, list[float]]:
+    """Each need's filled posts, fastest first: the waves of both rules have the same needs under the same ids, so
+    that a comparison can set the same posts side by side (JSON keys are text)."""
+    by_mission: dict[str, list[float]] = defaultdict(list)
+    for fill in fills:
+        by_mission[str(fill.mission_id)].append(rounded(fill.hours))
+    return {mission: sorted(hours) for mission, hours in sorted(by_mission.items(), key=lambda item: int(item[0]))}
 
 
 def _solicitations(session: so.Session, start: datetime) -> Counter[int]:
@@ -182,7 +199,7 @@ def ttf_summary(hours: list[float]) -> dict[str, Any]:
 def final_figures(session: so.Session, start: datetime, eligibility: Eligibility, days: list[dict[str, Any]],
                   crisis_days: dict[str, int], longest_wait_days: float) -> dict[str, Any]:
     fills = _fills(session, start)
-    hours = sorted(h for _, h in fills)
+    hours = sorted(fill.hours for fill in fills)
     asked = _solicitations(session, start)
     counts = [asked.get(pid, 0) for pid in sorted(eligibility.everyone)]
     requested = sum(_posts_by_region(session, start).values())
@@ -206,17 +223,18 @@ def final_figures(session: so.Session, start: datetime, eligibility: Eligibility
     }
     histogram = Counter(counts)
     return {"final": final, "time_to_fill_hours": [rounded(h) for h in hours],
+            "time_to_fill_by_mission": hours_by_mission(fills),
             "solicitations_histogram": [[k, histogram.get(k, 0)] for k in range(max(histogram, default=0) + 1)],
             "regions": region_figures(session, start, fills, asked, eligibility, crisis_days)}
 
 
-def region_figures(session: so.Session, start: datetime, fills: list[tuple[str, float]], asked: Counter[int],
+def region_figures(session: so.Session, start: datetime, fills: list[Fill], asked: Counter[int],
                    eligibility: Eligibility, crisis_days: dict[str, int]) -> list[dict[str, Any]]:
     names = reference.ars_names()
     posts = _posts_by_region(session, start)
     hours: dict[str, list[float]] = defaultdict(list)
-    for ars, value in fills:
-        hours[ars].append(value)
+    for fill in fills:
+        hours[fill.ars].append(fill.hours)
     rows = []
     for ars in sorted(posts):
         counts = [asked.get(pid, 0) for pid in sorted(eligibility.by_region.get(ars, ()))]

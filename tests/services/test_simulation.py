@@ -23,6 +23,7 @@ from ops.simulation.agents import World, establishments_act
 from ops.simulation.behaviour import RULES, Behaviour, Dice
 from ops.simulation.run import (
     Plan,
+    both_filled_medians,
     instant,
     prepare_population,
     run_plan,
@@ -98,6 +99,9 @@ def test_invariants_hold_and_figures_add_up(runs: Runs, rules: str) -> None:
     assert final["posts_requested"] == days[-1]["posts_requested"] == sum(r["posts_requested"] for r in report["regions"])
     assert sum(v for _, v in report["solicitations_histogram"]) == final["eligible_volunteers"]
     assert final["never_contacted"] == report["solicitations_histogram"][0][1]
+    by_mission = report["time_to_fill_by_mission"]
+    assert sorted(h for hours in by_mission.values() for h in hours) == report["time_to_fill_hours"]
+    assert all(hours == sorted(hours) for hours in by_mission.values())
     # The same requests spread as equally as the needs' eligible sets allow: never less equal than the run's.
     assert 0 <= final["gini_floor"] <= final["gini"]
     assert report["parameters"]["rules"] == rules
@@ -163,6 +167,22 @@ def test_the_command_writes_each_run_and_the_comparison(tmp_path: Path) -> None:
     assert gini.endswith(f"le plus bas possible avec les mêmes demandes : {floors[0]} (règles de 2020 : {floors[1]})")
     progress = json.loads((out / "progress.json").read_text(encoding="utf-8"))
     assert progress["phase"] == "termine" and progress["done"] == progress["total"] == 4
+
+
+def test_the_same_posts_are_set_side_by_side_whatever_each_rule_filled_besides() -> None:
+    def report(rules: str, seed: int, by_mission: dict[str, list[float]]) -> tuple[dict, float]:
+        return {"parameters": {"rules": rules, "seed": seed}, "time_to_fill_by_mission": by_mission}, 1.0
+
+    results = [
+        # Need 1: two posts filled under 2020, one under ours; need 2 under ours only; need 3: one against two.
+        report("2020", 1, {"1": [48.0, 96.0], "3": [6.0]}),
+        report("renfort", 1, {"1": [24.0], "2": [30.0], "3": [6.0, 18.0]}),
+        report("2020", 2, {"1": [42.0]}),
+        report("renfort", 2, {"1": [18.0]}),
+        report("renfort", 3, {"1": [6.0]}),  # no 2020 run for this seed: left out
+    ]
+    assert both_filled_medians(results) == {"2020": [27.0, 42.0], "renfort": [15.0, 18.0]}
+    assert both_filled_medians([report("2020", 1, {"1": [6.0]}), report("renfort", 1, {"2": [6.0]})]) == {}
 
 
 def _comma(value: float) -> str:

@@ -66,7 +66,7 @@ def sample_comparison() -> dict[str, Any]:
         "version": 1, "scale": "mini", "days": 3, "wave": 4, "seeds": [1], "rules": ["2020", "renfort"], "runs": runs,
         "median": {
             "2020": {"posts_filled": 3, "fill_rate": 0.3, "median_time_to_fill_hours": 72.0, "gini": 0.6789,
-                     "gini_floor": 0.4567, "never_contacted_share": 0.25, "waiting_over_7_days_max": 2, "seconds": 75.5},
+                     "gini_floor": 0.4567, "median_time_to_fill_both_filled_hours": 60.0, "never_contacted_share": 0.25, "waiting_over_7_days_max": 2, "seconds": 75.5},
             "renfort": {"posts_filled": 7, "fill_rate": 0.7, "median_time_to_fill_hours": 18.0, "gini": 0.2345,
                         "gini_floor": 0.1234, "never_contacted_share": 0.25, "waiting_over_7_days_max": 0, "seconds": 41.2}},
         "targets": [
@@ -216,6 +216,7 @@ def test_the_comparison_tables_hold_the_medians_and_the_targets() -> None:
     assert list(medians.columns) == ["Règles de 2020", "Règles Renfort RH"]
     assert medians.loc["Postes pourvus"].tolist() == ["3", "7"]
     assert medians.loc["Délai médian pour pourvoir"].tolist() == ["3 j", "18 h"]
+    assert medians.loc["Délai médian sur les postes pourvus sous les deux règles"].tolist() == ["60 h", "–"]
     assert medians.loc["Gini des sollicitations"].tolist() == ["0,68", "0,23"]
     assert medians.loc["Gini le plus bas possible avec les mêmes demandes"].tolist() == ["0,46", "0,12"]
     assert medians.loc["Durée d'une simulation"].tolist() == ["1 min 16 s", "41 s"]
