@@ -163,7 +163,7 @@ def _comparison(run: SimulationRun) -> None:
     targets = charts.targets_table(comparison)
     if not targets.empty:
         st.subheader("Objectifs")
-        st.dataframe(targets, hide_index=True, width="stretch", key="simulation_targets")
+        st.table(targets, hide_index=True)  # a table, not a data grid: its long values wrap instead of being cut
     st.subheader("Médianes des graines")
     st.dataframe(charts.medians_table(comparison), hide_index=True, width="stretch", key="simulation_medians")
     if run.reports:
