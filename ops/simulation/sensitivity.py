@@ -37,7 +37,7 @@ def _one(args: tuple[Path, Path, Plan, str, int]) -> dict[str, Any]:
     final = report["final"]
     return {"posts_filled": final["posts_filled"], "fill_rate": final["fill_rate"],
             "median_ttf": final["time_to_fill_hours"]["median"], "gini": final["gini"],
-            "waiting_over_7_days_max": final["waiting_over_7_days_max"], "invariants": report["invariants"]}
+            "gini_floor": final["gini_floor"], "waiting_over_7_days_max": final["waiting_over_7_days_max"], "invariants": report["invariants"]}
 
 
 def run_sensitivity(plan: Plan, out: Path, *, processes: int = 2, workdir: Path | None = None,
@@ -79,8 +79,8 @@ def _number(value: float | None, pattern: str) -> str:
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| Paramètre | Facteur | Valeur | Postes pourvus 2020 → renfort | Écart | Délai médian 2020 → renfort (h) "
-             "| Rapport | Gini 2020 → renfort | Attentes > 7 j 2020 → renfort |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| Rapport | Gini 2020 → renfort | Gini minimal 2020 → renfort | Attentes > 7 j 2020 → renfort |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         old, new = row["2020"], row["renfort"]
         value = "" if row["parameter"] == "référence" else _number(row["value"], "{:g}")
@@ -89,5 +89,6 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"{new['posts_filled']} | {_number(row['fill_gain'] and row['fill_gain'] * 100, '{:+.1f} %')} | "
             f"{_number(old['median_ttf'], '{:.0f}')} → {_number(new['median_ttf'], '{:.0f}')} | "
             f"{_number(row['ttf_ratio'], '{:.2f}')} | {_number(old['gini'], '{:.2f}')} → {_number(new['gini'], '{:.2f}')} "
+            f"| {_number(old.get('gini_floor'), '{:.2f}')} → {_number(new.get('gini_floor'), '{:.2f}')} "
             f"| {old['waiting_over_7_days_max']} → {new['waiting_over_7_days_max']} |")
     return "\n".join(lines) + "\n"

@@ -51,9 +51,10 @@ def test_gini_and_lorenz() -> None:
 def test_the_sensitivity_table_reads_each_variant() -> None:
     from ops.simulation.sensitivity import comparison, markdown
 
-    old = {"posts_filled": 200, "median_ttf": 48.0, "gini": 0.56, "waiting_over_7_days_max": 30}
-    new = {"posts_filled": 230, "median_ttf": 24.0, "gini": 0.5, "waiting_over_7_days_max": 0}
+    old = {"posts_filled": 200, "median_ttf": 48.0, "gini": 0.56, "gini_floor": 0.38, "waiting_over_7_days_max": 30}
+    new = {"posts_filled": 230, "median_ttf": 24.0, "gini": 0.5, "gini_floor": 0.41, "waiting_over_7_days_max": 0}
     row = {"parameter": "fatigue", "factor": 0.5, "value": 0.425, "2020": old, "renfort": new, **comparison(old, new)}
     assert row["fill_gain"] == pytest.approx(0.15) and row["ttf_ratio"] == pytest.approx(0.5)
     line = markdown([row]).splitlines()[-1]
-    assert line == ("| fatigue | ×0,5 | 0,425 | 200 → 230 | +15,0 % | 48 → 24 | 0,50 | 0,56 → 0,50 | 30 → 0 |")
+    assert line == ("| fatigue | ×0,5 | 0,425 | 200 → 230 | +15,0 % | 48 → 24 | 0,50 | 0,56 → 0,50 | 0,38 → 0,41 "
+                    "| 30 → 0 |")
