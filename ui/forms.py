@@ -20,6 +20,28 @@ from ui.field_checks import CHECKS, FILLED, FieldCheck, recheck
 from ui.markdown import md
 
 REQUIRED = " *"
+_STORE = "_form:"  # + the form's name: its kept values, errors and files
+
+
+def _prefix(name: str, generation: int) -> str:
+    """How the keys of a form's widgets begin (a reset starts a new generation, hence blank widgets)."""
+    return f"{name}:{generation}:"
+
+
+def keep_new_values() -> bool:
+    """Copy into every form the values its widgets hold at this point of the run; true if one differs from what
+    the form kept. Called before any page is drawn, it finds the value a field sent late (ui.late_commit)."""
+    widget_keys = [key for key in st.session_state if isinstance(key, str)]
+    changed = False
+    for store_key in [key for key in widget_keys if key.startswith(_STORE)]:
+        store = st.session_state[store_key]
+        prefix = _prefix(store_key[len(_STORE):], store["generation"])
+        for key in [key for key in widget_keys if key.startswith(prefix)]:
+            field, value = key[len(prefix):], st.session_state[key]
+            if store["values"].get(field) != value:
+                store["values"][field] = value
+                changed = True
+    return changed
 
 
 class FormState:
@@ -28,8 +50,12 @@ class FormState:
         self.name = name
         self.checks = {**CHECKS, **(checks or {})}
         self._store: dict[str, Any] = st.session_state.setdefault(
-            f"_form:{name}", {"values": {}, "errors": {}, "files": {}, "generation": 0}
+            f"{_STORE}{name}", {"values": {}, "errors": {}, "files": {}, "generation": 0}
         )
+
+    @property
+    def _widget_prefix(self) -> str:
+        return _prefix(self.name, self._store["generation"])
 
     @property
     def generation(self) -> int:
@@ -39,7 +65,7 @@ class FormState:
     # -- values
     def key(self, field: str, default: Any = None) -> str:
         """The widget key of a field, primed with the kept value (or the default) when the widget is new."""
-        widget_key = f"{self.name}:{self._store['generation']}:{field}"
+        widget_key = self._widget_prefix + field
         if widget_key not in st.session_state:
             if field in self._store["values"]:
                 st.session_state[widget_key] = self._store["values"][field]
@@ -48,18 +74,18 @@ class FormState:
         return widget_key
 
     def value(self, field: str, default: Any = None) -> Any:
-        widget_key = f"{self.name}:{self._store['generation']}:{field}"
+        widget_key = self._widget_prefix + field
         if widget_key in st.session_state:
             return st.session_state[widget_key]
         return self._store["values"].get(field, default)
 
     def set_value(self, field: str, value: Any) -> None:
         self._store["values"][field] = value
-        st.session_state[f"{self.name}:{self._store['generation']}:{field}"] = value
+        st.session_state[self._widget_prefix + field] = value
 
     def keep(self) -> None:
         """Copy every drawn widget of this form into the store (call at the end of render)."""
-        prefix = f"{self.name}:{self._store['generation']}:"
+        prefix = self._widget_prefix
         for key in list(st.session_state.keys()):
             if isinstance(key, str) and key.startswith(prefix):
                 self._store["values"][key[len(prefix):]] = st.session_state[key]
@@ -68,7 +94,7 @@ class FormState:
         """Drop the kept values of removed rows (e.g. a deleted mission)."""
         for field in [f for f in self._store["values"] if f.startswith(field_prefix)]:
             del self._store["values"][field]
-        prefix = f"{self.name}:{self._store['generation']}:{field_prefix}"
+        prefix = self._widget_prefix + field_prefix
         for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
             del st.session_state[key]
 
@@ -103,7 +129,7 @@ class FormState:
         self._store["submitted"] = self._snapshot()
 
     def _snapshot(self) -> dict[str, Any]:
-        prefix = f"{self.name}:{self._store['generation']}:"
+        prefix = self._widget_prefix
         drawn = {key[len(prefix):]: value for key, value in st.session_state.items()
                  if isinstance(key, str) and key.startswith(prefix)}
         return {**self._store["values"], **drawn, **self._store["files"]}
