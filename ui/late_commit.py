@@ -21,7 +21,7 @@ from ui.forms import keep_new_values
 from ui.links import PAGES_KEY
 
 _RUNS = "_renfort_runs"
-# The late value follows the click by a few milliseconds; a human never clicks two links of the menu that fast.
+# The late value follows the click by a few milliseconds; later, the return is the user's own click.
 LATE_SECONDS = 1.5
 
 
@@ -36,6 +36,8 @@ def note_run() -> None:
 def follow_the_click(page: st.Page) -> None:
     """Go on to the page the user clicked when this run only brings the late values of the page left. `page`: the
     page st.navigation chose for this run — a run asked for "the app" (a reload, st.rerun) is noted as that page."""
+    if get_script_run_ctx() is None:
+        return  # app.py run as a plain script (a spawned process re-runs its parent's main module): no browser
     runs = st.session_state.get(_RUNS, [])
     if runs:
         runs[-1] = (_script_hash(page), runs[-1][1])
