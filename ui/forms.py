@@ -28,19 +28,25 @@ def _prefix(name: str, generation: int) -> str:
     return f"{name}:{generation}:"
 
 
+def _copy_widgets(store: dict[str, Any], prefix: str) -> bool:
+    """Copy the widgets whose keys begin with `prefix` into the store's values; true if one differed."""
+    changed = False
+    for key in [key for key in st.session_state if isinstance(key, str) and key.startswith(prefix)]:
+        field, value = key[len(prefix):], st.session_state[key]
+        if store["values"].get(field) != value:
+            store["values"][field] = value
+            changed = True
+    return changed
+
+
 def keep_new_values() -> bool:
     """Copy into every form the values its widgets hold at this point of the run; true if one differs from what
     the form kept. Called before any page is drawn, it finds the value a field sent late (ui.late_commit)."""
-    widget_keys = [key for key in st.session_state if isinstance(key, str)]
+    stores = [key for key in st.session_state if isinstance(key, str) and key.startswith(_STORE)]
     changed = False
-    for store_key in [key for key in widget_keys if key.startswith(_STORE)]:
+    for store_key in stores:
         store = st.session_state[store_key]
-        prefix = _prefix(store_key[len(_STORE):], store["generation"])
-        for key in [key for key in widget_keys if key.startswith(prefix)]:
-            field, value = key[len(prefix):], st.session_state[key]
-            if store["values"].get(field) != value:
-                store["values"][field] = value
-                changed = True
+        changed = _copy_widgets(store, _prefix(store_key[len(_STORE):], store["generation"])) or changed
     return changed
 
 
@@ -85,10 +91,7 @@ class FormState:
 
     def keep(self) -> None:
         """Copy every drawn widget of this form into the store (call at the end of render)."""
-        prefix = self._widget_prefix
-        for key in list(st.session_state.keys()):
-            if isinstance(key, str) and key.startswith(prefix):
-                self._store["values"][key[len(prefix):]] = st.session_state[key]
+        _copy_widgets(self._store, self._widget_prefix)
 
     def forget(self, field_prefix: str) -> None:
         """Drop the kept values of removed rows (e.g. a deleted mission)."""

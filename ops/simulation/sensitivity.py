@@ -37,7 +37,8 @@ def _one(args: tuple[Path, Path, Plan, str, int]) -> dict[str, Any]:
     final = report["final"]
     return {"posts_filled": final["posts_filled"], "fill_rate": final["fill_rate"],
             "median_ttf": final["time_to_fill_hours"]["median"], "gini": final["gini"],
-            "gini_floor": final["gini_floor"], "waiting_over_7_days_max": final["waiting_over_7_days_max"], "invariants": report["invariants"]}
+            "gini_floor": final["gini_floor"], "waiting_over_7_days_max": final["waiting_over_7_days_max"],
+            "invariants": report["invariants"]}
 
 
 def run_sensitivity(plan: Plan, out: Path, *, processes: int = 2, workdir: Path | None = None,
