@@ -4,6 +4,7 @@ progress bar until its report shows."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import signal
@@ -128,7 +129,14 @@ def test_a_comparison_shows_both_rules_and_the_targets(app: AppTest, folder: Pat
     # each rules' run in its tab, its own figures and regions
     assert [tab.label for tab in app.tabs] == ["Règles de 2020", "Règles Renfort RH"]
     assert {"simulation_2020_postes", "simulation_renfort_lorenz"} <= set(figures)
-    assert served_files(app) == {"Télécharger le rapport (.html)": (run_dir / "comparaison.html").read_bytes()}
+    served = served_files(app)
+    assert served == {"Télécharger le rapport (.html)": (run_dir / "comparaison.html").read_bytes()}
+    # the file received, opened: its medians hold the two rows this comparison reads the targets against
+    report = html.unescape(served["Télécharger le rapport (.html)"].decode("utf-8"))
+    assert report.startswith("<!DOCTYPE html>")
+    for row in ("Gini le plus bas possible avec les mêmes demandes", "0,46", "0,12",
+                "Délai médian sur les postes pourvus sous les deux règles", "60 h"):
+        assert row in report
 
 
 def test_without_a_report_the_page_says_so_and_opens_the_form(app: AppTest, folder: Path) -> None:
